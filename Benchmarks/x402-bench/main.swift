@@ -1,0 +1,1 @@
+print("x402-bench")
