@@ -22,17 +22,17 @@ if ! command -v "$PY" >/dev/null 2>&1; then
     exit 1
 fi
 
-pyver="$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
-if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
-    log "python $pyver is too old (need >= 3.10)"
-    exit 1
-fi
-
-stamp_value="$( { cat "$REQ"; echo "python $pyver"; } | sha256sum | cut -d' ' -f1)"
+pyver="$("$PY" -V 2>&1)"  # e.g. "Python 3.11.2" (fast: no interpreter start-up)
+stamp_value="$( { cat "$REQ"; echo "$pyver"; } | sha256sum | cut -d' ' -f1)"
 stamp_file="$VENV/.x402-devnet-stamp"
 
 if [[ -x "$VENV/bin/python" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp_value" ]]; then
     exit 0  # up to date
+fi
+
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+    log "$pyver is too old (need >= 3.10)"
+    exit 1
 fi
 
 make_venv() {

@@ -259,6 +259,17 @@ def _require_valid_signature(signer: address, struct_hash: bytes32, signature: B
 def _vrs_to_bytes(v: uint8, r: bytes32, s: bytes32) -> Bytes[MAX_SIG]:
     return concat(r, s, convert(v, bytes1))
 
+
+@internal
+@view
+def _require_valid_signature_vrs(signer: address, struct_hash: bytes32, v: uint8, r: bytes32, s: bytes32):
+    # Fast path of _require_valid_signature for the (v, r, s) overloads;
+    # same result as packing r ‖ s ‖ v into bytes.
+    if signer.is_contract:
+        self._require_valid_signature(signer, struct_hash, self._vrs_to_bytes(v, r, s))
+        return
+    assert self._recover(self._typed_digest(struct_hash), convert(v, uint256), r, s) == signer, "FiatTokenV2: invalid signature"
+
 # ---------------------------------------------------------------- EIP-3009
 
 @internal
@@ -282,30 +293,19 @@ def _mark_authorization_as_used(authorizer: address, nonce: bytes32):
 
 
 @internal
-def _transfer_with_authorization(
-    sender: address, receiver: address, amount: uint256,
+@view
+def _authorization_struct_hash(
+    typehash: bytes32, sender: address, receiver: address, amount: uint256,
     valid_after: uint256, valid_before: uint256, nonce: bytes32,
-    signature: Bytes[MAX_SIG],
-):
+) -> bytes32:
+    # Checks in USDC's order: caller (receive only, done by the caller of
+    # this function), time window, nonce unused; then the signature.
     self._require_valid_authorization(sender, nonce, valid_after, valid_before)
-    struct_hash: bytes32 = keccak256(abi_encode(
-        TRANSFER_WITH_AUTHORIZATION_TYPEHASH, sender, receiver, amount, valid_after, valid_before, nonce))
-    self._require_valid_signature(sender, struct_hash, signature)
-    self._mark_authorization_as_used(sender, nonce)
-    self._transfer(sender, receiver, amount)
+    return keccak256(abi_encode(typehash, sender, receiver, amount, valid_after, valid_before, nonce))
 
 
 @internal
-def _receive_with_authorization(
-    sender: address, receiver: address, amount: uint256,
-    valid_after: uint256, valid_before: uint256, nonce: bytes32,
-    signature: Bytes[MAX_SIG],
-):
-    assert receiver == msg.sender, "FiatTokenV2: caller must be the payee"
-    self._require_valid_authorization(sender, nonce, valid_after, valid_before)
-    struct_hash: bytes32 = keccak256(abi_encode(
-        RECEIVE_WITH_AUTHORIZATION_TYPEHASH, sender, receiver, amount, valid_after, valid_before, nonce))
-    self._require_valid_signature(sender, struct_hash, signature)
+def _settle_authorization(sender: address, receiver: address, amount: uint256, nonce: bytes32):
     self._mark_authorization_as_used(sender, nonce)
     self._transfer(sender, receiver, amount)
 
@@ -336,7 +336,10 @@ def transferWithAuthorization(
     validAfter: uint256, validBefore: uint256, nonce: bytes32,
     v: uint8, r: bytes32, s: bytes32,
 ):
-    self._transfer_with_authorization(_from, to, amount, validAfter, validBefore, nonce, self._vrs_to_bytes(v, r, s))
+    h: bytes32 = self._authorization_struct_hash(
+        TRANSFER_WITH_AUTHORIZATION_TYPEHASH, _from, to, amount, validAfter, validBefore, nonce)
+    self._require_valid_signature_vrs(_from, h, v, r, s)
+    self._settle_authorization(_from, to, amount, nonce)
 
 
 # receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)  0xef55bec6
@@ -346,7 +349,11 @@ def receiveWithAuthorization(
     validAfter: uint256, validBefore: uint256, nonce: bytes32,
     v: uint8, r: bytes32, s: bytes32,
 ):
-    self._receive_with_authorization(_from, to, amount, validAfter, validBefore, nonce, self._vrs_to_bytes(v, r, s))
+    assert to == msg.sender, "FiatTokenV2: caller must be the payee"
+    h: bytes32 = self._authorization_struct_hash(
+        RECEIVE_WITH_AUTHORIZATION_TYPEHASH, _from, to, amount, validAfter, validBefore, nonce)
+    self._require_valid_signature_vrs(_from, h, v, r, s)
+    self._settle_authorization(_from, to, amount, nonce)
 
 
 # cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)  0x5a049a70
@@ -392,10 +399,14 @@ def __default__():
         # (address from, address to, uint256 value, uint256 validAfter, uint256 validBefore, bytes32 nonce, bytes signature)
         sender, receiver, amount, valid_after, valid_before, nonce, signature = abi_decode(
             args, (address, address, uint256, uint256, uint256, bytes32, Bytes[MAX_SIG]))
-        if selector == SEL_TRANSFER_WITH_AUTH_BYTES:
-            self._transfer_with_authorization(sender, receiver, amount, valid_after, valid_before, nonce, signature)
-        else:
-            self._receive_with_authorization(sender, receiver, amount, valid_after, valid_before, nonce, signature)
+        typehash: bytes32 = TRANSFER_WITH_AUTHORIZATION_TYPEHASH
+        if selector == SEL_RECEIVE_WITH_AUTH_BYTES:
+            assert receiver == msg.sender, "FiatTokenV2: caller must be the payee"
+            typehash = RECEIVE_WITH_AUTHORIZATION_TYPEHASH
+        h: bytes32 = self._authorization_struct_hash(
+            typehash, sender, receiver, amount, valid_after, valid_before, nonce)
+        self._require_valid_signature(sender, h, signature)
+        self._settle_authorization(sender, receiver, amount, nonce)
         return
 
     if selector == SEL_CANCEL_AUTH_BYTES:
