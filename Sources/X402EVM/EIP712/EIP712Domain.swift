@@ -1,0 +1,166 @@
+import Foundation
+import X402
+
+/// An EIP-712 domain with its separator computed once (and cached process-wide).
+///
+/// Any subset of the five standard fields may be present; the domain type lists the present ones in
+/// canonical order (`name`, `version`, `chainId`, `verifyingContract`, `salt`), as eth-account and
+/// wallets do.
+public struct EIP712Domain: Sendable, Hashable {
+    public let name: String?
+    public let version: String?
+    public let chainId: UInt256?
+    public let verifyingContract: EthereumAddress?
+    public let salt: Bytes32?
+    /// `hashStruct(EIP712Domain, domain)`.
+    public let separator: Bytes32
+
+    /// The five standard fields in canonical order.
+    static let canonicalFields: [TypedData.Field] = [
+        .init(name: "name", type: "string"), .init(name: "version", type: "string"),
+        .init(name: "chainId", type: "uint256"), .init(name: "verifyingContract", type: "address"),
+        .init(name: "salt", type: "bytes32"),
+    ]
+
+    /// Creates a domain; the separator comes from a process-wide cache when this domain was seen before.
+    public init(
+        name: String? = nil, version: String? = nil, chainId: UInt256? = nil,
+        verifyingContract: EthereumAddress? = nil, salt: Bytes32? = nil
+    ) {
+        self.name = name
+        self.version = version
+        self.chainId = chainId
+        self.verifyingContract = verifyingContract
+        self.salt = salt
+        let key = CacheKey(name: name, version: version, chainId: chainId, verifyingContract: verifyingContract, salt: salt)
+        if let cached = Self.cache.withLock({ $0[key] }) {
+            separator = cached
+            return
+        }
+        let computed = Self.computeSeparator(key)
+        Self.cache.withLock { storage in
+            if storage.count >= 1024 { storage.removeAll(keepingCapacity: true) }
+            storage[key] = computed
+        }
+        separator = computed
+    }
+
+    /// Reads a domain from a typed-data `domain` object.
+    public init(_ value: TypedDataValue) throws(TypedDataError) {
+        guard case let .object(members) = value else { throw .invalidStructure("domain must be an object") }
+        for key in members.keys where !Self.canonicalFields.contains(where: { $0.name == key }) {
+            throw .invalidStructure("unsupported domain field \"\(key)\"")
+        }
+        func string(_ key: String) throws(TypedDataError) -> String? {
+            guard let member = members[key] else { return nil }
+            guard case let .string(text) = member else { throw .invalidValue(path: "domain.\(key)", type: "string", reason: "expected a string") }
+            return text
+        }
+        var chainId: UInt256?
+        if let member = members["chainId"] {
+            chainId = try TypedDataEncoder.unsignedInteger(member) { .invalidValue(path: "domain.chainId", type: "uint256", reason: $0) }
+        }
+        var contract: EthereumAddress?
+        if let member = members["verifyingContract"] {
+            guard case let .string(text) = member, let address = try? EthereumAddress(text) else {
+                throw .invalidValue(path: "domain.verifyingContract", type: "address", reason: "expected an address")
+            }
+            contract = address
+        }
+        var salt: Bytes32?
+        if let member = members["salt"] {
+            guard case let .string(text) = member, let value = try? Bytes32(hex: text) else {
+                throw .invalidValue(path: "domain.salt", type: "bytes32", reason: "expected 32 bytes of hex")
+            }
+            salt = value
+        }
+        self.init(name: try string("name"), version: try string("version"), chainId: chainId, verifyingContract: contract, salt: salt)
+    }
+
+    /// The domain's `EIP712Domain` type fields (present fields, canonical order).
+    public var fields: [TypedData.Field] {
+        var result: [TypedData.Field] = []
+        if name != nil { result.append(Self.canonicalFields[0]) }
+        if version != nil { result.append(Self.canonicalFields[1]) }
+        if chainId != nil { result.append(Self.canonicalFields[2]) }
+        if verifyingContract != nil { result.append(Self.canonicalFields[3]) }
+        if salt != nil { result.append(Self.canonicalFields[4]) }
+        return result
+    }
+
+    /// The domain as a typed-data JSON object (`chainId` as a JSON number).
+    public var jsonValue: TypedDataValue {
+        var members: [String: TypedDataValue] = [:]
+        if let name { members["name"] = .string(name) }
+        if let version { members["version"] = .string(version) }
+        if let chainId { members["chainId"] = .number(chainId.decimalString) }
+        if let verifyingContract { members["verifyingContract"] = .string(verifyingContract.checksummed) }
+        if let salt { members["salt"] = .string(salt.hexString) }
+        return .object(members)
+    }
+
+    /// `keccak256(0x19 ‖ 0x01 ‖ separator ‖ structHash)`.
+    @inlinable
+    public func digest(structHash: Bytes32) -> Bytes32 {
+        EIP712.digest(domainSeparator: separator, structHash: structHash)
+    }
+
+    // MARK: Separator computation and cache
+
+    struct CacheKey: Hashable {
+        let name: String?
+        let version: String?
+        let chainId: UInt256?
+        let verifyingContract: EthereumAddress?
+        let salt: Bytes32?
+    }
+
+    private static let cache = LockedDictionary<CacheKey, Bytes32>()
+
+    private static let typeHashes: LockedDictionary<Int, Bytes32> = LockedDictionary()
+
+    private static func typeHash(mask: Int) -> Bytes32 {
+        if let cached = typeHashes.withLock({ $0[mask] }) { return cached }
+        var text = "EIP712Domain("
+        var first = true
+        for (bit, field) in canonicalFields.enumerated() where mask & (1 << bit) != 0 {
+            if !first { text += "," }
+            text += "\(field.type) \(field.name)"
+            first = false
+        }
+        text += ")"
+        let hash = Keccak256.hash(utf8: text)
+        typeHashes.withLock { $0[mask] = hash }
+        return hash
+    }
+
+    private static func computeSeparator(_ key: CacheKey) -> Bytes32 {
+        var mask = 0
+        if key.name != nil { mask |= 1 }
+        if key.version != nil { mask |= 2 }
+        if key.chainId != nil { mask |= 4 }
+        if key.verifyingContract != nil { mask |= 8 }
+        if key.salt != nil { mask |= 16 }
+        let typeHash = typeHash(mask: mask)
+        return EIP712.hashWords(1 + mask.nonzeroBitCount) { writer in
+            writer.append(typeHash)
+            if let name = key.name { writer.append(Keccak256.hash(utf8: name)) }
+            if let version = key.version { writer.append(Keccak256.hash(utf8: version)) }
+            if let chainId = key.chainId { writer.append(chainId) }
+            if let contract = key.verifyingContract { writer.append(contract) }
+            if let salt = key.salt { writer.append(salt) }
+        }
+    }
+}
+
+/// A dictionary behind a lock (Foundation's `NSLock`, available on every platform we support).
+final class LockedDictionary<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
+    private var storage: [Key: Value] = [:]
+    private let lock = NSLock()
+
+    func withLock<R>(_ body: (inout [Key: Value]) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&storage)
+    }
+}
