@@ -260,6 +260,7 @@ class DevChain:
         self.lock = threading.RLock()
         self.verbose = verbose
         self.time_offset = 0.0
+        self.forced_next_timestamp: Optional[int] = None
         self.wakeup = threading.Event()
 
         self.accounts = [Account(i, ROLES[i], k, PAYER_USDC if ROLES[i] == "payer" else 0)
@@ -335,7 +336,20 @@ class DevChain:
         return self.blocks[-1]["header"]
 
     def next_timestamp(self) -> int:
+        if self.forced_next_timestamp is not None:
+            return self.forced_next_timestamp
         return max(self.clock(), self.latest_header().timestamp + 1)
+
+    def set_next_timestamp(self, ts: int) -> None:
+        """evm_setNextBlockTimestamp: the next block gets exactly `ts`; the clock continues from there."""
+        if ts <= self.latest_header().timestamp:
+            raise RPCError(-32602, "timestamp must be greater than the latest block's")
+        self.forced_next_timestamp = ts
+        self.time_offset = ts - time.time()
+        if self.pending_txs:
+            # transactions already executed with the old timestamp: re-stamping them is
+            # not possible, so the pending block keeps its timestamp
+            self.forced_next_timestamp = None
 
     # ------------------------------------------------------------ state access
 
@@ -606,11 +620,10 @@ class DevChain:
 
     # ------------------------------------------------------------ mining
 
-    def mine(self, force_timestamp: Optional[int] = None) -> Any:
+    def mine(self) -> Any:
         """Seal the pending block (possibly empty) and start the next one."""
         if not self.pending_txs:
-            ts = force_timestamp if force_timestamp is not None else self.next_timestamp()
-            self.chain.header = self.chain.header.copy(timestamp=ts)
+            self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
         header = self.chain.header
         vm = self.chain.get_vm(header)
         block = vm.get_block()
@@ -621,6 +634,7 @@ class DevChain:
         self.chain.validate_block(mined)
         self.chain.chaindb.persist_block(mined)
         self.chain.header = self.chain.create_header_from_parent(mined.header)
+        self.forced_next_timestamp = None
         receipts = list(self.pending_receipts)
         self.pending_txs, self.pending_receipts = [], []
         self._index_block(mined, receipts)
@@ -991,23 +1005,13 @@ class RPC:
         return self.c.mint(to, amount)
 
     def evm_mine(self, p):
+        """Seal the pending block now (even if empty); optional param: its timestamp."""
         ts = param(p, 0)
         if isinstance(ts, dict):
             ts = ts.get("timestamp")
-        force = None
         if ts is not None:
-            force = parse_qty(ts, "timestamp")
-            if force <= self.c.latest_header().timestamp:
-                raise RPCError(-32602, "timestamp must be greater than the latest block's")
-            self.c.time_offset = force - time.time()
-        if self.c.pending_txs and force is None:
-            # Seal what is pending now, even if that is earlier than the one-block-per-second rule allows.
-            self.c.mine()
-        else:
-            if self.c.pending_txs:
-                self.c.mine()
-            else:
-                self.c.mine(force_timestamp=force)
+            self.c.set_next_timestamp(parse_qty(ts, "timestamp"))
+        self.c.mine()
         return "0x0"
 
     def increase_time(self, p):
@@ -1016,10 +1020,7 @@ class RPC:
         return secs
 
     def set_next_block_timestamp(self, p):
-        ts = parse_qty(param(p, 0), "timestamp")
-        if ts <= self.c.latest_header().timestamp:
-            raise RPCError(-32602, "timestamp must be greater than the latest block's")
-        self.c.time_offset = ts - time.time()
+        self.c.set_next_timestamp(parse_qty(param(p, 0), "timestamp"))
         return None
 
     def handle_one(self, req: Any) -> Optional[Dict[str, Any]]:
