@@ -439,15 +439,27 @@ extension UInt256 {
 
     /// Parses an unsigned decimal string: ASCII digits only, non-empty, no sign or whitespace,
     /// leading zeros allowed. Returns `nil` if malformed or larger than 2^256 − 1.
+    public init?(decimal text: String) {
+        var text = text
+        guard let value = text.withUTF8({ UInt256.parseDecimal($0) }) else { return nil }
+        self = value
+    }
+
+    /// Parses an unsigned decimal string (see ``init(decimal:)-(String)``).
     public init?(decimal text: some StringProtocol) {
+        self.init(decimal: String(text))
+    }
+
+    /// Parses ASCII decimal digits from UTF-8 bytes.
+    public static func parseDecimal(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
+        guard !utf8.isEmpty else { return nil }
         var result = UInt256.zero
         var chunk: UInt64 = 0
         var chunkDigits = 0
-        var sawDigit = false
-        for byte in text.utf8 {
-            guard byte >= 0x30, byte <= 0x39 else { return nil }
-            sawDigit = true
-            chunk = chunk &* 10 &+ UInt64(byte &- 0x30)
+        for byte in utf8 {
+            let digit = byte &- 0x30
+            guard digit < 10 else { return nil }
+            chunk = chunk &* 10 &+ UInt64(digit)
             chunkDigits += 1
             if chunkDigits == 19 {
                 guard let next = result.multipliedAdding(UInt256.tenToThe19, chunk) else { return nil }
@@ -456,14 +468,13 @@ extension UInt256 {
                 chunkDigits = 0
             }
         }
-        guard sawDigit else { return nil }
         if chunkDigits > 0 {
             var scale: UInt64 = 1
             for _ in 0..<chunkDigits { scale &*= 10 }
             guard let next = result.multipliedAdding(scale, chunk) else { return nil }
             result = next
         }
-        self = result
+        return result
     }
 
     /// `self * factor + addend`, or `nil` on overflow.
@@ -475,15 +486,28 @@ extension UInt256 {
     }
 
     /// Parses a hexadecimal string with an optional `0x`/`0X` prefix and 1 to 64 digits (either case).
+    public init?(hex text: String) {
+        var text = text
+        guard let value = text.withUTF8({ UInt256.parseHex($0) }) else { return nil }
+        self = value
+    }
+
+    /// Parses a hexadecimal string (see ``init(hex:)-(String)``).
     public init?(hex text: some StringProtocol) {
-        var utf8 = Substring(text).utf8[...]
-        if utf8.count >= 2, utf8.first == 0x30, let second = utf8.dropFirst().first, second == 0x78 || second == 0x58 {
-            utf8 = utf8.dropFirst(2)
+        self.init(hex: String(text))
+    }
+
+    /// Parses hexadecimal digits (optional `0x`/`0X` prefix, 1 to 64 digits) from UTF-8 bytes.
+    public static func parseHex(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
+        var digits = utf8[...]
+        if digits.count >= 2, digits[digits.startIndex] == 0x30,
+           digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58 {
+            digits = digits.dropFirst(2)
         }
-        guard !utf8.isEmpty, utf8.count <= 64 else { return nil }
+        guard !digits.isEmpty, digits.count <= 64 else { return nil }
         var result = UInt256.zero
-        var bitIndex = (utf8.count - 1) * 4
-        for byte in utf8 {
+        var bitIndex = (digits.count - 1) * 4
+        for byte in digits {
             let nibble: UInt8
             switch byte {
             case 0x30...0x39: nibble = byte - 0x30
@@ -494,7 +518,7 @@ extension UInt256 {
             result[limb: bitIndex / 64] |= UInt64(nibble) << UInt64(bitIndex % 64)
             bitIndex -= 4
         }
-        self = result
+        return result
     }
 
     /// The exact decimal representation, without leading zeros ("0" for zero).

@@ -129,7 +129,7 @@ struct MessageReader {
     }
 
     func bytes32(_ key: String) throws(TypedDataError) -> Bytes32 {
-        guard case let .string(text) = try member(key), let value = try? Bytes32(hex: text), text.hasPrefix("0x") else {
+        guard case let .string(text) = try member(key), text.hasHexPrefix, let value = try? Bytes32(hex: text) else {
             throw .invalidValue(path: "\(path).\(key)", type: "bytes32", reason: "expected 0x + 64 hex digits")
         }
         return value

@@ -103,6 +103,15 @@ public struct TypedData: Sendable, Hashable {
         return fields
     }
 
+    /// The separator via the cached `EIP712Domain` fast path when the declared domain type is canonical.
+    private func domainSeparator(using encoder: TypedDataEncoder) throws(TypedDataError) -> Bytes32 {
+        let fields = encoder.types["EIP712Domain"] ?? []
+        if let fast = try? EIP712Domain(domain), fast.fields == fields {
+            return fast.separator
+        }
+        return try encoder.hashStruct("EIP712Domain", domain, path: "domain")
+    }
+
     private func typesWithDomain() throws(TypedDataError) -> [String: [Field]] {
         var all = types
         all["EIP712Domain"] = try domainFields()
@@ -111,6 +120,10 @@ public struct TypedData: Sendable, Hashable {
 
     /// `hashStruct(EIP712Domain, domain)`.
     public func domainSeparator() throws(TypedDataError) -> Bytes32 {
+        if types["EIP712Domain"] == nil {
+            // No declared domain type: the canonical fast path gives the same bytes (and is cached).
+            return try EIP712Domain(domain).separator
+        }
         let encoder = TypedDataEncoder(types: try typesWithDomain())
         return try encoder.hashStruct("EIP712Domain", domain, path: "domain")
     }
@@ -134,7 +147,7 @@ public struct TypedData: Sendable, Hashable {
     /// `keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message))` (just the domain when `primaryType` is `EIP712Domain`).
     public func digest() throws(TypedDataError) -> Bytes32 {
         let encoder = TypedDataEncoder(types: try typesWithDomain())
-        let separator = try encoder.hashStruct("EIP712Domain", domain, path: "domain")
+        let separator = try domainSeparator(using: encoder)
         if primaryType == "EIP712Domain" {
             var prefix: [UInt8] = [0x19, 0x01]
             prefix.append(contentsOf: separator.bytes)

@@ -1,8 +1,32 @@
 import X402
 
 /// The generic EIP-712 `encodeType` / `encodeData` / `hashStruct` over a set of struct definitions.
-struct TypedDataEncoder {
+final class TypedDataEncoder {
     let types: [String: [TypedData.Field]]
+    /// Type hashes computed so far (each struct's `encodeType` is hashed once per encoder).
+    private var typeHashes: [String: Bytes32] = [:]
+
+    init(types: [String: [TypedData.Field]]) {
+        self.types = types
+    }
+
+    /// Every EIP-712 atomic type name, pre-parsed.
+    static let atomicTypes: [String: ABIType] = {
+        var table: [String: ABIType] = ["address": .address, "bool": .bool, "bytes": .bytes, "string": .string]
+        for bits in stride(from: 8, through: 256, by: 8) {
+            table["uint\(bits)"] = .uint(bits)
+            table["int\(bits)"] = .int(bits)
+        }
+        for count in 1...32 { table["bytes\(count)"] = .fixedBytes(count) }
+        return table
+    }()
+
+    private func typeHash(_ name: String) throws(TypedDataError) -> Bytes32 {
+        if let cached = typeHashes[name] { return cached }
+        let hash = Keccak256.hash(utf8: try encodeType(name))
+        typeHashes[name] = hash
+        return hash
+    }
 
     /// The struct name a field type refers to (array suffixes removed), if it is a defined struct.
     private func structName(of type: String) -> String? {
@@ -39,7 +63,7 @@ struct TypedDataEncoder {
         guard case let .object(members) = value else {
             throw .invalidValue(path: path, type: name, reason: "expected a JSON object")
         }
-        var encoded = Keccak256.hash(utf8: try encodeType(name)).bytes
+        var encoded = try typeHash(name).bytes
         encoded.reserveCapacity(32 * (fields.count + 1))
         for field in fields {
             let fieldPath = path + "." + field.name
@@ -73,12 +97,7 @@ struct TypedDataEncoder {
         if types[type] != nil {
             return try hashStruct(type, value, path: path)
         }
-        let abiType: ABIType
-        do {
-            abiType = try ABIType(type)
-        } catch {
-            throw .undefinedType(type)
-        }
+        guard let abiType = Self.atomicTypes[type] else { throw .undefinedType(type) }
         return try Self.encodeAtomic(abiType, typeName: type, value, path: path)
     }
 
@@ -118,7 +137,7 @@ struct TypedDataEncoder {
     }
 
     private static func hexBytes(_ value: TypedDataValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> [UInt8] {
-        guard case let .string(text) = value, text.hasPrefix("0x") || text.hasPrefix("0X") else {
+        guard case let .string(text) = value, text.hasHexPrefix else {
             throw invalid("expected 0x-prefixed hex")
         }
         do {
@@ -134,7 +153,7 @@ struct TypedDataEncoder {
         case let .number(text):
             parsed = UInt256(decimal: text)
         case let .string(text):
-            if text.hasPrefix("0x") || text.hasPrefix("0X") {
+            if text.hasHexPrefix {
                 parsed = UInt256(hex: text)
             } else {
                 parsed = UInt256(decimal: text)
@@ -152,9 +171,9 @@ struct TypedDataEncoder {
         case let .number(text):
             parsed = Int256(decimal: text)
         case let .string(text):
-            let negative = text.hasPrefix("-")
+            let negative = text.utf8.first == UInt8(ascii: "-")
             let digits = negative ? text.dropFirst() : Substring(text)
-            if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
+            if digits.hasHexPrefix {
                 parsed = UInt256(hex: digits).flatMap { Int256(negative: negative, magnitude: $0) }
             } else {
                 parsed = Int256(decimal: text)

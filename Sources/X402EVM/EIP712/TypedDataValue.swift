@@ -285,7 +285,7 @@ struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+                guard let text = Self.makeString(slice.assumingMemoryBound(to: UInt8.self)) else { throw fail("invalid UTF-8 in string") }
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
@@ -338,6 +338,18 @@ struct JSONParser {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// Builds a String from UTF-8 bytes, validating (fast path for ASCII).
+    @inline(__always)
+    private static func makeString(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for byte in utf8 where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
     }
 
     private mutating func parseHex4() throws(TypedDataError) -> UInt32 {

@@ -34,9 +34,24 @@ public struct Bytes32: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Parses `0x` + 64 hex digits (the prefix is optional).
+    public init(hex text: String) throws(HexError) {
+        var text = text
+        var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let result: Result<Void, HexError> = text.withUTF8 { utf8 in
+            let digits = Hex.digits(utf8)
+            guard digits.count % 2 == 0 else { return .failure(.oddLength) }
+            guard digits.count == 64 else { return .failure(.wrongLength(expected: 32, actual: digits.count / 2)) }
+            return Swift.withUnsafeMutableBytes(of: &storage) { raw in
+                Result { () throws(HexError) in try Hex.decode(digits: digits, into: raw) }
+            }
+        }
+        try result.get()
+        self.storage = storage
+    }
+
+    /// Parses `0x` + 64 hex digits (the prefix is optional).
     public init(hex text: some StringProtocol) throws(HexError) {
-        let bytes = try Hex.decode(text, count: 32)
-        self.init(bytes)!
+        try self.init(hex: String(text))
     }
 
     /// The big-endian 32-byte encoding of an unsigned integer.

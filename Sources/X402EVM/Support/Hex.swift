@@ -15,34 +15,61 @@ public enum Hex {
     }
 
     /// Decodes hexadecimal text with an optional `0x`/`0X` prefix (either case, even length).
+    public static func decode(_ text: String) throws(HexError) -> [UInt8] {
+        var text = text
+        return try text.withUTF8 { utf8 in Result { () throws(HexError) in try decode(utf8: utf8) } }.get()
+    }
+
+    /// Decodes hexadecimal text with an optional `0x`/`0X` prefix (either case, even length).
     public static func decode(_ text: some StringProtocol) throws(HexError) -> [UInt8] {
-        var result: [UInt8] = []
-        var utf8 = Substring(text).utf8[...]
-        try decode(&utf8, into: &result)
-        return result
+        try decode(String(text))
     }
 
     /// Decodes hexadecimal text, requiring exactly `count` bytes.
     public static func decode(_ text: some StringProtocol, count: Int) throws(HexError) -> [UInt8] {
-        let bytes = try decode(text)
+        let bytes = try decode(String(text))
         guard bytes.count == count else { throw .wrongLength(expected: count, actual: bytes.count) }
         return bytes
     }
 
-    static func decode(_ utf8: inout Substring.UTF8View.SubSequence, into result: inout [UInt8]) throws(HexError) {
-        if utf8.count >= 2, utf8.first == 0x30 {
-            let second = utf8[utf8.index(after: utf8.startIndex)]
-            if second == 0x78 || second == 0x58 { utf8 = utf8.dropFirst(2) }
+    /// The hex digits of `utf8` with any `0x`/`0X` prefix removed.
+    @inline(__always)
+    static func digits(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        if utf8.count >= 2, utf8[0] == 0x30, utf8[1] == 0x78 || utf8[1] == 0x58 {
+            return UnsafeBufferPointer(rebasing: utf8[2...])
         }
-        guard utf8.count % 2 == 0 else { throw .oddLength }
-        result.reserveCapacity(utf8.count / 2)
-        var high: UInt8 = 0
-        var isHigh = true
-        for char in utf8 {
-            guard let nibble = nibble(char) else { throw .invalidCharacter }
-            if isHigh { high = nibble } else { result.append(high << 4 | nibble) }
-            isHigh.toggle()
+        return utf8
+    }
+
+    /// Decodes UTF-8 hex digits into `output` (which must hold exactly half as many bytes as there are digits).
+    @inline(__always)
+    static func decode(digits: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableRawBufferPointer) throws(HexError) {
+        var index = 0
+        while index < output.count {
+            guard let high = nibble(digits[2 * index]), let low = nibble(digits[2 * index + 1]) else {
+                throw .invalidCharacter
+            }
+            output[index] = high << 4 | low
+            index += 1
         }
+    }
+
+    static func decode(utf8: UnsafeBufferPointer<UInt8>) throws(HexError) -> [UInt8] {
+        let digits = digits(utf8)
+        guard digits.count % 2 == 0 else { throw .oddLength }
+        let count = digits.count / 2
+        var failure: HexError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(HexError) {
+                try decode(digits: digits, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return bytes
     }
 
     @inlinable
@@ -68,5 +95,13 @@ public enum HexError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidCharacter: "hex string contains a character outside 0-9, a-f, A-F"
         case let .wrongLength(expected, actual): "expected \(expected) bytes of hex, got \(actual)"
         }
+    }
+}
+
+extension StringProtocol {
+    /// Whether the text starts with `0x` or `0X` (byte comparison, no Unicode processing).
+    var hasHexPrefix: Bool {
+        var iterator = utf8.makeIterator()
+        return iterator.next() == 0x30 && { $0 == 0x78 || $0 == 0x58 }(iterator.next())
     }
 }
