@@ -207,6 +207,8 @@ def send_tx(devnet, sender: Account, to: str, data: str, nonce=None, gas=300_000
         if nonce is None:
             nonce = int(devnet("eth_getTransactionCount", sender.address, "pending"), 16)
         base = int(devnet("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16)
+        if to is None:  # contract creation
+            to = ""
         if legacy:
             tx = {"chainId": chain_id, "nonce": nonce, "to": to, "data": data, "gas": gas,
                   "gasPrice": 2 * base + 10**6, "value": value}
@@ -428,9 +430,13 @@ def test_receive_and_cancel_authorization(devnet, accounts):
                       ["address", "bytes32", "uint8", "bytes32", "bytes32"],
                       [payer.address, msg["nonce"], cancel.v, cancel.r.to_bytes(32, "big"),
                        cancel.s.to_bytes(32, "big")])
+    cdata_bytes = call_data("cancelAuthorization(address,bytes32,bytes)", ["address", "bytes32", "bytes"],
+                            [payer.address, msg["nonce"], sig_bytes(cancel)])
+    assert devnet("eth_call", {"to": TOKEN, "data": cdata_bytes}, "latest") == "0x"
     rc = devnet.wait_receipt(send_tx(devnet, fac, TOKEN, cdata))
     assert rc["status"] == "0x1"
     expect_revert(devnet, twa_vrs(msg, s.v, s.r, s.s), "FiatTokenV2: authorization is used or canceled")
+    expect_revert(devnet, cdata_bytes, "FiatTokenV2: authorization is used or canceled")
 
 
 def test_mint_and_erc20(devnet, accounts):
@@ -460,6 +466,93 @@ def test_mint_and_erc20(devnet, accounts):
     rc = devnet.wait_receipt(send_tx(devnet, fac, TOKEN, tf))
     assert rc["status"] == "0x1"
     assert usdc_balance(devnet, payee) == 5_000_001
+
+
+ERC1271_WALLET = """
+# pragma version 0.4.3
+# Test-only ERC-1271 wallet: valid iff the 65-byte signature is the owner's over the hash.
+owner: public(address)
+
+@deploy
+def __init__(o: address):
+    self.owner = o
+
+@external
+@view
+def isValidSignature(digest: bytes32, signature: Bytes[65]) -> bytes4:
+    if len(signature) != 65:
+        return 0xffffffff
+    v: uint256 = convert(slice(signature, 64, 1), uint256)
+    signer: address = ecrecover(digest, v, extract32(signature, 0), extract32(signature, 32))
+    if signer == self.owner and signer != empty(address):
+        return 0x1626ba7e
+    return 0xffffffff
+"""
+
+
+def test_erc1271_contract_signer(devnet, accounts):
+    import vyper
+
+    fac = role(accounts, "facilitator")
+    owner = Account.create()
+    payee = role(accounts, "payee", 0).address
+    initcode = vyper.compile_code(ERC1271_WALLET, output_formats=["bytecode"])["bytecode"]
+    initcode += encode(["address"], [owner.address]).hex()
+    rc = devnet.wait_receipt(send_tx(devnet, fac, None, initcode, gas=1_000_000))
+    assert rc["status"] == "0x1" and rc["contractAddress"]
+    wallet = to_checksum_address(rc["contractAddress"])
+    assert len(devnet("eth_getCode", wallet, "latest")) > 2
+    devnet.wait_receipt(devnet("devnet_mint", wallet, "1000"))
+
+    msg, _ = sign_auth(owner, payee, 400)
+    msg["from"] = wallet  # the wallet is the payer; its owner signs the digest
+    signed = Account.sign_typed_data(
+        owner.key,
+        domain_data={"name": "USDC", "version": "2", "chainId": CHAIN_ID, "verifyingContract": TOKEN},
+        message_types={"TransferWithAuthorization": AUTH_TYPES}, message_data=msg)
+    data = twa_bytes(msg, sig_bytes(signed))
+    stranger = Account.sign_typed_data(
+        Account.create().key,
+        domain_data={"name": "USDC", "version": "2", "chainId": CHAIN_ID, "verifyingContract": TOKEN},
+        message_types={"TransferWithAuthorization": AUTH_TYPES}, message_data=msg)
+    expect_revert(devnet, twa_bytes(msg, sig_bytes(stranger)), "FiatTokenV2: invalid signature")
+    rc = devnet.wait_receipt(send_tx(devnet, fac, TOKEN, data))
+    assert rc["status"] == "0x1"
+    assert usdc_balance(devnet, wallet) == 600
+
+
+def test_permit(devnet, accounts):
+    owner = role(accounts, "payer", 6)
+    spender = Account.create().address
+    domain = {"name": "USDC", "version": "2", "chainId": CHAIN_ID, "verifyingContract": TOKEN}
+    types = {"Permit": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
+                        {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
+                        {"name": "deadline", "type": "uint256"}]}
+    nonce = token_call(devnet, "nonces(address)", ["address"], [owner.address], ["uint256"])[0]
+    deadline = int(time.time()) + 600
+    s = Account.sign_typed_data(owner.key, domain_data=domain, message_types=types, message_data={
+        "owner": owner.address, "spender": spender, "value": 77, "nonce": nonce, "deadline": deadline})
+    vrs = call_data("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)",
+                    ["address", "address", "uint256", "uint256", "uint8", "bytes32", "bytes32"],
+                    [owner.address, spender, 77, deadline, s.v, s.r.to_bytes(32, "big"), s.s.to_bytes(32, "big")])
+    as_bytes = call_data("permit(address,address,uint256,uint256,bytes)",
+                         ["address", "address", "uint256", "uint256", "bytes"],
+                         [owner.address, spender, 77, deadline, sig_bytes(s)])
+    assert devnet("eth_call", {"to": TOKEN, "data": as_bytes}, "latest") == "0x"
+    wrong = call_data("permit(address,address,uint256,uint256,bytes)",
+                      ["address", "address", "uint256", "uint256", "bytes"],
+                      [owner.address, spender, 78, deadline, sig_bytes(s)])
+    expect_revert(devnet, wrong, "EIP2612: invalid signature")
+    expired = call_data("permit(address,address,uint256,uint256,bytes)",
+                        ["address", "address", "uint256", "uint256", "bytes"],
+                        [owner.address, spender, 77, int(time.time()) - 10, sig_bytes(s)])
+    expect_revert(devnet, expired, "FiatTokenV2: permit is expired")
+    rc = devnet.wait_receipt(send_tx(devnet, role(accounts, "facilitator"), TOKEN, vrs))
+    assert rc["status"] == "0x1"
+    assert token_call(devnet, "allowance(address,address)", ["address", "address"],
+                      [owner.address, spender], ["uint256"])[0] == 77
+    assert token_call(devnet, "nonces(address)", ["address"], [owner.address], ["uint256"])[0] == nonce + 1
+    expect_revert(devnet, vrs, "EIP2612: invalid signature")  # nonce consumed
 
 
 def test_send_raw_transaction_errors(devnet, accounts):

@@ -1,5 +1,8 @@
 # pragma version 0.4.3
 # pragma evm-version prague
+# Venom code generator: ~25% fewer executed opcodes than the legacy one, which
+# makes eth_call on the devnet faster; test_devnet.py covers the behaviour.
+# pragma experimental-codegen
 """
 @title Devnet USDC (EIP-3009 test token)
 @notice Test-only stand-in for Circle's FiatTokenV2_2 on the local devnet.
