@@ -315,6 +315,10 @@ class DevChain:
         self.receipt_json: Dict[bytes, Dict[str, Any]] = {}  # hash -> receipt JSON (mined only)
         # Pending block contents (already executed on top of the latest block).
         self.pending_txs: List[Any] = []
+        # One VM for the whole pending block: transactions run on its live state,
+        # which is persisted (state root computed) only when needed.
+        self.pending_vm: Any = None
+        self.pending_root_dirty = False
         self.pending_receipts: List[Any] = []
         # Transactions waiting for a nonce gap to close: sender -> nonce -> tx.
         self.future: Dict[bytes, Dict[int, Any]] = {}
@@ -388,8 +392,18 @@ class DevChain:
     def read_state(self, tag: Any):
         """State to read balances/code/storage from (no execution)."""
         kind, n = self.resolve_block(tag)
-        header = self.chain.header if kind == "pending" else self.blocks[n]["header"]
+        if kind == "pending":
+            if self.pending_vm is not None:
+                return self.pending_vm.state
+            n = len(self.blocks) - 1
+        header = self.blocks[n]["header"]
         return self._state_for(header, ("read", header.state_root))
+
+    def _sync_pending_root(self) -> None:
+        if self.pending_root_dirty:
+            self.pending_vm.state.persist()
+            self.chain.header = self.chain.header.copy(state_root=self.pending_vm.state.state_root)
+            self.pending_root_dirty = False
 
     def exec_state(self, tag: Any):
         """State + block context for eth_call / eth_estimateGas.
@@ -402,6 +416,7 @@ class DevChain:
         kind, n = self.resolve_block(tag)
         latest_n = len(self.blocks) - 1
         if kind == "pending" and self.pending_txs:
+            self._sync_pending_root()
             h = self.chain.header
             header = h.copy(base_fee_per_gas=0)
             key = ("exec-pending", h.state_root, h.timestamp, h.block_number)
@@ -573,13 +588,16 @@ class DevChain:
         if not self.pending_txs:
             # First transaction of a new block: the block's timestamp is the current second.
             self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
+            self.pending_vm = None  # (a VM left by a rejected transaction has the old timestamp)
         header = self.chain.header
         if header.gas_used + tx.gas > header.gas_limit:
             if not from_queue:
                 self.overflow.append(tx)
                 self.tx_json[tx.hash] = self._tx_to_json(tx, None, None)
             return False
-        vm = self.chain.get_vm(header)
+        if self.pending_vm is None:
+            self.pending_vm = self.chain.get_vm(header)
+        vm = self.pending_vm
         try:
             receipt, _computation = vm.apply_transaction(header, tx)
         except ValidationError as e:
@@ -591,14 +609,11 @@ class DevChain:
             if "enough balance" in msg or "cannot afford" in msg:
                 raise RPCError(-32000, f"insufficient funds for gas * price + value: {msg}") from None
             raise RPCError(-32000, msg) from None
-        new_header = vm.add_receipt_to_header(header, receipt)
-        vm.state.persist()
-        self.chain.header = new_header.copy(state_root=vm.state.state_root)
+        self.chain.header = vm.add_receipt_to_header(header, receipt)  # gas used, bloom
+        self.pending_root_dirty = True
         self.pending_txs.append(tx)
         self.pending_receipts.append(receipt)
         self.tx_json[tx.hash] = self._tx_to_json(tx, None, None)
-        self._state_cache = {k: v for k, v in self._state_cache.items()
-                             if k[0] not in ("read", "exec-pending") or k[1] != header.state_root}
         self.wakeup.set()
         return True
 
@@ -624,8 +639,9 @@ class DevChain:
         """Seal the pending block (possibly empty) and start the next one."""
         if not self.pending_txs:
             self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
+            self.pending_vm = None
         header = self.chain.header
-        vm = self.chain.get_vm(header)
+        vm = self.pending_vm if self.pending_vm is not None else self.chain.get_vm(header)
         block = vm.get_block()
         block = vm.set_block_transactions_and_withdrawals(
             block, header, tuple(self.pending_txs), tuple(self.pending_receipts))
@@ -637,6 +653,7 @@ class DevChain:
         self.forced_next_timestamp = None
         receipts = list(self.pending_receipts)
         self.pending_txs, self.pending_receipts = [], []
+        self.pending_vm, self.pending_root_dirty = None, False
         self._index_block(mined, receipts)
         self._state_cache.clear()
         self.mined_tx_count += len(receipts)
