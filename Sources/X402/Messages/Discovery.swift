@@ -1,0 +1,123 @@
+import Foundation
+
+/// One resource listed by `GET /discovery/resources` (the bazaar catalog).
+public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable {
+    /// The resource URL.
+    public var resource: String
+    /// Resource type, e.g. `http`.
+    public var type: String
+    public var x402Version: X402Version
+    public var accepts: [AnyPaymentRequirements]
+    /// When the entry was last refreshed (sent as Unix seconds; an ISO-8601 or numeric string is
+    /// also accepted).
+    public var lastUpdated: Date
+    public var metadata: JSONObject?
+    /// Newer upstream name for `metadata`.
+    public var extensions: JSONObject?
+
+    public init(
+        resource: String, type: String = "http", x402Version: X402Version, accepts: [AnyPaymentRequirements],
+        lastUpdated: Date, metadata: JSONObject? = nil, extensions: JSONObject? = nil
+    ) {
+        self.resource = resource
+        self.type = type
+        self.x402Version = x402Version
+        self.accepts = accepts
+        self.lastUpdated = lastUpdated
+        self.metadata = metadata
+        self.extensions = extensions
+    }
+
+    public init(json: JSONValue) throws(MessageDecodingError) { try self.init(json: json, path: "") }
+
+    init(json: JSONValue, path: String) throws(MessageDecodingError) {
+        let r = try JSONReader(json, path: path)
+        resource = try r.string("resource")
+        type = try r.string("type")
+        let raw = try r.int("x402Version")
+        guard let v = X402Version(rawValue: raw) else {
+            throw MessageDecodingError(path: r.childPath("x402Version"), problem: .invalidValue("unsupported x402 version \(raw)"))
+        }
+        x402Version = v
+        accepts = try r.list("accepts") { item, p throws(MessageDecodingError) in
+            try AnyPaymentRequirements(json: item, version: v, path: p)
+        }
+        let updated = try r.required("lastUpdated")
+        if let n = updated.numberValue {
+            lastUpdated = Date(timeIntervalSince1970: n.doubleValue)
+        } else if let s = updated.stringValue, let seconds = Double(s) {
+            lastUpdated = Date(timeIntervalSince1970: seconds)
+        } else if let s = updated.stringValue, let date = Self.parseISO8601(s) {
+            lastUpdated = date
+        } else {
+            throw MessageDecodingError(path: r.childPath("lastUpdated"), problem: .invalidValue("not a timestamp"))
+        }
+        metadata = try r.optionalObject("metadata")
+        extensions = try r.optionalObject("extensions")
+    }
+
+    private static func parseISO8601(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s)
+    }
+
+    public var json: JSONValue {
+        var w = JSONWriter()
+        w.set("resource", resource)
+        w.set("type", type)
+        w.set("x402Version", x402Version.rawValue)
+        w.set("accepts", .array(accepts.map(\.json)))
+        w.set("lastUpdated", Int(lastUpdated.timeIntervalSince1970.rounded(.down)))
+        w.setIfPresent("metadata", metadata)
+        w.setIfPresent("extensions", extensions)
+        return w.value
+    }
+}
+
+/// The answer of `GET /discovery/resources`.
+public struct DiscoveryResponse: Sendable, Equatable, Codable, JSONRepresentable {
+    public struct Pagination: Sendable, Equatable {
+        public var limit: Int
+        public var offset: Int
+        public var total: Int
+        public init(limit: Int, offset: Int, total: Int) {
+            self.limit = limit
+            self.offset = offset
+            self.total = total
+        }
+    }
+
+    public var x402Version: X402Version
+    public var items: [DiscoveryResource]
+    public var pagination: Pagination
+
+    public init(x402Version: X402Version = .v2, items: [DiscoveryResource], pagination: Pagination) {
+        self.x402Version = x402Version
+        self.items = items
+        self.pagination = pagination
+    }
+
+    public init(json: JSONValue) throws(MessageDecodingError) {
+        let r = try JSONReader(json)
+        let raw = try r.optionalInt("x402Version") ?? 2
+        x402Version = X402Version(rawValue: raw) ?? .v2
+        items = try r.list("items") { v, p throws(MessageDecodingError) in try DiscoveryResource(json: v, path: p) }
+        let p = try JSONReader(.object(try r.object("pagination")), path: "pagination")
+        pagination = Pagination(limit: try p.int("limit"), offset: try p.int("offset"), total: try p.int("total"))
+    }
+
+    public var json: JSONValue {
+        var w = JSONWriter()
+        w.set("x402Version", x402Version.rawValue)
+        w.set("items", .array(items.map(\.json)))
+        var page = JSONWriter()
+        page.set("limit", pagination.limit)
+        page.set("offset", pagination.offset)
+        page.set("total", pagination.total)
+        w.set("pagination", page.value)
+        return w.value
+    }
+}
