@@ -117,7 +117,7 @@ public enum EthereumClientError: Error, Sendable, Hashable, CustomStringConverti
         case .timeout: "node request timed out"
         case .httpStatus(let s, let body): "node answered HTTP \(s): \(body.prefix(200))"
         case .node(let code, let message, let data):
-            "node error \(code): \(message)" + (data.map { " (data 0x\($0.prefix(64).map { String(format: "%02x", $0) }.joined()))" } ?? "")
+            "node error \(code): \(message)" + (data.map { " (data \(Hex.encode($0.prefix(64))))" } ?? "")
         case .invalidResponse(let m): "invalid node response: \(m)"
         }
     }
