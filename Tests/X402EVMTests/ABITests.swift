@@ -153,3 +153,22 @@ struct ABITests {
         #expect(throws: ABIError.self) { try ABI.decode([.int(8)], from: badSign) }
     }
 }
+
+@Suite("ERC-6492")
+struct ERC6492Tests {
+    @Test("wrap and unwrap round trip; plain signatures are not wrapped")
+    func roundTrip() throws {
+        let key = try PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+        let inner = key.sign(digest: Keccak256.hash(utf8: "x")).bytes
+        let wrapped = ERC6492Signature(factory: try EthereumAddress("0xcA11bde05977b3631167028862bE2a173976CA11"),
+                                       factoryCalldata: [0xde, 0xad], innerSignature: inner)
+        let bytes = wrapped.wrappedBytes
+        #expect(Hex.encode(bytes.suffix(32)) == "0x6492649264926492649264926492649264926492649264926492649264926492")
+        #expect(ERC6492Signature(wrapped: bytes) == wrapped)
+        #expect(ERC6492Signature(wrapped: bytes)?.hasDeploymentData == true)
+        #expect(ERC6492Signature(wrapped: inner) == nil)
+        #expect(!ERC6492Signature.isWrapped(inner))
+        #expect(ERC6492Signature(wrapped: [UInt8](repeating: 0, count: 5) + ERC6492Signature.magicSuffix) == nil)
+        #expect(Bytes32.random() != Bytes32.random())
+    }
+}

@@ -111,3 +111,11 @@ public struct Bytes32: Sendable, Hashable, Codable, CustomStringConvertible {
         hasher.combine(storage.3)
     }
 }
+
+extension Bytes32 {
+    /// 32 bytes from the system's cryptographically secure random number generator (e.g. an EIP-3009 nonce).
+    public static func random() -> Bytes32 {
+        var generator = SystemRandomNumberGenerator()
+        return Bytes32(storage: (generator.next(), generator.next(), generator.next(), generator.next()))
+    }
+}
