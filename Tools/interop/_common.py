@@ -19,11 +19,19 @@ from typing import Any, NoReturn
 
 DEFAULT_NETWORK = "eip155:84532"
 
+# The real stdout, kept for the one result line. protect_stdout() points sys.stdout at
+# stderr so that stray print()s (the SDK prints some warnings) cannot corrupt it.
+_RESULT_OUT = sys.stdout
+
+
+def protect_stdout() -> None:
+    sys.stdout = sys.stderr
+
 
 def emit(obj: Any) -> None:
-    """Print one line of compact JSON on stdout and flush."""
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+    """Print one line of compact JSON on the real stdout and flush."""
+    _RESULT_OUT.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    _RESULT_OUT.flush()
 
 
 def fail(message: str, code: int = 2, **extra: Any) -> NoReturn:
@@ -34,6 +42,7 @@ def fail(message: str, code: int = 2, **extra: Any) -> NoReturn:
 
 
 def setup_logging(level: str) -> None:
+    protect_stdout()
     logging.basicConfig(
         stream=sys.stderr,
         level=getattr(logging, level.upper(), logging.WARNING),

@@ -134,7 +134,8 @@ async def serve(app, port: int, info: dict, access_log: bool, log_level: str) ->
             fail(f"server did not start on 127.0.0.1:{port}: {exc or 'exited'}")
         await asyncio.sleep(0.02)
     bound = server.servers[0].sockets[0].getsockname()[1]
-    emit({"url": f"http://127.0.0.1:{bound}", **info})
+    url = f"http://127.0.0.1:{bound}"
+    emit({"url": url, **(info(url) if callable(info) else info)})
     await task
     return 0
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""A FastAPI seller protected by the official Python SDK's payment middleware (v2, exact EVM).
+
+    py_server.py --port 18403 --facilitator-url http://127.0.0.1:18402 \
+        --pay-to 0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f [--price '$0.01'] [--network eip155:84532]
+
+Routes (127.0.0.1 only):
+  GET /weather   paid: `--price` in the network's default stablecoin (USDC on eip155:84532),
+                 JSON body {"report": {"weather": "sunny", "temperature": 70}}
+  GET /health    free: {"status": "ok"}
+
+The facilitator must answer GET /supported at start-up (the SDK middleware fetches it);
+otherwise this exits with {"error": ...}. When listening, prints one JSON line:
+  {"url": "http://127.0.0.1:18403", "paidUrl": ".../weather", "price": "$0.01", "network": ..., "payTo": ...}
+Test infrastructure only (swift-x402 interop); the SDK is called, never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import DEFAULT_NETWORK, emit, fail, setup_logging  # noqa: E402
+from py_facilitator import serve  # noqa: E402
+
+WEATHER = {"report": {"weather": "sunny", "temperature": 70}}
+
+
+def create_app(facilitator_url: str, pay_to: str, price: str, network: str, max_timeout: int | None,
+               description: str):
+    import httpx
+    from fastapi import FastAPI
+    from x402.http import FacilitatorConfig, HTTPFacilitatorClient
+    from x402.http.middleware.fastapi import payment_middleware
+    from x402.http.types import PaymentOption, RouteConfig
+    from x402.mechanisms.evm.exact import register_exact_evm_server
+    from x402.server import x402ResourceServer
+
+    url = facilitator_url.rstrip("/")
+    try:  # fail fast and clearly if the facilitator is not there
+        r = httpx.get(f"{url}/supported", timeout=10)
+        r.raise_for_status()
+    except Exception as e:  # noqa: BLE001
+        fail(f"facilitator {url} did not answer GET /supported: {e}")
+
+    server = x402ResourceServer(HTTPFacilitatorClient(FacilitatorConfig(url=url)))
+    register_exact_evm_server(server, network)
+    routes = {
+        "GET /weather": RouteConfig(
+            accepts=PaymentOption(scheme="exact", pay_to=pay_to, price=price, network=network,
+                                  max_timeout_seconds=max_timeout),
+            description=description,
+            mime_type="application/json",
+        ),
+    }
+    middleware = payment_middleware(routes, server)  # fetches /supported, may exit on misconfig
+
+    app = FastAPI(title="x402 SDK seller (swift-x402 interop harness)",
+                  docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def x402(request, call_next):
+        return await middleware(request, call_next)
+
+    @app.get("/weather")
+    async def weather():
+        return WEATHER
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok"}
+
+    return app
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--port", type=int, required=True, help="port on 127.0.0.1 (0 = any free port)")
+    p.add_argument("--facilitator-url", required=True)
+    p.add_argument("--pay-to", required=True, help="recipient address (payTo)")
+    p.add_argument("--price", default="$0.01", help="price of GET /weather (default $0.01)")
+    p.add_argument("--network", default=DEFAULT_NETWORK, help=f"CAIP-2 network (default {DEFAULT_NETWORK})")
+    p.add_argument("--max-timeout", type=int, default=None,
+                   help="maxTimeoutSeconds of the requirement (SDK default 300)")
+    p.add_argument("--description", default="Weather report", help="resource description")
+    p.add_argument("--access-log", action="store_true", help="log every HTTP request to stderr")
+    p.add_argument("--log-level", default="WARNING")
+    args = p.parse_args()
+    setup_logging(args.log_level)
+    app = create_app(args.facilitator_url, args.pay_to, args.price, args.network, args.max_timeout,
+                     args.description)
+    info = lambda url: {"paidUrl": f"{url}/weather", "price": args.price,  # noqa: E731
+                        "network": args.network, "payTo": args.pay_to}
+    return asyncio.run(serve(app, args.port, info, args.access_log, args.log_level))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
