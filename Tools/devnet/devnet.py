@@ -315,6 +315,9 @@ class DevChain:
         self.receipt_json: Dict[bytes, Dict[str, Any]] = {}  # hash -> receipt JSON (mined only)
         # Pending block contents (already executed on top of the latest block).
         self.pending_txs: List[Any] = []
+        # True when a dev method (devnet_setBalance) changed the pending state: the pending
+        # block then carries that change and is sealed like a block with transactions.
+        self.pending_state_changes = False
         # One VM for the whole pending block: transactions run on its live state,
         # which is persisted (state root computed) only when needed.
         self.pending_vm: Any = None
@@ -354,6 +357,8 @@ class DevChain:
             # transactions already executed with the old timestamp: re-stamping them is
             # not possible, so the pending block keeps its timestamp
             self.forced_next_timestamp = None
+        elif self.pending_state_changes:
+            self._restamp_pending(ts)
 
     # ------------------------------------------------------------ state access
 
@@ -415,7 +420,7 @@ class DevChain:
         """
         kind, n = self.resolve_block(tag)
         latest_n = len(self.blocks) - 1
-        if kind == "pending" and self.pending_txs:
+        if kind == "pending" and (self.pending_txs or self.pending_state_changes):
             self._sync_pending_root()
             h = self.chain.header
             header = h.copy(base_fee_per_gas=0)
@@ -587,8 +592,11 @@ class DevChain:
         """Execute `tx` into the pending block. Returns False if it must wait for the next block."""
         if not self.pending_txs:
             # First transaction of a new block: the block's timestamp is the current second.
-            self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
-            self.pending_vm = None  # (a VM left by a rejected transaction has the old timestamp)
+            if self.pending_state_changes:
+                self._restamp_pending(self.next_timestamp())
+            else:
+                self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
+                self.pending_vm = None  # (a VM left by a rejected transaction has the old timestamp)
         header = self.chain.header
         if header.gas_used + tx.gas > header.gas_limit:
             if not from_queue:
@@ -638,8 +646,11 @@ class DevChain:
     def mine(self) -> Any:
         """Seal the pending block (possibly empty) and start the next one."""
         if not self.pending_txs:
-            self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
-            self.pending_vm = None
+            if self.pending_state_changes:
+                self._restamp_pending(self.next_timestamp())
+            else:
+                self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
+                self.pending_vm = None
         header = self.chain.header
         vm = self.pending_vm if self.pending_vm is not None else self.chain.get_vm(header)
         block = vm.get_block()
@@ -654,6 +665,7 @@ class DevChain:
         receipts = list(self.pending_receipts)
         self.pending_txs, self.pending_receipts = [], []
         self.pending_vm, self.pending_root_dirty = None, False
+        self.pending_state_changes = False
         self._index_block(mined, receipts)
         self._state_cache.clear()
         self.mined_tx_count += len(receipts)
@@ -673,14 +685,14 @@ class DevChain:
 
     def miner_step(self) -> float:
         """Mine if due; return how long the miner thread may sleep."""
-        if not self.pending_txs:
+        if not self.pending_txs and not self.pending_state_changes:
             return 1.0
         now = time.time() + self.time_offset
         ts = self.chain.header.timestamp
         if ts > now:
             return ts - now + 0.001
         self.mine()
-        return 0.0 if self.pending_txs else 1.0
+        return 0.0 if (self.pending_txs or self.pending_state_changes) else 1.0
 
     # ------------------------------------------------------------ JSON rendering
 
@@ -913,6 +925,32 @@ class DevChain:
         signed = unsigned.as_signed_transaction(m.key)
         return self.send_raw_transaction(signed.encode())
 
+    def _restamp_pending(self, ts: int) -> None:
+        """Give a pending block that holds only dev-method state changes a new timestamp."""
+        self._sync_pending_root()
+        self.chain.header = self.chain.header.copy(timestamp=ts)
+        self.pending_vm = self.chain.get_vm(self.chain.header)
+
+    def set_balance(self, address: bytes, wei: int) -> None:
+        """devnet_setBalance: set an account's ETH balance in the pending block.
+
+        The change is visible at once to `pending` reads and to transactions sent afterwards; the
+        pending block is then sealed like one with transactions (so `latest` shows it within about
+        a second, usually milliseconds). Block timestamps keep the one-block-per-second rule.
+        """
+        if not 0 <= wei < 2**256:
+            raise RPCError(-32602, "balance must be between 0 and 2**256 - 1")
+        if not self.pending_txs and not self.pending_state_changes:
+            # The pending block starts now, like on its first transaction.
+            self.chain.header = self.chain.header.copy(timestamp=self.next_timestamp())
+            self.pending_vm = None
+        if self.pending_vm is None:
+            self.pending_vm = self.chain.get_vm(self.chain.header)
+        self.pending_vm.state.set_balance(address, wei)
+        self.pending_root_dirty = True
+        self.pending_state_changes = True
+        self.wakeup.set()
+
     def accounts_json(self, rpc_url: str) -> Dict[str, Any]:
         return {
             "rpcUrl": rpc_url,
@@ -976,6 +1014,7 @@ class RPC:
             # dev helpers
             "devnet_accounts": lambda p: self.c.accounts_json(self.rpc_url),
             "devnet_mint": self.dev_mint,
+            "devnet_setBalance": self.dev_set_balance,
             "evm_mine": self.evm_mine,
             "evm_increaseTime": self.increase_time,
             "evm_setNextBlockTimestamp": self.set_next_block_timestamp,
@@ -1020,6 +1059,12 @@ class RPC:
         to = parse_addr(param(p, 0), "address")
         amount = parse_qty(str(param(p, 1)), "amount")
         return self.c.mint(to, amount)
+
+    def dev_set_balance(self, p):
+        to = parse_addr(param(p, 0), "address")
+        wei = parse_qty(str(param(p, 1)), "balance")
+        self.c.set_balance(to, wei)
+        return True
 
     def evm_mine(self, p):
         """Seal the pending block now (even if empty); optional param: its timestamp."""

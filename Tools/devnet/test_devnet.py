@@ -468,6 +468,40 @@ def test_mint_and_erc20(devnet, accounts):
     assert usdc_balance(devnet, payee) == 5_000_001
 
 
+def test_set_balance(devnet, accounts):
+    fresh = Account.create()
+    assert devnet("devnet_setBalance", fresh.address, hex(3 * 10**18)) is True
+    # visible at once in the pending state, and in `latest` once the pending block is sealed
+    assert int(devnet("eth_getBalance", fresh.address, "pending"), 16) == 3 * 10**18
+    deadline = time.time() + 10
+    while int(devnet("eth_getBalance", fresh.address, "latest"), 16) != 3 * 10**18:
+        assert time.time() < deadline, "setBalance never reached the latest block"
+        time.sleep(0.02)
+    # decimal amounts, and lowering a balance
+    devnet("devnet_setBalance", fresh.address, "1000000000000000000")
+    assert int(devnet("eth_getBalance", fresh.address, "pending"), 16) == 10**18
+    # the funded key can pay for a transaction right away (no wait for a block)
+    payee = Account.create().address
+    rc = devnet.wait_receipt(send_tx(devnet, fresh, payee, "0x", gas=21_000, value=12345))
+    assert rc["status"] == "0x1"
+    assert int(devnet("eth_getBalance", payee, "latest"), 16) == 12345
+    spent = 10**18 - int(devnet("eth_getBalance", fresh.address, "latest"), 16)
+    assert spent == 12345 + int(rc["gasUsed"], 16) * int(rc["effectiveGasPrice"], 16)
+    # a setBalance in the same pending block as a transaction
+    other = Account.create()
+    tx_hash = send_tx(devnet, fresh, payee, "0x", gas=21_000, value=1)
+    devnet("devnet_setBalance", other.address, "0x5")
+    devnet.wait_receipt(tx_hash)
+    deadline = time.time() + 10
+    while int(devnet("eth_getBalance", other.address, "latest"), 16) != 5:
+        assert time.time() < deadline, "setBalance never reached the latest block"
+        time.sleep(0.02)
+    err = devnet.error("devnet_setBalance", other.address, hex(2**256))
+    assert err["code"] == -32602
+    err = devnet.error("devnet_setBalance", "0x1234", "0x1")
+    assert err["code"] == -32602
+
+
 ERC1271_WALLET = """
 # pragma version 0.4.3
 # Test-only ERC-1271 wallet: valid iff the 65-byte signature is the owner's over the hash.
