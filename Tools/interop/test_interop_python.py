@@ -416,3 +416,75 @@ def test_key_is_never_taken_from_argv(payer, tmp_path):
     key_file.write_text(payer["key"][2:] + "\n")
     signed = run_tool("py_sign.py", "--key-file", str(key_file), stdin=payment_required_v2(new_account()[0]))
     assert signed["payload"]["authorization"]["from"] == payer["address"]
+
+
+class FakeFacilitator:
+    """A stdlib HTTP facilitator with canned answers, to pin down how the SDK's seller reacts."""
+
+    def __init__(self, verify: tuple[int, dict], settle: tuple[int, dict]):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        answers = {"/verify": verify, "/settle": settle,
+                   "/supported": (200, {"kinds": [{"x402Version": 2, "scheme": "exact", "network": NETWORK}],
+                                        "extensions": [], "signers": {}})}
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                if self.command == "POST":
+                    self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                code, obj = answers.get(self.path, (404, {"error": "not found"}))
+                body = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("case", ["verify_400", "verify_200_invalid", "settle_200_failed"])
+def test_sdk_seller_reaction_to_facilitator_answers(case, payer, pay_to):
+    """Documents the SDK seller's behaviour that a Swift facilitator must fit (see README)."""
+    invalid = {"isValid": False, "invalidReason": "invalid_exact_evm_payload_signature",
+               "payer": payer["address"]}
+    valid = {"isValid": True, "payer": payer["address"]}
+    failed = {"success": False, "errorReason": "transaction_failed", "transaction": "",
+              "network": NETWORK, "payer": payer["address"]}
+    verify, settle = {"verify_400": ((400, invalid), (200, failed)),
+                      "verify_200_invalid": ((200, invalid), (200, failed)),
+                      "settle_200_failed": ((200, valid), (200, failed))}[case]
+    fake = FakeFacilitator(verify, settle)
+    seller = Service("py_server.py", "--port", "0", "--facilitator-url", fake.url, "--pay-to", pay_to)
+    try:
+        out = run_tool("py_client.py", "--key-env", "X402_TEST_PAYER_KEY", seller.info["paidUrl"],
+                       env=payer["env"])
+    finally:
+        seller.stop()
+        fake.close()
+    assert out["status"] == 402 and out["body"] == {}
+    if case == "verify_400":
+        # a non-200 VerifyResponse is NOT parsed: the exception text becomes the 402's error
+        assert out["paymentRequired"]["error"].startswith("Facilitator verify failed (400): ")
+        assert out["paymentResponse"] is None
+    elif case == "verify_200_invalid":
+        assert out["paymentRequired"]["error"] == "invalid_exact_evm_payload_signature"
+        assert out["paymentResponse"] is None
+    else:
+        assert out["paymentRequired"] is None
+        assert out["paymentResponse"]["success"] is False
+        assert out["paymentResponse"]["errorReason"] == "transaction_failed"
+        # PAYMENT-RESPONSE is json.dumps() output: ", " and ": " separators, not compact
+        assert b'"success": false' in base64.b64decode(out["headers"]["PAYMENT-RESPONSE"])
