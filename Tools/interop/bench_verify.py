@@ -10,7 +10,8 @@
   POST /verify on one keep-alive connection; then --settle-n sequential POST /settle,
   each with a freshly signed payload (signing is not timed).
 Prints one JSON line: {"inProcess": {...}, "http": {...}, "settle": {...}} with req/s, p50,
-p90, p99, max in milliseconds. Use a payer that holds USDC for the settle part.
+p90, p99, max in milliseconds; inProcess also has rpcCallsPerVerify (by method) and
+rpcMsPerVerify (time spent waiting on the node). Use a payer that holds USDC for the settle part.
 Test infrastructure only (swift-x402 interop); the SDK is called, never copied.
 """
 
@@ -88,12 +89,17 @@ def main() -> int:
 
     # count JSON-RPC calls the SDK makes
     calls: collections.Counter = collections.Counter()
+    rpc_time = [0.0]
     provider = signer._w3.provider  # noqa: SLF001 - measurement only
     original = provider.make_request
 
     def counting(method, params):
         calls[str(method)] += 1
-        return original(method, params)
+        t0 = time.perf_counter()
+        try:
+            return original(method, params)
+        finally:
+            rpc_time[0] += time.perf_counter() - t0
 
     provider.make_request = counting
 
@@ -101,6 +107,7 @@ def main() -> int:
     for _ in range(args.warmup):
         assert facilitator.verify(payload, requirements).is_valid
     calls.clear()
+    rpc_time[0] = 0.0
     samples = []
     t_start = time.perf_counter()
     for _ in range(args.n):
@@ -111,6 +118,7 @@ def main() -> int:
             fail(f"verify unexpectedly invalid: {dump_model(r)}")
     result["inProcess"] = summarize(samples, time.perf_counter() - t_start)
     result["inProcess"]["rpcCallsPerVerify"] = {m: c / args.n for m, c in sorted(calls.items())}
+    result["inProcess"]["rpcMsPerVerify"] = round(rpc_time[0] / args.n * 1000, 2)
 
     if args.facilitator_url:
         import httpx
