@@ -63,5 +63,15 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        // Against the local devnet (Tools/devnet); see Tests/IntegrationTests/README.md.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "X402",
+                "X402EVM",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -59,11 +59,18 @@ public struct TransactionReceipt: Sendable, Hashable {
     public var gasUsed: UInt64
     public var effectiveGasPrice: UInt256?
     public var logs: [EventLog]
+    /// The hash of the block that included the transaction.
+    public var blockHash: Bytes32?
+    /// The created contract's address, for a contract-creation transaction.
+    public var contractAddress: EthereumAddress?
 
     public init(
         transactionHash: Bytes32, succeeded: Bool, blockNumber: UInt64, from: EthereumAddress? = nil, to: EthereumAddress? = nil,
-        gasUsed: UInt64, effectiveGasPrice: UInt256? = nil, logs: [EventLog]
+        gasUsed: UInt64, effectiveGasPrice: UInt256? = nil, logs: [EventLog], blockHash: Bytes32? = nil,
+        contractAddress: EthereumAddress? = nil
     ) {
+        self.blockHash = blockHash
+        self.contractAddress = contractAddress
         self.transactionHash = transactionHash
         self.succeeded = succeeded
         self.blockNumber = blockNumber
