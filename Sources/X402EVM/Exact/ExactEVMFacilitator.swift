@@ -1,0 +1,352 @@
+import X402
+
+/// The facilitator's side of `exact` on EVM (EIP-3009): verifies payments in the reference
+/// order with the reference reason strings, and settles them with its own keys.
+///
+/// * **Verify** (TS order): scheme → EIP-712 domain in `extra` → network → payload shape →
+///   served chain (and the node's chain id) → signature (EOA recovery; ERC-1271 for deployed
+///   wallets; ERC-6492 for undeployed ones) → recipient → `validBefore ≥ now + 6` →
+///   `validAfter ≤ now` → value → on-chain simulation with a Multicall3 diagnosis on failure.
+/// * **Settle**: the same checks without simulation (configurable), then one
+///   `transferWithAuthorization` transaction per authorization, ever: concurrent duplicates share
+///   the run, later duplicates get the recorded result, and an authorization already used on-chain
+///   is not sent again.
+///
+/// Neither operation throws: every failure is a result carrying a reason and the payer.
+public struct ExactEVMFacilitator: SchemeFacilitator {
+    /// Behaviour switches.
+    public struct Options: Sendable, Hashable {
+        /// Simulate the transfer with `eth_call` during `/verify` (reference default: on).
+        public var simulateInVerify = true
+        /// Simulate again during `/settle` before sending (reference default: off).
+        public var simulateInSettle = false
+        /// `validBefore` must be at least this many seconds in the future (6, as every SDK).
+        public var validBeforeBuffer: UInt64 = 6
+        /// How long settle waits for the receipt before answering `settlement_pending` with the hash.
+        public var receiptTimeout: Duration = .seconds(45)
+        /// Read `authorizationState(from, nonce)` before sending and skip used authorizations.
+        public var checkAuthorizationStateBeforeSending = true
+        /// Gas limit of the `(v, r, s)` transfer: a fixed, safe value (USDC uses ~60–90k), which
+        /// saves an `eth_estimateGas` round trip per settlement.
+        public var transferGasLimit: UInt64 = 120_000
+        /// Contract-wallet transfers (`bytes` overload) run wallet code of unknown cost: their gas
+        /// is estimated and raised by this percentage.
+        public var estimatedGasHeadroomPercent: UInt64 = 30
+
+        public init() {}
+    }
+
+    public var scheme: String { "exact" }
+    public var family: NetworkPattern { NetworkPattern(namespace: "eip155") }
+
+    public let options: Options
+    /// Remembers settled authorizations (in memory unless a durable store is given).
+    public let records: any SettlementRecordStore
+    public let clock: UnixClock
+    let chains: [Network: EVMFacilitatorChain]
+    let inFlight = InFlightSettlements<SettlementOutcome>()
+
+    public init(
+        chains: [EVMFacilitatorChain], options: Options = Options(),
+        records: any SettlementRecordStore = InMemorySettlementRecordStore(), clock: UnixClock = .system
+    ) {
+        var table: [Network: EVMFacilitatorChain] = [:]
+        for chain in chains { table[chain.network] = chain }
+        self.chains = table
+        self.options = options
+        self.records = records
+        self.clock = clock
+    }
+
+    /// The networks this facilitator serves.
+    public var networks: [Network] { chains.keys.sorted() }
+
+    public func signers(for network: Network) -> [String] {
+        chains[network]?.signers.addresses.map(\.checksummed) ?? []
+    }
+
+    public func supportedExtra(for network: Network) async -> JSONObject? { nil }
+
+    // MARK: Verify
+
+    public func verify(_ payload: AnyPaymentPayload, requirements: AnyPaymentRequirements) async -> VerifyResponse {
+        let hint = Self.payerHint(payload)
+        do {
+            let payment = try await check(payload, requirements, timeWindow: true)
+            if options.simulateInVerify { try await simulate(payment) }
+            return .valid(payer: payment.payer)
+        } catch {
+            switch error {
+            case .invalid(let reason, let message): return .invalid(reason, message: message, payer: hint)
+            case .unexpected(let message): return .invalid(.unexpectedVerifyError, message: message, payer: hint)
+            }
+        }
+    }
+
+    // MARK: Checks
+
+    /// A payment that passed the offline checks, with everything settlement needs.
+    struct CheckedPayment: Sendable {
+        let chain: EVMFacilitatorChain
+        let requirements: PaymentRequirements
+        let authorization: TransferWithAuthorization
+        /// The signature as sent (possibly ERC-6492 wrapped).
+        let signature: [UInt8]
+        /// The signature the token validates (ERC-6492 wrapper removed).
+        let innerSignature: [UInt8]
+        /// Set when the wallet is not deployed and the signature carries deployment data.
+        let deployment: ERC6492Signature?
+        let token: EthereumAddress
+        let amount: UInt256
+        let name: String
+        let version: String
+
+        var payer: String { authorization.from.checksummed }
+        var key: SettlementKey {
+            SettlementKey(chainID: chain.chainID, token: token, payer: authorization.from, nonce: authorization.nonce)
+        }
+    }
+
+    enum CheckFailure: Error {
+        case invalid(ErrorReason, String?)
+        case unexpected(String)
+    }
+
+    /// The offline checks (plus the node calls a signature from a contract wallet needs), in the
+    /// reference order. `timeWindow: false` leaves the validity window to the caller.
+    func check(_ payload: AnyPaymentPayload, _ anyRequirements: AnyPaymentRequirements, timeWindow: Bool) async throws(CheckFailure)
+        -> CheckedPayment
+    {
+        guard payload.version == anyRequirements.version else {
+            throw .invalid(.invalidX402Version, "payload is x402 v\(payload.version.rawValue), requirements are v\(anyRequirements.version.rawValue)")
+        }
+        // 1. Scheme on both sides.
+        guard payload.scheme == scheme, anyRequirements.scheme == scheme else {
+            throw .invalid(.exactEVMScheme, "scheme must be exact (payload \(payload.scheme), requirements \(anyRequirements.scheme))")
+        }
+        // v1 requirements carry a network name; an unknown one cannot be mapped to a chain id.
+        guard let requirements = anyRequirements.normalized else {
+            throw .invalid(.exactEVMNetworkMismatch, "unknown v1 network \(anyRequirements.networkIdentifier)")
+        }
+        // 2. The token's EIP-712 domain.
+        guard let name = requirements.extra?["name"]?.stringValue, let version = requirements.extra?["version"]?.stringValue else {
+            throw .invalid(.exactEVMMissingEIP712Domain, "requirements.extra must carry the token's EIP-712 name and version")
+        }
+        if let method = requirements.extra?["assetTransferMethod"]?.stringValue, method != "eip3009" {
+            throw .invalid(.unsupportedPayloadType, "asset transfer method \(method) is not served by this facilitator")
+        }
+        // 3. Network: what the client paid on must be what the server asks for.
+        switch payload {
+        case .v2(let p):
+            guard p.accepted.network == requirements.network else {
+                throw .invalid(.exactEVMNetworkMismatch, "payment is for \(p.accepted.network), requirements for \(requirements.network)")
+            }
+        case .v1(let p):
+            guard p.network == anyRequirements.networkIdentifier else {
+                throw .invalid(.exactEVMNetworkMismatch, "payment is for \(p.network), requirements for \(anyRequirements.networkIdentifier)")
+            }
+        }
+        // 4. Payload shape.
+        if payload.payload["permit2Authorization"] != nil, payload.payload["authorization"] == nil {
+            throw .invalid(.unsupportedPayloadType, "Permit2 payloads are not served by this facilitator")
+        }
+        let parsed: ExactEVMPayload
+        do { parsed = try ExactEVMPayload(json: payload.payload) } catch { throw .invalid(error.reason, error.description) }
+        let authorization = parsed.authorization
+        // 5. A chain this facilitator serves, and a node on that chain.
+        guard let chain = chains[requirements.network] else {
+            throw .invalid(.exactEVMFailedToGetNetworkConfig, "network \(requirements.network) is not served by this facilitator")
+        }
+        do {
+            if let actual = try await chain.state.chainIDMismatch() {
+                throw CheckFailure.invalid(.invalidNetwork, "the node for \(requirements.network) reports chain id \(actual)")
+            }
+        } catch let failure as CheckFailure {
+            throw failure
+        } catch {
+            throw .unexpected("could not read the chain id: \(error)")
+        }
+        guard let token = try? EthereumAddress(requirements.asset) else {
+            throw .invalid(.invalidPaymentRequirements, "asset \(requirements.asset) is not an address")
+        }
+        guard let payTo = try? EthereumAddress(requirements.payTo) else {
+            throw .invalid(.invalidPaymentRequirements, "payTo \(requirements.payTo) is not an address")
+        }
+        guard let amount = UInt256(decimal: requirements.amount) else {
+            throw .invalid(ErrorReason("invalid_exact_evm_required_amount"), "amount \(requirements.amount) is not a decimal integer")
+        }
+        // 6. Signature over the requirements' domain: binds from, to, value, window, nonce, chain and token.
+        let domain = EIP712Domain(name: name, version: version, chainId: UInt256(chain.chainID), verifyingContract: token)
+        let digest = authorization.digest(in: domain)
+        let (inner, deployment) = try await checkSignature(parsed.signature, of: authorization.from, digest: digest, chain: chain)
+        // 7. Recipient.
+        guard authorization.to == payTo else {
+            throw .invalid(.exactEVMRecipientMismatch, "authorization pays \(authorization.to.checksummed), requirements \(payTo.checksummed)")
+        }
+        let payment = CheckedPayment(
+            chain: chain, requirements: requirements, authorization: authorization, signature: parsed.signature,
+            innerSignature: inner, deployment: deployment, token: token, amount: amount, name: name, version: version)
+        // 8–9. Validity window.
+        if timeWindow { try checkTimeWindow(payment) }
+        // 10. Exact value.
+        guard authorization.value == amount else {
+            throw .invalid(.exactEVMAuthorizationValue, "authorization value \(authorization.value) differs from the required \(amount)")
+        }
+        return payment
+    }
+
+    func checkTimeWindow(_ payment: CheckedPayment) throws(CheckFailure) {
+        let now = UInt256(clock.now)
+        let a = payment.authorization
+        guard a.validBefore >= now + UInt256(options.validBeforeBuffer) else {
+            throw .invalid(.exactEVMValidBefore, "authorization expires at \(a.validBefore), now is \(now)")
+        }
+        guard a.validAfter <= now else {
+            throw .invalid(.exactEVMValidAfter, "authorization is valid only after \(a.validAfter), now is \(now)")
+        }
+    }
+
+    /// Verifies the signature; returns the signature the token will check and, for an undeployed
+    /// wallet with ERC-6492 deployment data, the wrapper (the simulation then decides).
+    private func checkSignature(_ signature: [UInt8], of signer: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain)
+        async throws(CheckFailure) -> ([UInt8], ERC6492Signature?)
+    {
+        var inner = signature
+        var wrapper: ERC6492Signature?
+        if ERC6492Signature.isWrapped(signature) {
+            guard let unwrapped = ERC6492Signature(wrapped: signature) else {
+                throw .invalid(.exactEVMSignatureFormat, "malformed ERC-6492 signature")
+            }
+            wrapper = unwrapped
+            inner = unwrapped.innerSignature
+        }
+        var recovered: EthereumAddress?
+        if inner.count == 65 {
+            do {
+                let parsed = try Signature(bytes: inner)
+                recovered = try parsed.recoverSigner(digest: digest)
+                // v normalised to 27/28: the token's ecrecover rejects 0/1.
+                if recovered == signer { return (parsed.bytes, nil) }
+            } catch {
+                // A malformed 65-byte signature (high s, bad v) is never a valid EOA signature.
+                if wrapper == nil { throw .invalid(.exactEVMSignature, error.description) }
+            }
+        }
+        // Not an EOA signature by `from`: a contract wallet may still accept it (ERC-1271).
+        let code: [UInt8]
+        do { code = try await chain.client.code(at: signer, at: .latest) } catch { throw .unexpected("could not read the payer's code: \(error)") }
+        if code.isEmpty {
+            if let wrapper, wrapper.hasDeploymentData { return (inner, wrapper) }
+            if inner.count == 65 && wrapper == nil {
+                throw .invalid(.exactEVMSignature, "signature recovers to \(recovered?.checksummed ?? "no address"), not \(signer.checksummed)")
+            }
+            throw .invalid(.exactEVMUndeployedSmartWallet, "\(signer.checksummed) has no code and the signature carries no ERC-6492 deployment data")
+        }
+        let request = CallRequest(to: signer, data: EIP3009Calls.isValidSignature(digest, inner))
+        let answer: [UInt8]
+        do {
+            answer = try await chain.client.call(request, at: .latest)
+        } catch {
+            if case .node = error { throw .invalid(.exactEVMSignature, "the wallet's isValidSignature reverted") }
+            throw .unexpected("could not call isValidSignature: \(error)")
+        }
+        guard answer.count >= 4, Array(answer.prefix(4)) == EIP3009Calls.erc1271MagicValue else {
+            throw .invalid(.exactEVMSignature, "the wallet's isValidSignature rejected the signature")
+        }
+        return (inner, nil)
+    }
+
+    // MARK: Simulation
+
+    /// Runs the transfer with `eth_call` from the facilitator's address; on failure finds the cause.
+    func simulate(_ payment: CheckedPayment) async throws(CheckFailure) {
+        let chain = payment.chain
+        let caller = chain.signers.addresses[0]
+        do {
+            guard try await chain.state.hasCode(payment.token) else {
+                throw CheckFailure.invalid(.exactEVMEIP3009NotSupported, "asset \(payment.token.checksummed) has no contract code")
+            }
+        } catch let failure as CheckFailure {
+            throw failure
+        } catch {
+            throw .unexpected("could not read the asset's code: \(error)")
+        }
+        let transfer = EIP3009Calls.transfer(payment.authorization, signature: payment.innerSignature)
+        var revert: String
+        if let deployment = payment.deployment {
+            // Deploy the wallet and transfer in one simulated batch.
+            let data = EIP3009Calls.tryAggregate([(deployment.factory, deployment.factoryCalldata), (payment.token, transfer)])
+            do {
+                let answer = try await chain.client.call(CallRequest(from: caller, to: EIP3009Calls.multicall3, data: data), at: .pending)
+                if let results = EIP3009Calls.decodeTryAggregate(answer), results.count == 2 {
+                    if results[1].success { return }
+                    revert = RevertReason(data: results[1].data).description
+                } else {
+                    revert = "Multicall3 returned an unexpected answer"
+                }
+            } catch {
+                guard case .node = error else { throw .unexpected("simulation failed to run: \(error)") }
+                revert = Self.revertText(error)
+            }
+        } else {
+            do {
+                _ = try await chain.client.call(CallRequest(from: caller, to: payment.token, data: transfer), at: .pending)
+                return
+            } catch {
+                guard case .node = error else { throw .unexpected("simulation failed to run: \(error)") }
+                revert = Self.revertText(error)
+            }
+        }
+        throw await diagnose(payment, revert: revert)
+    }
+
+    /// One Multicall3 `tryAggregate` of `balanceOf`, `name`, `version`, `authorizationState`,
+    /// mapped to the first matching reason.
+    func diagnose(_ payment: CheckedPayment, revert: String) async -> CheckFailure {
+        let token = payment.token
+        let a = payment.authorization
+        let calls: [(target: EthereumAddress, data: [UInt8])] = [
+            (token, EIP3009Calls.balanceOf(a.from)), (token, EIP3009Calls.name), (token, EIP3009Calls.version),
+            (token, EIP3009Calls.authorizationState(a.from, a.nonce)),
+        ]
+        let fallback = CheckFailure.invalid(.exactEVMSimulationFailed, "simulation reverted: \(revert)")
+        guard
+            let answer = try? await payment.chain.client.call(
+                CallRequest(to: EIP3009Calls.multicall3, data: EIP3009Calls.tryAggregate(calls)), at: .pending),
+            let results = EIP3009Calls.decodeTryAggregate(answer), results.count == 4
+        else { return fallback }
+        guard results[3].success, let used = Self.decodeBool(results[3].data) else {
+            return .invalid(.exactEVMEIP3009NotSupported, "the token has no authorizationState (not EIP-3009)")
+        }
+        if used { return .invalid(.exactEVMNonceAlreadyUsed, "authorization nonce \(a.nonce.hexString) was already used") }
+        if results[1].success, let onChain = Self.decodeString(results[1].data), onChain != payment.name {
+            return .invalid(.exactEVMTokenNameMismatch, "token name() is \"\(onChain)\", extra.name is \"\(payment.name)\"")
+        }
+        if results[2].success, let onChain = Self.decodeString(results[2].data), onChain != payment.version {
+            return .invalid(.exactEVMTokenVersionMismatch, "token version() is \"\(onChain)\", extra.version is \"\(payment.version)\"")
+        }
+        if results[0].success, let balance = Self.decodeUInt(results[0].data), balance < payment.amount {
+            return .invalid(.exactEVMInsufficientBalance, "balance \(balance) is below \(payment.amount)")
+        }
+        return fallback
+    }
+
+    // MARK: Helpers
+
+    /// The payer for responses: `authorization.from` as sent (checksummed when it parses).
+    static func payerHint(_ payload: AnyPaymentPayload) -> String? {
+        guard let text = payload.payload["authorization"]?["from"]?.stringValue else { return nil }
+        return (try? EthereumAddress(text))?.checksummed ?? text
+    }
+
+    /// The human-readable revert reason of a node error.
+    static func revertText(_ error: EthereumClientError) -> String {
+        guard case .node(_, let message, let data) = error else { return error.description }
+        if let data, !data.isEmpty { return RevertReason(data: data).description }
+        return message
+    }
+
+    static func decodeBool(_ data: [UInt8]) -> Bool? { (try? ABI.decode([.bool], from: data))?.first?.boolValue }
+    static func decodeString(_ data: [UInt8]) -> String? { (try? ABI.decode([.string], from: data))?.first?.stringValue }
+    static func decodeUInt(_ data: [UInt8]) -> UInt256? { (try? ABI.decode([.uint(256)], from: data))?.first?.uintValue }
+}

@@ -1,0 +1,323 @@
+import X402
+
+/// The facilitator's paying keys on one chain: picks the least busy key for each transaction,
+/// gives it a nonce from that key's ``NonceManager``, signs, broadcasts and recovers from nonce
+/// and transport errors.
+///
+/// Any number of concurrent ``submit(to:data:gasLimit:)`` calls are safe, also with one key.
+public actor SignerPool {
+    /// Retry and repair settings.
+    public struct Options: Sendable, Hashable {
+        /// Nonce reservations per transaction before giving up (each nonce error costs one).
+        public var maximumAttempts: Int = 6
+        /// Re-sends of the same signed bytes after a transport error (the node may have it already).
+        public var broadcastRetries: Int = 2
+        /// Pause before a re-send, doubled each time.
+        public var broadcastRetryDelay: Duration = .milliseconds(200)
+        /// A freed nonce that no new transaction reuses within this delay is filled by a
+        /// zero-value self-transfer, so the transactions queued behind it can be mined.
+        public var gapRepairDelay: Duration = .seconds(3)
+
+        public init() {}
+    }
+
+    struct Lane {
+        let signer: any EVMSigner
+        let nonces: NonceManager
+        var busy = 0
+    }
+
+    public nonisolated let chainID: UInt64
+    /// The pool's addresses, in the order given.
+    public nonisolated let addresses: [EthereumAddress]
+    public nonisolated let fees: FeeOracle
+    public nonisolated let options: Options
+    private let client: any EthereumClient
+    private var lanes: [Lane]
+    private var cursor = 0
+
+    /// Counters for tests and metrics.
+    public private(set) var statistics = Statistics()
+
+    public struct Statistics: Sendable, Hashable {
+        public var submitted = 0
+        public var nonceRetries = 0
+        public var feeRetries = 0
+        public var transportRetries = 0
+        public var gapRepairs = 0
+    }
+
+    /// A pool over `signers` (at least one) on the chain `chainID`, served by `client`.
+    public init(
+        chainID: UInt64, client: any EthereumClient, signers: [any EVMSigner], fees: FeePolicy = FeePolicy(), options: Options = Options()
+    ) {
+        precondition(!signers.isEmpty, "a signer pool needs at least one signer")
+        self.chainID = chainID
+        self.client = client
+        self.options = options
+        self.fees = FeeOracle(client: client, policy: fees)
+        self.lanes = signers.map { Lane(signer: $0, nonces: NonceManager(address: $0.address, client: client)) }
+        self.addresses = signers.map(\.address)
+    }
+
+    /// The nonce manager of `address`, if it is in the pool.
+    public func nonceManager(for address: EthereumAddress) -> NonceManager? {
+        lanes.first { $0.signer.address == address }?.nonces
+    }
+
+    /// Signs and broadcasts a call from the least busy key. The returned transaction was accepted
+    /// by the node, or (``SubmittedTransaction/Delivery/uncertain(_:)``) may have been: wait for
+    /// its receipt either way, then call ``finished(_:)``.
+    public func submit(to target: EthereumAddress, data: [UInt8], gasLimit: UInt64) async throws(TransactionSubmissionError)
+        -> SubmittedTransaction
+    {
+        let index = checkout()
+        do {
+            return try await submit(lane: index, to: target, data: data, gasLimit: gasLimit)
+        } catch {
+            lanes[index].busy -= 1
+            throw error
+        }
+    }
+
+    /// Marks the transaction's key as less busy (its receipt arrived or the wait ended).
+    public func finished(_ transaction: SubmittedTransaction) {
+        if let index = lanes.firstIndex(where: { $0.signer.address == transaction.from }), lanes[index].busy > 0 {
+            lanes[index].busy -= 1
+        }
+    }
+
+    private func checkout() -> Int {
+        var best = cursor % lanes.count
+        for offset in 0..<lanes.count {
+            let i = (cursor + offset) % lanes.count
+            if lanes[i].busy < lanes[best].busy { best = i }
+        }
+        cursor = (best + 1) % lanes.count
+        lanes[best].busy += 1
+        return best
+    }
+
+    private func submit(lane index: Int, to target: EthereumAddress, data: [UInt8], gasLimit: UInt64) async throws(TransactionSubmissionError)
+        -> SubmittedTransaction
+    {
+        let signer = lanes[index].signer
+        let nonces = lanes[index].nonces
+        var lastFailure: String = "no attempt made"
+        for _ in 0..<max(1, options.maximumAttempts) {
+            let fees: TransactionFees
+            do { fees = try await self.fees.fees() } catch { throw .feesUnavailable(error) }
+            if let cap = self.fees.policy.maximumFeePerGas, fees.maxFeePerGas > cap {
+                throw .feeAboveCap(required: fees.maxFeePerGas, cap: cap)
+            }
+            let nonce: UInt64
+            do { nonce = try await nonces.reserve() } catch { throw .nonceUnavailable(error) }
+            let transaction = EIP1559Transaction(
+                chainId: chainID, nonce: nonce, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
+                gasLimit: gasLimit, to: target, value: .zero, data: data)
+            let signed: SignedTransaction
+            do {
+                let signature = try await signer.sign(digest: transaction.signingHash)
+                signed = SignedTransaction(eip1559: transaction, signature: signature, from: signer.address)
+            } catch {
+                await nonces.release(nonce)
+                throw .signerFailed(String(describing: type(of: error)))
+            }
+            let outcome = await broadcast(signed)
+            switch outcome {
+            case .accepted:
+                await nonces.confirmBroadcast(nonce)
+                statistics.submitted += 1
+                return SubmittedTransaction(hash: signed.hash, from: signer.address, nonce: nonce, delivery: .accepted)
+            case .uncertain(let error):
+                await nonces.abandon(nonce)
+                statistics.submitted += 1
+                return SubmittedTransaction(hash: signed.hash, from: signer.address, nonce: nonce, delivery: .uncertain(error.description))
+            case .nonceConsumed(let error):
+                await nonces.abandon(nonce)
+                statistics.nonceRetries += 1
+                lastFailure = error.description
+            case .nonceTooHigh(let error):
+                await nonces.release(nonce)
+                await nonces.invalidate()
+                statistics.nonceRetries += 1
+                lastFailure = error.description
+            case .feeTooLow(let error):
+                await release(nonce, on: index)
+                await self.fees.invalidate()
+                statistics.feeRetries += 1
+                lastFailure = error.description
+            case .rejected(let error):
+                await release(nonce, on: index)
+                throw .rejected(error)
+            }
+        }
+        throw .attemptsExhausted(lastFailure)
+    }
+
+    /// Releases a nonce that was not broadcast and schedules a gap repair if it is not the newest.
+    private func release(_ nonce: UInt64, on index: Int) async {
+        let nonces = lanes[index].nonces
+        await nonces.release(nonce)
+        guard await nonces.freeNonces.contains(nonce) else { return }
+        scheduleGapRepair(nonce, lane: index)
+    }
+
+    private func scheduleGapRepair(_ nonce: UInt64, lane index: Int) {
+        let delay = options.gapRepairDelay
+        Task { [weak self] in
+            try? await Task.sleep(for: delay)
+            await self?.repairGap(nonce, lane: index)
+        }
+    }
+
+    /// Schedules the repair of a freed nonce of the first key (tests).
+    func scheduleGapRepairForTesting(_ nonce: UInt64) {
+        scheduleGapRepair(nonce, lane: 0)
+    }
+
+    /// Fills a still-free nonce with a zero-value self-transfer.
+    private func repairGap(_ nonce: UInt64, lane index: Int) async {
+        let nonces = lanes[index].nonces
+        guard await nonces.claimFree(nonce) else { return }
+        let signer = lanes[index].signer
+        do {
+            let fees = try await self.fees.fees()
+            let filler = EIP1559Transaction(
+                chainId: chainID, nonce: nonce, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
+                gasLimit: 21_000, to: signer.address, value: .zero, data: [])
+            let signature = try await signer.sign(digest: filler.signingHash)
+            let signed = SignedTransaction(eip1559: filler, signature: signature, from: signer.address)
+            switch await broadcast(signed) {
+            case .accepted:
+                await nonces.confirmBroadcast(nonce)
+                statistics.gapRepairs += 1
+            case .uncertain, .nonceConsumed:
+                await nonces.abandon(nonce)
+            case .nonceTooHigh, .feeTooLow, .rejected:
+                await nonces.release(nonce)
+                await nonces.invalidate()
+            }
+        } catch {
+            await nonces.release(nonce)
+        }
+    }
+
+    enum BroadcastOutcome {
+        case accepted
+        case uncertain(EthereumClientError)
+        case nonceConsumed(EthereumClientError)
+        case nonceTooHigh(EthereumClientError)
+        case feeTooLow(EthereumClientError)
+        case rejected(EthereumClientError)
+    }
+
+    private func broadcast(_ signed: SignedTransaction) async -> BroadcastOutcome {
+        var delay = options.broadcastRetryDelay
+        var lastTransient: EthereumClientError?
+        for attempt in 0...max(0, options.broadcastRetries) {
+            do {
+                _ = try await client.sendRawTransaction(signed.rawBytes)
+                return .accepted
+            } catch {
+                switch SendFailure(error) {
+                case .alreadyKnown:
+                    return .accepted
+                case .transient:
+                    lastTransient = error
+                    statistics.transportRetries += 1
+                    if attempt < options.broadcastRetries {
+                        try? await Task.sleep(for: delay)
+                        delay *= 2
+                    }
+                case .nonceTooLow:
+                    // After a lost answer, "nonce too low" may mean our own earlier copy was mined.
+                    return attempt > 0 ? .uncertain(error) : .nonceConsumed(error)
+                case .nonceOccupied:
+                    return attempt > 0 ? .uncertain(error) : .nonceConsumed(error)
+                case .nonceTooHigh:
+                    return attempt > 0 ? .uncertain(error) : .nonceTooHigh(error)
+                case .feeTooLow:
+                    return attempt > 0 ? .uncertain(error) : .feeTooLow(error)
+                case .rejected:
+                    return attempt > 0 ? .uncertain(error) : .rejected(error)
+                }
+            }
+        }
+        return .uncertain(lastTransient ?? .timeout)
+    }
+}
+
+/// A transaction handed to the node by a ``SignerPool``.
+public struct SubmittedTransaction: Sendable, Hashable {
+    public enum Delivery: Sendable, Hashable {
+        /// The node accepted it.
+        case accepted
+        /// The node's answer was lost; it may or may not have the transaction.
+        case uncertain(String)
+    }
+
+    public var hash: Bytes32
+    public var from: EthereumAddress
+    public var nonce: UInt64
+    public var delivery: Delivery
+}
+
+/// Why a ``SignerPool`` could not submit a transaction. Nothing was broadcast.
+public enum TransactionSubmissionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The node refused the transaction (insufficient funds for gas, intrinsic gas, a revert, …).
+    case rejected(EthereumClientError)
+    case feesUnavailable(EthereumClientError)
+    case feeAboveCap(required: UInt256, cap: UInt256)
+    case nonceUnavailable(EthereumClientError)
+    /// The signer failed; carries the error's type name only.
+    case signerFailed(String)
+    /// Every attempt hit a nonce or fee error.
+    case attemptsExhausted(String)
+
+    public var description: String {
+        switch self {
+        case .rejected(let e): "the node rejected the transaction: \(e)"
+        case .feesUnavailable(let e): "could not read fees: \(e)"
+        case .feeAboveCap(let required, let cap): "required maxFeePerGas \(required) exceeds the configured cap \(cap)"
+        case .nonceUnavailable(let e): "could not read the account nonce: \(e)"
+        case .signerFailed(let t): "the transaction signer failed (\(t))"
+        case .attemptsExhausted(let last): "gave up after repeated nonce or fee errors; last: \(last)"
+        }
+    }
+}
+
+/// How a failed `eth_sendRawTransaction` is treated.
+enum SendFailure {
+    case alreadyKnown, transient, nonceTooLow, nonceOccupied, nonceTooHigh, feeTooLow, rejected
+
+    init(_ error: EthereumClientError) {
+        switch error {
+        case .transport, .timeout, .invalidResponse:
+            self = .transient
+        case .httpStatus(let status, _):
+            self = status >= 500 || status == 429 || status == 408 ? .transient : .rejected
+        case .node(_, let message, _):
+            let text = message.lowercased()
+            if text.contains("already known") || text.contains("known transaction") || text.contains("already imported")
+                || text.contains("alreadyknown")
+            {
+                self = .alreadyKnown
+            } else if text.contains("nonce too low") || text.contains("nonce is too low") || text.contains("already been used")
+                || text.contains("oldnonce")
+            {
+                self = .nonceTooLow
+            } else if text.contains("replacement") && text.contains("underpriced") {
+                self = .nonceOccupied
+            } else if text.contains("nonce too high") || text.contains("nonce gap") {
+                self = .nonceTooHigh
+            } else if text.contains("underpriced") || text.contains("less than block base fee") || text.contains("fee cap")
+                || text.contains("feecap")
+            {
+                self = .feeTooLow
+            } else {
+                self = .rejected
+            }
+        }
+    }
+}

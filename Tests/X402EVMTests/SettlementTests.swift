@@ -1,0 +1,304 @@
+import Foundation
+import Testing
+import X402
+@testable import X402EVM
+
+@Suite("Settlement: nonce manager, signer pool, idempotent settle")
+struct SettlementTests {
+    typealias F = ExactFixture
+    let address = F.facilitatorKey.address
+
+    func pool(_ chain: ScriptedChain, signers: [any EVMSigner] = [F.facilitatorKey], gapRepair: Duration = .seconds(60)) -> SignerPool {
+        var options = SignerPool.Options()
+        options.broadcastRetryDelay = .milliseconds(1)
+        options.gapRepairDelay = gapRepair
+        return SignerPool(chainID: 84532, client: chain, signers: signers, options: options)
+    }
+
+    func submit(_ pool: SignerPool, _ n: Int) async throws -> [SubmittedTransaction] {
+        try await withThrowingTaskGroup(of: SubmittedTransaction.self) { group in
+            for i in 0..<n {
+                group.addTask { try await pool.submit(to: F.token, data: [UInt8(i & 0xFF)], gasLimit: 100_000) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    @Test("concurrent reservations are distinct and consecutive from the pending count; one chain read")
+    func concurrentReservations() async throws {
+        let chain = ScriptedChain()
+        chain.setNonce(17, for: address)
+        let manager = NonceManager(address: address, client: chain)
+        let nonces = try await withThrowingTaskGroup(of: UInt64.self) { group in
+            for _ in 0..<100 { group.addTask { try await manager.reserve() } }
+            return try await group.reduce(into: [UInt64]()) { $0.append($1) }
+        }
+        #expect(nonces.sorted() == Array(17..<117))
+        #expect(await manager.synchronizations == 1)
+    }
+
+    @Test("released nonces are reused first; the newest one steps the counter back")
+    func release() async throws {
+        let chain = ScriptedChain()
+        let manager = NonceManager(address: address, client: chain)
+        for _ in 0..<5 { _ = try await manager.reserve() }  // 0…4
+        await manager.release(4)
+        #expect(await manager.nextNonce == 4)
+        await manager.release(1)
+        #expect(await manager.freeNonces == [1])
+        #expect(try await manager.reserve() == 1)
+        #expect(try await manager.reserve() == 4)
+        #expect(try await manager.reserve() == 5)
+    }
+
+    @Test("resynchronisation: chain ahead, chain behind (a gap), sends under way are kept")
+    func resync() async throws {
+        let chain = ScriptedChain()
+        let manager = NonceManager(address: address, client: chain)
+        for _ in 0..<3 { _ = try await manager.reserve() }  // 0, 1, 2 outstanding
+        await manager.confirmBroadcast(0)
+        await manager.confirmBroadcast(1)
+        // Someone else used the key: the chain is at 10.
+        chain.setNonce(10, for: address)
+        await manager.invalidate()
+        #expect(try await manager.reserve() == 10)
+        // The chain lost nonce 11 (we counted to 12): 11 is a gap and is filled first; 12 is still being sent.
+        _ = try await manager.reserve()  // 11
+        _ = try await manager.reserve()  // 12
+        await manager.abandon(11)
+        chain.setNonce(11, for: address)
+        #expect(try await manager.reserve() == 11)
+        #expect(try await manager.reserve() == 13)
+    }
+
+    @Test("200 concurrent submissions from one key: 200 distinct nonces, no retries")
+    func burst() async throws {
+        let chain = ScriptedChain()
+        chain.setNonce(3, for: address)
+        let pool = pool(chain)
+        let sent = try await submit(pool, 200)
+        #expect(Set(sent.map(\.nonce)) == Set(3..<203))
+        #expect(Set(sent.map(\.hash)).count == 200)
+        #expect(chain.acceptedTransactions.count == 200)
+        #expect(chain.with { $0.nextNonce[address] } == 203)
+        let stats = await pool.statistics
+        #expect(stats.nonceRetries == 0)
+    }
+
+    @Test("nonce too low: resynchronise and resend with the chain's nonce")
+    func nonceTooLow() async throws {
+        let chain = ScriptedChain()
+        let pool = pool(chain)
+        _ = try await submit(pool, 1)  // nonce 0, local count now 1
+        chain.setNonce(5, for: address)  // another process sent 1…4
+        let sent = try await submit(pool, 1)
+        #expect(sent[0].nonce == 5)
+        #expect(await pool.statistics.nonceRetries == 1)
+    }
+
+    @Test("a lost answer: the same bytes are resent and 'already known' counts as accepted")
+    func lostAnswer() async throws {
+        let chain = ScriptedChain()
+        chain.sendFaults = [.acceptThenFail(.transport("connection reset"))]
+        let pool = pool(chain)
+        let sent = try await submit(pool, 1)
+        #expect(sent[0].delivery == .accepted)
+        #expect(chain.acceptedTransactions.count == 1)
+        #expect(chain.sendCount == 2)
+        // The next transaction continues the sequence.
+        #expect(try await submit(pool, 1)[0].nonce == 1)
+    }
+
+    @Test("transport failure that never delivered: uncertain, then the nonce is reused after resync")
+    func neverDelivered() async throws {
+        let chain = ScriptedChain()
+        chain.sendFaults = [.fail(.transport("down")), .fail(.transport("down")), .fail(.transport("down"))]
+        let pool = pool(chain)
+        let first = try await submit(pool, 1)[0]
+        #expect(first.nonce == 0)
+        guard case .uncertain = first.delivery else {
+            Issue.record("expected an uncertain delivery")
+            return
+        }
+        // The chain never got nonce 0: the next send resynchronises and fills it (no stalled queue).
+        let second = try await submit(pool, 1)[0]
+        #expect(second.nonce == 0)
+        #expect(second.delivery == .accepted)
+        #expect(chain.with { $0.nextNonce[address] } == 1)
+    }
+
+    @Test("a rejected transaction frees its nonce; a stranded gap is repaired by a self-transfer")
+    func rejectedAndGapRepair() async throws {
+        let chain = ScriptedChain()
+        let pool = pool(chain, gapRepair: .milliseconds(50))
+        let manager = try #require(await pool.nonceManager(for: address))
+        // Reserve 0 and 1 directly so that 0 is freed below a newer nonce.
+        _ = try await manager.reserve()
+        _ = try await manager.reserve()
+        chain.sendFaults = [.fail(.node(code: -32000, message: "insufficient funds for gas * price + value", data: nil))]
+        await #expect(throws: TransactionSubmissionError.self) { _ = try await submit(pool, 1) }
+        // Nonce 2 was rejected and was the newest: the counter steps back.
+        #expect(await manager.nextNonce == 2)
+        await manager.release(0)  // a freed nonce below an outstanding one
+        await manager.confirmBroadcast(1)
+        // Nobody reuses 0 in time: the pool repairs it.
+        try await Task.sleep(for: .milliseconds(50))
+        await pool.scheduleGapRepairForTesting(0)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await pool.statistics.gapRepairs == 1)
+        let filler = try #require(chain.acceptedTransactions.first)
+        guard case .eip1559(let body) = filler.body else { return }
+        #expect(body.nonce == 0 && body.to == address && body.value == .zero && body.gasLimit == 21_000)
+    }
+
+    @Test("least busy key first, round robin among equals")
+    func spreadsOverKeys() async throws {
+        let chain = ScriptedChain()
+        let pool = pool(chain, signers: [F.facilitatorKey, F.otherKey, F.payerKey])
+        var held: [SubmittedTransaction] = []
+        for _ in 0..<6 { held += try await submit(pool, 1) }
+        let counts = Dictionary(grouping: held, by: \.from).mapValues(\.count)
+        #expect(counts.values.sorted() == [2, 2, 2])
+        for tx in held where tx.from == F.otherKey.address { await pool.finished(tx) }
+        #expect(try await submit(pool, 1)[0].from == F.otherKey.address)
+    }
+
+    // MARK: Settlement
+
+    func settlingChain() -> ScriptedChain {
+        let chain = ScriptedChain()
+        chain.codes[F.token] = [0x60]
+        chain.receiptLogs = { F.transferLogs($0) }
+        chain.onCall = { request, _ in
+            // authorizationState → false; everything else succeeds.
+            request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) ? F.bool(false) : []
+        }
+        return chain
+    }
+
+    @Test("settle: one transaction, the real hash, payer and network")
+    func settleOnce() async throws {
+        let chain = settlingChain()
+        let facilitator = F.facilitator(chain: chain)
+        let payment = try await F.payment()
+        let response = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        #expect(response.success, "\(response)")
+        #expect(response.network == "eip155:84532")
+        #expect(response.payer == F.payerKey.address.checksummed)
+        let tx = try #require(chain.acceptedTransactions.first)
+        #expect(response.transaction == tx.hash.hexString)
+        // The transaction calls the (v, r, s) overload on the token.
+        guard case .eip1559(let body) = tx.body else { return }
+        #expect(body.to == F.token)
+        #expect(Array(body.data.prefix(4)) == ABI.selector(EIP3009Calls.transferWithVRS))
+        #expect(body.gasLimit == 120_000)
+        #expect(body.maxFeePerGas == UInt256(3_000_000))  // 2 × base fee 1e6 + tip 1e6
+    }
+
+    @Test("settle twice, sequentially and concurrently: one transaction, same hash")
+    func settleIdempotent() async throws {
+        let chain = settlingChain()
+        let facilitator = F.facilitator(chain: chain)
+        let payment = try await F.payment()
+        let responses = await withTaskGroup(of: SettleResponse.self) { group in
+            for _ in 0..<10 { group.addTask { await facilitator.settle(payment, requirements: .v2(F.requirements())) } }
+            return await group.reduce(into: [SettleResponse]()) { $0.append($1) }
+        }
+        let later = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        #expect(chain.acceptedTransactions.count == 1)
+        #expect(Set((responses + [later]).map(\.transaction)).count == 1)
+        #expect((responses + [later]).allSatisfy { $0.success })
+        // A facilitator without the record rejects the expired authorization.
+        let expired = F.facilitator(chain: chain, now: F.now + 10_000)
+        #expect(await expired.settle(payment, requirements: .v2(F.requirements())).errorReason == .exactEVMValidBefore)
+    }
+
+    @Test("a recorded settlement is returned even after the authorization expired; another recipient is not")
+    func recordedResultNeedsSameTransfer() async throws {
+        let chain = settlingChain()
+        let store = InMemorySettlementRecordStore()
+        func facilitator(now: UInt64) -> ExactEVMFacilitator {
+            let evm = EVMFacilitatorChain(network: .baseSepolia, client: chain, signers: [F.facilitatorKey], receiptPollInterval: .milliseconds(10))
+            return ExactEVMFacilitator(chains: [evm], records: store, clock: .fixed(now))
+        }
+        let payment = try await F.payment()
+        let first = await facilitator(now: F.now).settle(payment, requirements: .v2(F.requirements()))
+        #expect(first.success)
+        let late = await facilitator(now: F.now + 10_000).settle(payment, requirements: .v2(F.requirements()))
+        #expect(late.success && late.transaction == first.transaction)
+        let otherPayee = await facilitator(now: F.now).settle(payment, requirements: .v2(F.requirements(payTo: F.otherKey.address.checksummed)))
+        #expect(!otherPayee.success && otherPayee.errorReason == .exactEVMRecipientMismatch)
+        #expect(chain.acceptedTransactions.count == 1)
+    }
+
+    @Test("an authorization already used on-chain is not sent")
+    func alreadyUsedOnChain() async throws {
+        let chain = settlingChain()
+        chain.onCall = { _, _ in F.bool(true) }
+        let response = await F.facilitator(chain: chain).settle(try await F.payment(), requirements: .v2(F.requirements()))
+        #expect(response.errorReason == .exactEVMNonceAlreadyUsed)
+        #expect(response.payer == F.payerKey.address.checksummed)
+        #expect(chain.sendCount == 0)
+    }
+
+    @Test("no receipt in time: settlement_pending with the hash; a retry picks the receipt up")
+    func receiptTimeout() async throws {
+        let chain = settlingChain()
+        chain.mineTransactions = false
+        let facilitator = F.facilitator(chain: chain) { $0.receiptTimeout = .milliseconds(100) }
+        let payment = try await F.payment()
+        let response = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        #expect(!response.success)
+        #expect(response.errorReason == .settlementPending)
+        let tx = try #require(chain.acceptedTransactions.first)
+        #expect(response.transaction == tx.hash.hexString)
+        #expect(response.errorMessage?.contains(tx.hash.hexString) == true)
+    }
+
+    @Test("a reverted transaction: reason from the replayed revert, recorded with its hash")
+    func reverted() async throws {
+        let chain = settlingChain()
+        chain.receiptSucceeds = false
+        chain.onCall = { request, _ throws(EthereumClientError) in
+            if request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) { return F.bool(false) }
+            throw F.revert("ERC20: transfer amount exceeds balance")
+        }
+        let facilitator = F.facilitator(chain: chain)
+        let payment = try await F.payment()
+        let response = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        #expect(response.errorReason == .exactEVMInsufficientBalance)
+        #expect(response.transaction == chain.acceptedTransactions.first?.hash.hexString)
+        let again = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        #expect(again.transaction == response.transaction && chain.acceptedTransactions.count == 1)
+    }
+
+    @Test("a success receipt without the Transfer log is a failure")
+    func missingTransferLog() async throws {
+        let chain = settlingChain()
+        chain.receiptLogs = { _ in [] }
+        let response = await F.facilitator(chain: chain).settle(try await F.payment(), requirements: .v2(F.requirements()))
+        #expect(response.errorReason == .exactEVMTransactionFailed)
+        #expect(!response.transaction.isEmpty)
+    }
+
+    @Test("settle re-verifies: a bad payment sends nothing")
+    func settleReverifies() async throws {
+        let chain = settlingChain()
+        let response = await F.facilitator(chain: chain).settle(try await F.payment(), requirements: .v2(F.requirements(amount: "1")))
+        #expect(response.errorReason == .exactEVMAuthorizationValue)
+        #expect(response.transaction == "")
+        #expect(chain.sendCount == 0)
+    }
+
+    @Test("record store is bounded")
+    func storeBounded() async {
+        let store = InMemorySettlementRecordStore(capacity: 3)
+        for i in 0..<5 {
+            let key = SettlementKey(chainID: 1, token: F.token, payer: F.payTo, nonce: Bytes32(UInt256(UInt64(i))))
+            await store.save(SettlementRecord(key: key, transaction: .zero, status: .succeeded, updatedAt: 0))
+        }
+        #expect(await store.count == 3)
+        let oldest = SettlementKey(chainID: 1, token: F.token, payer: F.payTo, nonce: Bytes32(UInt256(0)))
+        #expect(await store.record(for: oldest) == nil)
+    }
+}
