@@ -69,10 +69,11 @@ public enum PaymentHeader {
 
     private static func trimWhitespace(_ s: some StringProtocol) -> Substring {
         let sub = Substring(s)
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = sub.firstIndex(where: { !isSpace($0) }) else { return sub[sub.endIndex...] }
-        let last = sub.lastIndex(where: { !isSpace($0) })!
-        return sub[first...last]
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        let scalars = sub.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return sub[sub.endIndex...] }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        return Substring(scalars[first...last])
     }
 }
 
