@@ -11,12 +11,24 @@ let package = Package(
     products: [
         .library(name: "X402", targets: ["X402"]),
         .library(name: "X402EVM", targets: ["X402EVM"]),
+        .library(name: "X402HTTP", targets: ["X402HTTP"]),
+        .library(name: "X402SQLite", targets: ["X402SQLite"]),
+        .library(name: "X402Hummingbird", targets: ["X402Hummingbird"]),
+        .library(name: "X402Facilitator", targets: ["X402Facilitator"]),
+        .executable(name: "x402", targets: ["x402"]),
         .executable(name: "x402-bench", targets: ["x402-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Core: wire types, codecs, networks, money, role protocols, engines. Foundation only.
@@ -38,6 +50,58 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP: facilitator client, paying client (AsyncHTTPClient).
+        .target(
+            name: "X402HTTP",
+            dependencies: [
+                "X402",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // SQLite stores (GRDB) for payment state, spend ledgers and settlements; protocols live in X402.
+        .target(
+            name: "X402SQLite",
+            dependencies: ["X402", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Hummingbird 2 middleware: a thin adapter over the core resource server.
+        .target(
+            name: "X402Hummingbird",
+            dependencies: ["X402", "X402HTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The facilitator service: routes, config, signers, settlement, storage, discovery.
+        .target(
+            name: "X402Facilitator",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402SQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The `x402` command-line tool.
+        .executableTarget(
+            name: "x402",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Hummingbird", "X402Facilitator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -64,12 +128,43 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "X402HTTPTests",
+            dependencies: ["X402", "X402HTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "X402SQLiteTests",
+            dependencies: ["X402", "X402SQLite"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "X402HummingbirdTests",
+            dependencies: [
+                "X402", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "X402FacilitatorTests",
+            dependencies: [
+                "X402", "X402EVM", "X402Facilitator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Against the local devnet (Tools/devnet); see Tests/IntegrationTests/README.md.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "X402",
                 "X402EVM",
+                "X402HTTP",
+                "X402Hummingbird",
+                "X402Facilitator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

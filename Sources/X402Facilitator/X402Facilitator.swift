@@ -1,0 +1,2 @@
+/// The x402 facilitator service.
+public enum X402FacilitatorModule {}

@@ -1,0 +1,2 @@
+/// SQLite (GRDB) stores for payment state, spend ledgers and settlement records.
+public enum X402SQLiteModule {}
