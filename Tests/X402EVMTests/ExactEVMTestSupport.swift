@@ -69,8 +69,24 @@ final class ScriptedChain: EthereumClient, @unchecked Sendable {
     }
     func transactionReceipt(_ hash: Bytes32) async throws(EthereumClientError) -> TransactionReceipt? { with { $0.receipts[hash] } }
 
+    /// Per nonce: how many sends of it fail with a transport error (never delivered), each after `faultDelay`.
+    var nonceFaults: [UInt64: Int] = [:]
+    var faultDelay: Duration = .zero
+
     func sendRawTransaction(_ raw: [UInt8]) async throws(EthereumClientError) -> Bytes32 {
-        try with { chain throws(EthereumClientError) -> Bytes32 in
+        if let tx = try? SignedTransaction(rawBytes: raw), case .eip1559(let body) = tx.body {
+            let fails: Bool = with { chain in
+                guard let remaining = chain.nonceFaults[body.nonce], remaining > 0 else { return false }
+                chain.nonceFaults[body.nonce] = remaining - 1
+                chain.sendAttempts += 1
+                return true
+            }
+            if fails {
+                try? await Task.sleep(for: faultDelay)
+                throw .transport("injected: never delivered")
+            }
+        }
+        return try with { chain throws(EthereumClientError) -> Bytes32 in
             chain.sendAttempts += 1
             var after: EthereumClientError?
             if !chain.sendFaults.isEmpty {
@@ -99,6 +115,15 @@ final class ScriptedChain: EthereumClient, @unchecked Sendable {
             if let after { throw after }
             return tx.hash
         }
+    }
+
+    /// Polls `condition` every 10 ms for up to 5 s.
+    func waitFor(_ condition: (ScriptedChain) -> Bool) async throws {
+        for _ in 0..<500 {
+            if with({ condition($0) }) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw EthereumClientError.timeout
     }
 
     private func execute(_ tx: SignedTransaction) {

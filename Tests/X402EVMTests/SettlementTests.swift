@@ -127,6 +127,22 @@ struct SettlementTests {
         #expect(chain.with { $0.nextNonce[address] } == 1)
     }
 
+    @Test("an undelivered nonce below queued transactions is filled later, so the queue does not stall")
+    func undeliveredBelowQueue() async throws {
+        let chain = ScriptedChain()
+        chain.nonceFaults = [0: 3]
+        chain.faultDelay = .milliseconds(30)
+        let pool = pool(chain, gapRepair: .milliseconds(100))
+        // Nonce 0 is lost (three transport failures); nonce 1 reaches the node and waits behind the gap.
+        let sent = try await submit(pool, 2)
+        let lost = try #require(sent.first { $0.nonce == 0 })
+        #expect(lost.delivery != .accepted)
+        #expect(chain.with { $0.nextNonce[address] ?? 0 } == 0)
+        // No further sends: the delivery check fills nonce 0 and nonce 1 is executed.
+        try await chain.waitFor { $0.nextNonce[address] == 2 }
+        #expect(await pool.statistics.gapRepairs == 1)
+    }
+
     @Test("a rejected transaction frees its nonce; a stranded gap is repaired by a self-transfer")
     func rejectedAndGapRepair() async throws {
         let chain = ScriptedChain()

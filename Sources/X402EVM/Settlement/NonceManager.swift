@@ -94,6 +94,15 @@ public actor NonceManager {
         return true
     }
 
+    /// Resynchronises now and claims `nonce` if the chain lacks it and nobody is sending it (the
+    /// lowest gap): used to fill the nonce of a send whose delivery was uncertain.
+    public func claimIfGap(_ nonce: UInt64) async throws(EthereumClientError) -> Bool {
+        stale = true
+        try await synchronize()
+        if stale { try await synchronize() }
+        return claimFree(nonce)
+    }
+
     /// Freed nonces waiting to be reused.
     public var freeNonces: [UInt64] { free }
 

@@ -132,6 +132,7 @@ public actor SignerPool {
             case .uncertain(let error):
                 await nonces.abandon(nonce)
                 statistics.submitted += 1
+                scheduleDeliveryCheck(nonce, lane: index)
                 return SubmittedTransaction(hash: signed.hash, from: signer.address, nonce: nonce, delivery: .uncertain(error.description))
             case .nonceConsumed(let error):
                 await nonces.abandon(nonce)
@@ -176,10 +177,30 @@ public actor SignerPool {
         scheduleGapRepair(nonce, lane: 0)
     }
 
+    /// After a send of unknown outcome: if the chain still lacks the nonce later and no new
+    /// transaction took it, fill it so that the transactions behind it are mined.
+    private func scheduleDeliveryCheck(_ nonce: UInt64, lane index: Int) {
+        let delay = options.gapRepairDelay
+        Task { [weak self] in
+            try? await Task.sleep(for: delay)
+            await self?.checkDelivery(nonce, lane: index)
+        }
+    }
+
+    private func checkDelivery(_ nonce: UInt64, lane index: Int) async {
+        guard (try? await lanes[index].nonces.claimIfGap(nonce)) == true else { return }
+        await fill(nonce, lane: index)
+    }
+
     /// Fills a still-free nonce with a zero-value self-transfer.
     private func repairGap(_ nonce: UInt64, lane index: Int) async {
+        guard await lanes[index].nonces.claimFree(nonce) else { return }
+        await fill(nonce, lane: index)
+    }
+
+    /// Sends a zero-value self-transfer with a claimed nonce.
+    private func fill(_ nonce: UInt64, lane index: Int) async {
         let nonces = lanes[index].nonces
-        guard await nonces.claimFree(nonce) else { return }
         let signer = lanes[index].signer
         do {
             let fees = try await self.fees.fees()
