@@ -2,6 +2,14 @@ import AsyncHTTPClient
 import NIOCore
 import X402
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One call of a JSON-RPC batch.
 public struct RPCCall: Sendable, Equatable {
     public var method: String
@@ -277,11 +285,9 @@ extension JSONRPCClient {
                 return try await attempt(body)
             } catch let fault {
                 if fault.mayHaveReachedNode { onPossibleDelivery() }
-                let allowed = switch idempotency {
-                case .idempotent, .rawTransaction: fault.isTransient
-                case .notIdempotent: fault.isTransient && !fault.mayHaveReachedNode
+                guard Self.shouldRetry(fault, idempotency), retry < configuration.maxRetries, !Task.isCancelled else {
+                    throw fault.error
                 }
-                guard allowed, retry < configuration.maxRetries, !Task.isCancelled else { throw fault.error }
                 retry += 1
                 do {
                     try await Task.sleep(for: backoff(beforeRetry: retry))
@@ -289,6 +295,14 @@ extension JSONRPCClient {
                     throw .transport("request cancelled")
                 }
             }
+        }
+    }
+
+    /// The retry rule: only transient faults, and for non-idempotent requests only those the node cannot have seen.
+    static func shouldRetry(_ fault: Fault, _ idempotency: Idempotency) -> Bool {
+        switch idempotency {
+        case .idempotent, .rawTransaction: fault.isTransient
+        case .notIdempotent: fault.isTransient && !fault.mayHaveReachedNode
         }
     }
 
@@ -395,7 +409,16 @@ extension JSONRPCClient {
             return Fault(error: .transport("could not connect to the node" + detail), isTransient: true, mayHaveReachedNode: false)
         }
         if let io = error as? IOError {
-            return Fault(error: .transport("I/O error: \(io.description)"), isTransient: true, mayHaveReachedNode: true)
+            switch io.errnoCode {
+            case ECONNREFUSED:
+                return Fault(error: .transport("could not connect to the node: connection refused"), isTransient: true, mayHaveReachedNode: false)
+            case ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL:
+                return Fault(error: .transport("could not connect to the node: unreachable"), isTransient: true, mayHaveReachedNode: false)
+            case ECONNRESET:
+                return Fault(error: .transport("connection reset by the node"), isTransient: true, mayHaveReachedNode: true)
+            default:
+                return Fault(error: .transport("I/O error: \(io.description)"), isTransient: true, mayHaveReachedNode: true)
+            }
         }
         return Fault(error: .transport("\(typeName): \(error)"), isTransient: true, mayHaveReachedNode: true)
     }
