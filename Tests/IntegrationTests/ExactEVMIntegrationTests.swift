@@ -231,6 +231,23 @@ struct ExactEVMIntegrationTests {
         #expect(try await h.devnet.usdcBalance(of: h.payee) == 1000)
     }
 
+    @Test("200 concurrent verifications with simulation (throughput is printed, not asserted)")
+    func verifyThroughput() async throws {
+        let h = try await Harness.make(payerUSDC: 200 * 1000)
+        let requirements = h.requirements(amount: "1000")
+        var payments: [AnyPaymentPayload] = []
+        for _ in 0..<200 { payments.append(try await h.payment(requirements)) }
+        _ = await h.facilitator.verify(payments[0], requirements: .v2(requirements))  // chain id and token code are cached after this
+        let started = ContinuousClock.now
+        let results = await withTaskGroup(of: VerifyResponse.self) { group in
+            for payment in payments { group.addTask { await h.facilitator.verify(payment, requirements: .v2(requirements)) } }
+            return await group.reduce(into: [VerifyResponse]()) { $0.append($1) }
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(results.allSatisfy { $0.isValid })
+        print("exact-evm verify: 200 verifications with simulation in \(elapsed)")
+    }
+
     @Test("200 concurrent settlements from one facilitator key: 200 distinct mined transactions, no nonce errors")
     func twoHundredConcurrent() async throws {
         let h = try await Harness.make(payerUSDC: 0)

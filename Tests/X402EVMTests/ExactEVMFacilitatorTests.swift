@@ -145,6 +145,45 @@ struct ExactEVMFacilitatorTests {
         #expect(await verify(payment, chain: chain).invalidReason == .exactEVMSignature)
     }
 
+    @Test("ERC-6492: undeployed wallets are rejected unless deployment is enabled; then simulated and deployed before the transfer")
+    func erc6492() async throws {
+        let wallet = try EthereumAddress("0x5555555555555555555555555555555555555555")
+        let factory = try EthereumAddress("0x6666666666666666666666666666666666666666")
+        let requirements = F.requirements()
+        let authorization = TransferWithAuthorization(
+            from: wallet, to: F.payTo, value: 10_000, validAfter: UInt256(F.now - 600), validBefore: UInt256(F.now + 60), nonce: .random())
+        let inner = authorization.sign(with: F.otherKey, in: F.domain()).bytes
+        let wrapped = ERC6492Signature(factory: factory, factoryCalldata: [1, 2, 3, 4], innerSignature: inner).wrappedBytes
+        let payment = AnyPaymentPayload.v2(PaymentPayload(
+            accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: wrapped).json))
+
+        let chain = ScriptedChain()
+        chain.codes[F.token] = [0x60]
+        chain.deployments[factory] = wallet
+        chain.receiptLogs = { F.transferLogs($0) }
+        chain.onCall = { request, _ in
+            if request.to == EIP3009Calls.multicall3 { return F.tryAggregateAnswer([(true, []), (true, [])]) }
+            if request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) { return F.bool(false) }
+            return []
+        }
+        // Default: the facilitator does not deploy wallets, so verify and settle both refuse.
+        let plain = F.facilitator(chain: chain, simulate: true)
+        #expect(await plain.verify(payment, requirements: .v2(requirements)).invalidReason == .exactEVMUndeployedSmartWallet)
+        #expect(await plain.settle(payment, requirements: .v2(requirements)).errorReason == .exactEVMUndeployedSmartWallet)
+        #expect(chain.sendCount == 0)
+
+        let deploying = F.facilitator(chain: chain, simulate: true) { $0.deployERC6492Wallets = true }
+        #expect(await deploying.verify(payment, requirements: .v2(requirements)).isValid)
+        let settled = await deploying.settle(payment, requirements: .v2(requirements))
+        #expect(settled.success, "\(settled)")
+        let sent = chain.acceptedTransactions
+        #expect(sent.count == 2)
+        guard sent.count == 2, case .eip1559(let deploy) = sent[0].body, case .eip1559(let transfer) = sent[1].body else { return }
+        #expect(deploy.to == factory && deploy.data == [1, 2, 3, 4])
+        #expect(transfer.to == F.token && transfer.gasLimit == 117_000)  // estimated 90 000 + 30 %
+        #expect(settled.transaction == sent[1].hash.hexString)
+    }
+
     @Test("recipient, validity window and value")
     func recipientTimeValue() async throws {
         let payment = try await F.payment()

@@ -126,9 +126,13 @@ final class ScriptedChain: EthereumClient, @unchecked Sendable {
         throw EthereumClientError.timeout
     }
 
+    /// A transaction to a key address gives code to the value address (a factory deploying a wallet).
+    var deployments: [EthereumAddress: EthereumAddress] = [:]
+
     private func execute(_ tx: SignedTransaction) {
         guard case .eip1559(let body) = tx.body else { return }
         nextNonce[tx.from] = body.nonce + 1
+        if let to = body.to, let wallet = deployments[to] { codes[wallet] = [0x60, 0x00] }
         accepted.append(tx)
         if mineTransactions {
             block += 1

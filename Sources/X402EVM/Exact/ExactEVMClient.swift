@@ -40,7 +40,7 @@ public struct ExactEVMClient: SchemeClient {
         if let method = requirements.extra?["assetTransferMethod"]?.stringValue, method != "eip3009" {
             throw .unsupportedTransferMethod(method)
         }
-        guard let payTo = try? EthereumAddress(requirements.payTo) else { throw .invalidPayTo(requirements.payTo) }
+        guard let payTo = try? EthereumAddress(requirements.payTo, validatingChecksum: false) else { throw .invalidPayTo(requirements.payTo) }
         guard let value = ExactEVMPayload.parseUnsigned(requirements.amount), !requirements.amount.hasPrefix("0x") else {
             throw .invalidAmount(requirements.amount)
         }
@@ -67,7 +67,7 @@ public struct ExactEVMClient: SchemeClient {
             throw .missingEIP712Domain
         }
         guard let chainID = requirements.network.chainID else { throw .unsupportedNetwork(requirements.network.identifier) }
-        guard let asset = try? EthereumAddress(requirements.asset) else { throw .invalidAsset(requirements.asset) }
+        guard let asset = try? EthereumAddress(requirements.asset, validatingChecksum: false) else { throw .invalidAsset(requirements.asset) }
         return EIP712Domain(name: name, version: version, chainId: UInt256(chainID), verifyingContract: asset)
     }
 }

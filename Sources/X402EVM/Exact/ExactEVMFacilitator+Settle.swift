@@ -61,12 +61,10 @@ extension ExactEVMFacilitator {
         } catch {
             return Self.outcome(error, unexpected: .unexpectedSettleError)
         }
-        if payment.deployment != nil {
-            return .failure(
-                reason: .exactEVMUndeployedSmartWallet,
-                message: "the payer's wallet is not deployed; deploying ERC-6492 wallets is not enabled", transaction: nil)
+        if let deployment = payment.deployment, let failure = await deploy(deployment, for: payment) {
+            return failure
         }
-        if options.checkAuthorizationStateBeforeSending {
+        if options.checkAuthorizationStateBeforeSending, !options.simulateInSettle {
             switch await authorizationState(payment) {
             case .unused: break
             case .used:
@@ -80,11 +78,47 @@ extension ExactEVMFacilitator {
         return await send(payment)
     }
 
+    /// Deploys the payer's wallet from its ERC-6492 factory data unless it has code by now;
+    /// returns a failure outcome, or `nil` when the wallet is deployed.
+    private func deploy(_ deployment: ERC6492Signature, for payment: CheckedPayment) async -> SettlementOutcome? {
+        let chain = payment.chain
+        let wallet = payment.authorization.from
+        if let code = try? await chain.client.code(at: wallet, at: .pending), !code.isEmpty { return nil }
+        let call = CallRequest(from: chain.signers.addresses[0], to: deployment.factory, data: deployment.factoryCalldata)
+        let gasLimit: UInt64
+        do {
+            let estimate = try await chain.client.estimateGas(call)
+            gasLimit = estimate + estimate * options.estimatedGasHeadroomPercent / 100
+        } catch {
+            return .failure(reason: .smartWalletDeploymentFailed, message: "factory call fails: \(Self.revertText(error))", transaction: nil)
+        }
+        let submitted: SubmittedTransaction
+        do {
+            submitted = try await chain.signers.submit(to: deployment.factory, data: deployment.factoryCalldata, gasLimit: gasLimit)
+        } catch {
+            return .failure(reason: .smartWalletDeploymentFailed, message: error.description, transaction: nil)
+        }
+        let receipt = try? await chain.receipts.receipt(of: submitted.hash, timeout: options.receiptTimeout)
+        await chain.signers.finished(submitted)
+        guard let receipt, receipt.succeeded else {
+            return .failure(
+                reason: .smartWalletDeploymentFailed,
+                message: receipt == nil ? "deployment transaction was not mined in time" : "deployment transaction reverted",
+                transaction: submitted.hash)
+        }
+        guard let code = try? await chain.client.code(at: wallet, at: .latest), !code.isEmpty else {
+            return .failure(
+                reason: .smartWalletDeploymentFailed, message: "the factory call did not deploy \(wallet.checksummed)",
+                transaction: submitted.hash)
+        }
+        return nil
+    }
+
     private func send(_ payment: CheckedPayment) async -> SettlementOutcome {
         let chain = payment.chain
         let data = EIP3009Calls.transfer(payment.authorization, signature: payment.innerSignature)
         var gasLimit = options.transferGasLimit
-        if payment.innerSignature.count != 65 {
+        if payment.innerSignature.count != 65 || payment.contractWallet {
             do {
                 let estimate = try await chain.client.estimateGas(CallRequest(from: chain.signers.addresses[0], to: payment.token, data: data))
                 gasLimit = estimate + estimate * options.estimatedGasHeadroomPercent / 100

@@ -26,12 +26,17 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         public var receiptTimeout: Duration = .seconds(45)
         /// Read `authorizationState(from, nonce)` before sending and skip used authorizations.
         public var checkAuthorizationStateBeforeSending = true
-        /// Gas limit of the `(v, r, s)` transfer: a fixed, safe value (USDC uses ~60–90k), which
+        /// Gas limit of a transfer signed by an EOA: a fixed, safe value (USDC uses ~60–90k), which
         /// saves an `eth_estimateGas` round trip per settlement.
         public var transferGasLimit: UInt64 = 120_000
-        /// Contract-wallet transfers (`bytes` overload) run wallet code of unknown cost: their gas
-        /// is estimated and raised by this percentage.
+        /// Contract-wallet transfers (ERC-1271) and wallet deployments run code of unknown cost:
+        /// their gas is estimated and raised by this percentage.
         public var estimatedGasHeadroomPercent: UInt64 = 30
+        /// Deploy an undeployed smart wallet from its ERC-6492 factory data before the transfer
+        /// (reference option `deployERC4337WithEIP6492`, default off). When off, such payments are
+        /// rejected with `invalid_exact_evm_payload_undeployed_smart_wallet` by verify and settle
+        /// alike, instead of passing verify and failing at settlement.
+        public var deployERC6492Wallets = false
 
         public init() {}
     }
@@ -96,6 +101,8 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         let innerSignature: [UInt8]
         /// Set when the wallet is not deployed and the signature carries deployment data.
         let deployment: ERC6492Signature?
+        /// The payer is a contract wallet (ERC-1271), deployed or to be deployed.
+        let contractWallet: Bool
         let token: EthereumAddress
         let amount: UInt256
         let name: String
@@ -166,10 +173,10 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         } catch {
             throw .unexpected("could not read the chain id: \(error)")
         }
-        guard let token = try? EthereumAddress(requirements.asset) else {
+        guard let token = try? EthereumAddress(requirements.asset, validatingChecksum: false) else {
             throw .invalid(.invalidPaymentRequirements, "asset \(requirements.asset) is not an address")
         }
-        guard let payTo = try? EthereumAddress(requirements.payTo) else {
+        guard let payTo = try? EthereumAddress(requirements.payTo, validatingChecksum: false) else {
             throw .invalid(.invalidPaymentRequirements, "payTo \(requirements.payTo) is not an address")
         }
         guard let amount = UInt256(decimal: requirements.amount) else {
@@ -178,14 +185,20 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         // 6. Signature over the requirements' domain: binds from, to, value, window, nonce, chain and token.
         let domain = EIP712Domain(name: name, version: version, chainId: UInt256(chain.chainID), verifyingContract: token)
         let digest = authorization.digest(in: domain)
-        let (inner, deployment) = try await checkSignature(parsed.signature, of: authorization.from, digest: digest, chain: chain)
+        let (inner, deployment, contractWallet) = try await checkSignature(
+            parsed.signature, of: authorization.from, digest: digest, chain: chain)
+        if deployment != nil, !options.deployERC6492Wallets {
+            throw .invalid(
+                .exactEVMUndeployedSmartWallet,
+                "\(authorization.from.checksummed) is not deployed and this facilitator does not deploy ERC-6492 wallets")
+        }
         // 7. Recipient.
         guard authorization.to == payTo else {
             throw .invalid(.exactEVMRecipientMismatch, "authorization pays \(authorization.to.checksummed), requirements \(payTo.checksummed)")
         }
         let payment = CheckedPayment(
             chain: chain, requirements: requirements, authorization: authorization, signature: parsed.signature,
-            innerSignature: inner, deployment: deployment, token: token, amount: amount, name: name, version: version)
+            innerSignature: inner, deployment: deployment, contractWallet: contractWallet, token: token, amount: amount, name: name, version: version)
         // 8–9. Validity window.
         if timeWindow { try checkTimeWindow(payment) }
         // 10. Exact value.
@@ -209,7 +222,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     /// Verifies the signature; returns the signature the token will check and, for an undeployed
     /// wallet with ERC-6492 deployment data, the wrapper (the simulation then decides).
     private func checkSignature(_ signature: [UInt8], of signer: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain)
-        async throws(CheckFailure) -> ([UInt8], ERC6492Signature?)
+        async throws(CheckFailure) -> (signature: [UInt8], deployment: ERC6492Signature?, contractWallet: Bool)
     {
         var inner = signature
         var wrapper: ERC6492Signature?
@@ -226,7 +239,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
                 let parsed = try Signature(bytes: inner)
                 recovered = try parsed.recoverSigner(digest: digest)
                 // v normalised to 27/28: the token's ecrecover rejects 0/1.
-                if recovered == signer { return (parsed.bytes, nil) }
+                if recovered == signer { return (parsed.bytes, nil, false) }
             } catch {
                 // A malformed 65-byte signature (high s, bad v) is never a valid EOA signature.
                 if wrapper == nil { throw .invalid(.exactEVMSignature, error.description) }
@@ -236,7 +249,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         let code: [UInt8]
         do { code = try await chain.client.code(at: signer, at: .latest) } catch { throw .unexpected("could not read the payer's code: \(error)") }
         if code.isEmpty {
-            if let wrapper, wrapper.hasDeploymentData { return (inner, wrapper) }
+            if let wrapper, wrapper.hasDeploymentData { return (inner, wrapper, true) }
             if inner.count == 65 && wrapper == nil {
                 throw .invalid(.exactEVMSignature, "signature recovers to \(recovered?.checksummed ?? "no address"), not \(signer.checksummed)")
             }
@@ -253,7 +266,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         guard answer.count >= 4, Array(answer.prefix(4)) == EIP3009Calls.erc1271MagicValue else {
             throw .invalid(.exactEVMSignature, "the wallet's isValidSignature rejected the signature")
         }
-        return (inner, nil)
+        return (inner, nil, true)
     }
 
     // MARK: Simulation
@@ -336,7 +349,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     /// The payer for responses: `authorization.from` as sent (checksummed when it parses).
     static func payerHint(_ payload: AnyPaymentPayload) -> String? {
         guard let text = payload.payload["authorization"]?["from"]?.stringValue else { return nil }
-        return (try? EthereumAddress(text))?.checksummed ?? text
+        return (try? EthereumAddress(text, validatingChecksum: false))?.checksummed ?? text
     }
 
     /// The human-readable revert reason of a node error.

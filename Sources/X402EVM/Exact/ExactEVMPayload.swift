@@ -29,7 +29,7 @@ public struct ExactEVMPayload: Sendable, Hashable {
     }
 
     /// Reads a payload object. Integers may be decimal strings (what every SDK sends) or JSON
-    /// integers; addresses are accepted in any case (a mixed-case address must carry a valid checksum).
+    /// integers; addresses are accepted in any case (the signature binds their bytes).
     public init(json: JSONObject) throws(ExactEVMPayloadError) {
         guard let authorizationValue = json["authorization"] else { throw .missingAuthorization }
         guard let object = authorizationValue.objectValue else { throw .malformedAuthorization("authorization is not an object") }
@@ -41,7 +41,7 @@ public struct ExactEVMPayload: Sendable, Hashable {
 
         func address(_ key: String) throws(ExactEVMPayloadError) -> EthereumAddress {
             guard let text = object[key]?.stringValue else { throw .malformedAuthorization("authorization.\(key) is missing or not a string") }
-            do { return try EthereumAddress(text) } catch {
+            do { return try EthereumAddress(text, validatingChecksum: false) } catch {
                 throw .malformedAuthorization("authorization.\(key): \(error.description)")
             }
         }
