@@ -15,7 +15,8 @@ public actor ReceiptWatcher {
         self.pollInterval = pollInterval
     }
 
-    /// The receipt of `hash`, or `nil` if it was not mined within `timeout`.
+    /// The receipt of `hash`, or `nil` if it was not mined within `timeout` (or the waiting task
+    /// was cancelled).
     public nonisolated func receipt(of hash: Bytes32, timeout: Duration) async throws(EthereumClientError) -> TransactionReceipt? {
         let deadline = ContinuousClock.now + timeout
         var seenBlock: UInt64 = 0
@@ -28,14 +29,14 @@ public actor ReceiptWatcher {
                 consecutiveErrors += 1
                 if consecutiveErrors >= 5 { throw error }
             }
-            guard ContinuousClock.now < deadline else { return nil }
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return nil }
             seenBlock = await nextBlock(after: seenBlock, deadline: deadline)
         }
     }
 
     /// Returns once a block newer than `block` is known (or the deadline passed).
     private func nextBlock(after block: UInt64, deadline: ContinuousClock.Instant) async -> UInt64 {
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !Task.isCancelled {
             if let latestBlock, latestBlock > block { return latestBlock }
             let task: Task<UInt64, any Error>
             if let polling {
