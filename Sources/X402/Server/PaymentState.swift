@@ -1,0 +1,243 @@
+import Foundation
+
+/// Identifies one payment across requests and server instances, so the same signed payment can
+/// be recognised when it is presented again.
+///
+/// For payloads carrying an `authorization` with `from` and `nonce` (EIP-3009, Permit2-style) the
+/// identity is scheme, network, payer and nonce; otherwise it is a hash of the whole payload
+/// (object keys sorted). ``key`` is a 64-character hex SHA-256, safe to use as a database key.
+public struct PaymentIdentity: Sendable, Hashable, CustomStringConvertible {
+    public let key: String
+
+    public init(key: String) { self.key = key }
+
+    /// The identity of a payment payload.
+    public init(_ payment: AnyPaymentPayload) {
+        let payload = payment.payload
+        var material = "\(payment.scheme)|\(payment.network?.identifier ?? payment.networkIdentifier)|"
+        if let auth = (payload["authorization"] ?? payload["permit2Authorization"])?.objectValue,
+            let from = auth["from"]?.stringValue, let nonce = (auth["nonce"] ?? auth["witness"]?["nonce"])?.stringValue
+        {
+            material += "authorization|\(from.lowercased())|\(nonce.lowercased())"
+        } else {
+            material += "payload|" + JSONValue.object(payload).sortedKeys.serializedString()
+        }
+        key = SHA256.hex(Array(material.utf8))
+    }
+
+    public var description: String { key }
+}
+
+extension JSONValue {
+    /// The value with every object's members sorted by key.
+    var sortedKeys: JSONValue {
+        switch self {
+        case .object(let o):
+            return .object(JSONObject(o.members.sorted { $0.key < $1.key }.map { ($0.key, $0.value.sortedKeys) }))
+        case .array(let a): return .array(a.map(\.sortedKeys))
+        default: return self
+        }
+    }
+}
+
+/// Where a payment is in its lifecycle on the resource server.
+public enum PaymentPhase: String, Sendable, Hashable, Codable {
+    /// Claimed by a request; not yet verified.
+    case presented
+    /// The facilitator accepted it; the handler may be running.
+    case verified
+    /// Settled on chain: final. Every later presentation is a replay.
+    case settled
+    /// Verification or settlement failed. Nothing was released, so the payment may be presented
+    /// again (the facilitator then decides, e.g. against the on-chain nonce).
+    case failed
+}
+
+/// One stored payment.
+public struct PaymentRecord: Sendable, Hashable {
+    public var identity: PaymentIdentity
+    public var phase: PaymentPhase
+    public var payer: String?
+    /// Settlement transaction, once settled.
+    public var transaction: String?
+    /// When this claim was last taken or changed.
+    public var updatedAt: Date
+
+    public init(identity: PaymentIdentity, phase: PaymentPhase, payer: String? = nil, transaction: String? = nil, updatedAt: Date) {
+        self.identity = identity
+        self.phase = phase
+        self.payer = payer
+        self.transaction = transaction
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The answer to a claim.
+public enum PaymentClaim: Sendable, Hashable {
+    /// This request now owns the payment.
+    case claimed
+    /// Another request owns it (in flight) or it was already settled.
+    case rejected(PaymentRecord)
+}
+
+/// The payment state store could not be used.
+public enum PaymentStateStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let m): "payment state store unavailable: \(m)"
+        }
+    }
+}
+
+/// Shared record of payments presented to the resource server (one per payment identity),
+/// used to reject a replay before the handler runs — on this instance or any other sharing the
+/// store.
+///
+/// Lifecycle: ``claim(_:lease:now:)`` atomically creates a `presented` record, or takes over a
+/// `failed` one or an in-flight one whose lease has expired (its owner died). The owner moves it
+/// to `verified`, then `settled` or `failed`, or ``release(_:)``s it when the payment was not
+/// used (facilitator unreachable, handler answered ≥ 400). A `settled` record is final.
+///
+/// Why failures are re-claimable rather than final: a failed settlement released nothing to the
+/// client, and its money either did not move or the facilitator will reconcile it; letting the
+/// client present the same payment again lets it recover from a transient fault, while the
+/// facilitator's own nonce check prevents a second transfer. Content is released at most once
+/// per payment because only a `settled` record — written before the content is released — is final.
+public protocol PaymentStateStore: Sendable {
+    /// Atomically claims `identity` for one request.
+    func claim(_ identity: PaymentIdentity, lease: Duration, now: Date) async throws(PaymentStateStoreError) -> PaymentClaim
+    /// Records a new phase (and payer or transaction when known) for a claimed payment.
+    func update(_ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date) async throws(PaymentStateStoreError)
+    /// Drops the record of a payment that was not used, so it can be presented again.
+    func release(_ identity: PaymentIdentity) async throws(PaymentStateStoreError)
+    /// The current record, if any.
+    func record(for identity: PaymentIdentity) async throws(PaymentStateStoreError) -> PaymentRecord?
+}
+
+/// A ``PaymentStateStore`` in this process's memory: enough for one instance; use a shared
+/// database store for several.
+public actor InMemoryPaymentStateStore: PaymentStateStore {
+    private var records: [PaymentIdentity: PaymentRecord] = [:]
+    private var leases: [PaymentIdentity: Date] = [:]
+    /// How long settled and failed records are kept.
+    public let retention: Duration
+    private var lastPrune = Date.distantPast
+
+    public init(retention: Duration = .seconds(24 * 3600)) {
+        self.retention = retention
+    }
+
+    public func claim(_ identity: PaymentIdentity, lease: Duration, now: Date) -> PaymentClaim {
+        prune(now: now)
+        if let existing = records[identity] {
+            switch existing.phase {
+            case .settled:
+                return .rejected(existing)
+            case .presented, .verified:
+                if let expiry = leases[identity], expiry > now { return .rejected(existing) }
+            case .failed:
+                break
+            }
+        }
+        records[identity] = PaymentRecord(identity: identity, phase: .presented, updatedAt: now)
+        leases[identity] = now.addingTimeInterval(lease.timeInterval)
+        return .claimed
+    }
+
+    public func update(_ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date) {
+        var record = records[identity] ?? PaymentRecord(identity: identity, phase: phase, updatedAt: now)
+        record.phase = phase
+        record.payer = payer ?? record.payer
+        record.transaction = transaction ?? record.transaction
+        record.updatedAt = now
+        records[identity] = record
+        if phase == .settled || phase == .failed { leases[identity] = nil }
+    }
+
+    public func release(_ identity: PaymentIdentity) {
+        records[identity] = nil
+        leases[identity] = nil
+    }
+
+    public func record(for identity: PaymentIdentity) -> PaymentRecord? { records[identity] }
+
+    private func prune(now: Date) {
+        guard now.timeIntervalSince(lastPrune) > 60 else { return }
+        lastPrune = now
+        let cutoff = now.addingTimeInterval(-retention.timeInterval)
+        records = records.filter { _, r in
+            (r.phase != .settled && r.phase != .failed) || r.updatedAt > cutoff
+        }
+    }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval {
+        let (s, atto) = components
+        return TimeInterval(s) + TimeInterval(atto) / 1e18
+    }
+}
+
+/// SHA-256 (FIPS 180-4), for payment identities.
+enum SHA256 {
+    private static let k: [UInt32] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ]
+
+    static func hash(_ message: [UInt8]) -> [UInt8] {
+        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        var data = message
+        let bitLength = UInt64(message.count) * 8
+        data.append(0x80)
+        while data.count % 64 != 56 { data.append(0) }
+        for i in (0..<8).reversed() { data.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
+        var w = [UInt32](repeating: 0, count: 64)
+        for chunk in stride(from: 0, to: data.count, by: 64) {
+            for i in 0..<16 {
+                let j = chunk + i * 4
+                w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
+            }
+            for i in 16..<64 {
+                let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
+                let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+            for i in 0..<64 {
+                let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+                let ch = (e & f) ^ (~e & g)
+                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+                let maj = (a & b) ^ (a & c) ^ (b & c)
+                let t2 = s0 &+ maj
+                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            }
+            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
+            h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+        }
+        return h.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - $0 * 8)) } }
+    }
+
+    static func hex(_ message: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in hash(message) {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension UInt32 {
+    fileprivate func rotatedRight(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
+}
