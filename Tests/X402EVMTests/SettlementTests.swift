@@ -179,6 +179,19 @@ struct SettlementTests {
         #expect(try await submit(pool, 1)[0].from == F.otherKey.address)
     }
 
+    @Test("a key without gas money is skipped for the next one")
+    func skipsUnfundedKey() async throws {
+        let chain = ScriptedChain()
+        let pool = pool(chain, signers: [F.facilitatorKey, F.otherKey])
+        chain.sendFaults = [.fail(.node(code: -32000, message: "insufficient funds for gas * price + value", data: nil))]
+        let sent = try await submit(pool, 1)[0]
+        #expect(sent.from == F.otherKey.address)
+        #expect(await pool.statistics.keysSkippedForFunds == 1)
+        // The refused key's nonce was released: its next transaction still starts at 0.
+        let manager = try #require(await pool.nonceManager(for: F.facilitatorKey.address))
+        #expect(await manager.nextNonce == 0)
+    }
+
     // MARK: Settlement
 
     func settlingChain() -> ScriptedChain {

@@ -81,8 +81,15 @@ public actor FeeOracle {
     }
 
     static func read(client: any EthereumClient, policy: FeePolicy) async throws(EthereumClientError) -> TransactionFees {
-        let history = try await client.feeHistory(blockCount: 1, newestBlock: .latest, rewardPercentiles: [])
-        guard let baseFee = history.baseFeePerGas.last else { throw .invalidResponse("eth_feeHistory returned no base fee") }
+        // The next block's base fee; nodes without eth_feeHistory fall back to eth_gasPrice.
+        let baseFee: UInt256
+        if let history = try? await client.feeHistory(blockCount: 1, newestBlock: .latest, rewardPercentiles: []),
+            let next = history.baseFeePerGas.last
+        {
+            baseFee = next
+        } else {
+            baseFee = try await client.gasPrice()
+        }
         var tip = policy.minimumPriorityFee
         if let suggested = try? await client.maxPriorityFeePerGas(), suggested > tip { tip = suggested }
         let maxFee = baseFee * UInt256(policy.baseFeeMultiplier) + tip

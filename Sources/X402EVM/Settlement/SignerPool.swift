@@ -45,6 +45,8 @@ public actor SignerPool {
         public var feeRetries = 0
         public var transportRetries = 0
         public var gapRepairs = 0
+        /// Transactions moved to another key because the node said the first lacked gas money.
+        public var keysSkippedForFunds = 0
     }
 
     /// A pool over `signers` (at least one) on the chain `chainID`, served by `client`.
@@ -68,16 +70,32 @@ public actor SignerPool {
     /// Signs and broadcasts a call from the least busy key. The returned transaction was accepted
     /// by the node, or (``SubmittedTransaction/Delivery/uncertain(_:)``) may have been: wait for
     /// its receipt either way, then call ``finished(_:)``.
+    ///
+    /// A key the node refuses for lack of gas money is skipped for this transaction and the next
+    /// least busy key is tried.
     public func submit(to target: EthereumAddress, data: [UInt8], gasLimit: UInt64) async throws(TransactionSubmissionError)
         -> SubmittedTransaction
     {
-        let index = checkout()
-        do {
-            return try await submit(lane: index, to: target, data: data, gasLimit: gasLimit)
-        } catch {
-            lanes[index].busy -= 1
-            throw error
+        var excluded: Set<Int> = []
+        while true {
+            let index = checkout(excluding: excluded)
+            do {
+                return try await submit(lane: index, to: target, data: data, gasLimit: gasLimit)
+            } catch {
+                lanes[index].busy -= 1
+                guard case .rejected(let nodeError) = error, Self.isOutOfGasMoney(nodeError), excluded.count + 1 < lanes.count else {
+                    throw error
+                }
+                excluded.insert(index)
+                statistics.keysSkippedForFunds += 1
+            }
         }
+    }
+
+    static func isOutOfGasMoney(_ error: EthereumClientError) -> Bool {
+        guard case .node(_, let message, _) = error else { return false }
+        let text = message.lowercased()
+        return text.contains("insufficient funds") || text.contains("insufficient balance for transfer")
     }
 
     /// Marks the transaction's key as less busy (its receipt arrived or the wait ended).
@@ -87,12 +105,15 @@ public actor SignerPool {
         }
     }
 
-    private func checkout() -> Int {
-        var best = cursor % lanes.count
+    private func checkout(excluding excluded: Set<Int> = []) -> Int {
+        var chosen: Int?
         for offset in 0..<lanes.count {
             let i = (cursor + offset) % lanes.count
-            if lanes[i].busy < lanes[best].busy { best = i }
+            guard !excluded.contains(i) else { continue }
+            if let current = chosen, lanes[current].busy <= lanes[i].busy { continue }
+            chosen = i
         }
+        let best = chosen ?? cursor % lanes.count
         cursor = (best + 1) % lanes.count
         lanes[best].busy += 1
         return best
