@@ -1,0 +1,69 @@
+import Metrics
+import Prometheus
+import X402
+
+/// The facilitator's Prometheus metrics, kept in its own registry (no global bootstrap, so several
+/// services can live in one process, as tests do).
+///
+/// * `x402_facilitator_http_requests_total{route, status}`
+/// * `x402_facilitator_verify_total{outcome="valid"|"invalid", reason}`
+/// * `x402_facilitator_settle_total{outcome="success"|"failure", reason}`
+/// * `x402_facilitator_verify_duration_seconds`, `x402_facilitator_settle_duration_seconds` (histograms)
+/// * `x402_facilitator_settlements_in_flight` (gauge)
+public struct FacilitatorMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        self.factory = factory
+    }
+
+    func request(route: String, status: Int) {
+        Counter(label: "x402_facilitator_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
+            .increment()
+    }
+
+    func verified(_ response: VerifyResponse, duration: Duration) {
+        let outcome = response.isValid ? "valid" : "invalid"
+        Counter(
+            label: "x402_facilitator_verify_total",
+            dimensions: [("outcome", outcome), ("reason", response.invalidReason?.rawValue ?? "")], factory: factory
+        ).increment()
+        Timer(label: "x402_facilitator_verify_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func settled(_ response: SettleResponse, duration: Duration) {
+        let outcome = response.success ? "success" : "failure"
+        Counter(
+            label: "x402_facilitator_settle_total",
+            dimensions: [("outcome", outcome), ("reason", response.errorReason?.rawValue ?? "")], factory: factory
+        ).increment()
+        Timer(label: "x402_facilitator_settle_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func settlementsInFlight(_ count: Int) {
+        Gauge(label: "x402_facilitator_settlements_in_flight", factory: factory).record(count)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import X402
+import X402EVM
+
+/// A runnable facilitator assembled from a ``FacilitatorConfiguration``: EVM chains with their
+/// signer keys, the `exact` scheme, the engine, the HTTP routes and the lifecycle services.
+public struct FacilitatorService: Sendable {
+    public let configuration: FacilitatorConfiguration
+    public let engine: FacilitatorEngine
+    public let routes: FacilitatorRoutes
+    /// The facilitator's addresses per network (for start-up logs and `/supported`).
+    public let signerAddresses: [Network: [String]]
+    let logger: Logger
+    let extraServices: [any Service]
+
+    /// Assembles the service. Signer keys are read from the environment variables and files the
+    /// configuration names; their values are never logged.
+    public init(
+        configuration: FacilitatorConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger = Logger(label: "x402.facilitator")
+    ) async throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+
+        var chains: [EVMFacilitatorChain] = []
+        var exactNetworks: [Network] = []
+        var addresses: [Network: [String]] = [:]
+        for entry in configuration.networks {
+            let network = Network(entry.network)!
+            let keys = try Self.loadKeys(
+                environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
+                files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
+            let client = JSONRPCClient(configuration: .init(url: entry.rpcURL))
+            chains.append(EVMFacilitatorChain(network: network, client: client, signers: keys))
+            addresses[network] = keys.map(\.address.checksummed)
+            if (entry.schemes ?? ["exact"]).contains("exact") { exactNetworks.append(network) }
+        }
+        signerAddresses = addresses
+
+        var options = ExactEVMFacilitator.Options()
+        options.simulateInVerify = configuration.simulateInVerify
+        options.receiptTimeout = .seconds(configuration.receiptTimeoutSeconds)
+        let storage = try await FacilitatorStorage.open(configuration.database, logger: logger)
+        let exact = ExactEVMFacilitator(chains: chains, options: options, records: storage.evmRecords)
+
+        let versions: Set<X402Version> = configuration.v1 ? [.v2, .v1] : [.v2]
+        let engine = FacilitatorEngine(schemes: [(exact, exactNetworks)], versions: versions, extensions: ["bazaar"])
+        self.engine = engine
+        let catalog = DiscoveryCatalog(timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)))
+        let metrics = FacilitatorMetrics()
+        let journal = storage.journal
+        routes = FacilitatorRoutes(
+            engine: engine,
+            options: .init(
+                bearerTokens: configuration.resolvedBearerTokens(environment: environment), maxBodyBytes: configuration.maxBodyBytes),
+            metrics: metrics, catalog: catalog,
+            settle: { incoming, logger in await journal.settle(incoming, engine: engine, logger: logger) })
+        extraServices = [
+            SettlementDrainService(tracker: routes.tracker),
+            SettlementResumeService(
+                resumer: SettlementResumer(journal: journal, records: storage.evmRecords, chains: chains, logger: logger),
+                interval: .seconds(5)),
+        ]
+    }
+
+    /// The Hummingbird application; `onServerRunning` receives the bound channel (its port when 0 was asked).
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: routes.router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "x402-facilitator"),
+            services: extraServices, onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// Runs until SIGINT/SIGTERM, then stops accepting requests and finishes in-flight settlements.
+    public func run() async throws {
+        for (network, list) in signerAddresses.sorted(by: { $0.key < $1.key }) {
+            logger.info("serving network", metadata: ["network": "\(network)", "signers": "\(list.joined(separator: ","))"])
+        }
+        try await application().runService()
+    }
+
+    /// Reads hex keys from environment variables and files; several keys may be separated by
+    /// commas or newlines.
+    static func loadKeys(environmentVariables: [String], files: [String], environment: [String: String], network: Network) throws
+        -> [PrivateKey]
+    {
+        var texts: [(source: String, text: String)] = []
+        for name in environmentVariables {
+            guard let value = environment[name], !value.isEmpty else {
+                throw FacilitatorConfigurationError("environment variable \(name) (signer key for \(network)) is not set")
+            }
+            texts.append(("environment variable \(name)", value))
+        }
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw FacilitatorConfigurationError("cannot read signer key file \(path)")
+            }
+            texts.append(("file \(path)", text))
+        }
+        var keys: [PrivateKey] = []
+        for (source, text) in texts {
+            for part in text.split(whereSeparator: { $0 == "," || $0.isNewline }) {
+                let trimmed = part.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty else { continue }
+                do {
+                    keys.append(try PrivateKey(hex: trimmed))
+                } catch {
+                    throw FacilitatorConfigurationError("\(source) does not hold a valid hex private key")
+                }
+            }
+        }
+        guard !keys.isEmpty else {
+            throw FacilitatorConfigurationError("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
+        }
+        return keys
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import X402
+import X402EVM
+
+/// Records every `/settle` (received → submitted → confirmed / failed) and answers a repeat of a
+/// settled payment from the record instead of settling again.
+///
+/// The payment's identity is a Keccak-256 hash of the request as decoded and re-encoded (member
+/// order fixed by the core's mapping). A repeat that differs only in formatting is still caught
+/// one level down: the EVM scheme keys its own records by authorization, so it never sends the
+/// same authorization twice.
+public struct SettlementJournal: Sendable {
+    public let store: any SettlementJournalStore
+    private let now: @Sendable () -> Date
+
+    public init(store: any SettlementJournalStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// The journal id of a request.
+    public static func id(of request: FacilitatorRequest) -> String {
+        Keccak256.hash(request.jsonBytes()).hexString
+    }
+
+    /// The id of the journal entry of the settlement running in this task, if any (read by the
+    /// scheme's record store to mark the entry submitted).
+    @TaskLocal static var currentEntryID: String?
+
+    /// Settles through `engine`, recording the request and its outcome.
+    public func settle(_ incoming: IncomingFacilitatorRequest, engine: FacilitatorEngine, logger: Logger) async -> SettleResponse {
+        guard case .payment(let request) = incoming else { return await engine.settle(incoming) }
+        let id = Self.id(of: request)
+        let network = request.paymentPayload.networkIdentifier
+        var entry: SettlementJournalEntry
+        do {
+            if let existing = try await store.entry(id: id) {
+                if existing.isFinal, let response = existing.response {
+                    logger.info("settle answered from the journal", metadata: ["settlement": "\(id)", "status": "\(existing.status)"])
+                    return response
+                }
+                entry = existing
+                if entry.status != .submitted { entry.status = .received }
+                entry.updatedAt = now()
+            } else {
+                let date = now()
+                entry = SettlementJournalEntry(
+                    id: id, network: network, scheme: request.paymentRequirements.scheme, status: .received, createdAt: date, updatedAt: date)
+            }
+            try await store.save(entry)
+        } catch {
+            logger.error("settlement journal unavailable", metadata: ["error": "\(error)"])
+            return .failure(.unexpectedSettleError, message: "the settlement journal is unavailable; nothing was sent", network: network)
+        }
+
+        let response = await Self.$currentEntryID.withValue(id) { await engine.settle(request) }
+
+        do {
+            if let latest = try await store.entry(id: id) { entry = latest }
+            entry.payer = response.payer ?? entry.payer
+            if !response.transaction.isEmpty { entry.transaction = response.transaction }
+            entry.response = response
+            if response.success {
+                entry.status = .confirmed
+            } else if response.errorReason == .settlementPending {
+                entry.status = .submitted
+            } else {
+                entry.status = .failed
+            }
+            entry.updatedAt = now()
+            try await store.save(entry)
+        } catch {
+            logger.error("could not record a settlement outcome", metadata: ["settlement": "\(id)", "error": "\(error)"])
+        }
+        return response
+    }
+
+    /// Marks the entry of the running settlement submitted with `transaction`.
+    func markSubmitted(transaction: String, schemeKey: String) async {
+        guard let id = Self.currentEntryID, var entry = try? await store.entry(id: id) else { return }
+        guard entry.status == .received || entry.status == .submitted else { return }
+        entry.status = .submitted
+        entry.transaction = transaction
+        entry.schemeKey = schemeKey
+        entry.updatedAt = now()
+        try? await store.save(entry)
+    }
+}
+
+/// The EVM scheme's settlement records, mirrored into the journal: the moment a transaction is
+/// recorded as broadcast, the running request's journal entry becomes `submitted` with its hash.
+struct JournaledSettlementRecords: SettlementRecordStore {
+    let base: any SettlementRecordStore
+    let journal: SettlementJournal
+
+    func record(for key: SettlementKey) async throws -> SettlementRecord? { try await base.record(for: key) }
+
+    func save(_ record: SettlementRecord) async throws {
+        try await base.save(record)
+        if case .pending = record.status {
+            await journal.markSubmitted(transaction: record.transaction.hexString, schemeKey: record.key.description)
+        }
+    }
+
+    func remove(_ key: SettlementKey) async throws { try await base.remove(key) }
+}
+
+extension SettlementKey {
+    /// Parses the text form `eip155:<chain>/<token>/<payer>/<nonce>`.
+    init?(text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 4, parts[0].hasPrefix("eip155:"), let chainID = UInt64(parts[0].dropFirst(7)),
+            let token = try? EthereumAddress(String(parts[1])), let payer = try? EthereumAddress(String(parts[2])),
+            let nonce = try? Bytes32(hex: parts[3])
+        else { return nil }
+        self.init(chainID: chainID, token: token, payer: payer, nonce: nonce)
+    }
+}

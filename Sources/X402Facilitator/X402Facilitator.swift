@@ -1,2 +1,0 @@
-/// The x402 facilitator service.
-public enum X402FacilitatorModule {}

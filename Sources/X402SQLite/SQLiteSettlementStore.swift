@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import X402
+
+/// A scheme's record of one transfer (e.g. an EVM authorization), kept beside the journal so both
+/// survive restarts in one file.
+public struct SchemeSettlementRow: Sendable, Equatable {
+    /// The scheme's key for the transfer (`eip155:<chain>/<token>/<payer>/<nonce>` for exact EVM).
+    public var key: String
+    /// The transaction hash.
+    public var transaction: String
+    /// `pending`, `succeeded` or `failed`.
+    public var status: String
+    public var reason: String?
+    public var message: String?
+    /// Unix seconds of the last update.
+    public var updatedAt: Int64
+
+    public init(key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64) {
+        self.key = key
+        self.transaction = transaction
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Settlements in SQLite (GRDB): the facilitator's journal (``SettlementJournalStore``) and the
+/// schemes' transfer records.
+///
+/// A file database uses WAL mode (`DatabasePool`): concurrent reads, serialized writes, and every
+/// write committed before the call returns, so a record made before a broadcast survives a crash.
+public final class SQLiteSettlementStore: SettlementJournalStore, Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// A private in-memory database (for tests).
+    public init() throws {
+        writer = try DatabaseQueue()
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: settlement journal and scheme records") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE settlement_journal (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        network TEXT NOT NULL,
+                        scheme TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        payer TEXT,
+                        "transaction" TEXT,
+                        scheme_key TEXT,
+                        response TEXT,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE INDEX settlement_journal_status ON settlement_journal(status, created_at);
+                    CREATE TABLE scheme_settlements (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        "transaction" TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        reason TEXT,
+                        message TEXT,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX scheme_settlements_status ON scheme_settlements(status);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: SettlementJournalStore
+
+    public func entry(id: String) async throws -> SettlementJournalEntry? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM settlement_journal WHERE id = ?", arguments: [id]).map(Self.entry(from:))
+        }
+    }
+
+    public func save(_ entry: SettlementJournalEntry) async throws {
+        let response = entry.response.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO settlement_journal (id, network, scheme, status, payer, "transaction", scheme_key, response, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET
+                        network = excluded.network, scheme = excluded.scheme, status = excluded.status, payer = excluded.payer,
+                        "transaction" = excluded."transaction", scheme_key = excluded.scheme_key, response = excluded.response,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [
+                    entry.id, entry.network, entry.scheme, entry.status.rawValue, entry.payer, entry.transaction, entry.schemeKey,
+                    response, entry.createdAt.timeIntervalSince1970, entry.updatedAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func entries(in statuses: Set<SettlementJournalEntry.Status>) async throws -> [SettlementJournalEntry] {
+        let names = statuses.map(\.rawValue).sorted()
+        guard !names.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        return try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM settlement_journal WHERE status IN (\(placeholders)) ORDER BY created_at, id",
+                arguments: StatementArguments(names)
+            ).map(Self.entry(from:))
+        }
+    }
+
+    private static func entry(from row: Row) throws -> SettlementJournalEntry {
+        let statusText: String = row["status"]
+        guard let status = SettlementJournalEntry.Status(rawValue: statusText) else {
+            throw SQLiteStoreError("settlement_journal row has unknown status \(statusText)")
+        }
+        var response: SettleResponse?
+        if let text: String = row["response"] {
+            do {
+                response = try SettleResponse(jsonBytes: Array(text.utf8))
+            } catch {
+                throw SQLiteStoreError("settlement_journal row holds an unreadable response: \(error)")
+            }
+        }
+        return SettlementJournalEntry(
+            id: row["id"], network: row["network"], scheme: row["scheme"], status: status, payer: row["payer"],
+            transaction: row["transaction"], schemeKey: row["scheme_key"], response: response,
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    // MARK: Scheme records
+
+    /// The scheme record for `key`, if any.
+    public func schemeRecord(key: String) async throws -> SchemeSettlementRow? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM scheme_settlements WHERE key = ?", arguments: [key]).map { row in
+                SchemeSettlementRow(
+                    key: row["key"], transaction: row["transaction"], status: row["status"], reason: row["reason"],
+                    message: row["message"], updatedAt: row["updated_at"])
+            }
+        }
+    }
+
+    /// Inserts or replaces the scheme record for `row.key`.
+    public func saveSchemeRecord(_ row: SchemeSettlementRow) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO scheme_settlements (key, "transaction", status, reason, message, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET "transaction" = excluded."transaction", status = excluded.status,
+                        reason = excluded.reason, message = excluded.message, updated_at = excluded.updated_at
+                    """,
+                arguments: [row.key, row.transaction, row.status, row.reason, row.message, row.updatedAt])
+        }
+    }
+
+    /// Forgets the scheme record for `key`.
+    public func removeSchemeRecord(key: String) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM scheme_settlements WHERE key = ?", arguments: [key])
+        }
+    }
+}
+
+/// A database content problem.
+public struct SQLiteStoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+extension X402Command {
+    /// The buyer's commands (`quote`, `fetch`, `limits`, `history`, `wallet`), each in its own file.
+    static var buyerCommands: [any ParsableCommand.Type] { [] }
+}

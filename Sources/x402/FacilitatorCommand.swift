@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import X402
+import X402Facilitator
+
+/// `x402 facilitator …`
+struct FacilitatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facilitator",
+        abstract: "Run an x402 facilitator (verify and settle payments).",
+        subcommands: [Serve.self])
+}
+
+extension FacilitatorCommand {
+    /// `x402 facilitator serve`
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve /verify, /settle, /supported, /health, /metrics and /discovery/resources.",
+            discussion: """
+                Flags override the configuration file. Signer keys are read from environment variables or \
+                files, never from the command line. Example:
+
+                  X402_FACILITATOR_KEY=0x… x402 facilitator serve \\
+                      --network eip155:84532=http://127.0.0.1:8545 --signer-key-env X402_FACILITATOR_KEY --port 4020
+                """)
+
+        @Option(name: .long, help: "A JSON configuration file.")
+        var config: String?
+
+        @Option(name: .long, help: ArgumentHelp("A served network and its JSON-RPC URL (repeatable).", valueName: "caip2=url"))
+        var network: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("An environment variable holding signer keys (repeatable).", valueName: "name"))
+        var signerKeyEnv: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("A file holding signer keys (repeatable).", valueName: "path"))
+        var signerKeyFile: [String] = []
+
+        @Option(name: .long, help: "Listen address (default 127.0.0.1).")
+        var host: String?
+
+        @Option(name: .long, help: "Listen port (default 4020).")
+        var port: Int?
+
+        @Flag(inversion: .prefixedNo, help: "Serve x402 protocol version 1 as well as 2 (default: on).")
+        var v1: Bool?
+
+        @Option(name: .long, help: ArgumentHelp("An environment variable holding comma-separated bearer tokens required on /verify and /settle.", valueName: "name"))
+        var bearerTokenEnv: String?
+
+        @Option(name: .long, help: "Settlement records: sqlite:<path>, a path, or memory (default sqlite:x402-facilitator.sqlite).")
+        var database: String?
+
+        @Option(name: .long, help: "Largest accepted /verify or /settle body in bytes (default 65536).")
+        var maxBodyBytes: Int?
+
+        @Option(name: .long, help: "Seconds /settle waits for a receipt before answering settlement_pending (default 45).")
+        var receiptTimeout: Int?
+
+        @Flag(inversion: .prefixedNo, help: "Simulate transfers during /verify (default: on).")
+        var simulate: Bool?
+
+        @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
+        var logLevel: String?
+
+        func configuration() throws -> FacilitatorConfiguration {
+            var c = try config.map(FacilitatorConfiguration.load(path:)) ?? FacilitatorConfiguration()
+            for item in network {
+                guard let eq = item.firstIndex(of: "=") else {
+                    throw ValidationError("--network expects <caip2>=<rpc-url>, got \(item)")
+                }
+                let id = String(item[..<eq])
+                let url = String(item[item.index(after: eq)...])
+                c.networks.removeAll { $0.network == id }
+                c.networks.append(.init(network: id, rpcURL: url))
+            }
+            if !signerKeyEnv.isEmpty { c.signerKeyEnv = signerKeyEnv }
+            if !signerKeyFile.isEmpty { c.signerKeyFiles = signerKeyFile }
+            if let host { c.host = host }
+            if let port { c.port = port }
+            if let v1 { c.v1 = v1 }
+            if let bearerTokenEnv { c.bearerTokensEnv = bearerTokenEnv }
+            if let database { c.database = database }
+            if c.database == nil { c.database = "sqlite:x402-facilitator.sqlite" }
+            if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
+            if let receiptTimeout { c.receiptTimeoutSeconds = receiptTimeout }
+            if let simulate { c.simulateInVerify = simulate }
+            if let logLevel { c.logLevel = logLevel }
+            do {
+                try c.validate()
+            } catch {
+                throw ValidationError(error.description)
+            }
+            return c
+        }
+
+        func run() async throws {
+            let configuration = try configuration()
+            let level = configuration.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "x402.facilitator")
+            let service: FacilitatorService
+            do {
+                service = try await FacilitatorService(configuration: configuration, logger: logger)
+            } catch let error as FacilitatorConfigurationError {
+                throw ValidationError(error.description)
+            }
+            logger.info("x402 facilitator listening", metadata: ["host": "\(configuration.host)", "port": "\(configuration.port)"])
+            try await service.run()
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `x402` command-line tool: a root command with one group or command per file.
+///
+/// To add a command, define an `AsyncParsableCommand` in its own file and list it in
+/// ``X402Command/buyerCommands`` (BuyerCommands.swift) or ``X402Command/operatorCommands``.
+@main
+struct X402Command: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "x402",
+        abstract: "x402 HTTP-402 payments: pay for resources, sell them, run a facilitator.",
+        subcommands: buyerCommands + operatorCommands)
+
+    /// Commands that run services (facilitator, and later the seller side).
+    static var operatorCommands: [any ParsableCommand.Type] { [FacilitatorCommand.self] }
+}
