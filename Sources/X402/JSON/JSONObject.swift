@@ -63,3 +63,11 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         return true
     }
 }
+
+extension JSONObject: Hashable {
+    /// Hashes the key set only (consistent with the order-insensitive equality).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for key in keys.sorted() { hasher.combine(key) }
+    }
+}

@@ -117,10 +117,3 @@ public struct AssetAmount: Sendable, Hashable {
         self.extra = extra
     }
 }
-
-extension JSONObject: Hashable {
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(count)
-        for key in keys.sorted() { hasher.combine(key) }
-    }
-}
