@@ -22,6 +22,8 @@ final class JSONRPCTestServer: @unchecked Sendable {
         case delay(seconds: Double, then: Behaviour)
         /// Sends the head and a part of the body, then waits this long before closing.
         case stallAfterHeaders(seconds: Double)
+        /// Never answers: holds the connection until the server stops (at most a minute).
+        case hang
 
         /// `200` with a JSON-RPC result for request id 1.
         static func result(_ json: String) -> Behaviour {
@@ -94,6 +96,7 @@ final class JSONRPCTestServer: @unchecked Sendable {
     var requestCount: Int { lock.withLock { recorded.count } }
 
     private var stopped = false
+    private var isStopped: Bool { lock.withLock { stopped } }
 
     /// Stops accepting connections (idempotent).
     func stop() {
@@ -149,6 +152,10 @@ final class JSONRPCTestServer: @unchecked Sendable {
         case .delay(let seconds, let then):
             Thread.sleep(forTimeInterval: seconds)
             perform(then, on: connection)
+        case .hang:
+            for _ in 0..<1200 where !isStopped {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
         case .stallAfterHeaders(let seconds):
             write(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\":".utf8), to: connection)
             Thread.sleep(forTimeInterval: seconds)

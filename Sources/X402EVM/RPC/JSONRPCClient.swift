@@ -35,9 +35,10 @@ public struct RPCCall: Sendable, Equatable {
 /// - reads (`eth_call`, `eth_getBalance`, … see ``idempotency(of:)``) are retried on any transport fault;
 /// - `eth_sendRawTransaction` is retried with the *same raw bytes*, which cannot double-spend: the
 ///   transaction hash is `keccak256(raw)`, known before sending. An `already known` answer means the
-///   node holds exactly this transaction and counts as success. A `nonce too low` answer after an
-///   attempt that may have reached the node counts as success only if the node knows the hash
-///   (`eth_getTransactionByHash` is not null); otherwise it is thrown;
+///   node holds exactly this transaction and counts as success. A `nonce too low` answer counts as
+///   success only if the node knows this exact hash (`eth_getTransactionByHash` is not null: an
+///   earlier attempt, or an earlier process, got it in); otherwise it is thrown, since another
+///   transaction took the nonce;
 /// - any other method (including batches with a write) is retried only when the request provably
 ///   never left this process (the connection could not be established).
 ///
@@ -47,7 +48,8 @@ public struct JSONRPCClient: EthereumClient {
     public struct Configuration: Sendable {
         /// The node's HTTP(S) endpoint.
         public var url: String
-        /// The time allowed for one attempt: connecting, sending and reading the whole answer.
+        /// The time allowed for one attempt: connecting, sending and reading the whole answer. (The shared
+        /// `HTTPClient` keeps retrying a refused connection within this time before reporting it.)
         public var timeout: Duration
         /// Extra attempts after a retryable transport fault (0 disables retries).
         public var maxRetries: Int
@@ -197,15 +199,14 @@ public struct JSONRPCClient: EthereumClient {
         let body = JSONValue.object([
             "jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": [EthereumJSON.data(raw)],
         ])
-        var mayHaveReachedNode = false
         let result: JSONValue
         do {
-            let exchange = try await send(body.serialized(), idempotency: .rawTransaction) { mayHaveReachedNode = true }
+            let exchange = try await send(body.serialized(), idempotency: .rawTransaction)
             result = try Self.decodeSingleResponse(exchange.bytes, status: exchange.status, expectedID: 1)
         } catch {
             guard case .node(_, let message, _) = error else { throw error }
             if Self.isAlreadyKnown(message) { return localHash }
-            if mayHaveReachedNode, Self.isNonceTooLow(message),
+            if Self.isNonceTooLow(message),
                let known = try? await request(method: "eth_getTransactionByHash", params: [EthereumJSON.bytes32(localHash)]),
                !known.isNull {
                 return localHash
@@ -274,17 +275,13 @@ extension JSONRPCClient {
         var mayHaveReachedNode: Bool
     }
 
-    /// Posts `body`, retrying transport faults as `idempotency` allows. `onPossibleDelivery` runs each
-    /// time an attempt fails after the request may have reached the node.
-    func send(
-        _ body: [UInt8], idempotency: Idempotency, onPossibleDelivery: () -> Void = {}
-    ) async throws(EthereumClientError) -> Exchange {
+    /// Posts `body`, retrying transport faults as `idempotency` allows.
+    func send(_ body: [UInt8], idempotency: Idempotency) async throws(EthereumClientError) -> Exchange {
         var retry = 0
         while true {
             do {
                 return try await attempt(body)
             } catch let fault {
-                if fault.mayHaveReachedNode { onPossibleDelivery() }
                 guard Self.shouldRetry(fault, idempotency), retry < configuration.maxRetries, !Task.isCancelled else {
                     throw fault.error
                 }
