@@ -447,7 +447,8 @@ def test_mint_and_erc20(devnet, accounts):
     rc = devnet.wait_receipt(tx_hash)
     assert rc["status"] == "0x1"
     assert usdc_balance(devnet, payee) == 5_000_000
-    assert token_call(devnet, "totalSupply()", [], [], ["uint256"])[0] == before_supply + 5_000_000
+    # Other clients may mint on a shared devnet at the same time: the supply grew by at least this mint.
+    assert token_call(devnet, "totalSupply()", [], [], ["uint256"])[0] >= before_supply + 5_000_000
     mint = call_data("mint(address,uint256)", ["address", "uint256"], [payee, 1])
     expect_revert(devnet, mint, "FiatToken: caller is not a minter", fac.address)
 
