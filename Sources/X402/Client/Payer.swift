@@ -1,0 +1,173 @@
+import Foundation
+
+/// Asked before paying more than the approval threshold; answers whether to pay.
+public typealias PaymentApprovalHandler = @Sendable (PaymentApprovalRequest) async -> Bool
+
+/// What the approval handler is asked about.
+public struct PaymentApprovalRequest: Sendable {
+    public var candidate: PaymentCandidate
+    /// The payment's dollar value.
+    public var amount: DollarAmount
+    public var threshold: DollarAmount
+    /// The resource URL, when known.
+    public var resource: String?
+}
+
+/// What a resource would cost on each option the payer can use, without paying.
+public struct PaymentQuote: Sendable {
+    /// One option with its price and what the policy says about it.
+    public struct Option: Sendable {
+        public var candidate: PaymentCandidate
+        /// The rule the option breaks, if any (approval and budget are not evaluated here).
+        public var refusal: PaymentRefusal?
+
+        public var price: DollarAmount? { candidate.value }
+        public var atomicAmount: UInt256 { candidate.atomicAmount }
+        public var network: Network { candidate.network }
+        public var payTo: String { candidate.payTo }
+        public var asset: String { candidate.requirements.asset }
+    }
+
+    /// The 402 answer quoted.
+    public var paymentRequired: AnyPaymentRequired
+    /// The payable options, best first.
+    public var options: [Option]
+    /// The option a payment would use now, if any.
+    public var chosen: Option? { options.first { $0.refusal == nil } }
+}
+
+/// A payment ready to send, already reserved in the spend ledger.
+public struct PreparedPayment: Sendable {
+    /// The ledger entry to complete with the outcome.
+    public var recordID: UUID
+    public var candidate: PaymentCandidate
+    public var payload: AnyPaymentPayload
+    /// `PAYMENT-SIGNATURE` or `X-PAYMENT`.
+    public var headerName: String { payload.headerName }
+    /// The base64 header value.
+    public var headerValue: String { payload.headerValue }
+}
+
+/// The buyer's transport-free logic: selects an option, applies the guard rails, reserves the
+/// spend in the ledger and signs with the registered scheme client.
+public struct Payer: Sendable {
+    public var schemes: SchemeRegistry<any SchemeClient>
+    /// The paying wallet's identity for budgets and the ledger (e.g. its address).
+    public var wallet: String
+    public var policy: SpendingPolicy
+    public var ledger: any SpendLedger
+    public var selector: any PaymentSelector
+    /// Assets with a known dollar value (dollar-pegged stablecoins).
+    public var assets: AssetRegistry
+    /// Asked above the approval threshold; `nil` refuses such payments.
+    public var approval: PaymentApprovalHandler?
+    public var clock: @Sendable () -> Date
+
+    public init(
+        schemes: SchemeRegistry<any SchemeClient>, wallet: String, policy: SpendingPolicy = .unrestricted,
+        ledger: any SpendLedger = InMemorySpendLedger(), selector: any PaymentSelector = PreferringSelector(),
+        assets: AssetRegistry = .standard, approval: PaymentApprovalHandler? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.schemes = schemes
+        self.wallet = wallet
+        self.policy = policy
+        self.ledger = ledger
+        self.selector = selector
+        self.assets = assets
+        self.approval = approval
+        self.clock = clock
+    }
+
+    /// Prices every payable option of a 402 answer, best first, with the policy's verdict.
+    public func quote(_ required: AnyPaymentRequired) -> PaymentQuote {
+        let candidates = schemes.candidates(for: required, assets: assets)
+        var ordered: [PaymentCandidate] = []
+        var remaining = candidates
+        while let next = selector.select(from: remaining) {
+            ordered.append(next)
+            remaining.removeAll { $0.index == next.index }
+        }
+        ordered += remaining
+        return PaymentQuote(paymentRequired: required, options: ordered.map { .init(candidate: $0, refusal: policy.violation(by: $0)) })
+    }
+
+    /// Chooses an option, checks every guard rail, reserves the spend and signs.
+    ///
+    /// Nothing is signed unless every rule passes and the ledger reservation succeeded. If
+    /// signing fails the reservation is released.
+    ///
+    /// - Parameter resource: the URL being paid for, recorded in the ledger (defaults to the
+    ///   answer's `resource.url` or the v1 requirement's `resource`).
+    /// - Throws: ``PaymentRefusal`` for a policy refusal, or the scheme client's error.
+    public func preparePayment(for required: AnyPaymentRequired, resource: String? = nil) async throws -> PreparedPayment {
+        let candidates = schemes.candidates(for: required, assets: assets)
+        guard !candidates.isEmpty else {
+            throw PaymentRefusal.noSupportedOption(offered: required.accepts.map { "\($0.version) \($0.scheme) on \($0.networkIdentifier)" })
+        }
+        let permitted = candidates.filter { policy.violation(by: $0) == nil }
+        guard let chosen = selector.select(from: permitted) else {
+            // Report the rule the best option breaks.
+            let best = selector.select(from: candidates) ?? candidates[0]
+            throw policy.violation(by: best) ?? PaymentRefusal.noSupportedOption(offered: [])
+        }
+        let resourceURL = resource ?? Self.resourceURL(of: required, offer: chosen.offer)
+        let value = chosen.value ?? .zero
+
+        if let threshold = policy.approvalThreshold, value > threshold {
+            let request = PaymentApprovalRequest(candidate: chosen, amount: value, threshold: threshold, resource: resourceURL)
+            guard let approval, await approval(request) else {
+                throw PaymentRefusal.approvalDenied(amount: value, threshold: threshold)
+            }
+        }
+
+        let now = clock()
+        let record = SpendRecord(
+            wallet: wallet, createdAt: now, resource: resourceURL, version: chosen.version, scheme: chosen.scheme,
+            network: chosen.network.identifier, asset: chosen.requirements.asset, payTo: chosen.payTo,
+            amount: chosen.atomicAmount.decimalString, value: value)
+        try await ledger.reserve(record, budget: policy.budget, now: now)
+
+        guard let client = schemes.implementation(version: chosen.version, scheme: chosen.scheme, network: chosen.network) else {
+            try? await ledger.markFailed(record.id, reason: "no scheme client", at: clock())
+            throw PaymentRefusal.noSupportedOption(offered: [])
+        }
+        let signed: SchemePayload
+        do {
+            let context = PaymentContext(version: required.version, resource: required.resource, extensions: required.extensions)
+            signed = try await client.createPayload(for: chosen.requirements, context: context)
+        } catch {
+            try? await ledger.markFailed(record.id, reason: "signing failed: \(error)", at: clock())
+            throw error
+        }
+        let payload = AnyPaymentPayload(paying: chosen.offer, of: required, with: signed)
+        return PreparedPayment(recordID: record.id, candidate: chosen, payload: payload)
+    }
+
+    /// Records the outcome of a sent payment: a successful receipt marks it settled; a failed
+    /// receipt or rejection releases the reservation. (An unknown outcome — no answer — should
+    /// be left pending: it keeps counting against the budget.)
+    public func recordSettlement(of payment: PreparedPayment, receipt: SettleResponse) async throws {
+        if receipt.success {
+            try await ledger.markSettled(payment.recordID, receipt: receipt, at: clock())
+        } else {
+            try await ledger.markFailed(payment.recordID, reason: receipt.errorReason?.rawValue ?? "settlement failed", at: clock())
+        }
+    }
+
+    /// Records that the server rejected the payment (no funds moved).
+    public func recordRejection(of payment: PreparedPayment, reason: String) async throws {
+        try await ledger.markFailed(payment.recordID, reason: reason, at: clock())
+    }
+
+    /// The wallet's spending in the current budget window (24 hours if no budget is set).
+    public func spentInWindow() async throws -> DollarAmount {
+        let window = policy.budget?.window ?? SpendBudget.day
+        return try await ledger.spent(by: wallet, since: clock().addingTimeInterval(-window.timeInterval))
+    }
+
+    static func resourceURL(of required: AnyPaymentRequired, offer: AnyPaymentRequirements) -> String? {
+        if let url = required.resource?.url { return url }
+        if case .v1(let r) = offer { return r.resource }
+        return nil
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+/// One payment attempt in a spend ledger.
+public struct SpendRecord: Sendable, Equatable, Identifiable {
+    /// Where the attempt stands.
+    public enum Status: String, Sendable, Hashable, Codable {
+        /// Reserved and (about to be) signed; the outcome is not known yet. Counts against the budget.
+        case pending
+        /// The server returned a successful settlement. Counts against the budget.
+        case settled
+        /// Refused or rejected before any funds could move. Does not count.
+        case failed
+    }
+
+    public var id: UUID
+    /// The paying wallet (address or any stable name); budgets are per wallet.
+    public var wallet: String
+    public var createdAt: Date
+    /// The resource URL, when known.
+    public var resource: String?
+    public var version: X402Version
+    public var scheme: String
+    /// CAIP-2 network identifier.
+    public var network: String
+    public var asset: String
+    public var payTo: String
+    /// Atomic amount, decimal string.
+    public var amount: String
+    /// The dollar value counted against the budget.
+    public var value: DollarAmount
+    public var status: Status
+    /// Settlement transaction (hash or signature), once settled.
+    public var transaction: String?
+    /// The payer reported in the settlement receipt.
+    public var payer: String?
+    /// Why the attempt failed.
+    public var failureReason: String?
+    /// When the outcome was recorded.
+    public var completedAt: Date?
+
+    public init(
+        id: UUID = UUID(), wallet: String, createdAt: Date, resource: String? = nil, version: X402Version, scheme: String,
+        network: String, asset: String, payTo: String, amount: String, value: DollarAmount, status: Status = .pending,
+        transaction: String? = nil, payer: String? = nil, failureReason: String? = nil, completedAt: Date? = nil
+    ) {
+        self.id = id
+        self.wallet = wallet
+        self.createdAt = createdAt
+        self.resource = resource
+        self.version = version
+        self.scheme = scheme
+        self.network = network
+        self.asset = asset
+        self.payTo = payTo
+        self.amount = amount
+        self.value = value
+        self.status = status
+        self.transaction = transaction
+        self.payer = payer
+        self.failureReason = failureReason
+        self.completedAt = completedAt
+    }
+
+    /// Whether the record counts against a budget window ending at `now`: not failed, and
+    /// created less than `window` ago (a record exactly `window` old no longer counts).
+    public func counts(at now: Date, window: Duration) -> Bool {
+        status != .failed && createdAt > now.addingTimeInterval(-window.timeInterval) && createdAt <= now
+    }
+}
+
+/// Where a payer records its payment attempts, so spending limits hold across restarts and
+/// processes. The budget is computed from the ledger; ``reserve(_:budget:now:)`` is atomic, so
+/// concurrent payers racing for the last of a budget never exceed it together.
+public protocol SpendLedger: Sendable {
+    /// Records `record` as pending — only if, with it, the wallet's non-failed spending in the
+    /// budget window ending at `now` stays within `budget.limit`. Checking and inserting is one
+    /// atomic step.
+    ///
+    /// - Throws: ``PaymentRefusal/exceedsBudget(amount:spent:budget:window:)`` when it does not fit.
+    func reserve(_ record: SpendRecord, budget: SpendBudget?, now: Date) async throws
+
+    /// Marks a pending attempt settled with its receipt.
+    func markSettled(_ id: UUID, receipt: SettleResponse, at: Date) async throws
+
+    /// Marks a pending attempt failed; it no longer counts against the budget.
+    func markFailed(_ id: UUID, reason: String, at: Date) async throws
+
+    /// The wallet's non-failed spending recorded after `since`.
+    func spent(by wallet: String, since: Date) async throws -> DollarAmount
+
+    /// Records newest first, optionally for one wallet.
+    func history(wallet: String?, limit: Int) async throws -> [SpendRecord]
+}
+
+/// Why a ledger operation failed (other than a budget refusal).
+public enum SpendLedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownRecord(UUID)
+    case duplicateRecord(UUID)
+
+    public var description: String {
+        switch self {
+        case .unknownRecord(let id): "no spend record \(id)"
+        case .duplicateRecord(let id): "spend record \(id) already exists"
+        }
+    }
+}
+
+/// A spend ledger in memory: limits hold within one process only.
+public actor InMemorySpendLedger: SpendLedger {
+    private var records: [SpendRecord] = []
+
+    public init(records: [SpendRecord] = []) { self.records = records }
+
+    public func reserve(_ record: SpendRecord, budget: SpendBudget?, now: Date) throws {
+        guard !records.contains(where: { $0.id == record.id }) else { throw SpendLedgerError.duplicateRecord(record.id) }
+        if let budget {
+            let spent = records.filter { $0.wallet == record.wallet && $0.counts(at: now, window: budget.window) }.map(\.value).sum()
+            if spent + record.value > budget.limit {
+                throw PaymentRefusal.exceedsBudget(amount: record.value, spent: spent, budget: budget.limit, window: budget.window)
+            }
+        }
+        var pending = record
+        pending.status = .pending
+        records.append(pending)
+    }
+
+    public func markSettled(_ id: UUID, receipt: SettleResponse, at: Date) throws {
+        guard let i = records.firstIndex(where: { $0.id == id }) else { throw SpendLedgerError.unknownRecord(id) }
+        records[i].status = .settled
+        records[i].transaction = receipt.transaction
+        records[i].payer = receipt.payer
+        records[i].completedAt = at
+    }
+
+    public func markFailed(_ id: UUID, reason: String, at: Date) throws {
+        guard let i = records.firstIndex(where: { $0.id == id }) else { throw SpendLedgerError.unknownRecord(id) }
+        records[i].status = .failed
+        records[i].failureReason = reason
+        records[i].completedAt = at
+    }
+
+    public func spent(by wallet: String, since: Date) -> DollarAmount {
+        records.filter { $0.wallet == wallet && $0.status != .failed && $0.createdAt > since }.map(\.value).sum()
+    }
+
+    public func history(wallet: String?, limit: Int) -> [SpendRecord] {
+        Array(records.filter { wallet == nil || $0.wallet == wallet }.sorted { $0.createdAt > $1.createdAt }.prefix(limit))
+    }
+}
