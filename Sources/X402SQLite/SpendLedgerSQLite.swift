@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import X402
+
+/// The buyer's spend ledger in SQLite (GRDB), at a path the user chooses.
+///
+/// The file uses WAL mode. A reservation reads the wallet's spending in the budget window and
+/// inserts the new attempt inside one `BEGIN IMMEDIATE` transaction, which takes SQLite's write
+/// lock before reading, so payers in several processes sharing the file can never overspend
+/// together. Every payment attempt stays in the file with its outcome and settlement receipt.
+public final class SQLiteSpendLedger: SpendLedger, Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the ledger at `path`; waits up to `busyTimeout` seconds for
+    /// another process's write to finish.
+    public init(path: String, busyTimeout: TimeInterval = 10) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// A private in-memory ledger (one process only; for tests).
+    public init() throws {
+        writer = try DatabaseQueue()
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("spend ledger v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE spend_ledger (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        wallet TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        resource TEXT,
+                        x402_version INTEGER NOT NULL,
+                        scheme TEXT NOT NULL,
+                        network TEXT NOT NULL,
+                        asset TEXT NOT NULL,
+                        pay_to TEXT NOT NULL,
+                        amount TEXT NOT NULL,
+                        value_attodollars TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        "transaction" TEXT,
+                        payer TEXT,
+                        failure_reason TEXT,
+                        receipt TEXT,
+                        completed_at REAL
+                    );
+                    CREATE INDEX spend_ledger_wallet_time ON spend_ledger(wallet, created_at);
+                    """)
+        }
+        return migrator
+    }
+
+    public func reserve(_ record: SpendRecord, budget: SpendBudget?, now: Date) async throws {
+        try await writer.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM spend_ledger WHERE id = ?", arguments: [record.id.uuidString]) == true {
+                    throw SpendLedgerError.duplicateRecord(record.id)
+                }
+                if let budget {
+                    let since = now.addingTimeInterval(-Self.seconds(budget.window))
+                    let spent = try Self.spent(db, wallet: record.wallet, since: since, until: now)
+                    if spent + record.value > budget.limit {
+                        throw PaymentRefusal.exceedsBudget(amount: record.value, spent: spent, budget: budget.limit, window: budget.window)
+                    }
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO spend_ledger (id, wallet, created_at, resource, x402_version, scheme, network, asset, pay_to,
+                            amount, value_attodollars, status)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+                        """,
+                    arguments: [
+                        record.id.uuidString, record.wallet, record.createdAt.timeIntervalSince1970, record.resource,
+                        record.version.rawValue, record.scheme, record.network, record.asset, record.payTo, record.amount,
+                        record.value.attodollars.decimalString,
+                    ])
+                return .commit
+            }
+        }
+    }
+
+    public func markSettled(_ id: UUID, receipt: SettleResponse, at: Date) async throws {
+        try await update(id) { db in
+            try db.execute(
+                sql: """
+                    UPDATE spend_ledger SET status = 'settled', "transaction" = ?, payer = ?, receipt = ?, completed_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [receipt.transaction, receipt.payer, String(decoding: receipt.json.serialized(), as: UTF8.self), at.timeIntervalSince1970, id.uuidString])
+        }
+    }
+
+    public func markFailed(_ id: UUID, reason: String, at: Date) async throws {
+        try await update(id) { db in
+            try db.execute(
+                sql: "UPDATE spend_ledger SET status = 'failed', failure_reason = ?, completed_at = ? WHERE id = ?",
+                arguments: [reason, at.timeIntervalSince1970, id.uuidString])
+        }
+    }
+
+    public func spent(by wallet: String, since: Date) async throws -> DollarAmount {
+        try await writer.read { db in try Self.spent(db, wallet: wallet, since: since, until: nil) }
+    }
+
+    public func history(wallet: String?, limit: Int) async throws -> [SpendRecord] {
+        try await writer.read { db in
+            let rows: [Row]
+            if let wallet {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM spend_ledger WHERE wallet = ? ORDER BY created_at DESC, rowid DESC LIMIT ?", arguments: [wallet, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM spend_ledger ORDER BY created_at DESC, rowid DESC LIMIT ?", arguments: [limit])
+            }
+            return rows.compactMap(Self.record)
+        }
+    }
+
+    /// The settlement receipt stored for a settled attempt.
+    public func receipt(for id: UUID) async throws -> SettleResponse? {
+        try await writer.read { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT receipt FROM spend_ledger WHERE id = ?", arguments: [id.uuidString]) else {
+                return nil
+            }
+            return try? SettleResponse(json: JSONValue(parsing: Array(text.utf8)))
+        }
+    }
+
+    private func update(_ id: UUID, _ change: @escaping @Sendable (Database) throws -> Void) async throws {
+        try await writer.write { db in
+            try change(db)
+            if db.changesCount == 0 { throw SpendLedgerError.unknownRecord(id) }
+        }
+    }
+
+    private static func spent(_ db: Database, wallet: String, since: Date, until: Date?) throws -> DollarAmount {
+        var sql = "SELECT value_attodollars FROM spend_ledger WHERE wallet = ? AND status != 'failed' AND created_at > ?"
+        var arguments: StatementArguments = [wallet, since.timeIntervalSince1970]
+        if let until {
+            sql += " AND created_at <= ?"
+            arguments += [until.timeIntervalSince1970]
+        }
+        return try String.fetchAll(db, sql: sql, arguments: arguments)
+            .map { DollarAmount(attodollars: UInt256(decimal: $0) ?? .max) }
+            .sum()
+    }
+
+    private static func seconds(_ d: Duration) -> TimeInterval {
+        TimeInterval(d.components.seconds) + TimeInterval(d.components.attoseconds) / 1e18
+    }
+
+    private static func record(_ row: Row) -> SpendRecord? {
+        guard let id = UUID(uuidString: row["id"]), let version = X402Version(rawValue: row["x402_version"]),
+            let status = SpendRecord.Status(rawValue: row["status"]), let value = UInt256(decimal: row["value_attodollars"] as String)
+        else { return nil }
+        let completed: Double? = row["completed_at"]
+        return SpendRecord(
+            id: id, wallet: row["wallet"], createdAt: Date(timeIntervalSince1970: row["created_at"]), resource: row["resource"],
+            version: version, scheme: row["scheme"], network: row["network"], asset: row["asset"], payTo: row["pay_to"],
+            amount: row["amount"], value: DollarAmount(attodollars: value), status: status, transaction: row["transaction"],
+            payer: row["payer"], failureReason: row["failure_reason"], completedAt: completed.map { Date(timeIntervalSince1970: $0) })
+    }
+}
