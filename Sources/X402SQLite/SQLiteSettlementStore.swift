@@ -36,18 +36,12 @@ public final class SQLiteSettlementStore: SettlementJournalStore, Sendable {
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        writer = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(writer)
+        writer = try SQLiteFile.open(path: path, busyTimeout: 10, migrator: Self.migrator)
     }
 
     /// A private in-memory database (for tests).
     public init() throws {
-        writer = try DatabaseQueue()
-        try Self.migrator.migrate(writer)
+        writer = try SQLiteFile.inMemory(migrator: Self.migrator)
     }
 
     static var migrator: DatabaseMigrator {

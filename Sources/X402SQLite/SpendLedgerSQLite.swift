@@ -14,18 +14,12 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
     /// Opens (creating if needed) the ledger at `path`; waits up to `busyTimeout` seconds for
     /// another process's write to finish.
     public init(path: String, busyTimeout: TimeInterval = 10) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        writer = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(writer)
+        writer = try SQLiteFile.open(path: path, busyTimeout: busyTimeout, migrator: Self.migrator)
     }
 
     /// A private in-memory ledger (one process only; for tests).
     public init() throws {
-        writer = try DatabaseQueue()
-        try Self.migrator.migrate(writer)
+        writer = try SQLiteFile.inMemory(migrator: Self.migrator)
     }
 
     static var migrator: DatabaseMigrator {
