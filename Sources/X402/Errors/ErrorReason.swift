@@ -54,6 +54,7 @@ extension ErrorReason {
     public static let exactEVMPayload: ErrorReason = "invalid_exact_evm_payload"
     public static let exactEVMPayloadMissingSignature: ErrorReason = "invalid_exact_evm_payload_missing_signature"
     public static let exactEVMSignatureFormat: ErrorReason = "invalid_exact_evm_signature_format"
+    public static let exactEVMRequiredAmount: ErrorReason = "invalid_exact_evm_required_amount"
     public static let exactEVMRecipientMismatch: ErrorReason = "invalid_exact_evm_recipient_mismatch"
     public static let exactEVMAuthorizationValue: ErrorReason = "invalid_exact_evm_authorization_value"
     public static let exactEVMAuthorizationValueMismatch: ErrorReason = "invalid_exact_evm_payload_authorization_value_mismatch"

@@ -180,7 +180,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
             throw .invalid(.invalidPaymentRequirements, "payTo \(requirements.payTo) is not an address")
         }
         guard let amount = UInt256(decimal: requirements.amount) else {
-            throw .invalid(ErrorReason("invalid_exact_evm_required_amount"), "amount \(requirements.amount) is not a decimal integer")
+            throw .invalid(.exactEVMRequiredAmount, "amount \(requirements.amount) is not a decimal integer")
         }
         // 6. Signature over the requirements' domain: binds from, to, value, window, nonce, chain and token.
         let domain = EIP712Domain(name: name, version: version, chainId: UInt256(chain.chainID), verifyingContract: token)
