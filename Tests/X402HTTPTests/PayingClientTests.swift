@@ -76,20 +76,6 @@ actor PayingRequestLog {
     }
 }
 
-actor PayingPortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) {
-        port = p
-        for w in waiters { w.resume(returning: p) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
-
 /// The paid seller used by the tests, on a random local port.
 struct PaidSeller {
     static let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
@@ -130,7 +116,7 @@ struct PaidSeller {
             return Response(status: .ok, headers: [PayingFieldName("X-PAYMENT-RESPONSE")!: receipt.headerValue], body: .init(byteBuffer: ByteBuffer(string: "legacy data")))
         }
 
-        let ports = PayingPortBox()
+        let ports = PortBox()
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })

@@ -34,10 +34,7 @@ public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable
         let r = try JSONReader(json, path: path)
         resource = try r.string("resource")
         type = try r.string("type")
-        let raw = try r.int("x402Version")
-        guard let v = X402Version(rawValue: raw) else {
-            throw MessageDecodingError(path: r.childPath("x402Version"), problem: .invalidValue("unsupported x402 version \(raw)"))
-        }
+        let v = try X402Version.read(from: r)
         x402Version = v
         accepts = try r.list("accepts") { item, p throws(MessageDecodingError) in
             try AnyPaymentRequirements(json: item, version: v, path: p)

@@ -186,10 +186,7 @@ public struct SupportedKind: Sendable, Hashable, Codable, JSONRepresentable {
 
     init(json: JSONValue, path: String) throws(MessageDecodingError) {
         let r = try JSONReader(json, path: path)
-        let raw = try r.int("x402Version")
-        guard let v = X402Version(rawValue: raw) else {
-            throw MessageDecodingError(path: r.childPath("x402Version"), problem: .invalidValue("unsupported x402 version \(raw)"))
-        }
+        let v = try X402Version.read(from: r)
         x402Version = v
         scheme = try r.string("scheme")
         network = try r.string("network")

@@ -123,12 +123,9 @@ public enum AnyPaymentPayload: Sendable, Equatable, Codable, JSONRepresentable {
 
     init(json: JSONValue, path: String) throws(MessageDecodingError) {
         let r = try JSONReader(json, path: path)
-        let raw = try r.int("x402Version")
-        switch X402Version(rawValue: raw) {
+        switch try X402Version.read(from: r) {
         case .v1: self = .v1(try PaymentPayloadV1(json: json, path: path))
         case .v2: self = .v2(try PaymentPayload(json: json, path: path))
-        case nil:
-            throw MessageDecodingError(path: r.childPath("x402Version"), problem: .invalidValue("unsupported x402 version \(raw)"))
         }
     }
 

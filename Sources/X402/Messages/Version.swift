@@ -12,10 +12,14 @@ public enum X402Version: Int, Sendable, Hashable, Comparable, Codable, CaseItera
     ///
     /// - Throws: ``MessageDecodingError`` if the member is missing, not an integer, or not 1 or 2.
     public static func detect(in json: JSONValue) throws(MessageDecodingError) -> X402Version {
-        let reader = try JSONReader(json)
+        try read(from: JSONReader(json))
+    }
+
+    /// Reads `x402Version` from an object being decoded; errors carry the reader's path.
+    static func read(from reader: JSONReader) throws(MessageDecodingError) -> X402Version {
         let raw = try reader.int("x402Version")
         guard let version = X402Version(rawValue: raw) else {
-            throw MessageDecodingError(path: "x402Version", problem: .invalidValue("unsupported x402 version \(raw)"))
+            throw MessageDecodingError(path: reader.childPath("x402Version"), problem: .invalidValue("unsupported x402 version \(raw)"))
         }
         return version
     }
