@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "X402SQLite", targets: ["X402SQLite"]),
         .library(name: "X402Hummingbird", targets: ["X402Hummingbird"]),
         .library(name: "X402Facilitator", targets: ["X402Facilitator"]),
+        .library(name: "X402Vapor", targets: ["X402Vapor"]),
+        .library(name: "X402Postgres", targets: ["X402Postgres"]),
+        .library(name: "X402Gateway", targets: ["X402Gateway"]),
         .executable(name: "x402", targets: ["x402"]),
         .executable(name: "x402-bench", targets: ["x402-bench"]),
     ],
@@ -29,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Core: wire types, codecs, networks, money, role protocols, engines. Foundation only.
@@ -81,11 +86,41 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Vapor 4 middleware: a thin adapter over the core resource server.
+        .target(
+            name: "X402Vapor",
+            dependencies: ["X402", "X402HTTP", .product(name: "Vapor", package: "vapor")],
+            swiftSettings: swiftSettings
+        ),
+
+        // PostgreSQL stores (postgres-nio) for payment state and settlements shared across instances.
+        .target(
+            name: "X402Postgres",
+            dependencies: [
+                "X402",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // `x402 gateway`: a paid reverse proxy in front of any HTTP service.
+        .target(
+            name: "X402Gateway",
+            dependencies: [
+                "X402", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The facilitator service: routes, config, signers, settlement, storage, discovery.
         .target(
             name: "X402Facilitator",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402SQLite",
+                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -99,7 +134,8 @@ let package = Package(
         .executableTarget(
             name: "x402",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Hummingbird", "X402Facilitator",
+                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres", "X402Hummingbird",
+                "X402Gateway", "X402Facilitator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,6 +146,44 @@ let package = Package(
             name: "x402-bench",
             dependencies: ["X402", "X402EVM"],
             path: "Benchmarks/x402-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP-level load benchmarks: the seller's 402 and paid paths, the facilitator's /verify.
+        .executableTarget(
+            name: "x402-loadbench",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402Facilitator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/x402-loadbench",
+            swiftSettings: swiftSettings
+        ),
+
+        // Examples (each under 60 lines), built with the package so CI keeps them compiling.
+        .executableTarget(
+            name: "example-hummingbird-seller",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/HummingbirdSeller",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-vapor-seller",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Vapor",
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            path: "Examples/VaporSeller",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-buyer",
+            dependencies: ["X402", "X402EVM", "X402HTTP"],
+            path: "Examples/Buyer",
             swiftSettings: swiftSettings
         ),
 
@@ -130,7 +204,10 @@ let package = Package(
         ),
         .testTarget(
             name: "X402HTTPTests",
-            dependencies: ["X402", "X402HTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -156,6 +233,39 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "X402VaporTests",
+            dependencies: [
+                "X402", "X402HTTP", "X402Vapor",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Against a real PostgreSQL server (Tools/postgres); fails in CI when the server is missing.
+        .testTarget(
+            name: "X402PostgresTests",
+            dependencies: ["X402", "X402Postgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "X402GatewayTests",
+            dependencies: [
+                "X402", "X402HTTP", "X402Gateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `x402` binary against local paid servers.
+        .testTarget(
+            name: "X402CLITests",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Against the local devnet (Tools/devnet); see Tests/IntegrationTests/README.md.
         .testTarget(
             name: "IntegrationTests",
@@ -165,7 +275,13 @@ let package = Package(
                 "X402HTTP",
                 "X402Hummingbird",
                 "X402Facilitator",
+                "X402SQLite",
+                "X402Postgres",
+                "X402Vapor",
+                "X402Gateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Vapor", package: "vapor"),
             ],
             swiftSettings: swiftSettings
         ),

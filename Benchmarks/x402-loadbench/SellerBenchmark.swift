@@ -1,0 +1,3 @@
+func runSellerBenchmark(_ arguments: [String]) async throws {
+    print("seller benchmark: not yet implemented")
+}

@@ -1,0 +1,3 @@
+func runVerifyBenchmark(_ arguments: [String]) async throws {
+    print("verify benchmark: not yet implemented")
+}

@@ -1,0 +1,19 @@
+// x402-loadbench: HTTP-level load benchmarks.
+//
+//     swift run -c release x402-loadbench seller [options]   # unpaid 402 and paid path, in-process facilitator
+//     swift run -c release x402-loadbench verify [options]   # facilitator /verify against the devnet
+//
+// Each case prints req/s and latency percentiles; results and commands live in docs/benchmarks.md.
+
+import Foundation
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "seller":
+    try await runSellerBenchmark(Array(arguments.dropFirst()))
+case "verify":
+    try await runVerifyBenchmark(Array(arguments.dropFirst()))
+default:
+    FileHandle.standardError.write(Data("usage: x402-loadbench seller|verify [options]\n".utf8))
+    exit(64)
+}

@@ -1,0 +1,2 @@
+// PostgreSQL stores for payment state and settlements (in progress).
+import X402
