@@ -12,5 +12,5 @@ struct X402Command: AsyncParsableCommand {
         subcommands: buyerCommands + operatorCommands)
 
     /// Commands that run services (facilitator, and later the seller side).
-    static var operatorCommands: [any ParsableCommand.Type] { [FacilitatorCommand.self] }
+    static var operatorCommands: [any ParsableCommand.Type] { [FacilitatorCommand.self, GatewayCommand.self] }
 }
