@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import X402
 
 /// The bazaar catalog: resources that reported `extensions.bazaar` (v2) or a discoverable
@@ -8,39 +9,62 @@ import X402
 /// Entries are keyed by `origin + (routeTemplate ?? path)` of the resource URL (query and
 /// fragment stripped), plus the tool name for MCP resources.
 public actor DiscoveryCatalog {
-    private var entries: [String: DiscoveryResource] = [:]
+    private let store: any DiscoveryStore
     public let timeToLive: Duration
     private let now: @Sendable () -> Date
+    private let logger: Logger
+    private var lastPrune: Date?
 
-    public init(timeToLive: Duration = .seconds(7 * 24 * 3600), now: @escaping @Sendable () -> Date = { Date() }) {
+    /// A catalog over `store` (memory by default); entries older than `timeToLive` are neither
+    /// served nor kept.
+    public init(
+        timeToLive: Duration = .seconds(7 * 24 * 3600), store: any DiscoveryStore = InMemoryDiscoveryStore(),
+        logger: Logger = Logger(label: "x402.facilitator.discovery"), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.timeToLive = timeToLive
+        self.store = store
+        self.logger = logger
         self.now = now
     }
 
-    /// Records the resource a paid request reported, if it reported one.
-    public func record(_ request: FacilitatorRequest) {
+    /// Records the resource a paid request reported, if it reported one. A store failure is
+    /// logged, never passed to the payment's answer.
+    public func record(_ request: FacilitatorRequest) async {
         guard let (key, entry) = Self.entry(for: request, at: now()) else { return }
-        entries[key] = entry
+        do {
+            try await store.upsert(key: key, resource: entry)
+            try await pruneIfDue()
+        } catch {
+            logger.warning("discovery catalog store failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// One page of live entries, optionally of one `type`, in resource order.
-    public func page(type: String?, limit: Int, offset: Int) -> DiscoveryResponse {
-        dropExpired()
-        let matching = entries.values.filter { type == nil || $0.type == type }.sorted { $0.resource < $1.resource }
-        let items = Array(matching.dropFirst(offset).prefix(limit))
-        return DiscoveryResponse(
-            x402Version: .v2, items: items, pagination: .init(limit: limit, offset: offset, total: matching.count))
+    public func page(type: String?, limit: Int, offset: Int) async throws -> DiscoveryResponse {
+        try await pruneIfDue()
+        let (items, total) = try await store.page(type: type, limit: limit, offset: offset, freshSince: cutoff)
+        return DiscoveryResponse(x402Version: .v2, items: items, pagination: .init(limit: limit, offset: offset, total: total))
     }
 
     /// The number of live entries.
-    public var count: Int {
-        dropExpired()
-        return entries.count
+    public func count() async throws -> Int {
+        try await store.page(type: nil, limit: 0, offset: 0, freshSince: cutoff).total
     }
 
-    private func dropExpired() {
-        let cutoff = now().addingTimeInterval(-Double(timeToLive.components.seconds))
-        entries = entries.filter { $0.value.lastUpdated >= cutoff }
+    /// Deletes stale entries from the store now; returns how many went.
+    @discardableResult public func prune() async throws -> Int {
+        lastPrune = now()
+        return try await store.prune(updatedBefore: cutoff)
+    }
+
+    private var cutoff: Date { now().addingTimeInterval(-Double(timeToLive.components.seconds)) }
+
+    /// Prunes at most once a minute (or once per TTL when that is shorter).
+    private func pruneIfDue() async throws {
+        let interval = min(60, Double(timeToLive.components.seconds))
+        if let lastPrune, now().timeIntervalSince(lastPrune) < interval { return }
+        let removed = try await prune()
+        if removed > 0 { logger.debug("discovery entries expired", metadata: ["count": "\(removed)"]) }
     }
 
     // MARK: Building entries

@@ -126,7 +126,11 @@ public struct FacilitatorRoutes: Sendable {
         guard let catalog else {
             return Self.json(DiscoveryResponse(items: [], pagination: .init(limit: limit, offset: offset, total: 0)).json)
         }
-        return Self.json(await catalog.page(type: type, limit: limit, offset: offset).json)
+        do {
+            return Self.json(try await catalog.page(type: type, limit: limit, offset: offset).json)
+        } catch {
+            throw RouteFailure(status: .serviceUnavailable, message: "the discovery catalog is unavailable")
+        }
     }
 
     // MARK: Helpers

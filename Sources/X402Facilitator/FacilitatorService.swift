@@ -51,7 +51,9 @@ public struct FacilitatorService: Sendable {
         let versions: Set<X402Version> = configuration.v1 ? [.v2, .v1] : [.v2]
         let engine = FacilitatorEngine(schemes: [(exact, exactNetworks)], versions: versions, extensions: ["bazaar"])
         self.engine = engine
-        let catalog = DiscoveryCatalog(timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)))
+        let catalog = DiscoveryCatalog(
+            timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),
+            store: try FacilitatorStorage.openDiscovery(configuration.database, logger: logger), logger: logger)
         let metrics = FacilitatorMetrics()
         let journal = storage.journal
         routes = FacilitatorRoutes(

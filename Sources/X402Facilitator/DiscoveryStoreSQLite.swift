@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import X402
+
+/// A ``DiscoveryStore`` in a SQLite file (WAL), normally the facilitator's settlement database:
+/// table `discovery_resources` holds each entry's JSON and its update time.
+public final class SQLiteDiscoveryStore: DiscoveryStore, Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the table in the file at `path`.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.createTable(writer)
+    }
+
+    /// A private in-memory database (tests).
+    public init() throws {
+        writer = try DatabaseQueue()
+        try Self.createTable(writer)
+    }
+
+    private static func createTable(_ writer: any DatabaseWriter) throws {
+        // Created idempotently rather than through a migrator so it can share a file whose
+        // migrations belong to the settlement store.
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS discovery_resources (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        resource TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        updated_at DOUBLE NOT NULL,
+                        body BLOB NOT NULL);
+                    CREATE INDEX IF NOT EXISTS discovery_resources_updated ON discovery_resources(updated_at);
+                    CREATE INDEX IF NOT EXISTS discovery_resources_type ON discovery_resources(type, resource);
+                    """)
+        }
+    }
+
+    public func upsert(key: String, resource: DiscoveryResource) async throws {
+        let body = Data(resource.jsonBytes())
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO discovery_resources (key, resource, type, updated_at, body) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET resource = excluded.resource, type = excluded.type,
+                        updated_at = excluded.updated_at, body = excluded.body
+                    """,
+                arguments: [key, resource.resource, resource.type, resource.lastUpdated.timeIntervalSince1970, body])
+        }
+    }
+
+    public func page(type: String?, limit: Int, offset: Int, freshSince: Date) async throws -> (items: [DiscoveryResource], total: Int) {
+        let since = freshSince.timeIntervalSince1970
+        let rows: (bodies: [(Data, Double)], total: Int) = try await writer.read { db in
+            var filter = "updated_at >= ?"
+            var arguments: StatementArguments = [since]
+            if let type {
+                filter += " AND type = ?"
+                arguments += [type]
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM discovery_resources WHERE \(filter)", arguments: arguments) ?? 0
+            let bodies = try Row.fetchAll(
+                db, sql: "SELECT body, updated_at FROM discovery_resources WHERE \(filter) ORDER BY resource, key LIMIT ? OFFSET ?",
+                arguments: arguments + [limit, offset]
+            ).map { (row: Row) -> (Data, Double) in (row["body"], row["updated_at"]) }
+            return (bodies, total)
+        }
+        var items: [DiscoveryResource] = []
+        for (body, updated) in rows.bodies {
+            var item = try DiscoveryResource(jsonBytes: Array(body))
+            item.lastUpdated = Date(timeIntervalSince1970: updated)
+            items.append(item)
+        }
+        return (items, rows.total)
+    }
+
+    @discardableResult public func prune(updatedBefore date: Date) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM discovery_resources WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+}
