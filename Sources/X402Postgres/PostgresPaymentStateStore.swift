@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import PostgresNIO
+import X402
+
+/// A ``PaymentStateStore`` in PostgreSQL, shared by every resource-server instance that uses the
+/// same database: a payment claimed on one instance is rejected on all others until it is
+/// released or has failed.
+///
+/// A claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE` statement, so two instances racing for
+/// the same payment cannot both win; the row takes the place of the in-memory store's record
+/// and lease. Times come from the callers' `now` (as with the in-memory store), stored as Unix
+/// seconds. Settled and failed records older than `retention` are pruned now and then.
+public final class PostgresPaymentStateStore: PaymentStateStore {
+    public let database: PostgresDatabase
+    /// How long settled and failed records are kept.
+    public let retention: Duration
+    private let table: String
+    private let pruneClock = PruneClock()
+
+    /// Uses `database`, creating the table (default `x402_payment_state`) if missing.
+    public init(database: PostgresDatabase, table: String = "x402_payment_state", retention: Duration = .seconds(24 * 3600))
+        async throws(PostgresStoreError)
+    {
+        guard table.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !table.isEmpty else {
+            throw PostgresStoreError("invalid table name \(table)")
+        }
+        self.database = database
+        self.table = table
+        self.retention = retention
+        try await database.migrate(
+            "payment state",
+            [
+                """
+                        CREATE TABLE IF NOT EXISTS \(table) (
+                            identity TEXT PRIMARY KEY,
+                            phase TEXT NOT NULL,
+                            payer TEXT,
+                            tx TEXT,
+                            updated_at DOUBLE PRECISION NOT NULL,
+                            lease_expires_at DOUBLE PRECISION
+                        )
+                        """,
+                "CREATE INDEX IF NOT EXISTS \(table)_phase ON \(table) (phase, updated_at)",
+            ])
+    }
+
+    /// Opens a pool to the database at `url` (`postgres://user@host:port/database`) and the store in it.
+    public static func connect(
+        url: String, maximumConnections: Int = 20, retention: Duration = .seconds(24 * 3600), logger: Logger = Logger(label: "x402.postgres")
+    ) async throws(PostgresStoreError) -> PostgresPaymentStateStore {
+        let database = try await PostgresDatabase.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)
+        return try await PostgresPaymentStateStore(database: database, retention: retention)
+    }
+
+    public func claim(_ identity: PaymentIdentity, lease: Duration, now: Date) async throws(PaymentStateStoreError) -> PaymentClaim {
+        await pruneIfDue(now: now)
+        let at = now.timeIntervalSince1970
+        let expiry = now.addingTimeInterval(lease.timeInterval).timeIntervalSince1970
+        let key = identity.key
+        // A row that vanished between the failed insert and the read (released meanwhile) is claimed again.
+        for _ in 0..<5 {
+            let claimed = try await run { [table] in
+                var query = PostgresQuery(unsafeSQL: """
+                    INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at)
+                    VALUES ($1, 'presented', NULL, NULL, $2, $3)
+                    ON CONFLICT (identity) DO UPDATE SET phase = 'presented', payer = NULL, tx = NULL,
+                        updated_at = EXCLUDED.updated_at, lease_expires_at = EXCLUDED.lease_expires_at
+                    WHERE t.phase = 'failed'
+                        OR (t.phase IN ('presented', 'verified') AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $2))
+                    RETURNING identity
+                    """)
+                try query.binds.append(key, context: .default)
+                try query.binds.append(at, context: .default)
+                try query.binds.append(expiry, context: .default)
+                let rows = try await self.database.client.query(query, logger: self.database.logger)
+                var count = 0
+                for try await _ in rows { count += 1 }
+                return count > 0
+            }
+            if claimed { return .claimed }
+            if let existing = try await record(for: identity) { return .rejected(existing) }
+        }
+        throw .unavailable("the claim on \(key) kept changing under concurrent updates")
+    }
+
+    public func update(_ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date)
+        async throws(PaymentStateStoreError)
+    {
+        try await run { [table] in
+            var query = PostgresQuery(unsafeSQL: """
+                INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at)
+                VALUES ($1, $2, $3, $4, $5, NULL)
+                ON CONFLICT (identity) DO UPDATE SET phase = EXCLUDED.phase, payer = COALESCE(EXCLUDED.payer, t.payer),
+                    tx = COALESCE(EXCLUDED.tx, t.tx), updated_at = EXCLUDED.updated_at,
+                    lease_expires_at = CASE WHEN EXCLUDED.phase IN ('settled', 'failed') THEN NULL ELSE t.lease_expires_at END
+                """)
+            try query.binds.append(identity.key, context: .default)
+            try query.binds.append(phase.rawValue, context: .default)
+            try query.binds.append(payer, context: .default)
+            try query.binds.append(transaction, context: .default)
+            try query.binds.append(now.timeIntervalSince1970, context: .default)
+            try await self.database.client.query(query, logger: self.database.logger)
+        }
+    }
+
+    public func release(_ identity: PaymentIdentity) async throws(PaymentStateStoreError) {
+        try await run { [table] in
+            var query = PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE identity = $1")
+            try query.binds.append(identity.key, context: .default)
+            try await self.database.client.query(query, logger: self.database.logger)
+        }
+    }
+
+    public func record(for identity: PaymentIdentity) async throws(PaymentStateStoreError) -> PaymentRecord? {
+        try await run { [table] () async throws -> PaymentRecord? in
+            var query = PostgresQuery(unsafeSQL: "SELECT phase, payer, tx, updated_at FROM \(table) WHERE identity = $1")
+            try query.binds.append(identity.key, context: .default)
+            let rows = try await self.database.client.query(query, logger: self.database.logger)
+            for try await (phaseText, payer, transaction, updatedAt) in rows.decode((String, String?, String?, Double).self) {
+                guard let phase = PaymentPhase(rawValue: phaseText) else {
+                    throw PostgresStoreError("payment \(identity.key) has unknown phase \(phaseText)")
+                }
+                return PaymentRecord(
+                    identity: identity, phase: phase, payer: payer, transaction: transaction,
+                    updatedAt: Date(timeIntervalSince1970: updatedAt))
+            }
+            return nil
+        }
+    }
+
+    /// Deletes settled and failed records older than ``retention``, at most once a minute per instance.
+    private func pruneIfDue(now: Date) async {
+        guard await pruneClock.isDue(now: now) else { return }
+        let cutoff = now.timeIntervalSince1970 - retention.seconds
+        try? await run { [table] in
+            var query = PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE phase IN ('settled', 'failed') AND updated_at < $1")
+            try query.binds.append(cutoff, context: .default)
+            try await self.database.client.query(query, logger: self.database.logger)
+        }
+    }
+
+    private func run<T>(_ body: () async throws -> T) async throws(PaymentStateStoreError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw .unavailable("\(database.location): \(PostgresDatabase.describe(error))")
+        }
+    }
+}
+
+/// When the last prune ran (per instance).
+actor PruneClock {
+    private var last = Date.distantPast
+
+    func isDue(now: Date, every interval: TimeInterval = 60) -> Bool {
+        guard now.timeIntervalSince(last) > interval else { return false }
+        last = now
+        return true
+    }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval { seconds }
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

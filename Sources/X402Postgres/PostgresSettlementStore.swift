@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import PostgresNIO
+import X402
+
+/// A scheme's record of one transfer (e.g. an EVM authorization), kept beside the journal.
+public struct PostgresSchemeSettlementRow: Sendable, Equatable {
+    /// The scheme's key for the transfer (`eip155:<chain>/<token>/<payer>/<nonce>` for exact EVM).
+    public var key: String
+    /// The transaction hash.
+    public var transaction: String
+    /// `pending`, `succeeded` or `failed`.
+    public var status: String
+    public var reason: String?
+    public var message: String?
+    /// Unix seconds of the last update.
+    public var updatedAt: Int64
+
+    public init(key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64) {
+        self.key = key
+        self.transaction = transaction
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Settlements in PostgreSQL, shared by every facilitator instance using the same database: the
+/// journal (``SettlementJournalStore``), the schemes' transfer records, and a per-payment lock
+/// (``exclusively(_:_:)``) so that instances given the same payment at once settle it one after
+/// the other — the second then finds the first one's recorded answer instead of sending again.
+public final class PostgresSettlementStore: SettlementJournalStore {
+    public let database: PostgresDatabase
+    /// A separate pool for the per-payment locks, so holders of locks never wait for a connection
+    /// that lock waiters hold.
+    let lockDatabase: PostgresDatabase
+    /// How long a settlement waits for another instance's settlement of the same payment.
+    public let lockTimeout: Duration
+
+    /// Uses `database` (and a second pool to the same server for locks), creating the tables if missing.
+    public init(database: PostgresDatabase, lockConnections: Int = 32, lockTimeout: Duration = .seconds(120)) async throws(PostgresStoreError) {
+        self.database = database
+        self.lockTimeout = lockTimeout
+        lockDatabase = try await PostgresDatabase.open(database.location, maximumConnections: lockConnections, logger: database.logger)
+        try await database.migrate(
+            "settlement",
+            [
+                """
+                CREATE TABLE IF NOT EXISTS x402_settlement_journal (
+                    id TEXT PRIMARY KEY,
+                    network TEXT NOT NULL,
+                    scheme TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    payer TEXT,
+                    tx TEXT,
+                    scheme_key TEXT,
+                    response TEXT,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    updated_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX IF NOT EXISTS x402_settlement_journal_status ON x402_settlement_journal (status, created_at)",
+                """
+                CREATE TABLE IF NOT EXISTS x402_scheme_settlements (
+                    key TEXT PRIMARY KEY,
+                    tx TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    reason TEXT,
+                    message TEXT,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+            ])
+    }
+
+    /// Opens pools to the database at `url` (`postgres://user@host:port/database`) and the store in it.
+    public static func connect(url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres"))
+        async throws(PostgresStoreError) -> PostgresSettlementStore
+    {
+        let database = try await PostgresDatabase.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)
+        return try await PostgresSettlementStore(database: database)
+    }
+
+    /// Stops both pools.
+    public func close() {
+        database.close()
+        lockDatabase.close()
+    }
+
+    // MARK: Per-payment lock
+
+    /// Runs `body` while holding the database-wide lock for `key` (a transaction-scoped advisory
+    /// lock: released when `body` ends, or by the server if this process dies).
+    public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async -> T) async throws(PostgresStoreError) -> T {
+        let lockKey = PostgresDatabase.lockKey("x402 settle " + key)
+        let timeoutMilliseconds = Int64(lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)
+        do {
+            return try await lockDatabase.client.withTransaction(logger: lockDatabase.logger) { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(max(1, timeoutMilliseconds))"), logger: lockDatabase.logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: lockDatabase.logger)
+                return await body()
+            }
+        } catch let error as PostgresStoreError {
+            throw error
+        } catch {
+            throw PostgresStoreError("cannot take the settlement lock: \(PostgresDatabase.describe(error))")
+        }
+    }
+
+    // MARK: SettlementJournalStore
+
+    public func entry(id: String) async throws -> SettlementJournalEntry? {
+        let rows = try await database.client.query(
+            "SELECT id, network, scheme, status, payer, tx, scheme_key, response, created_at, updated_at FROM x402_settlement_journal WHERE id = \(id)",
+            logger: database.logger)
+        for try await row in rows.decode(JournalRow.self) { return try Self.entry(from: row) }
+        return nil
+    }
+
+    public func save(_ entry: SettlementJournalEntry) async throws {
+        let response = entry.response.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }
+        let created = entry.createdAt.timeIntervalSince1970
+        let updated = entry.updatedAt.timeIntervalSince1970
+        try await database.client.query(
+            """
+            INSERT INTO x402_settlement_journal (id, network, scheme, status, payer, tx, scheme_key, response, created_at, updated_at)
+            VALUES (\(entry.id), \(entry.network), \(entry.scheme), \(entry.status.rawValue), \(entry.payer), \(entry.transaction),
+                \(entry.schemeKey), \(response), \(created), \(updated))
+            ON CONFLICT (id) DO UPDATE SET
+                network = EXCLUDED.network, scheme = EXCLUDED.scheme, status = EXCLUDED.status, payer = EXCLUDED.payer,
+                tx = EXCLUDED.tx, scheme_key = EXCLUDED.scheme_key, response = EXCLUDED.response, updated_at = EXCLUDED.updated_at
+            """,
+            logger: database.logger)
+    }
+
+    public func entries(in statuses: Set<SettlementJournalEntry.Status>) async throws -> [SettlementJournalEntry] {
+        let names = statuses.map(\.rawValue).sorted()
+        guard !names.isEmpty else { return [] }
+        let rows = try await database.client.query(
+            """
+            SELECT id, network, scheme, status, payer, tx, scheme_key, response, created_at, updated_at
+            FROM x402_settlement_journal WHERE status = ANY(\(names)) ORDER BY created_at, id
+            """,
+            logger: database.logger)
+        var entries: [SettlementJournalEntry] = []
+        for try await row in rows.decode(JournalRow.self) { entries.append(try Self.entry(from: row)) }
+        return entries
+    }
+
+    private typealias JournalRow = (String, String, String, String, String?, String?, String?, String?, Double, Double)
+
+    private static func entry(from row: JournalRow) throws -> SettlementJournalEntry {
+        let (id, network, scheme, statusText, payer, transaction, schemeKey, responseText, created, updated) = row
+        guard let status = SettlementJournalEntry.Status(rawValue: statusText) else {
+            throw PostgresStoreError("x402_settlement_journal row \(id) has unknown status \(statusText)")
+        }
+        var response: SettleResponse?
+        if let responseText {
+            do {
+                response = try SettleResponse(jsonBytes: Array(responseText.utf8))
+            } catch {
+                throw PostgresStoreError("x402_settlement_journal row \(id) holds an unreadable response: \(error)")
+            }
+        }
+        return SettlementJournalEntry(
+            id: id, network: network, scheme: scheme, status: status, payer: payer, transaction: transaction, schemeKey: schemeKey,
+            response: response, createdAt: Date(timeIntervalSince1970: created), updatedAt: Date(timeIntervalSince1970: updated))
+    }
+
+    // MARK: Scheme records
+
+    /// The scheme record for `key`, if any.
+    public func schemeRecord(key: String) async throws -> PostgresSchemeSettlementRow? {
+        let rows = try await database.client.query(
+            "SELECT key, tx, status, reason, message, updated_at FROM x402_scheme_settlements WHERE key = \(key)", logger: database.logger)
+        for try await (key, transaction, status, reason, message, updatedAt) in rows.decode((String, String, String, String?, String?, Int64).self) {
+            return PostgresSchemeSettlementRow(
+                key: key, transaction: transaction, status: status, reason: reason, message: message, updatedAt: updatedAt)
+        }
+        return nil
+    }
+
+    /// Inserts or replaces the scheme record for `row.key`.
+    public func saveSchemeRecord(_ row: PostgresSchemeSettlementRow) async throws {
+        try await database.client.query(
+            """
+            INSERT INTO x402_scheme_settlements (key, tx, status, reason, message, updated_at)
+            VALUES (\(row.key), \(row.transaction), \(row.status), \(row.reason), \(row.message), \(row.updatedAt))
+            ON CONFLICT (key) DO UPDATE SET tx = EXCLUDED.tx, status = EXCLUDED.status, reason = EXCLUDED.reason,
+                message = EXCLUDED.message, updated_at = EXCLUDED.updated_at
+            """,
+            logger: database.logger)
+    }
+
+    /// Forgets the scheme record for `key`.
+    public func removeSchemeRecord(key: String) async throws {
+        try await database.client.query("DELETE FROM x402_scheme_settlements WHERE key = \(key)", logger: database.logger)
+    }
+}

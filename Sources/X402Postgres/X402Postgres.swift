@@ -1,2 +1,0 @@
-// PostgreSQL stores for payment state and settlements (in progress).
-import X402
