@@ -64,8 +64,9 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var bearerTokens: [String] = []
     /// An environment variable holding comma-separated bearer tokens.
     public var bearerTokensEnv: String?
-    /// Where settlements are recorded: `sqlite:<path>`, a plain path, or `memory` (nothing survives
-    /// a restart). Default: `memory`.
+    /// Where settlements are recorded: `sqlite:<path>`, a plain path, `postgres://user@host:port/db`
+    /// (shared by several instances; password in the URL or `PGPASSWORD`), or `memory` (nothing
+    /// survives a restart). Default: `memory`.
     public var database: String?
     /// The largest accepted `/verify` or `/settle` body (default 64 KiB).
     public var maxBodyBytes: Int = 64 * 1024

@@ -12,10 +12,17 @@ import X402EVM
 /// same authorization twice.
 public struct SettlementJournal: Sendable {
     public let store: any SettlementJournalStore
+    /// Serializes settlements of one payment across instances sharing the store (PostgreSQL).
+    let exclusion: (any SettlementExclusion)?
     private let now: @Sendable () -> Date
 
     public init(store: any SettlementJournalStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(store: store, exclusion: nil, now: now)
+    }
+
+    init(store: any SettlementJournalStore, exclusion: (any SettlementExclusion)?, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.exclusion = exclusion
         self.now = now
     }
 
@@ -31,6 +38,22 @@ public struct SettlementJournal: Sendable {
     /// Settles through `engine`, recording the request and its outcome.
     public func settle(_ incoming: IncomingFacilitatorRequest, engine: FacilitatorEngine, logger: Logger) async -> SettleResponse {
         guard case .payment(let request) = incoming else { return await engine.settle(incoming) }
+        guard let exclusion else { return await settle(request, engine: engine, logger: logger) }
+        // Keyed by the payment (payer and nonce), not the request bytes: one settlement at a time
+        // per payment across instances; the later one finds the recorded answer.
+        do {
+            return try await exclusion.exclusively(PaymentIdentity(request.paymentPayload).key) {
+                await settle(request, engine: engine, logger: logger)
+            }
+        } catch {
+            logger.error("settlement lock unavailable", metadata: ["error": "\(error)"])
+            return .failure(
+                .unexpectedSettleError, message: "the settlement journal is unavailable; nothing was sent",
+                network: request.paymentPayload.networkIdentifier)
+        }
+    }
+
+    private func settle(_ request: FacilitatorRequest, engine: FacilitatorEngine, logger: Logger) async -> SettleResponse {
         let id = Self.id(of: request)
         let network = request.paymentPayload.networkIdentifier
         var entry: SettlementJournalEntry
@@ -86,6 +109,11 @@ public struct SettlementJournal: Sendable {
         entry.updatedAt = now()
         try? await store.save(entry)
     }
+}
+
+/// Runs a settlement while no other instance sharing the journal settles the same payment.
+protocol SettlementExclusion: Sendable {
+    func exclusively(_ key: String, _ body: @Sendable () async -> SettleResponse) async throws -> SettleResponse
 }
 
 /// The EVM scheme's settlement records, mirrored into the journal: the moment a transaction is

@@ -49,7 +49,7 @@ extension FacilitatorCommand {
         @Option(name: .long, help: ArgumentHelp("An environment variable holding comma-separated bearer tokens required on /verify and /settle.", valueName: "name"))
         var bearerTokenEnv: String?
 
-        @Option(name: .long, help: "Settlement records: sqlite:<path>, a path, or memory (default sqlite:x402-facilitator.sqlite).")
+        @Option(name: .long, help: "Settlement records: sqlite:<path>, a path, postgres://user@host:port/db (password via PGPASSWORD), or memory (default sqlite:x402-facilitator.sqlite).")
         var database: String?
 
         @Option(name: .long, help: "Largest accepted /verify or /settle body in bytes (default 65536).")
