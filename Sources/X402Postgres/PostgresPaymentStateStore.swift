@@ -12,14 +12,14 @@ import X402
 /// and lease. Times come from the callers' `now` (as with the in-memory store), stored as Unix
 /// seconds. Settled and failed records older than `retention` are pruned now and then.
 public final class PostgresPaymentStateStore: PaymentStateStore {
-    public let database: PostgresDatabase
+    public let database: PostgresStorePool
     /// How long settled and failed records are kept.
     public let retention: Duration
     private let table: String
     private let pruneClock = PruneClock()
 
     /// Uses `database`, creating the table (default `x402_payment_state`) if missing.
-    public init(database: PostgresDatabase, table: String = "x402_payment_state", retention: Duration = .seconds(24 * 3600))
+    public init(database: PostgresStorePool, table: String = "x402_payment_state", retention: Duration = .seconds(24 * 3600))
         async throws(PostgresStoreError)
     {
         guard table.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !table.isEmpty else {
@@ -49,7 +49,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
     public static func connect(
         url: String, maximumConnections: Int = 20, retention: Duration = .seconds(24 * 3600), logger: Logger = Logger(label: "x402.postgres")
     ) async throws(PostgresStoreError) -> PostgresPaymentStateStore {
-        let database = try await PostgresDatabase.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)
+        let database = try await PostgresStorePool.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)
         return try await PostgresPaymentStateStore(database: database, retention: retention)
     }
 
@@ -144,7 +144,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         do {
             return try await body()
         } catch {
-            throw .unavailable("\(database.location): \(PostgresDatabase.describe(error))")
+            throw .unavailable("\(database.location): \(PostgresStorePool.describe(error))")
         }
     }
 }

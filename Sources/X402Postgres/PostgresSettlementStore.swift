@@ -31,18 +31,18 @@ public struct PostgresSchemeSettlementRow: Sendable, Equatable {
 /// (``exclusively(_:_:)``) so that instances given the same payment at once settle it one after
 /// the other — the second then finds the first one's recorded answer instead of sending again.
 public final class PostgresSettlementStore: SettlementJournalStore {
-    public let database: PostgresDatabase
+    public let database: PostgresStorePool
     /// A separate pool for the per-payment locks, so holders of locks never wait for a connection
     /// that lock waiters hold.
-    let lockDatabase: PostgresDatabase
+    let lockDatabase: PostgresStorePool
     /// How long a settlement waits for another instance's settlement of the same payment.
     public let lockTimeout: Duration
 
     /// Uses `database` (and a second pool to the same server for locks), creating the tables if missing.
-    public init(database: PostgresDatabase, lockConnections: Int = 32, lockTimeout: Duration = .seconds(120)) async throws(PostgresStoreError) {
+    public init(database: PostgresStorePool, lockConnections: Int = 32, lockTimeout: Duration = .seconds(120)) async throws(PostgresStoreError) {
         self.database = database
         self.lockTimeout = lockTimeout
-        lockDatabase = try await PostgresDatabase.open(database.location, maximumConnections: lockConnections, logger: database.logger)
+        lockDatabase = try await PostgresStorePool.open(database.location, maximumConnections: lockConnections, logger: database.logger)
         try await database.migrate(
             "settlement",
             [
@@ -78,7 +78,7 @@ public final class PostgresSettlementStore: SettlementJournalStore {
     public static func connect(url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres"))
         async throws(PostgresStoreError) -> PostgresSettlementStore
     {
-        let database = try await PostgresDatabase.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)
+        let database = try await PostgresStorePool.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)
         return try await PostgresSettlementStore(database: database)
     }
 
@@ -93,7 +93,7 @@ public final class PostgresSettlementStore: SettlementJournalStore {
     /// Runs `body` while holding the database-wide lock for `key` (a transaction-scoped advisory
     /// lock: released when `body` ends, or by the server if this process dies).
     public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async -> T) async throws(PostgresStoreError) -> T {
-        let lockKey = PostgresDatabase.lockKey("x402 settle " + key)
+        let lockKey = PostgresStorePool.lockKey("x402 settle " + key)
         let timeoutMilliseconds = Int64(lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)
         do {
             return try await lockDatabase.client.withTransaction(logger: lockDatabase.logger) { connection in
@@ -104,7 +104,7 @@ public final class PostgresSettlementStore: SettlementJournalStore {
         } catch let error as PostgresStoreError {
             throw error
         } catch {
-            throw PostgresStoreError("cannot take the settlement lock: \(PostgresDatabase.describe(error))")
+            throw PostgresStoreError("cannot take the settlement lock: \(PostgresStorePool.describe(error))")
         }
     }
 

@@ -59,7 +59,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 ///
 /// The pool runs in a task started by ``open(_:maximumConnections:logger:)`` and is shut down by
 /// ``close()`` (or when the object is released).
-public final class PostgresDatabase: Sendable {
+public final class PostgresStorePool: Sendable {
     public let client: PostgresClient
     public let location: PostgresLocation
     let logger: Logger
@@ -77,14 +77,14 @@ public final class PostgresDatabase: Sendable {
     /// Starts a pool of at most `maximumConnections` connections to `location` and checks that
     /// the server answers.
     public static func open(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres"))
-        async throws(PostgresStoreError) -> PostgresDatabase
+        async throws(PostgresStoreError) -> PostgresStorePool
     {
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: .disable)
         configuration.options.maximumConnections = max(1, maximumConnections)
         configuration.options.connectTimeout = .seconds(5)
-        let database = PostgresDatabase(client: PostgresClient(configuration: configuration), location: location, logger: logger)
+        let database = PostgresStorePool(client: PostgresClient(configuration: configuration), location: location, logger: logger)
         do {
             try await database.client.query("SELECT 1", logger: logger)
         } catch {
