@@ -1,1 +1,41 @@
-print("example: in progress")
+// A minimal paying client: fetches a URL, pays a 402 once (at most $0.10), prints one JSON line.
+//
+//   X402_BUYER_KEY=0x… swift run example-buyer http://127.0.0.1:8080/weather
+//   swift run example-buyer --key-file buyer.key [--v1] http://127.0.0.1:8080/weather
+//
+// The key comes from the environment variable named by --key-env (default X402_BUYER_KEY) or from
+// --key-file, never from the command line. `--v1` signs only x402 protocol version 1 payments.
+import AsyncHTTPClient
+import Foundation
+import X402
+import X402EVM
+import X402HTTP
+
+var args = Array(CommandLine.arguments.dropFirst())
+func take(_ flag: String, from args: inout [String]) -> String? {
+    guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+    defer { args.removeSubrange(i...(i + 1)) }
+    return args[i + 1]
+}
+let keyFile = take("--key-file", from: &args)
+let keyEnv = take("--key-env", from: &args) ?? "X402_BUYER_KEY"
+let v1Only = args.contains("--v1")
+guard let url = args.first(where: { !$0.hasPrefix("--") }) else { fatalError("usage: example-buyer [--key-env VAR | --key-file PATH] [--v1] URL") }
+
+let key = try keyFile.map { try PrivateKey(contentsOfFile: $0) } ?? PrivateKey(environmentVariable: keyEnv)
+var schemes = SchemeRegistry<any SchemeClient>()
+schemes.registerExactEVM(ExactEVMClient(signer: key), versions: v1Only ? [.v1] : [.v2, .v1])
+let payer = Payer(schemes: schemes, wallet: key.address.checksummed, policy: SpendingPolicy(perPaymentCap: try DollarAmount("$0.10")))
+
+let response = try await PayingHTTPClient(payer: payer).execute(HTTPClientRequest(url: url))
+var result: [String: Any] = ["status": response.status, "body": String(decoding: response.body, as: UTF8.self)]
+for name in ["PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE"] {
+    if let value = response.headers[name] { result["paymentResponseHeader"] = [name, value] }
+}
+switch response.payment {
+case .paid(let receipt): result["transaction"] = receipt.settlement?.transaction ?? ""
+case .rejected(let rejection): result["rejected"] = rejection.description
+case .notRequired: break
+}
+let line = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])
+print(String(decoding: line, as: UTF8.self))

@@ -53,6 +53,9 @@ public struct ResourceServer: Sendable {
     public var claimLease: Duration
     /// Offer v1 requirements (and accept `X-PAYMENT`) for clients that speak v1.
     public var acceptsV1: Bool
+    /// The protocol of the 402 sent for an unpaid request: `.v2` (default) sends `PAYMENT-REQUIRED`;
+    /// `.v1` makes a legacy seller that sends the v1 offer as the JSON body instead (needs ``acceptsV1``).
+    public var unpaidOfferVersion: X402Version = .v2
     private let supportedCache: SupportedCache
 
     /// - Throws: ``RouteConfigurationError`` for an invalid route pattern or price, or an option
@@ -122,6 +125,9 @@ public struct ResourceServer: Sendable {
                 let html = route.paywallHTML ?? paywall.html(for: required)
                 return .respond(
                     finish(ServerResponse(status: 402, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"], body: Array(html.utf8))))
+            }
+            if unpaidOfferVersion == .v1, acceptsV1, !offeredV1.isEmpty {
+                return .respond(v1Required(error: "X-PAYMENT header is required", accepts: offeredV1))
             }
             return .respond(v2Required(required, status: 402))
         }
