@@ -84,14 +84,19 @@ public final class PostgresStorePool: Sendable {
             database: location.database, tls: .disable)
         configuration.options.maximumConnections = max(1, maximumConnections)
         configuration.options.connectTimeout = .seconds(5)
-        let database = PostgresStorePool(client: PostgresClient(configuration: configuration), location: location, logger: logger)
+        // The pool retries failed connections without failing queued queries, so a wrong address
+        // or database would hang the first query: check with one plain connection first.
         do {
-            try await database.client.query("SELECT 1", logger: logger)
+            let probe = try await PostgresConnection.connect(
+                configuration: PostgresConnection.Configuration(
+                    host: location.host, port: location.port, username: location.username, password: location.password,
+                    database: location.database, tls: .disable),
+                id: 0, logger: logger)
+            try await probe.close()
         } catch {
-            database.close()
             throw PostgresStoreError("cannot connect to \(location): \(Self.describe(error))")
         }
-        return database
+        return PostgresStorePool(client: PostgresClient(configuration: configuration), location: location, logger: logger)
     }
 
     /// Stops the pool.
