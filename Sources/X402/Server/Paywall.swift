@@ -6,10 +6,14 @@ public struct Paywall: Sendable {
     public var appName: String
     /// Token decimals and symbols for the price display.
     public var assets: AssetRegistry
+    /// Extra markup placed verbatim at the end of `<head>` (the seller's own styles, or a script
+    /// that provides `window.ethereum`). It is not escaped: never put request data in it.
+    public var headHTML: String
 
-    public init(appName: String = "Payment required", assets: AssetRegistry = .standard) {
+    public init(appName: String = "Payment required", assets: AssetRegistry = .standard, headHTML: String = "") {
         self.appName = appName
         self.assets = assets
+        self.headHTML = headHTML
     }
 
     /// The page for a v2 402 answer.
@@ -31,17 +35,19 @@ public struct Paywall: Sendable {
             button{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:0;background:#1652f0;color:#fff;cursor:pointer}
             #status{margin-top:1rem;white-space:pre-wrap}
             </style>
+            \(headHTML)
             </head>
             <body>
             <h1>\(Self.escapeHTML(appName))</h1>
             <p id="resource">\(Self.escapeHTML(description))</p>
             \(offers)
-            <p>Pay with a browser wallet (EIP-1193): the wallet signs a USDC transfer authorization
+            <p id="how-to-pay">Pay with a browser wallet (EIP-1193): the wallet signs a USDC transfer authorization
             (<code>eth_signTypedData_v4</code>, EIP-3009); this page then repeats the request with the
             signed payment in the <code>PAYMENT-SIGNATURE</code> header. Nothing moves until the server settles it.
             Programs can pay with any x402 client instead.</p>
             <button id="pay" type="button">Connect wallet and pay</button>
             <div id="status" role="status"></div>
+            <div id="receipt"></div>
             <script id="x402-payment-required" type="application/json">\(Self.embeddableJSON(required.json))</script>
             <script>
             \(Self.script)
@@ -124,6 +130,7 @@ public struct Paywall: Sendable {
             if (!window.ethereum) { say("No browser wallet (EIP-1193) found."); return; }
             const chainId = Number(offer.network.split(":")[1]);
             const [from] = await window.ethereum.request({ method: "eth_requestAccounts" });
+            if (!from) { say("The wallet shared no account."); return; }
             const current = await window.ethereum.request({ method: "eth_chainId" });
             if (Number(current) !== chainId) {
               await window.ethereum.request({ method: "wallet_switchEthereumChain", params: [{ chainId: "0x" + chainId.toString(16) }] });
@@ -154,10 +161,15 @@ public struct Paywall: Sendable {
             const payment = { x402Version: 2, resource: required.resource, accepted: offer, payload: { signature: signature, authorization: authorization } };
             if (required.extensions) payment.extensions = required.extensions;
             say("Paying…");
-            const response = await fetch(window.x402.currentUrl, {
-              headers: { "PAYMENT-SIGNATURE": b64(JSON.stringify(payment)), "Access-Control-Expose-Headers": "PAYMENT-RESPONSE" },
-            });
+            const response = await fetch(window.x402.currentUrl, { headers: { "PAYMENT-SIGNATURE": b64(JSON.stringify(payment)) } });
+            const settle = response.headers.get("PAYMENT-RESPONSE");
+            let settlement = null;
+            try { if (settle) settlement = unb64(settle); } catch (e) {}
+            window.x402.settlement = settlement;
             if (response.ok) {
+              if (settlement && settlement.transaction) {
+                document.getElementById("receipt").textContent = "Paid on " + (settlement.network || offer.network) + ", transaction " + settlement.transaction;
+              }
               const type = response.headers.get("Content-Type") || "";
               if (type.includes("text/html")) { const html = await response.text(); document.open(); document.write(html); document.close(); return; }
               const blob = await response.blob();
@@ -166,13 +178,20 @@ public struct Paywall: Sendable {
               say("Paid. The resource was downloaded.");
               return;
             }
-            const settle = response.headers.get("PAYMENT-RESPONSE");
             const again = response.headers.get("PAYMENT-REQUIRED");
             let reason = "HTTP " + response.status;
-            try { if (settle) reason = unb64(settle).errorReason || reason; else if (again) reason = unb64(again).error || reason; } catch (e) {}
+            try { if (settlement) reason = settlement.errorReason || reason; else if (again) reason = unb64(again).error || reason; } catch (e) {}
             say("Payment failed: " + reason);
           }
-          document.getElementById("pay").addEventListener("click", () => { pay().catch((e) => say("Payment failed: " + (e && e.message ? e.message : e))); });
+          let paying = false;
+          window.x402.pay = () => {
+            if (paying) return Promise.resolve();
+            paying = true;
+            const button = document.getElementById("pay");
+            button.disabled = true;
+            return pay().catch((e) => say("Payment failed: " + (e && e.message ? e.message : e))).finally(() => { paying = false; button.disabled = false; });
+          };
+          document.getElementById("pay").addEventListener("click", () => { window.x402.pay(); });
         })();
         """#
 }
