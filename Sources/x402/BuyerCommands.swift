@@ -2,5 +2,7 @@ import ArgumentParser
 
 extension X402Command {
     /// The buyer's commands (`quote`, `fetch`, `limits`, `history`, `wallet`), each in its own file.
-    static var buyerCommands: [any ParsableCommand.Type] { [] }
+    static var buyerCommands: [any ParsableCommand.Type] {
+        [QuoteCommand.self, FetchCommand.self, LimitsCommand.self, HistoryCommand.self, WalletCommand.self]
+    }
 }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import X402
+import X402EVM
+import X402HTTP
+import X402SQLite
+
+/// The HTTP request to send (curl-like flags), shared by `quote` and `fetch`.
+struct RequestOptions: ParsableArguments {
+    @Argument(help: "The http(s) URL of the resource.")
+    var url: String
+
+    @Option(name: [.customShort("X"), .customLong("request")], help: "The HTTP method (default GET, or POST with -d).")
+    var method: String?
+
+    @Option(name: [.customShort("H"), .customLong("header")], help: ArgumentHelp("A request header (repeatable).", valueName: "name: value"))
+    var headers: [String] = []
+
+    @Option(name: [.customShort("d"), .customLong("data")], help: ArgumentHelp("The request body; @path reads a file.", valueName: "body"))
+    var data: String?
+
+    @Option(name: .long, help: "Seconds to wait for each response (default 60).")
+    var timeout: Int = 60
+
+    func validate() throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            components.host?.isEmpty == false
+        else { throw ValidationError("not an http(s) URL: \(url)") }
+        for header in headers where !header.contains(":") {
+            throw ValidationError("a header must look like 'Name: value', got \(header)")
+        }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    /// The request (its body is replayable bytes, so it can be sent again with the payment).
+    func request() throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: (method ?? (data == nil ? "GET" : "POST")).uppercased())
+        for header in headers {
+            let colon = header.firstIndex(of: ":")!
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            request.headers.add(name: name, value: value)
+        }
+        if let data {
+            let bytes: [UInt8]
+            if data.hasPrefix("@") {
+                let path = String(data.dropFirst())
+                guard let contents = FileManager.default.contents(atPath: path) else { throw BuyerError("cannot read the body file \(path)") }
+                bytes = Array(contents)
+            } else {
+                bytes = Array(data.utf8)
+            }
+            request.body = .bytes(ByteBuffer(bytes: bytes))
+            if !request.headers.contains(name: "Content-Type") {
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            }
+        }
+        return request
+    }
+}
+
+/// The wallet, policy and ledger a paying command works with.
+struct BuyerSession {
+    let key: PrivateKey
+    let limits: LimitsFile
+    let ledger: SQLiteSpendLedger
+    let payer: Payer
+
+    /// Opens the ledger and the policy; `max` lowers the per-payment cap for this run.
+    init(key: PrivateKey, store: StoreOptions, max: DollarAmount? = nil, approval: PaymentApprovalHandler? = nil) throws {
+        self.key = key
+        limits = try LimitsFile.load(path: store.policyPath)
+        var policy = try limits.policy()
+        if let max { policy.perPaymentCap = policy.perPaymentCap.map { Swift.min($0, max) } ?? max }
+        do {
+            ledger = try SQLiteSpendLedger(path: store.ledgerPath)
+        } catch {
+            throw BuyerError("cannot open the spend ledger \(store.ledgerPath): \(error)")
+        }
+        var schemes = SchemeRegistry<any SchemeClient>()
+        schemes.registerExactEVM(signer: key)
+        payer = Payer(schemes: schemes, wallet: key.address.checksummed, policy: policy, ledger: ledger, approval: approval)
+    }
+}
+
+/// Classifies transport and protocol failures into exit codes.
+enum RequestFailure {
+    static func classify(_ error: any Error) -> (BuyerExit, String) {
+        switch error {
+        case let e as PayingClientError:
+            switch e {
+            case .transport: return (.network, e.description)
+            case .unreadablePaymentRequired: return (.httpError, e.description)
+            }
+        case let e as HTTPClientError: return (.network, "request failed: \(e)")
+        default: return (.network, "request failed: \(error)")
+        }
+    }
+}
+
+/// The response body for JSON output: text when it is UTF-8, base64 otherwise.
+func bodyMembers(_ body: [UInt8], into object: inout JSONObject) {
+    if let text = String(validating: body, as: UTF8.self) {
+        object["body"] = .string(text)
+    } else {
+        object["bodyBase64"] = .string(Data(body).base64EncodedString())
+    }
+}

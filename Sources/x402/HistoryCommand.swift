@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import X402
+import X402SQLite
+
+/// `x402 history`: the payment attempts recorded in the spend ledger, newest first.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List recorded payments (newest first) from the spend ledger.",
+        discussion: "Shows the wallet's payments when a key is available, else every wallet's. Statuses: settled, pending (sent, outcome unknown: still counts against the budget), failed (nothing paid).")
+
+    @OptionGroup var keys: KeyOptions
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: "At most this many records (default 20).")
+    var limit = 20
+
+    @Flag(name: .long, help: "Every wallet in the ledger, not only the key's.")
+    var allWallets = false
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() async throws {
+        let wallet: String?
+        if allWallets {
+            wallet = nil
+        } else if keys.isExplicit {
+            wallet = try keys.load().address.checksummed
+        } else {
+            wallet = (try? keys.load())?.address.checksummed
+        }
+        var records: [SpendRecord] = []
+        if FileManager.default.fileExists(atPath: store.ledgerPath) {
+            let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
+            records = try await ledger.history(wallet: wallet, limit: limit)
+        }
+        if json {
+            BuyerOutput.printJSON([
+                "ledger": .string(store.ledgerPath), "wallet": wallet.map(JSONValue.string) ?? .null,
+                "payments": .array(records.map { .object(Self.json($0)) }),
+            ])
+            return
+        }
+        if records.isEmpty {
+            print("no payments recorded in \(store.ledgerPath)\(wallet.map { " for \($0)" } ?? "")")
+            return
+        }
+        let formatter = ISO8601DateFormatter()
+        for r in records {
+            let asset = AssetRegistry.standard.asset(address: r.asset, on: Network(r.network) ?? .eip155(0))
+            let atomic = "\(r.amount) atomic units of \(asset?.symbol ?? r.asset)"
+            print("\(formatter.string(from: r.createdAt))  \(r.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(r.value) (\(atomic))")
+            print("  network      \(NetworkNames.describe(r.network))")
+            print("  recipient    \(r.payTo)")
+            if let resource = r.resource { print("  resource     \(resource)") }
+            if let tx = r.transaction { print("  transaction  \(tx)") }
+            if let reason = r.failureReason { print("  reason       \(reason)") }
+            if wallet == nil { print("  wallet       \(r.wallet)") }
+        }
+    }
+
+    static func json(_ r: SpendRecord) -> JSONObject {
+        let iso = ISO8601DateFormatter()
+        return [
+            "id": .string(r.id.uuidString), "wallet": .string(r.wallet), "createdAt": .string(iso.string(from: r.createdAt)),
+            "status": .string(r.status.rawValue), "resource": r.resource.map(JSONValue.string) ?? .null,
+            "x402Version": .number(JSONNumber(Int(r.version.rawValue))), "scheme": .string(r.scheme), "network": .string(r.network),
+            "asset": .string(r.asset), "payTo": .string(r.payTo), "amount": .string(r.amount), "usd": .string(r.value.decimalString),
+            "transaction": r.transaction.map(JSONValue.string) ?? .null, "payer": r.payer.map(JSONValue.string) ?? .null,
+            "failureReason": r.failureReason.map(JSONValue.string) ?? .null,
+            "completedAt": r.completedAt.map { .string(iso.string(from: $0)) } ?? .null,
+        ]
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import X402
+
+/// The persisted spending policy (`policy.json` beside the ledger).
+///
+/// Dollar amounts are decimal strings (`"0.50"`); a missing or `null` entry means no limit. When
+/// the file does not exist, ``defaults`` apply.
+struct LimitsFile: Codable, Equatable {
+    /// Payments above this are refused.
+    var perPaymentCap: String?
+    /// Payments above this need approval (`--yes`, or an answer on a terminal).
+    var approvalThreshold: String?
+    /// At most this much per wallet in any rolling 24 hours.
+    var dailyBudget: String?
+    /// If set, only these recipients are paid.
+    var allowedRecipients: [String]?
+    /// Never paid.
+    var deniedRecipients: [String]?
+    /// If set, only these assets (addresses or symbols such as `USDC`).
+    var allowedAssets: [String]?
+    /// If set, only these networks (`eip155:8453`, `eip155:*`).
+    var allowedNetworks: [String]?
+
+    /// $1.00 per payment, approval above $0.10, $10.00 per 24 hours.
+    static let defaults = LimitsFile(perPaymentCap: "1.00", approvalThreshold: "0.10", dailyBudget: "10.00")
+
+    /// Reads `path`; ``defaults`` when it does not exist.
+    static func load(path: String) throws -> LimitsFile {
+        guard FileManager.default.fileExists(atPath: path) else { return .defaults }
+        guard let data = FileManager.default.contents(atPath: path) else { throw BuyerError("cannot read the limits file \(path)") }
+        do {
+            let file = try JSONDecoder().decode(LimitsFile.self, from: data)
+            _ = try file.policy()
+            return file
+        } catch let error as BuyerError {
+            throw BuyerError("invalid limits file \(path): \(error)")
+        } catch {
+            throw BuyerError("invalid limits file \(path): \(error)")
+        }
+    }
+
+    /// Writes the file atomically (creating its directory).
+    func save(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The core policy, validating every entry.
+    func policy() throws -> SpendingPolicy {
+        var policy = SpendingPolicy()
+        policy.perPaymentCap = try perPaymentCap.map { try Self.dollars($0, "perPaymentCap") }
+        policy.approvalThreshold = try approvalThreshold.map { try Self.dollars($0, "approvalThreshold") }
+        policy.budget = try dailyBudget.map { SpendBudget(limit: try Self.dollars($0, "dailyBudget")) }
+        policy.allowedRecipients = allowedRecipients.map(Set.init)
+        policy.deniedRecipients = Set(deniedRecipients ?? [])
+        policy.allowedAssets = allowedAssets.map(Set.init)
+        policy.allowedNetworks = try allowedNetworks.map { list in
+            try list.map { text in
+                guard let pattern = NetworkPattern(text) else { throw BuyerError("allowedNetworks: \(text) is not a CAIP-2 network or pattern") }
+                return pattern
+            }
+        }
+        return policy
+    }
+
+    static func dollars(_ text: String, _ field: String) throws -> DollarAmount {
+        do {
+            return try DollarAmount(text)
+        } catch {
+            throw BuyerError("\(field): \(text) is not a dollar amount (\(error))")
+        }
+    }
+
+    /// Human lines for `limits show`.
+    var lines: [String] {
+        func money(_ s: String?) -> String { s.flatMap { try? DollarAmount($0).description } ?? "none" }
+        func list(_ l: [String]?) -> String { l.map { $0.isEmpty ? "(none)" : $0.joined(separator: ", ") } ?? "any" }
+        return [
+            "per-payment cap:      \(money(perPaymentCap))",
+            "approval threshold:   \(money(approvalThreshold))",
+            "budget per 24 hours:  \(money(dailyBudget))",
+            "allowed recipients:   \(list(allowedRecipients))",
+            "denied recipients:    \(deniedRecipients.map { $0.isEmpty ? "none" : $0.joined(separator: ", ") } ?? "none")",
+            "allowed assets:       \(list(allowedAssets))",
+            "allowed networks:     \(list(allowedNetworks))",
+        ]
+    }
+
+    var json: JSONObject {
+        func money(_ s: String?) -> JSONValue { s.flatMap { try? DollarAmount($0).decimalString }.map(JSONValue.string) ?? .null }
+        func list(_ l: [String]?) -> JSONValue { l.map { .array($0.map(JSONValue.string)) } ?? .null }
+        return [
+            "perPaymentCap": money(perPaymentCap), "approvalThreshold": money(approvalThreshold), "dailyBudget": money(dailyBudget),
+            "allowedRecipients": list(allowedRecipients), "deniedRecipients": list(deniedRecipients ?? []),
+            "allowedAssets": list(allowedAssets), "allowedNetworks": list(allowedNetworks),
+        ]
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import X402
+import X402EVM
+import X402HTTP
+
+/// `x402 quote URL`: what a resource costs, without paying.
+struct QuoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quote",
+        abstract: "Show what a URL costs and whether your limits would pay it, without paying.",
+        discussion: """
+            Sends the request once (without payment) and prices every option in the 402 answer, best \
+            first, with your spending policy's verdict. Nothing is signed. A key is optional (it only \
+            adds the wallet's spending so far).
+
+            Exit codes: 0 payable; 2 free (no payment asked); 3 no option your policy allows; \
+            5 network error; 6 HTTP error or unreadable 402; 64 usage error.
+            """)
+
+    @OptionGroup var request: RequestOptions
+    @OptionGroup var keys: KeyOptions
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func run() async throws {
+        // Quoting signs nothing; without the user's key a throwaway key only enables the scheme.
+        let key: PrivateKey
+        let haveKey: Bool
+        do {
+            key = try keys.load()
+            haveKey = true
+        } catch {
+            if keys.isExplicit { throw error }
+            key = PrivateKey.random()
+            haveKey = false
+        }
+        let session = try BuyerSession(key: key, store: store)
+        let client = PayingHTTPClient(payer: session.payer, timeout: .seconds(Int64(request.timeout)))
+        let probe: PriceProbe
+        do {
+            probe = try await client.quote(try request.request())
+        } catch let error as BuyerError {
+            throw error
+        } catch {
+            let (exit, message) = RequestFailure.classify(error)
+            if json {
+                BuyerOutput.printJSON([
+                    "status": .string(exit == .network ? "network_error" : "http_error"), "url": .string(request.url),
+                    "error": .string(message), "exitCode": .number(JSONNumber(Int(exit.rawValue))),
+                ])
+            }
+            BuyerOutput.warn(message)
+            throw exit.code
+        }
+
+        switch probe {
+        case .free(let response):
+            let exit: BuyerExit = response.status < 400 ? .free : .httpError
+            if json {
+                BuyerOutput.printJSON([
+                    "status": .string(exit == .free ? "free" : "http_error"), "url": .string(request.url),
+                    "httpStatus": .number(JSONNumber(response.status)), "options": .array([]),
+                    "exitCode": .number(JSONNumber(Int(exit.rawValue))),
+                ])
+            } else {
+                print("\(request.url) asks for no payment (HTTP \(response.status))")
+            }
+            throw exit.code
+        case .paymentRequired(let quote):
+            let spent = haveKey ? try? await session.payer.spentInWindow() : nil
+            let exit: BuyerExit = quote.chosen == nil ? .refused : .paid
+            if json {
+                printJSON(quote, spent: spent, wallet: haveKey ? key.address.checksummed : nil, exit: exit)
+            } else {
+                printHuman(quote, policy: session.payer.policy, spent: spent)
+            }
+            if exit != .paid { throw exit.code }
+        }
+    }
+
+    func verdict(_ option: PaymentQuote.Option, policy: SpendingPolicy) -> String {
+        if let refusal = option.refusal { return "refused (\(refusal.rule)): \(refusal.description)" }
+        if let threshold = policy.approvalThreshold, let price = option.price, price > threshold {
+            return "needs approval (above the threshold of \(threshold)): pass --yes to fetch"
+        }
+        return "within your limits"
+    }
+
+    func printHuman(_ quote: PaymentQuote, policy: SpendingPolicy, spent: DollarAmount?) {
+        if quote.options.isEmpty {
+            print("\(request.url) asks for payment, but no offered option is supported:")
+            for offer in quote.paymentRequired.accepts { print("  \(offer.scheme) on \(NetworkNames.describe(offer.networkIdentifier))") }
+            return
+        }
+        for (i, option) in quote.options.enumerated() {
+            let price = PriceDescription(candidate: option.candidate)
+            print(i == 0 ? "\(request.url) costs \(price.human)" : "or \(price.human)")
+            print("  network    \(NetworkNames.describe(option.network.identifier))")
+            print("  recipient  \(option.payTo)")
+            print("  asset      \(option.asset)")
+            print("  scheme     \(option.candidate.scheme) (x402 v\(option.candidate.version.rawValue))")
+            print("  policy     \(verdict(option, policy: policy))")
+        }
+        if let description = quote.paymentRequired.resource?.description, !description.isEmpty { print("description: \(description)") }
+        if let spent, let budget = policy.budget { print("spent in the last 24 hours: \(spent) of \(budget.limit)") }
+    }
+
+    func printJSON(_ quote: PaymentQuote, spent: DollarAmount?, wallet: String?, exit: BuyerExit) {
+        let options: [JSONValue] = quote.options.map { option in
+            var o = PriceDescription(candidate: option.candidate).json
+            o["refusal"] = option.refusal.map { .object($0.json) } ?? .null
+            return .object(o)
+        }
+        BuyerOutput.printJSON([
+            "status": .string("payment_required"), "url": .string(request.url), "httpStatus": .number(JSONNumber(402)),
+            "options": .array(options), "payable": .bool(quote.chosen != nil),
+            "wallet": wallet.map(JSONValue.string) ?? .null, "spent24h": spent.map { .string($0.decimalString) } ?? .null,
+            "exitCode": .number(JSONNumber(Int(exit.rawValue))),
+        ])
+    }
+}
