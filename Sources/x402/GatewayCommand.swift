@@ -1,12 +1,127 @@
 import ArgumentParser
+import Foundation
+import Logging
+import X402
+import X402EVM
+import X402Gateway
 
-/// `x402 gateway`: a paid reverse proxy in front of any HTTP service (in progress).
+/// `x402 gateway`: a paid reverse proxy in front of any HTTP service.
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
-        abstract: "Put an existing HTTP API behind x402 payments (paid reverse proxy).")
+        abstract: "Put an existing HTTP API behind x402 payments (paid reverse proxy).",
+        discussion: """
+            Requests matching a --route must be paid; all others are forwarded for free. Flags override the \
+            configuration file. Once listening, one JSON line is printed on stdout: \
+            {"url": …, "upstream": …, "routes": […]}. Example:
+
+              x402 gateway --upstream http://127.0.0.1:8080 --route 'GET /api/*=$0.01' \\
+                  --pay-to 0x… --network eip155:84532 --facilitator https://x402.org/facilitator
+            """)
+
+    @Option(name: .long, help: "A JSON configuration file (see docs/gateway.md).")
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("The HTTP service to put behind payments.", valueName: "url"))
+    var upstream: String?
+
+    @Option(name: .long, help: ArgumentHelp("A paid route, e.g. 'GET /api/*=$0.01' (repeatable; replaces the file's routes).", valueName: "METHOD /pattern=PRICE"))
+    var route: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The recipient of payments.", valueName: "address"))
+    var payTo: String?
+
+    @Option(name: .long, help: ArgumentHelp("The CAIP-2 network payments are made on, e.g. eip155:84532.", valueName: "caip2"))
+    var network: String?
+
+    @Option(name: .long, help: ArgumentHelp("The facilitator's base URL.", valueName: "url"))
+    var facilitator: String?
+
+    @Option(name: .long, help: ArgumentHelp("An environment variable holding the facilitator credential ('Bearer …' or 'Header: value').", valueName: "name"))
+    var facilitatorAuthEnv: String?
+
+    @Option(name: .long, help: "Listen address (default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .long, help: "Listen port (default 4021; 0 picks a free port).")
+    var port: Int?
+
+    @Option(name: .long, help: "Payment state: memory, sqlite:PATH or postgres://… (default memory).")
+    var state: String?
+
+    @Option(name: .long, help: "Seconds to wait for the upstream's response head (default 60).")
+    var upstreamTimeout: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Offer x402 v1 to clients that send X-PAYMENT (default: on).")
+    var v1: Bool?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
+    var logLevel: String?
+
+    func configuration() throws -> GatewayConfiguration {
+        do {
+            return try merged()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The file's configuration with the flags applied, validated.
+    func merged() throws(GatewayConfigurationError) -> GatewayConfiguration {
+        var c = GatewayConfiguration()
+        if let config { c = try GatewayConfiguration.load(path: config) }
+        if let upstream { c.upstream = upstream }
+        if !route.isEmpty {
+            var routes: [GatewayConfiguration.Route] = []
+            for spec in route { routes.append(try GatewayConfiguration.Route(spec: spec)) }
+            c.routes = routes
+        }
+        if let payTo { c.payTo = payTo }
+        if let network { c.network = network }
+        if let facilitator { c.facilitator = facilitator }
+        if let facilitatorAuthEnv { c.facilitatorAuthEnv = facilitatorAuthEnv }
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let state { c.state = state }
+        if let upstreamTimeout { c.upstreamTimeoutSeconds = upstreamTimeout }
+        if let v1 { c.v1 = v1 }
+        try c.validate()
+        return c
+    }
 
     func run() async throws {
-        throw ValidationError("x402 gateway is not implemented yet")
+        let configuration = try configuration()
+        let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "x402.gateway")
+        let store = try await Self.stateStore(configuration)
+        var schemes = SchemeRegistry<any SchemeServer>()
+        schemes.registerExactEVM()
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(configuration: configuration, schemes: schemes, store: store, logger: logger)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        try await gateway.run { line in
+            // Unbuffered, so a script reading the pipe sees the line at once.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+
+    /// The payment state store the configuration names.
+    static func stateStore(_ configuration: GatewayConfiguration) async throws -> any PaymentStateStore {
+        switch try configuration.stateStoreKind() {
+        case .memory:
+            return InMemoryPaymentStateStore()
+        case .sqlite:
+            throw ValidationError("--state sqlite: is not available yet (no SQLite payment state store in this build); use memory")
+        case .postgres:
+            throw ValidationError("--state postgres:// is not available yet (no PostgreSQL payment state store in this build); use memory")
+        }
     }
 }

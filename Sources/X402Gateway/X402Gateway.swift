@@ -1,2 +1,0 @@
-// The paid reverse proxy behind `x402 gateway` (in progress).
-import X402
