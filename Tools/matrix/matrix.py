@@ -385,6 +385,9 @@ def main() -> int:
     na = sum(r[2].startswith("N/A") for r in rows)
     print(f"\n{passes} passed, {len(misses)} failed, {na} not applicable, {time.time() - started:.0f} s")
     if args.keep_logs or misses:
+        for name in os.listdir(workdir):  # the throwaway keys go; the logs stay
+            if name.endswith(".key"):
+                os.remove(os.path.join(workdir, name))
         print(f"logs: {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
