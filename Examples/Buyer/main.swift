@@ -20,14 +20,20 @@ func take(_ flag: String, from args: inout [String]) -> String? {
 let keyFile = take("--key-file", from: &args)
 let keyEnv = take("--key-env", from: &args) ?? "X402_BUYER_KEY"
 let v1Only = args.contains("--v1")
-guard let url = args.first(where: { !$0.hasPrefix("--") }) else { fatalError("usage: example-buyer [--key-env VAR | --key-file PATH] [--v1] URL") }
-
-let key = try keyFile.map { try PrivateKey(contentsOfFile: $0) } ?? PrivateKey(environmentVariable: keyEnv)
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("example-buyer: \(message)\n".utf8))
+    exit(2)
+}
+guard let url = args.first(where: { !$0.hasPrefix("--") }) else { fail("usage: example-buyer [--key-env VAR | --key-file PATH] [--v1] URL") }
+guard let key = try? keyFile.map({ try PrivateKey(contentsOfFile: $0) }) ?? PrivateKey(environmentVariable: keyEnv) else {
+    fail("no valid key in \(keyFile ?? "$" + keyEnv)")
+}
 var schemes = SchemeRegistry<any SchemeClient>()
 schemes.registerExactEVM(ExactEVMClient(signer: key), versions: v1Only ? [.v1] : [.v2, .v1])
 let payer = Payer(schemes: schemes, wallet: key.address.checksummed, policy: SpendingPolicy(perPaymentCap: try DollarAmount("$0.10")))
 
-let response = try await PayingHTTPClient(payer: payer).execute(HTTPClientRequest(url: url))
+let response: PayingClientResponse
+do { response = try await PayingHTTPClient(payer: payer).execute(HTTPClientRequest(url: url)) } catch { fail("\(error)") }
 var result: [String: Any] = ["status": response.status, "body": String(decoding: response.body, as: UTF8.self)]
 for name in ["PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE"] {
     if let value = response.headers[name] { result["paymentResponseHeader"] = [name, value] }

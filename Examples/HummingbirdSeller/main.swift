@@ -18,11 +18,16 @@ func option(_ name: String, _ fallback: String? = nil) -> String {
     if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count { return args[i + 1] }
     let variable = "X402_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
     if let value = ProcessInfo.processInfo.environment[variable] ?? fallback { return value }
-    fatalError("missing --\(name) (or \(variable))")
+    usage("missing --\(name) (or \(variable))")
+}
+
+func usage(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("example-hummingbird-seller: \(message)\n".utf8))
+    exit(2)
 }
 
 let port = Int(option("port", "8080")) ?? 8080
-guard let network = Network(option("network", "eip155:84532")) else { fatalError("bad --network") }
+guard let network = Network(option("network", "eip155:84532")) else { usage("--network must be a CAIP-2 id") }
 
 var schemes = SchemeRegistry<any SchemeServer>()
 schemes.registerExactEVM()
