@@ -1,2 +1,0 @@
-// Vapor 4 middleware over the core resource server (in progress).
-import X402
