@@ -1,0 +1,1 @@
+../X402PostgresTests/PaymentStateStoreChecks.swift
