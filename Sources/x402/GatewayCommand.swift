@@ -4,6 +4,8 @@ import Logging
 import X402
 import X402EVM
 import X402Gateway
+import X402Postgres
+import X402SQLite
 
 /// `x402 gateway`: a paid reverse proxy in front of any HTTP service.
 struct GatewayCommand: AsyncParsableCommand {
@@ -118,10 +120,19 @@ struct GatewayCommand: AsyncParsableCommand {
         switch try configuration.stateStoreKind() {
         case .memory:
             return InMemoryPaymentStateStore()
-        case .sqlite:
-            throw ValidationError("--state sqlite: is not available yet (no SQLite payment state store in this build); use memory")
-        case .postgres:
-            throw ValidationError("--state postgres:// is not available yet (no PostgreSQL payment state store in this build); use memory")
+        case .sqlite(let path):
+            do {
+                return try SQLitePaymentStateStore(path: path)
+            } catch {
+                throw ValidationError("--state sqlite:\(path): \(error)")
+            }
+        case .postgres(let url):
+            do {
+                return try await PostgresPaymentStateStore.connect(url: url)
+            } catch {
+                // The URL may hold a password: name only the failure.
+                throw ValidationError("--state postgres: cannot open the payment state store: \(error.description)")
+            }
         }
     }
 }
