@@ -1,0 +1,359 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import Testing
+import X402
+import X402EVM
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Several instances sharing one PostgreSQL database, as separate `x402` processes (built by
+/// `swift build`): facilitators settle a payment once, gateways let a payment through once.
+@Suite("multiple instances sharing PostgreSQL", .devnet, .postgres, .serialized)
+struct MultiInstanceIntegrationTests {
+    @Test("two facilitator processes given the same /settle at once send one transaction; every answer carries it")
+    func twoFacilitatorsSettleOnce() async throws {
+        let devnet = try await Devnet.shared()
+        let database = try TestPostgres.requireURL()
+        async let firstAccount = devnet.freshAccount()
+        async let secondAccount = devnet.freshAccount()
+        async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000_000)
+        let signers = [try await firstAccount, try await secondAccount]
+        let payer = try await payerAccount
+
+        var facilitators: [X402Process] = []
+        defer { facilitators.forEach { $0.stop() } }
+        for signer in signers {
+            facilitators.append(try await X402Process.facilitator(devnet: devnet, signer: signer, database: database))
+        }
+
+        let payee = devnet.randomAddress()
+        let network = try #require(Network(devnet.network))
+        let requirements = PaymentRequirements(
+            scheme: "exact", network: network, amount: "777", asset: devnet.token.checksummed, payTo: payee.checksummed,
+            maxTimeoutSeconds: 120, extra: ["name": "USDC", "version": "2"])
+        let signed = try await ExactEVMClient(signer: payer.key).createPayload(for: requirements, context: PaymentContext(version: .v2))
+        let body = FacilitatorRequest(
+            paymentPayload: .v2(PaymentPayload(accepted: requirements, payload: signed.payload)), paymentRequirements: .v2(requirements)
+        ).jsonBytes()
+
+        let noncesBefore = try await Self.nonces(of: signers, devnet: devnet)
+        let payerBefore = try await devnet.usdcBalance(of: payer.address)
+
+        // Ten identical /settle requests at once, alternating between the two processes.
+        let clock = ContinuousClock()
+        let started = clock.now
+        let answers = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
+            for i in 0..<10 {
+                let url = facilitators[i % 2].url + "/settle"
+                group.addTask { try await FacilitatorServiceIntegrationTests.post(url, body) }
+            }
+            var all: [(Int, JSONValue)] = []
+            for try await answer in group { all.append(answer) }
+            return all
+        }
+        let elapsed = clock.now - started
+        let logs = facilitators.map(\.logTail).joined(separator: "\n---\n")
+        #expect(answers.allSatisfy { $0.0 == 200 && $0.1["success"] == true }, "\(answers.map(\.1)) \(logs)")
+        let hashes = Set(answers.compactMap { $0.1["transaction"]?.stringValue })
+        #expect(hashes.count == 1, "\(hashes)")
+        let hash = try Bytes32(hex: try #require(hashes.first))
+        let receipt = try #require(try await devnet.client.transactionReceipt(hash))
+        #expect(receipt.succeeded)
+        #expect(signers.map(\.address).contains(receipt.from))
+
+        // One transaction in total from the two signers; the money moved once.
+        let noncesAfter = try await Self.nonces(of: signers, devnet: devnet)
+        #expect(zip(noncesAfter, noncesBefore).map { $0 - $1 }.reduce(0, +) == 1)
+        #expect(payerBefore - (try await devnet.usdcBalance(of: payer.address)) == 777)
+        #expect(try await devnet.usdcBalance(of: payee) == 777)
+
+        // Later repeats on either process answer from the shared journal.
+        for facilitator in facilitators {
+            let (status, again) = try await FacilitatorServiceIntegrationTests.post(facilitator.url + "/settle", body)
+            #expect(status == 200 && again["transaction"] == .string(hash.hexString), "\(again)")
+        }
+        #expect(try await Self.nonces(of: signers, devnet: devnet) == noncesAfter)
+        print("two facilitators: 10 concurrent /settle of one payment answered in \(elapsed)")
+    }
+}
+
+extension MultiInstanceIntegrationTests {
+    @Test("one payment sent 50 times at once across 3 gateway processes sharing PostgreSQL: one handler run, one settlement, 49 rejections")
+    func replayAcrossThreeGateways() async throws {
+        let devnet = try await Devnet.shared()
+        let database = try TestPostgres.requireURL()
+        async let facilitatorAccount = devnet.freshAccount()
+        async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000_000)
+        let payer = try await payerAccount
+        let payee = devnet.randomAddress()
+
+        // The upstream counts how often its handler runs.
+        let hits = UpstreamHits()
+        let router = Router()
+        router.get("/paid") { _, _ -> String in
+            await hits.hit()
+            return "the paid content"
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            })
+        let upstreamTask = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { upstreamTask.cancel() }
+        var upstreamPort = 0
+        for await port in ports { upstreamPort = port }
+        let upstreamURL = "http://127.0.0.1:\(upstreamPort)"
+
+        let facilitator = try await X402Process.facilitator(devnet: devnet, signer: try await facilitatorAccount, database: "memory")
+        defer { facilitator.stop() }
+        var gateways: [X402Process] = []
+        defer { gateways.forEach { $0.stop() } }
+        for _ in 0..<3 {
+            gateways.append(
+                try await X402Process.start(
+                    [
+                        "gateway", "--upstream", upstreamURL, "--route", "GET /paid=$0.001", "--pay-to", payee.checksummed,
+                        "--network", devnet.network, "--facilitator", facilitator.url, "--port", "0", "--state", database,
+                        "--log-level", "warning",
+                    ], port: nil))
+        }
+
+        // One valid payment for the route's offer.
+        let offer = try await Self.send(gateways[0].url + "/paid")
+        #expect(offer.status == 402)
+        let required = try PaymentRequired(headerValue: try #require(offer.header("PAYMENT-REQUIRED")))
+        let requirements = try #require(required.accepts.first)
+        #expect(requirements.amount == "1000")
+        let signed = try await ExactEVMClient(signer: payer.key).createPayload(for: requirements, context: PaymentContext(version: .v2))
+        let payment = PaymentPayload(resource: required.resource, accepted: requirements, payload: signed.payload).headerValue
+        let payerBefore = try await devnet.usdcBalance(of: payer.address)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let responses = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+            for i in 0..<50 {
+                let url = gateways[i % 3].url + "/paid"
+                group.addTask { try await Self.send(url, headers: [("PAYMENT-SIGNATURE", payment)]) }
+            }
+            var all: [HTTPAnswer] = []
+            for try await response in group { all.append(response) }
+            return all
+        }
+        let elapsed = clock.now - started
+        let logs = (gateways + [facilitator]).map(\.logTail).joined(separator: "\n---\n")
+
+        let served = responses.filter { $0.status == 200 }
+        #expect(served.count == 1, "\(responses.map(\.status)) \(logs)")
+        #expect(served.first?.text == "the paid content")
+        let settlement = try #require(served.first?.header("PAYMENT-RESPONSE"))
+        let settled = try SettleResponse(headerValue: settlement)
+        #expect(settled.success)
+
+        let rejected = responses.filter { $0.status != 200 }
+        #expect(rejected.count == 49)
+        var reasons: [String: Int] = [:]
+        for response in rejected {
+            #expect(response.status == 402)
+            let reason = response.header("PAYMENT-REQUIRED").flatMap { try? PaymentRequired(headerValue: $0) }?.error ?? "none"
+            reasons[reason, default: 0] += 1
+        }
+        #expect(Set(reasons.keys).isSubset(of: [ErrorReason.paymentInProgress.rawValue, ErrorReason.paymentAlreadyUsed.rawValue]), "\(reasons)")
+
+        #expect(await hits.count == 1)
+        #expect(payerBefore - (try await devnet.usdcBalance(of: payer.address)) == 1000)
+        #expect(try await devnet.usdcBalance(of: payee) == 1000)
+
+        // Later, on any instance, the payment stays used.
+        let later = try await Self.send(gateways[2].url + "/paid", headers: [("PAYMENT-SIGNATURE", payment)])
+        #expect(later.status == 402)
+        #expect(later.header("PAYMENT-REQUIRED").flatMap { try? PaymentRequired(headerValue: $0) }?.error == ErrorReason.paymentAlreadyUsed.rawValue)
+        #expect(await hits.count == 1)
+        print("3 gateways: 50 concurrent requests with one payment answered in \(elapsed); rejections \(reasons)")
+    }
+}
+
+// MARK: - Child processes of the built `x402` executable
+
+/// A running `x402` child process; its stderr goes to a log file, its environment carries secrets.
+final class X402Process: Sendable {
+    let process: Process
+    let url: String
+    let logPath: String
+
+    private init(process: Process, url: String, logPath: String) {
+        self.process = process
+        self.url = url
+        self.logPath = logPath
+    }
+
+    /// The `x402` executable built beside the test bundle (override with `X402_CLI_PATH`).
+    static var executable: URL {
+        get throws {
+            if let path = ProcessInfo.processInfo.environment["X402_CLI_PATH"], !path.isEmpty { return URL(fileURLWithPath: path) }
+            var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            // On macOS the tests run inside an .xctest bundle.
+            while directory.path.contains(".xctest") { directory.deleteLastPathComponent() }
+            let candidate = directory.appendingPathComponent("x402")
+            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
+                throw X402ProcessFailed(description: "x402 executable not found at \(candidate.path): run `swift build` first (or set X402_CLI_PATH)")
+            }
+            return candidate
+        }
+    }
+
+    /// Starts `x402 ARGUMENTS` and waits until `readiness(url)` holds (`url` from `port`) or the
+    /// first stdout line when `port` is nil (a JSON object with `url`).
+    static func start(_ arguments: [String], environment extra: [String: String] = [:], port: Int?) async throws -> X402Process {
+        let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-child-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let process = Process()
+        process.executableURL = try executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardInput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let url: String
+        if let port {
+            url = "http://127.0.0.1:\(port)"
+        } else {
+            let line: [UInt8] = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    var bytes: [UInt8] = []
+                    while true {
+                        let chunk = output.fileHandleForReading.availableData
+                        if chunk.isEmpty { break }
+                        bytes += chunk
+                        if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                            bytes = Array(bytes[..<newline])
+                            break
+                        }
+                    }
+                    continuation.resume(returning: bytes)
+                }
+            }
+            guard let ready = try? JSONValue(parsing: line), let found = ready["url"]?.stringValue else {
+                let child = X402Process(process: process, url: "", logPath: logPath)
+                child.stop()
+                throw X402ProcessFailed(description: "x402 \(arguments.prefix(1)) did not start: \(String(decoding: line, as: UTF8.self)) \(child.logTail)")
+            }
+            url = found
+        }
+        return X402Process(process: process, url: url, logPath: logPath)
+    }
+
+    /// `x402 facilitator serve` on the devnet with `signer`'s key (given in the environment) and `database`.
+    static func facilitator(devnet: Devnet, signer: DevnetAccount, database: String) async throws -> X402Process {
+        let port = try freePort()
+        let key = signer.key.withUnsafeSecretBytes { Hex.encode($0) }
+        let child = try await start(
+            [
+                "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_TEST_FACILITATOR_KEY",
+                "--database", database, "--port", "\(port)", "--receipt-timeout", "60", "--log-level", "warning",
+            ],
+            environment: ["X402_TEST_FACILITATOR_KEY": key], port: port)
+        try await child.waitUntilAnswering(path: "/supported")
+        return child
+    }
+
+    /// Polls `path` until it answers 200 (30 s at most) or the process exits.
+    func waitUntilAnswering(path: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw X402ProcessFailed(description: "x402 exited (\(process.terminationStatus)): \(logTail)") }
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + path), timeout: .seconds(2)),
+                response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        stop()
+        throw X402ProcessFailed(description: "x402 did not answer \(path) at \(url) within 30 s: \(logTail)")
+    }
+
+    var logTail: String { String(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").suffix(3000)) }
+
+    /// SIGTERM, then waits for the exit.
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    static func freePort() throws -> Int {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw X402ProcessFailed(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw X402ProcessFailed(description: "bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw X402ProcessFailed(description: "getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct X402ProcessFailed: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Counts how often the upstream handler ran.
+actor UpstreamHits {
+    private(set) var count = 0
+    func hit() { count += 1 }
+}
+
+/// A buffered HTTP answer.
+struct HTTPAnswer: Sendable {
+    let status: Int
+    /// Lower-cased header names and their first values.
+    let headers: [String: String]
+    let text: String
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+extension MultiInstanceIntegrationTests {
+    /// A GET with `headers`, buffered.
+    static func send(_ url: String, headers: [(String, String)] = []) async throws -> HTTPAnswer {
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
+        var headers: [String: String] = [:]
+        for (name, value) in response.headers where headers[name.lowercased()] == nil { headers[name.lowercased()] = value }
+        return HTTPAnswer(status: Int(response.status.code), headers: headers, text: String(buffer: bytes))
+    }
+
+    /// The next transaction nonce of each account.
+    static func nonces(of accounts: [DevnetAccount], devnet: Devnet) async throws -> [UInt64] {
+        var out: [UInt64] = []
+        for account in accounts { out.append(try await devnet.client.transactionCount(of: account.address, at: .latest)) }
+        return out
+    }
+}
