@@ -189,7 +189,16 @@ struct HummingbirdSellerIntegrationTests {
         defer { Task { await w.facilitator.stop() } }
         let server = try await PythonService.start(
             "py_server.py", ["--port", "0", "--facilitator-url", w.facilitator.url, "--pay-to", w.payee.checksummed])
-        defer { server.stop() }
+        do {
+            try await Self.payPythonSeller(w, server)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    static func payPythonSeller(_ w: World, _ server: PythonService) async throws {
         let url = try #require(server.ready["paidUrl"]?.stringValue)
 
         let unpaid = try await SellerHTTP.send(url)

@@ -112,8 +112,7 @@ final class PythonService: Sendable {
             }
         }
         guard let ready = try? JSONValue(parsing: line), ready["error"] == nil, ready["url"] != nil else {
-            process.terminate()
-            process.waitUntilExit()
+            kill(process.processIdentifier, SIGKILL)
             let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw PythonServiceFailed(description: "\(tool) did not start: \(String(decoding: line, as: UTF8.self)) \(logText.suffix(2000))")
         }
@@ -125,9 +124,14 @@ final class PythonService: Sendable {
     /// The tail of the tool's stderr (for failure messages).
     var logTail: String { String(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").suffix(2000)) }
 
-    /// SIGTERM; the tool exits on its own (its stdout pipe closes with it).
-    func stop() {
-        if process.isRunning { process.terminate() }
+    /// SIGTERM, then SIGKILL if the tool has not exited within two seconds (uvicorn may wait
+    /// for keep-alive connections to close).
+    func stop() async {
+        if process.isRunning {
+            process.terminate()
+            for _ in 0..<20 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         try? FileManager.default.removeItem(atPath: logPath)
     }
 
