@@ -110,3 +110,20 @@ func bodyMembers(_ body: [UInt8], into object: inout JSONObject) {
         object["bodyBase64"] = .string(Data(body).base64EncodedString())
     }
 }
+
+/// Runs `body` with an HTTP client that reports a refused connection at once (the shared client
+/// retries connection establishment until the request deadline), then shuts it down.
+func withCLIHTTPClient<T>(timeout seconds: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.timeout.connect = .seconds(Int64(Swift.min(seconds, 15)))
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    do {
+        let result = try await body(client)
+        try? await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+}

@@ -46,18 +46,23 @@ struct FetchCommand: AsyncParsableCommand {
             guard BuyerOutput.isInteractive else { return false }
             return Self.ask(request)
         }
-        let client = PayingHTTPClient(payer: session.payer, timeout: .seconds(Int64(request.timeout)))
-        var report = FetchReport(url: request.url, json: json)
-        do {
-            let response = try await client.execute(try request.request())
-            report.response(response)
-        } catch let refusal as PaymentRefusal {
-            report.refused(refusal, interactive: BuyerOutput.isInteractive)
-        } catch let error as BuyerError {
-            throw error
-        } catch {
-            let (exit, message) = RequestFailure.classify(error)
-            report.failed(exit, message)
+        let payer = session.payer
+        let request = self.request
+        let report = try await withCLIHTTPClient(timeout: request.timeout) { http in
+            let client = PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout)))
+            var report = FetchReport(url: request.url, json: json)
+            do {
+                let response = try await client.execute(try request.request())
+                report.response(response)
+            } catch let refusal as PaymentRefusal {
+                report.refused(refusal, interactive: BuyerOutput.isInteractive)
+            } catch let error as BuyerError {
+                throw error
+            } catch {
+                let (exit, message) = RequestFailure.classify(error)
+                report.failed(exit, message)
+            }
+            return report
         }
         report.emit()
         if report.exit != .paid { throw report.exit.code }

@@ -38,10 +38,13 @@ struct QuoteCommand: AsyncParsableCommand {
             haveKey = false
         }
         let session = try BuyerSession(key: key, store: store)
-        let client = PayingHTTPClient(payer: session.payer, timeout: .seconds(Int64(request.timeout)))
         let probe: PriceProbe
         do {
-            probe = try await client.quote(try request.request())
+            let payer = session.payer
+            let request = self.request
+            probe = try await withCLIHTTPClient(timeout: request.timeout) { http in
+                try await PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout))).quote(try request.request())
+            }
         } catch let error as BuyerError {
             throw error
         } catch {
