@@ -1,0 +1,231 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+import X402
+import X402EVM
+import X402SQLite
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@testable import X402Facilitator
+
+/// `x402 facilitator serve` as a real child process: found through `X402_CLI` or next to the
+/// test bundle, given its signer key in the environment, listening on a free port.
+final class FacilitatorProcess: @unchecked Sendable {
+    let process: Process
+    let url: String
+    let logPath: String
+
+    /// The `x402` executable: `X402_CLI`, else beside the test bundle (`swift build --build-tests` builds both).
+    static func executable() throws -> URL {
+        if let path = ProcessInfo.processInfo.environment["X402_CLI"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        var candidates: [URL] = []
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        candidates.append(Bundle.main.bundleURL)
+        for directory in candidates {
+            for url in [directory.appendingPathComponent("x402"), directory.deletingLastPathComponent().appendingPathComponent("x402")]
+            where FileManager.default.isExecutableFile(atPath: url.path) {
+                return url
+            }
+        }
+        throw DevnetError(description: "the x402 executable was not found (build it, or set X402_CLI); looked in \(candidates.map(\.path))")
+    }
+
+    /// A port nobody listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw DevnetError(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw DevnetError(description: "bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Starts the facilitator and waits until `/health` answers.
+    init(devnet: Devnet, key: PrivateKey, database: String, extraArguments: [String] = []) async throws {
+        let port = try Self.freePort()
+        url = "http://127.0.0.1:\(port)"
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-facilitator-\(port)-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = [
+            "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_FACILITATOR_KEY",
+            "--port", "\(port)", "--database", "sqlite:" + database,
+        ] + extraArguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["X402_IT_FACILITATOR_KEY"] = key.withUnsafeSecretBytes { Hex.encode($0) }
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while clock.now < deadline {
+            if !process.isRunning { throw DevnetError(description: "facilitator exited at start: \(self.log())") }
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health"), timeout: .seconds(2)),
+                response.status.code == 200
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        process.terminate()
+        throw DevnetError(description: "facilitator did not answer /health within 60 s: \(self.log())")
+    }
+
+    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)).map { String($0.suffix(4000)) } ?? "" }
+
+    /// Sends `signal` and waits for the process to end; returns its termination status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// The facilitator binary on the devnet: killed between broadcast and confirmation, and stopped
+/// gracefully during a settlement.
+@Suite("facilitator process on the devnet", .devnet, .serialized)
+struct FacilitatorProcessIntegrationTests {
+    typealias HTTP = FacilitatorServiceIntegrationTests
+
+    struct Payment {
+        let request: FacilitatorRequest
+        let payer: DevnetAccount
+        let payee: EthereumAddress
+        let nonce: String
+        let amount: UInt256
+    }
+
+    static func payment(devnet: Devnet, amount: UInt256 = 777) async throws -> Payment {
+        let payer = try await devnet.freshAccount(eth: .zero, usdc: 1_000_000)
+        let payee = devnet.randomAddress()
+        let network = try #require(Network(devnet.network))
+        let requirements = PaymentRequirements(
+            scheme: "exact", network: network, amount: amount.decimalString, asset: devnet.token.checksummed, payTo: payee.checksummed,
+            maxTimeoutSeconds: 300, extra: ["name": "USDC", "version": "2"])
+        let signed = try await ExactEVMClient(signer: payer.key).createPayload(for: requirements, context: PaymentContext(version: .v2))
+        let nonce = try #require(signed.payload["authorization"]?["nonce"]?.stringValue)
+        let request = FacilitatorRequest(
+            paymentPayload: .v2(PaymentPayload(accepted: requirements, payload: signed.payload)), paymentRequirements: .v2(requirements))
+        return Payment(request: request, payer: payer, payee: payee, nonce: nonce, amount: amount)
+    }
+
+    /// Logs of the test token with these topics, over the whole chain.
+    static func tokenLogs(devnet: Devnet, topics: [JSONValue]) async throws -> [JSONValue] {
+        let filter: JSONValue = [
+            "fromBlock": "0x0", "toBlock": "latest", "address": .string(devnet.token.checksummed), "topics": .array(topics),
+        ]
+        return try #require(try await devnet.client.request(method: "eth_getLogs", params: [filter]).arrayValue)
+    }
+
+    /// Waits until the start of a wall-clock second, then mines a block in it, so a transaction
+    /// sent in the rest of that second stays unmined until the next one (one block per second).
+    static func occupyCurrentSecond(devnet: Devnet) async throws {
+        let fraction = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1)
+        try await Task.sleep(for: .milliseconds(Int((1 - fraction) * 1000) + 5))
+        _ = try await devnet.client.request(
+            method: "devnet_setBalance", params: [EthereumJSON.address(devnet.randomAddress()), EthereumJSON.quantity(UInt256(1))])
+    }
+
+    @Test("SIGKILL after broadcast, before the receipt is recorded: a restart records it; one transfer; a repeat sends nothing")
+    func killBetweenSubmitAndConfirmation() async throws {
+        let devnet = try await Devnet.shared()
+        let facilitator = try await devnet.freshAccount()
+        let database = HTTP.temporaryDatabase()
+        let store = try SQLiteSettlementStore(path: database)
+
+        var won: (payment: Payment, transaction: String)?
+        for attempt in 1...3 where won == nil {
+            let payment = try await Self.payment(devnet: devnet)
+            let id = SettlementJournal.id(of: payment.request)
+            let running = try await FacilitatorProcess(devnet: devnet, key: facilitator.key, database: database)
+            let sentBefore = try await devnet.client.transactionCount(of: facilitator.address, at: .pending)
+            try await Self.occupyCurrentSecond(devnet: devnet)
+            let settle = Task { try? await HTTP.post(running.url + "/settle", payment.request.jsonBytes()) }
+            // Kill the moment the node holds the facilitator's transaction.
+            try await devnet.waitUntil("the facilitator's transfer to reach the node", timeout: .seconds(30)) {
+                try await devnet.client.transactionCount(of: facilitator.address, at: .pending) > sentBefore
+            }
+            await running.stop(signal: SIGKILL)
+            _ = await settle.value
+            let entry = try await store.entry(id: id)
+            if entry?.status == .submitted, let transaction = entry?.transaction {
+                #expect(try await store.schemeRecord(key: try #require(entry?.schemeKey))?.status == "pending")
+                won = (payment, transaction)
+            } else {
+                print("attempt \(attempt): killed outside the submitted state (journal status \(String(describing: entry?.status))); again")
+            }
+        }
+        let (payment, transaction) = try #require(won, "could not kill the facilitator between broadcast and confirmation in 3 attempts")
+        // The transaction was in the node when the process died: it is mined without it.
+        let receipt = try await devnet.waitForReceipt(try Bytes32(hex: transaction))
+        #expect(receipt.succeeded)
+
+        let restarted = try await FacilitatorProcess(devnet: devnet, key: facilitator.key, database: database)
+        let id = SettlementJournal.id(of: payment.request)
+        var resumed: SettlementJournalEntry?
+        try await devnet.waitUntil("the restarted facilitator to record the receipt", timeout: .seconds(30)) {
+            resumed = try await store.entry(id: id)
+            return resumed?.status == .confirmed
+        }
+        #expect(resumed?.transaction == transaction && resumed?.response?.transaction == transaction)
+
+        let sent = try await devnet.client.transactionCount(of: facilitator.address, at: .pending)
+        let (status, again) = try await HTTP.post(restarted.url + "/settle", payment.request.jsonBytes())
+        #expect(status == 200 && again["success"] == true && again["transaction"] == .string(transaction), "\(again)")
+        #expect(try await devnet.client.transactionCount(of: facilitator.address, at: .pending) == sent)
+        #expect(await restarted.stop() == 0)
+
+        // Exactly one AuthorizationUsed for this (payer, nonce), one Transfer out of the payer, the price moved once.
+        let used = Keccak256.hash(utf8: "AuthorizationUsed(address,bytes32)")
+        let payerTopic = JSONValue.string(payment.payer.address.word.hexString)
+        let authorizations = try await Self.tokenLogs(devnet: devnet, topics: [.string(used.hexString), payerTopic, .string(payment.nonce)])
+        #expect(authorizations.count == 1)
+        #expect(authorizations.first?["transactionHash"]?.stringValue?.lowercased() == transaction.lowercased())
+        let transfers = try await Self.tokenLogs(devnet: devnet, topics: [.string(EIP3009Calls.transferTopic.hexString), payerTopic])
+        #expect(transfers.count == 1)
+        #expect(try await devnet.usdcBalance(of: payment.payee) == payment.amount)
+    }
+
+    @Test("SIGTERM during a settlement: the answer is sent, recorded confirmed, then the process exits 0")
+    func gracefulShutdownFinishesSettlement() async throws {
+        let devnet = try await Devnet.shared()
+        let facilitator = try await devnet.freshAccount()
+        let database = HTTP.temporaryDatabase()
+        let store = try SQLiteSettlementStore(path: database)
+        let payment = try await Self.payment(devnet: devnet, amount: 555)
+        let running = try await FacilitatorProcess(devnet: devnet, key: facilitator.key, database: database)
+        let sentBefore = try await devnet.client.transactionCount(of: facilitator.address, at: .pending)
+        try await Self.occupyCurrentSecond(devnet: devnet)
+        let settle = Task { try await HTTP.post(running.url + "/settle", payment.request.jsonBytes()) }
+        try await devnet.waitUntil("the facilitator's transfer to reach the node", timeout: .seconds(30)) {
+            try await devnet.client.transactionCount(of: facilitator.address, at: .pending) > sentBefore
+        }
+        let exit = await running.stop(signal: SIGTERM)
+        let (status, settled) = try await settle.value
+        #expect(status == 200 && settled["success"] == true, "\(settled) \(running.log())")
+        #expect(exit == 0, "\(running.log())")
+        let entry = try await store.entry(id: SettlementJournal.id(of: payment.request))
+        #expect(entry?.status == .confirmed && entry?.transaction == settled["transaction"]?.stringValue)
+        #expect(try await devnet.usdcBalance(of: payment.payee) == 555)
+    }
+}
