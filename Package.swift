@@ -121,6 +121,7 @@ let package = Package(
             name: "X402Facilitator",
             dependencies: [
                 "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
