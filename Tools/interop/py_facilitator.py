@@ -124,8 +124,10 @@ def create_app(facilitator, signer, networks, v1_networks, rpc_url):
 async def serve(app, port: int, info: dict, access_log: bool, log_level: str) -> int:
     import uvicorn
 
+    # A bounded graceful shutdown: SIGTERM must end the server even while a client holds a
+    # keep-alive connection open (uvicorn otherwise waits for it indefinitely).
     config = uvicorn.Config(app, host="127.0.0.1", port=port, access_log=access_log,
-                            log_level=log_level.lower(), lifespan="off")
+                            log_level=log_level.lower(), lifespan="off", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
