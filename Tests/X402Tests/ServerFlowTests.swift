@@ -408,6 +408,30 @@ struct ServerV1Tests {
         #expect(req.resource == "http://api.example.com/weather")
     }
 
+    @Test func legacySellerAnswersUnpaidRequestsWithV1Body() async throws {
+        var server = try makeServer(ScriptedFacilitator())
+        server.unpaidOfferVersion = .v1
+        let r = await server.respond(to: request()) { _ in ServerResponse(status: 200) }
+        #expect(r.status == 402)
+        #expect(r.headers[PaymentHeaderName.paymentRequired] == nil)
+        let body = try PaymentRequiredV1(json: try JSONValue(parsing: r.body))
+        #expect(body.error == "X-PAYMENT header is required")
+        let offer = try #require(body.accepts.first)
+        #expect(body.accepts.count == 1)
+        #expect(offer.network == "base-sepolia")
+        #expect(offer.maxAmountRequired == "10000")
+        #expect(offer.payTo == testPayTo)
+
+        // Without v1 support the setting cannot apply: the answer stays v2.
+        var v2Only = try makeServer(ScriptedFacilitator())
+        v2Only.unpaidOfferVersion = .v1
+        v2Only.acceptsV1 = false
+        let fallback = await v2Only.respond(to: request()) { _ in ServerResponse(status: 200) }
+        #expect(fallback.status == 402)
+        #expect(fallback.headers[PaymentHeaderName.paymentRequired] != nil)
+        #expect(fallback.bodyText == "{}")
+    }
+
     @Test func v1FailuresAnswerWithV1Body() async throws {
         let f = ScriptedFacilitator(verify: { _ in .success(.invalid(.invalidPayload, payer: testPayer)) })
         let server = try makeServer(f)
