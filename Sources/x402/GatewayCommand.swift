@@ -103,15 +103,19 @@ struct GatewayCommand: AsyncParsableCommand {
         let store = try await Self.stateStore(configuration)
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.registerExactEVM()
-        let gateway: Gateway
-        do {
-            gateway = try Gateway(configuration: configuration, schemes: schemes, store: store, logger: logger)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        try await gateway.run { line in
-            // Unbuffered, so a script reading the pipe sees the line at once.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        // Its own client for the upstream and the facilitator: a refused connection answers 502/503
+        // at once instead of being retried until the request deadline.
+        try await withCLIHTTPClient(timeout: 5) { httpClient in
+            let gateway: Gateway
+            do {
+                gateway = try Gateway(configuration: configuration, schemes: schemes, store: store, httpClient: httpClient, logger: logger)
+            } catch {
+                throw ValidationError(String(describing: error))
+            }
+            try await gateway.run { line in
+                // Unbuffered, so a script reading the pipe sees the line at once.
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
         }
     }
 
