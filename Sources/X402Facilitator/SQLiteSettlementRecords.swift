@@ -10,27 +10,18 @@ struct SQLiteSettlementRecords: SettlementRecordStore {
 
     func record(for key: SettlementKey) async throws -> SettlementRecord? {
         guard let row = try await store.schemeRecord(key: key.description) else { return nil }
-        let status: SettlementRecord.Status
-        switch row.status {
-        case "pending": status = .pending
-        case "succeeded": status = .succeeded
-        case "failed": status = .failed(reason: ErrorReason(rawValue: row.reason ?? ErrorReason.transactionFailed.rawValue), message: row.message)
-        default: throw SQLiteStoreError("scheme_settlements row \(row.key) has unknown status \(row.status)")
+        guard let status = SettlementRecord.Status(status: row.status, reason: row.reason, message: row.message) else {
+            throw SQLiteStoreError("scheme_settlements row \(row.key) has unknown status \(row.status)")
         }
         return SettlementRecord(key: key, transaction: try Bytes32(hex: row.transaction), status: status, updatedAt: UInt64(max(0, row.updatedAt)))
     }
 
     func save(_ record: SettlementRecord) async throws {
+        let columns = record.status.columns
         var row = SchemeSettlementRow(
-            key: record.key.description, transaction: record.transaction.hexString, status: "pending", updatedAt: Int64(record.updatedAt))
-        switch record.status {
-        case .pending: row.status = "pending"
-        case .succeeded: row.status = "succeeded"
-        case .failed(let reason, let message):
-            row.status = "failed"
-            row.reason = reason.rawValue
-            row.message = message
-        }
+            key: record.key.description, transaction: record.transaction.hexString, status: columns.status, updatedAt: Int64(record.updatedAt))
+        row.reason = columns.reason
+        row.message = columns.message
         try await store.saveSchemeRecord(row)
     }
 

@@ -3,29 +3,6 @@ import Logging
 import PostgresNIO
 import X402
 
-/// A scheme's record of one transfer (e.g. an EVM authorization), kept beside the journal.
-public struct PostgresSchemeSettlementRow: Sendable, Equatable {
-    /// The scheme's key for the transfer (`eip155:<chain>/<token>/<payer>/<nonce>` for exact EVM).
-    public var key: String
-    /// The transaction hash.
-    public var transaction: String
-    /// `pending`, `succeeded` or `failed`.
-    public var status: String
-    public var reason: String?
-    public var message: String?
-    /// Unix seconds of the last update.
-    public var updatedAt: Int64
-
-    public init(key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64) {
-        self.key = key
-        self.transaction = transaction
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.updatedAt = updatedAt
-    }
-}
-
 /// Settlements in PostgreSQL, shared by every facilitator instance using the same database: the
 /// journal (``SettlementJournalStore``), the schemes' transfer records, and a per-payment lock
 /// (``exclusively(_:_:)``) so that instances given the same payment at once settle it one after
@@ -171,18 +148,18 @@ public final class PostgresSettlementStore: SettlementJournalStore {
     // MARK: Scheme records
 
     /// The scheme record for `key`, if any.
-    public func schemeRecord(key: String) async throws -> PostgresSchemeSettlementRow? {
+    public func schemeRecord(key: String) async throws -> SchemeSettlementRow? {
         let rows = try await database.client.query(
             "SELECT key, tx, status, reason, message, updated_at FROM x402_scheme_settlements WHERE key = \(key)", logger: database.logger)
         for try await (key, transaction, status, reason, message, updatedAt) in rows.decode((String, String, String, String?, String?, Int64).self) {
-            return PostgresSchemeSettlementRow(
+            return SchemeSettlementRow(
                 key: key, transaction: transaction, status: status, reason: reason, message: message, updatedAt: updatedAt)
         }
         return nil
     }
 
     /// Inserts or replaces the scheme record for `row.key`.
-    public func saveSchemeRecord(_ row: PostgresSchemeSettlementRow) async throws {
+    public func saveSchemeRecord(_ row: SchemeSettlementRow) async throws {
         try await database.client.query(
             """
             INSERT INTO x402_scheme_settlements (key, tx, status, reason, message, updated_at)

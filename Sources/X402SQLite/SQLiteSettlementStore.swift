@@ -2,30 +2,6 @@ import Foundation
 import GRDB
 import X402
 
-/// A scheme's record of one transfer (e.g. an EVM authorization), kept beside the journal so both
-/// survive restarts in one file.
-public struct SchemeSettlementRow: Sendable, Equatable {
-    /// The scheme's key for the transfer (`eip155:<chain>/<token>/<payer>/<nonce>` for exact EVM).
-    public var key: String
-    /// The transaction hash.
-    public var transaction: String
-    /// `pending`, `succeeded` or `failed`.
-    public var status: String
-    public var reason: String?
-    public var message: String?
-    /// Unix seconds of the last update.
-    public var updatedAt: Int64
-
-    public init(key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64) {
-        self.key = key
-        self.transaction = transaction
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.updatedAt = updatedAt
-    }
-}
-
 /// Settlements in SQLite (GRDB): the facilitator's journal (``SettlementJournalStore``) and the
 /// schemes' transfer records.
 ///

@@ -81,3 +81,27 @@ public actor InMemorySettlementJournalStore: SettlementJournalStore {
         byID.values.filter { statuses.contains($0.status) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 }
+
+/// A scheme's record of one transfer (e.g. an EVM authorization) as a settlement store keeps it
+/// beside the journal (SQLite and PostgreSQL use the same row).
+public struct SchemeSettlementRow: Sendable, Equatable {
+    /// The scheme's key for the transfer (`eip155:<chain>/<token>/<payer>/<nonce>` for exact EVM).
+    public var key: String
+    /// The transaction hash.
+    public var transaction: String
+    /// `pending`, `succeeded` or `failed`.
+    public var status: String
+    public var reason: String?
+    public var message: String?
+    /// Unix seconds of the last update.
+    public var updatedAt: Int64
+
+    public init(key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64) {
+        self.key = key
+        self.transaction = transaction
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.updatedAt = updatedAt
+    }
+}
