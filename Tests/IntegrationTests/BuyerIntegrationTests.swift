@@ -68,17 +68,8 @@ struct BuyerIntegrationTests {
                 routes: ["GET /report": .exact("$0.01", on: try #require(Network(devnet.network)), payTo: .fixed(payee.checksummed))],
                 facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes))
         router.get("report") { _, _ in "the paid report" }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            })
-        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
-        defer { server.cancel() }
-        var port = 0
-        for await p in ports { port = p }
+        let app = await RunningApp.start(router)
+        defer { app.task.cancel() }
 
         let ledgerPath = Self.temporaryPath("ledger.sqlite")
         let ledger = try SQLiteSpendLedger(path: ledgerPath)
@@ -92,7 +83,7 @@ struct BuyerIntegrationTests {
 
         let before = (payer: try await devnet.usdcBalance(of: payer.address), payee: try await devnet.usdcBalance(of: payee))
         let started = ContinuousClock.now
-        let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/report"))
+        let response = try await client.execute(HTTPClientRequest(url: "\(app.url)/report"))
         let elapsed = ContinuousClock.now - started
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self) == "the paid report")

@@ -8,61 +8,6 @@ import X402EVM
 import Glibc
 #endif
 
-/// A long-running `Tools/interop` server: started through `run.sh`, ready once it prints its
-/// JSON line; keys travel in the environment.
-final class PythonToolProcess: @unchecked Sendable {
-    let process: Process
-    let ready: JSONValue
-    let logPath: String
-
-    static var root: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
-
-    init(_ tool: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws {
-        process = Process()
-        process.executableURL = Self.root.appendingPathComponent("Tools/interop/run.sh")
-        process.arguments = [tool] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-\(tool)-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let process = process
-        let line: Data = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var data = Data()
-                while !data.contains(UInt8(ascii: "\n")) {
-                    let chunk = output.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    data.append(chunk)
-                }
-                _ = process
-                continuation.resume(returning: data)
-            }
-        }
-        let first = line.split(separator: UInt8(ascii: "\n")).first.map { Array($0) } ?? []
-        let parsed = try? JSONValue(parsing: first)
-        guard let parsed, parsed["error"] == nil else {
-            process.terminate()
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw DevnetError(description: "\(tool) did not start: \(String(decoding: line, as: UTF8.self)) \(log.suffix(2000))")
-        }
-        ready = parsed
-    }
-
-    /// SIGTERM, then SIGKILL after 5 s (uvicorn may keep waiting on idle keep-alive connections).
-    func stop() {
-        if process.isRunning { process.terminate() }
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-}
-
 /// The official Python SDK (`x402==2.25.0`) using the Swift facilitator binary on the devnet:
 /// the SDK's seller verifies and settles through it, the SDK's buyer pays, the SDK's facilitator
 /// client reads its `/supported`.
@@ -72,14 +17,15 @@ struct FacilitatorPythonSDKTests {
 
     /// Runs a one-shot interop tool (or inline Python with `-c`) and parses its one JSON line.
     static func runPython(_ arguments: [String], stdin: JSONValue? = nil, environment: [String: String] = [:]) async throws -> JSONValue {
+        // Blocking reads run on threads of their own, never on pool threads (see `firstLine(of:)`).
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 do {
                     let process = Process()
                     if arguments.first == "-c" {
-                        process.executableURL = PythonToolProcess.root.appendingPathComponent("Tools/interop/.venv/bin/python")
+                        process.executableURL = repositoryRoot.appendingPathComponent("Tools/interop/.venv/bin/python")
                     } else {
-                        process.executableURL = PythonToolProcess.root.appendingPathComponent("Tools/interop/run.sh")
+                        process.executableURL = repositoryRoot.appendingPathComponent("Tools/interop/run.sh")
                     }
                     process.arguments = arguments
                     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -95,7 +41,7 @@ struct FacilitatorPythonSDKTests {
                     let errorData = Box()
                     let group = DispatchGroup()
                     group.enter()
-                    DispatchQueue.global().async {
+                    Thread.detachNewThread {
                         errorData.data = errors.fileHandleForReading.readDataToEndOfFile()
                         group.leave()
                     }
@@ -130,9 +76,9 @@ struct FacilitatorPythonSDKTests {
         defer { Task { await swift.stop() } }
 
         // The SDK's seller fetches /supported from our facilitator at start-up and refuses to start without it.
-        let seller = try await PythonToolProcess(
+        let seller = try await PythonService.start(
             "py_server.py", ["--port", "0", "--facilitator-url", swift.url, "--pay-to", payee.checksummed, "--price", "$0.01"])
-        defer { seller.stop() }
+        defer { Task { await seller.stop() } }
         let paidURL = try #require(seller.ready["paidUrl"]?.stringValue)
 
         let payerBefore = try await devnet.usdcBalance(of: payer.address)

@@ -100,18 +100,9 @@ extension MultiInstanceIntegrationTests {
             await hits.hit()
             return "the paid content"
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            })
-        let upstreamTask = Task { try await app.runService(gracefulShutdownSignals: []) }
-        defer { upstreamTask.cancel() }
-        var upstreamPort = 0
-        for await port in ports { upstreamPort = port }
-        let upstreamURL = "http://127.0.0.1:\(upstreamPort)"
+        let upstream = await RunningApp.start(router)
+        defer { upstream.task.cancel() }
+        let upstreamURL = upstream.url
 
         let facilitator = try await X402Process.facilitator(devnet: devnet, signer: try await facilitatorAccount, database: "memory")
         defer { facilitator.stop() }
@@ -228,21 +219,7 @@ final class X402Process: Sendable {
         if let port {
             url = "http://127.0.0.1:\(port)"
         } else {
-            let line: [UInt8] = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    var bytes: [UInt8] = []
-                    while true {
-                        let chunk = output.fileHandleForReading.availableData
-                        if chunk.isEmpty { break }
-                        bytes += chunk
-                        if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-                            bytes = Array(bytes[..<newline])
-                            break
-                        }
-                    }
-                    continuation.resume(returning: bytes)
-                }
-            }
+            let line = await firstLine(of: output)
             guard let ready = try? JSONValue(parsing: line), let found = ready["url"]?.stringValue else {
                 let child = X402Process(process: process, url: "", logPath: logPath)
                 child.stop()

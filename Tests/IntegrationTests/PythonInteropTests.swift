@@ -13,7 +13,8 @@ struct PythonInteropTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let (status, output, log) = try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<(Int32, Data, String), any Error>) in
-            DispatchQueue.global().async {
+            // Blocking reads on a thread of its own, never a pool thread (see `firstLine(of:)`).
+            Thread.detachNewThread {
                 do {
                     let process = Process()
                     process.executableURL = root.appendingPathComponent("Tools/interop/run.sh")

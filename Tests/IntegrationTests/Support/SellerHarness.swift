@@ -68,6 +68,27 @@ enum SellerHTTP {
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// The first line a child process writes to `pipe` (without the newline; everything up to EOF if
+/// it writes none). Read on a thread of its own, never a pool thread: the child may take seconds
+/// (Python imports), and blocking pool threads would stall the in-process services of the test.
+func firstLine(of pipe: Pipe) async -> [UInt8] {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            var bytes: [UInt8] = []
+            while true {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                bytes += chunk
+                if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                    bytes = Array(bytes[..<newline])
+                    break
+                }
+            }
+            continuation.resume(returning: bytes)
+        }
+    }
+}
+
 /// A long-running tool of `Tools/interop` (e.g. `py_server.py`): started through `run.sh`, its
 /// first stdout line is the JSON "ready" line; stopped with SIGTERM. Secrets travel in `environment`.
 final class PythonService: Sendable {
@@ -94,23 +115,7 @@ final class PythonService: Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Read up to the first newline on a thread of its own (never a pool thread: the tool may
-        // take seconds to import, and pool starvation would stall the in-process services).
-        let line: [UInt8] = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var bytes: [UInt8] = []
-                while true {
-                    let chunk = output.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    bytes += chunk
-                    if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-                        bytes = Array(bytes[..<newline])
-                        break
-                    }
-                }
-                continuation.resume(returning: bytes)
-            }
-        }
+        let line = await firstLine(of: output)
         guard let ready = try? JSONValue(parsing: line), ready["error"] == nil, ready["url"] != nil else {
             kill(process.processIdentifier, SIGKILL)
             let logText = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
