@@ -70,9 +70,9 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
                         OR (t.phase IN ('presented', 'verified') AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $2))
                     RETURNING identity
                     """)
-                try query.binds.append(key, context: .default)
-                try query.binds.append(at, context: .default)
-                try query.binds.append(expiry, context: .default)
+                query.binds.append(key, context: .default)
+                query.binds.append(at, context: .default)
+                query.binds.append(expiry, context: .default)
                 let rows = try await self.database.client.query(query, logger: self.database.logger)
                 var count = 0
                 for try await _ in rows { count += 1 }
@@ -95,11 +95,11 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
                     tx = COALESCE(EXCLUDED.tx, t.tx), updated_at = EXCLUDED.updated_at,
                     lease_expires_at = CASE WHEN EXCLUDED.phase IN ('settled', 'failed') THEN NULL ELSE t.lease_expires_at END
                 """)
-            try query.binds.append(identity.key, context: .default)
-            try query.binds.append(phase.rawValue, context: .default)
-            try query.binds.append(payer, context: .default)
-            try query.binds.append(transaction, context: .default)
-            try query.binds.append(now.timeIntervalSince1970, context: .default)
+            query.binds.append(identity.key, context: .default)
+            query.binds.append(phase.rawValue, context: .default)
+            query.binds.append(payer, context: .default)
+            query.binds.append(transaction, context: .default)
+            query.binds.append(now.timeIntervalSince1970, context: .default)
             try await self.database.client.query(query, logger: self.database.logger)
         }
     }
@@ -107,7 +107,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
     public func release(_ identity: PaymentIdentity) async throws(PaymentStateStoreError) {
         try await run { [table] in
             var query = PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE identity = $1")
-            try query.binds.append(identity.key, context: .default)
+            query.binds.append(identity.key, context: .default)
             try await self.database.client.query(query, logger: self.database.logger)
         }
     }
@@ -115,7 +115,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
     public func record(for identity: PaymentIdentity) async throws(PaymentStateStoreError) -> PaymentRecord? {
         try await run { [table] () async throws -> PaymentRecord? in
             var query = PostgresQuery(unsafeSQL: "SELECT phase, payer, tx, updated_at FROM \(table) WHERE identity = $1")
-            try query.binds.append(identity.key, context: .default)
+            query.binds.append(identity.key, context: .default)
             let rows = try await self.database.client.query(query, logger: self.database.logger)
             for try await (phaseText, payer, transaction, updatedAt) in rows.decode((String, String?, String?, Double).self) {
                 guard let phase = PaymentPhase(rawValue: phaseText) else {
@@ -135,7 +135,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         let cutoff = now.timeIntervalSince1970 - retention.seconds
         try? await run { [table] in
             var query = PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE phase IN ('settled', 'failed') AND updated_at < $1")
-            try query.binds.append(cutoff, context: .default)
+            query.binds.append(cutoff, context: .default)
             try await self.database.client.query(query, logger: self.database.logger)
         }
     }

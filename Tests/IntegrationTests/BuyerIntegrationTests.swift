@@ -139,7 +139,7 @@ struct BuyerIntegrationTests {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
         let keyFile = home.appendingPathComponent("key").path
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: keyFile, contents: Data(payer.key.withUnsafeSecretBytes { Hex.encode($0) }.utf8), attributes: [.posixPermissions: 0o600])
         let environment = ["X402_HOME": home.path]
 
@@ -191,8 +191,8 @@ struct BuyerIntegrationTests {
         let directory = FileManager.default.temporaryDirectory
         let outURL = directory.appendingPathComponent("x402-buyer-it-out-\(UUID().uuidString)")
         let errURL = directory.appendingPathComponent("x402-buyer-it-err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)

@@ -57,7 +57,7 @@ final class FacilitatorProcess: @unchecked Sendable {
         let port = try Self.freePort()
         url = "http://127.0.0.1:\(port)"
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-facilitator-\(port)-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = try Self.executable()

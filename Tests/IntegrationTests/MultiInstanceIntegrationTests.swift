@@ -205,7 +205,7 @@ final class X402Process: Sendable {
     /// first stdout line when `port` is nil (a JSON object with `url`).
     static func start(_ arguments: [String], environment extra: [String: String] = [:], port: Int?) async throws -> X402Process {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-child-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let process = Process()
         process.executableURL = try executable
         process.arguments = arguments

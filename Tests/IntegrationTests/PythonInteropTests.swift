@@ -23,7 +23,7 @@ struct PythonInteropTests {
                     environment["X402_INTEROP_TEST_KEY"] = key.withUnsafeSecretBytes { Hex.encode($0) }
                     process.environment = environment
                     let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("x402-interop-\(UUID().uuidString).log")
-                    FileManager.default.createFile(atPath: logURL.path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
                     let logHandle = try FileHandle(forWritingTo: logURL)
                     let input = Pipe()
                     let output = Pipe()
