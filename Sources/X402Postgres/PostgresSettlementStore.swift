@@ -7,7 +7,7 @@ import X402
 /// journal (``SettlementJournalStore``), the schemes' transfer records, and a per-payment lock
 /// (``exclusively(_:_:)``) so that instances given the same payment at once settle it one after
 /// the other — the second then finds the first one's recorded answer instead of sending again.
-public final class PostgresSettlementStore: SettlementJournalStore {
+public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettlementRowStore {
     public let database: PostgresStorePool
     /// A separate pool for the per-payment locks, so holders of locks never wait for a connection
     /// that lock waiters hold.

@@ -7,7 +7,7 @@ import X402
 ///
 /// A file database uses WAL mode (`DatabasePool`): concurrent reads, serialized writes, and every
 /// write committed before the call returns, so a record made before a broadcast survives a crash.
-public final class SQLiteSettlementStore: SettlementJournalStore, Sendable {
+public final class SQLiteSettlementStore: SettlementJournalStore, SchemeSettlementRowStore, Sendable {
     private let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path`.

@@ -105,3 +105,12 @@ public struct SchemeSettlementRow: Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 }
+
+/// Where a settlement store keeps the schemes' transfer records (``SchemeSettlementRow``), keyed by
+/// the scheme's key; the SQLite and PostgreSQL settlement stores both provide it.
+public protocol SchemeSettlementRowStore: Sendable {
+    func schemeRecord(key: String) async throws -> SchemeSettlementRow?
+    /// Inserts or replaces the row with `row.key`.
+    func saveSchemeRecord(_ row: SchemeSettlementRow) async throws
+    func removeSchemeRecord(key: String) async throws
+}
