@@ -104,10 +104,7 @@ struct BuyerIntegrationTests {
     @Test("the x402 CLI binary pays the official Python SDK's seller: balances and ledger agree; wallet balance reads the chain")
     func cliPaysPythonSeller() async throws {
         let devnet = try await Devnet.shared()
-        guard let binary = Self.cliBinary else {
-            Issue.record("the x402 binary was not found beside the test bundle; build with --build-tests or set X402_CLI")
-            return
-        }
+        let binary = try x402Executable()
         async let facilitatorAccount = devnet.freshAccount()
         async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000_000)
         let payer = try await payerAccount
@@ -179,13 +176,6 @@ struct BuyerIntegrationTests {
     }
 
     // MARK: Helpers
-
-    static var cliBinary: URL? {
-        if let path = ProcessInfo.processInfo.environment["X402_CLI"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        var directories: [URL] = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-        if let first = CommandLine.arguments.first { directories.insert(URL(fileURLWithPath: first).deletingLastPathComponent(), at: 0) }
-        return directories.map { $0.appendingPathComponent("x402") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
 
     static func runCLI(_ binary: URL, _ arguments: [String], _ environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let directory = FileManager.default.temporaryDirectory

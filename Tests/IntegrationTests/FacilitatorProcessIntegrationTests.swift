@@ -20,47 +20,15 @@ final class FacilitatorProcess: @unchecked Sendable {
     let url: String
     let logPath: String
 
-    /// The `x402` executable: `X402_CLI`, else beside the test bundle (`swift build --build-tests` builds both).
-    static func executable() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["X402_CLI"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        var candidates: [URL] = []
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        candidates.append(Bundle.main.bundleURL)
-        for directory in candidates {
-            for url in [directory.appendingPathComponent("x402"), directory.deletingLastPathComponent().appendingPathComponent("x402")]
-            where FileManager.default.isExecutableFile(atPath: url.path) {
-                return url
-            }
-        }
-        throw DevnetError(description: "the x402 executable was not found (build it, or set X402_CLI); looked in \(candidates.map(\.path))")
-    }
-
-    /// A port nobody listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DevnetError(description: "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { throw DevnetError(description: "bind() failed") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// Starts the facilitator and waits until `/health` answers.
     init(devnet: Devnet, key: PrivateKey, database: String, extraArguments: [String] = []) async throws {
-        let port = try Self.freePort()
+        let port = try freeLoopbackPort()
         url = "http://127.0.0.1:\(port)"
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-facilitator-\(port)-\(UUID().uuidString).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
-        process.executableURL = try Self.executable()
+        process.executableURL = try x402Executable()
         process.arguments = [
             "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_FACILITATOR_KEY",
             "--port", "\(port)", "--database", "sqlite:" + database,

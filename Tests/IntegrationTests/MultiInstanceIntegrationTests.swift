@@ -186,28 +186,13 @@ final class X402Process: Sendable {
         self.logPath = logPath
     }
 
-    /// The `x402` executable built beside the test bundle (override with `X402_CLI_PATH`).
-    static var executable: URL {
-        get throws {
-            if let path = ProcessInfo.processInfo.environment["X402_CLI_PATH"], !path.isEmpty { return URL(fileURLWithPath: path) }
-            var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            // On macOS the tests run inside an .xctest bundle.
-            while directory.path.contains(".xctest") { directory.deleteLastPathComponent() }
-            let candidate = directory.appendingPathComponent("x402")
-            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-                throw X402ProcessFailed(description: "x402 executable not found at \(candidate.path): run `swift build` first (or set X402_CLI_PATH)")
-            }
-            return candidate
-        }
-    }
-
     /// Starts `x402 ARGUMENTS` and waits until `readiness(url)` holds (`url` from `port`) or the
     /// first stdout line when `port` is nil (a JSON object with `url`).
     static func start(_ arguments: [String], environment extra: [String: String] = [:], port: Int?) async throws -> X402Process {
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-child-\(UUID().uuidString).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let process = Process()
-        process.executableURL = try executable
+        process.executableURL = try x402Executable()
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -232,7 +217,7 @@ final class X402Process: Sendable {
 
     /// `x402 facilitator serve` on the devnet with `signer`'s key (given in the environment) and `database`.
     static func facilitator(devnet: Devnet, signer: DevnetAccount, database: String) async throws -> X402Process {
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let key = signer.key.withUnsafeSecretBytes { Hex.encode($0) }
         let child = try await start(
             [
@@ -268,31 +253,6 @@ final class X402Process: Sendable {
             process.terminate()
             process.waitUntilExit()
         }
-    }
-
-    /// A TCP port on 127.0.0.1 that was free a moment ago.
-    static func freePort() throws -> Int {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw X402ProcessFailed(description: "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw X402ProcessFailed(description: "bind() failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { throw X402ProcessFailed(description: "getsockname() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
