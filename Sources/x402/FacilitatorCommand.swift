@@ -97,12 +97,7 @@ extension FacilitatorCommand {
 
         func run() async throws {
             let configuration = try configuration()
-            let level = configuration.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            bootstrapStandardErrorLogging(level: configuration.logLevel)
             let logger = Logger(label: "x402.facilitator")
             let service: FacilitatorService
             do {

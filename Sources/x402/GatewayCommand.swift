@@ -93,12 +93,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configuration()
-        let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapStandardErrorLogging(level: logLevel)
         let logger = Logger(label: "x402.gateway")
         let store = try await Self.stateStore(configuration)
         var schemes = SchemeRegistry<any SchemeServer>()

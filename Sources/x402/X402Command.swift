@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 /// The `x402` command-line tool: a root command with one group or command per file.
 ///
@@ -13,4 +14,14 @@ struct X402Command: AsyncParsableCommand {
 
     /// Commands that run services (facilitator, and later the seller side).
     static var operatorCommands: [any ParsableCommand.Type] { [FacilitatorCommand.self, GatewayCommand.self] }
+}
+
+/// Sends the service commands' logs to stderr at `level` (a swift-log level name; default info).
+func bootstrapStandardErrorLogging(level: String?) {
+    let threshold = level.flatMap(Logger.Level.init(rawValue:)) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = threshold
+        return handler
+    }
 }
