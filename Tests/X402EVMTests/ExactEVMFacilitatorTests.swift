@@ -126,7 +126,7 @@ struct ExactEVMFacilitatorTests {
         #expect(await verify(editing(payment) { $0["signature"] = .string(Hex.encode(long)) }).invalidReason == .exactEVMUndeployedSmartWallet)
     }
 
-    @Test("ERC-1271 wallets: accepted when isValidSignature returns the magic value")
+    @Test("ERC-1271 wallets: accepted only when isValidSignature answers the whole magic word, within the gas ceiling")
     func contractWallet() async throws {
         let wallet = try EthereumAddress("0x4444444444444444444444444444444444444444")
         let requirements = F.requirements()
@@ -137,15 +137,139 @@ struct ExactEVMFacilitatorTests {
             accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: signature).json))
         let chain = ScriptedChain()
         chain.codes[wallet] = [0x60, 0x00]
+        let gasSeen = GasRecorder()
         chain.onCall = { request, _ in
-            request.to == wallet ? EIP3009Calls.erc1271MagicValue + [UInt8](repeating: 0, count: 28) : []
+            if request.to == wallet { gasSeen.record(request.gas) }
+            return request.to == wallet ? EIP3009Calls.erc1271MagicValue + [UInt8](repeating: 0, count: 28) : []
         }
         #expect(await verify(payment, chain: chain).isValid)
+        // The wallet's code runs under the contract-wallet gas ceiling.
+        #expect(gasSeen.values == [250_000])
         chain.onCall = { _, _ in [UInt8](repeating: 0, count: 32) }
+        #expect(await verify(payment, chain: chain).invalidReason == .exactEVMSignature)
+        // F16: only the 4 magic bytes (USDC's SignatureChecker needs a 32-byte word): refused.
+        chain.onCall = { request, _ in request.to == wallet ? EIP3009Calls.erc1271MagicValue : [] }
+        #expect(await verify(payment, chain: chain).invalidReason == .exactEVMSignature)
+        // A fallback that echoes calldata: the selector is the magic value, then digest bytes.
+        chain.onCall = { request, _ in request.to == wallet ? Array(request.data.prefix(32)) : [] }
         #expect(await verify(payment, chain: chain).invalidReason == .exactEVMSignature)
     }
 
-    @Test("ERC-6492: undeployed wallets are rejected unless deployment is enabled; then simulated and deployed before the transfer")
+    @Test("F4: a contract wallet needing more gas than the ceiling is refused at verify and settle, nothing sent")
+    func gasCeiling() async throws {
+        let wallet = try EthereumAddress("0x4444444444444444444444444444444444444444")
+        let requirements = F.requirements()
+        let authorization = TransferWithAuthorization(
+            from: wallet, to: F.payTo, value: 10_000, validAfter: UInt256(F.now - 600), validBefore: UInt256(F.now + 60), nonce: .random())
+        let payment = AnyPaymentPayload.v2(PaymentPayload(
+            accepted: requirements,
+            payload: ExactEVMPayload(authorization: authorization, signature: [UInt8](repeating: 0xAB, count: 100)).json))
+        let magic = EIP3009Calls.erc1271MagicValue + [UInt8](repeating: 0, count: 28)
+        let chain = ScriptedChain()
+        chain.codes[wallet] = [0x60, 0x00]
+        chain.codes[F.token] = [0x60]
+        chain.receiptLogs = { F.transferLogs($0) }
+        chain.onCall = { request, _ in
+            if request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) { return F.bool(false) }
+            return request.to == wallet ? magic : []
+        }
+        // The wallet's isValidSignature is cheap, but the transfer is estimated at 25 M gas.
+        chain.onEstimate = { _ in 25_000_000 }
+        let facilitator = F.facilitator(chain: chain)
+        let verified = await facilitator.verify(payment, requirements: .v2(requirements))
+        #expect(verified.invalidReason == .gasLimitExceeded, "\(verified)")
+        let settled = await facilitator.settle(payment, requirements: .v2(requirements))
+        #expect(settled.errorReason == .gasLimitExceeded, "\(settled)")
+        #expect(chain.sendCount == 0)
+
+        // isValidSignature itself burns more than the ceiling: out of gas under the cap, and the
+        // uncapped estimate says why.
+        chain.onCall = { request, _ throws(EthereumClientError) in
+            if request.to == wallet {
+                if request.gas != nil { throw .node(code: -32000, message: "out of gas", data: nil) }
+                return magic
+            }
+            return []
+        }
+        chain.onEstimate = { request in request.to == wallet ? 2_000_000 : 90_000 }
+        #expect(await facilitator.verify(payment, requirements: .v2(requirements)).invalidReason == .gasLimitExceeded)
+        #expect(await facilitator.settle(payment, requirements: .v2(requirements)).errorReason == .gasLimitExceeded)
+        #expect(chain.sendCount == 0)
+
+        // A hostile node's absurd estimate is refused, never trapped on (estimate × 1.3 in UInt64).
+        chain.onCall = { request, _ in
+            if request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) { return F.bool(false) }
+            return request.to == wallet ? magic : []
+        }
+        chain.onEstimate = { _ in UInt64.max }
+        #expect(await facilitator.verify(payment, requirements: .v2(requirements)).invalidReason == .gasLimitExceeded)
+        #expect(await facilitator.settle(payment, requirements: .v2(requirements)).errorReason == .gasLimitExceeded)
+        #expect(chain.sendCount == 0)
+
+        // Within the ceiling: sent with estimate + 30 %, capped at the ceiling.
+        chain.onEstimate = { _ in 200_000 }
+        #expect(await facilitator.verify(payment, requirements: .v2(requirements)).isValid)
+        let ok = await facilitator.settle(payment, requirements: .v2(requirements))
+        #expect(ok.success, "\(ok)")
+        guard case .eip1559(let sent)? = chain.acceptedTransactions.first?.body else {
+            Issue.record("nothing sent")
+            return
+        }
+        #expect(sent.gasLimit == 250_000)
+    }
+
+    @Test("F9: unknown asset, zero amount and self-payment are refused before any node call")
+    func abuseLimits() async throws {
+        let chain = ScriptedChain()
+        let facilitator = F.facilitator(chain: chain)
+        let other = "0x7777777777777777777777777777777777777777"
+        let foreign = F.requirements(asset: other)
+        let foreignPayment = try await F.payment(foreign)
+        #expect(await facilitator.verify(foreignPayment, requirements: .v2(foreign)).invalidReason == .assetNotAccepted)
+        #expect(await facilitator.settle(foreignPayment, requirements: .v2(foreign)).errorReason == .assetNotAccepted)
+        // The operator's allowlist admits it.
+        let allowing = F.facilitator(chain: chain) { $0.acceptedAssets = [.baseSepolia: [try! EthereumAddress(other)]] }
+        #expect(await allowing.verify(foreignPayment, requirements: .v2(foreign)).invalidReason != .assetNotAccepted)
+
+        let zero = F.requirements(amount: "0")
+        let zeroPayment = try await F.payment(zero)
+        #expect(await facilitator.verify(zeroPayment, requirements: .v2(zero)).invalidReason == .invalidPaymentAmount)
+        #expect(await facilitator.settle(zeroPayment, requirements: .v2(zero)).errorReason == .invalidPaymentAmount)
+
+        let selfPay = F.requirements(payTo: F.payerKey.address.checksummed)
+        let selfPayment = try await F.payment(selfPay)
+        #expect(await facilitator.verify(selfPayment, requirements: .v2(selfPay)).invalidReason == .selfPayment)
+        #expect(await facilitator.settle(selfPayment, requirements: .v2(selfPay)).errorReason == .selfPayment)
+        #expect(chain.sendCount == 0)
+    }
+
+    @Test("F15: absurd fee answers are refused with a reason, never trapped on; the tip is capped")
+    func hostileFees() async throws {
+        let payment = try await F.payment()
+        let chain = ScriptedChain()
+        // baseFee × 2 overflows UInt256.
+        chain.baseFee = UInt256.max - UInt256(5)
+        let facilitator = F.facilitator(chain: chain)
+        let verified = await facilitator.verify(payment, requirements: .v2(F.requirements()))
+        #expect(verified.invalidReason == .implausibleNodeAnswer, "\(verified)")
+        let settled = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        #expect(!settled.success)
+        #expect(chain.sendCount == 0)
+
+        // A base fee above the cap (200 gwei by default): refused at verify.
+        let expensive = ScriptedChain()
+        expensive.baseFee = UInt256(150_000_000_000)
+        #expect(await F.facilitator(chain: expensive).verify(payment, requirements: .v2(F.requirements())).invalidReason == .feeAboveCap)
+
+        // An absurd tip is lowered to the policy's maximum, not paid and not trapped on.
+        let tipping = ScriptedChain()
+        tipping.tip = UInt256.max
+        let fees = try await FeeOracle(client: tipping).fees()
+        #expect(fees.maxPriorityFeePerGas == FeePolicy.defaultMaximumPriorityFeePerGas)
+        #expect(fees.maxFeePerGas == UInt256(2_000_000) + FeePolicy.defaultMaximumPriorityFeePerGas)
+    }
+
+    @Test("ERC-6492 (F3): deployment only through an allowlisted factory, after the wrapped signature is proved valid by simulation")
     func erc6492() async throws {
         let wallet = try EthereumAddress("0x5555555555555555555555555555555555555555")
         let factory = try EthereumAddress("0x6666666666666666666666666666666666666666")
@@ -157,12 +281,21 @@ struct ExactEVMFacilitatorTests {
         let payment = AnyPaymentPayload.v2(PaymentPayload(
             accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: wrapped).json))
 
+        let isValidSignature = ABI.selector("isValidSignature(bytes32,bytes)")
+        let magic = EIP3009Calls.erc1271MagicValue + [UInt8](repeating: 0, count: 28)
         let chain = ScriptedChain()
         chain.codes[F.token] = [0x60]
         chain.deployments[factory] = wallet
         chain.receiptLogs = { F.transferLogs($0) }
+        let walletAnswer = Answer(magic)
         chain.onCall = { request, _ in
-            if request.to == EIP3009Calls.multicall3 { return F.tryAggregateAnswer([(true, []), (true, [])]) }
+            if request.to == EIP3009Calls.multicall3 {
+                // The ERC-6492 proof: (factory call, wallet.isValidSignature) in one batch.
+                if request.data.firstRange(of: isValidSignature) != nil {
+                    return F.tryAggregateAnswer([(true, []), (true, walletAnswer.value)])
+                }
+                return F.tryAggregateAnswer([(true, []), (true, [])])
+            }
             if request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) { return F.bool(false) }
             return []
         }
@@ -172,7 +305,28 @@ struct ExactEVMFacilitatorTests {
         #expect(await plain.settle(payment, requirements: .v2(requirements)).errorReason == .exactEVMUndeployedSmartWallet)
         #expect(chain.sendCount == 0)
 
-        let deploying = F.facilitator(chain: chain, simulate: true) { $0.deployERC6492Wallets = true }
+        // Deployment on, but the factory is not allowlisted (the allowlist is empty by default):
+        // refused, nothing sent. Before the fix this settled by sending factoryCalldata to the factory.
+        let notAllowed = F.facilitator(chain: chain, simulate: true) { $0.deployERC6492Wallets = true }
+        #expect(await notAllowed.verify(payment, requirements: .v2(requirements)).invalidReason == .erc6492FactoryNotAllowed)
+        #expect(await notAllowed.settle(payment, requirements: .v2(requirements)).errorReason == .erc6492FactoryNotAllowed)
+        #expect(chain.sendCount == 0)
+
+        // Allowlisted, but the simulated wallet rejects the inner signature: refused, nothing sent.
+        let deploying = F.facilitator(chain: chain, simulate: true) {
+            $0.deployERC6492Wallets = true
+            $0.erc6492Factories = [factory]
+        }
+        walletAnswer.value = F.word(UInt256(0xFFFF_FFFF) << 224)
+        #expect(await deploying.verify(payment, requirements: .v2(requirements)).invalidReason == .exactEVMSignature)
+        #expect(await deploying.settle(payment, requirements: .v2(requirements)).errorReason == .exactEVMSignature)
+        // Only the 4 magic bytes: refused as well.
+        walletAnswer.value = EIP3009Calls.erc1271MagicValue
+        #expect(await deploying.settle(payment, requirements: .v2(requirements)).errorReason == .exactEVMSignature)
+        #expect(chain.sendCount == 0)
+
+        // Allowlisted and proved valid: deployed, then charged.
+        walletAnswer.value = magic
         #expect(await deploying.verify(payment, requirements: .v2(requirements)).isValid)
         let settled = await deploying.settle(payment, requirements: .v2(requirements))
         #expect(settled.success, "\(settled)")
@@ -180,6 +334,7 @@ struct ExactEVMFacilitatorTests {
         #expect(sent.count == 2)
         guard sent.count == 2, case .eip1559(let deploy) = sent[0].body, case .eip1559(let transfer) = sent[1].body else { return }
         #expect(deploy.to == factory && deploy.data == [1, 2, 3, 4])
+        #expect(deploy.gasLimit == 117_000)  // estimated 90 000 + 30 %, under the 500 000 deployment ceiling
         #expect(transfer.to == F.token && transfer.gasLimit == 117_000)  // estimated 90 000 + 30 %
         #expect(settled.transaction == sent[1].hash.hexString)
     }
@@ -301,5 +456,24 @@ struct ExactEVMFacilitatorTests {
         for (text, reason) in table {
             #expect(ExactEVMFacilitator.reason(forRevert: text) == reason, "\(text)")
         }
+    }
+}
+
+/// Records the `gas` of calls (for asserting the ceiling is passed to the node).
+final class GasRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [UInt64?] = []
+    func record(_ gas: UInt64?) { lock.withLock { seen.append(gas) } }
+    var values: [UInt64?] { lock.withLock { seen } }
+}
+
+/// A mutable answer shared with a scripted node.
+final class Answer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [UInt8]
+    init(_ value: [UInt8]) { stored = value }
+    var value: [UInt8] {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

@@ -61,7 +61,12 @@ final class ScriptedChain: EthereumClient, @unchecked Sendable {
         let handler = with { $0.onCall }
         return try handler(request, block)
     }
-    func estimateGas(_ request: CallRequest) async throws(EthereumClientError) -> UInt64 { 90_000 }
+    /// Answers `eth_estimateGas`; default: 90 000 for everything.
+    var onEstimate: @Sendable (CallRequest) throws(EthereumClientError) -> UInt64 = { _ in 90_000 }
+    func estimateGas(_ request: CallRequest) async throws(EthereumClientError) -> UInt64 {
+        let handler = with { $0.onEstimate }
+        return try handler(request)
+    }
     func gasPrice() async throws(EthereumClientError) -> UInt256 { with { $0.baseFee + $0.tip } }
     func maxPriorityFeePerGas() async throws(EthereumClientError) -> UInt256 { with { $0.tip } }
     func feeHistory(blockCount: Int, newestBlock: BlockTag, rewardPercentiles: [Double]) async throws(EthereumClientError) -> FeeHistory {

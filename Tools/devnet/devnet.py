@@ -54,6 +54,18 @@ CHAIN_ID = 84532
 NETWORK = "eip155:84532"
 TOKEN_ADDRESS = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"  # Base Sepolia USDC
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
+# Hostile ERC-1271 test wallets at fixed genesis addresses (facilitator tests; never on a real chain).
+# The gas burner is compiled from contracts/GasBurnerWallet.vy; the other two answer non-ABI data,
+# which Vyper cannot express, so their runtime code is assembled by hand:
+#   short magic: PUSH4 0x1626ba7e PUSH1 0xe0 SHL PUSH1 0 MSTORE PUSH1 4 PUSH1 0 RETURN
+#                (any call returns the 4 bytes 1626ba7e, not a 32-byte word)
+#   echo:        PUSH1 0x20 PUSH1 0 PUSH1 0 CALLDATACOPY PUSH1 0x20 PUSH1 0 RETURN
+#                (any call returns its first 32 calldata bytes: selector 1626ba7e + digest bytes)
+GAS_BURNER_WALLET_ADDRESS = "0x1271000000000000000000000000000000000001"
+SHORT_MAGIC_WALLET_ADDRESS = "0x1271000000000000000000000000000000000002"
+ECHO_WALLET_ADDRESS = "0x1271000000000000000000000000000000000003"
+SHORT_MAGIC_WALLET_RUNTIME = "631626ba7e60e01b60005260046000f3"
+ECHO_WALLET_RUNTIME = "6020600060003760206000f3"
 
 BLOCK_GAS_LIMIT = 500_000_000
 CALL_GAS_CAP = 50_000_000  # like geth's RPCGasCap
@@ -289,6 +301,12 @@ class DevChain:
             "balance": 0, "nonce": 1, "code": bytes.fromhex(token["runtime"][2:]), "storage": storage}
         genesis_state[self.multicall_address] = {
             "balance": 0, "nonce": 1, "code": bytes.fromhex(multicall["runtime"][2:]), "storage": {}}
+        gas_burner = compile_contract("GasBurnerWallet")
+        for address, runtime in ((GAS_BURNER_WALLET_ADDRESS, gas_burner["runtime"][2:]),
+                                 (SHORT_MAGIC_WALLET_ADDRESS, SHORT_MAGIC_WALLET_RUNTIME),
+                                 (ECHO_WALLET_ADDRESS, ECHO_WALLET_RUNTIME)):
+            genesis_state[bytes.fromhex(address[2:])] = {
+                "balance": 0, "nonce": 1, "code": bytes.fromhex(runtime), "storage": {}}
 
         from eth.db.atomic import AtomicDB
 
@@ -328,6 +346,8 @@ class DevChain:
         # Transactions that did not fit in the pending block's gas.
         self.overflow: List[Any] = []
         self.mined_tx_count = 0
+        # evm_setAutomine(false) pauses the miner thread (evm_mine still seals blocks by hand).
+        self.automine = True
         self._state_cache: Dict[Any, Any] = {}
 
         genesis = self.chain.get_canonical_block_by_number(0)
@@ -685,6 +705,8 @@ class DevChain:
 
     def miner_step(self) -> float:
         """Mine if due; return how long the miner thread may sleep."""
+        if not self.automine:
+            return 0.2
         if not self.pending_txs and not self.pending_state_changes:
             return 1.0
         now = time.time() + self.time_offset
@@ -965,6 +987,11 @@ class DevChain:
                 "totalSupply": str(self.total_supply_genesis),
             },
             "multicall3": MULTICALL3_ADDRESS,
+            "testWallets": {
+                "gasBurner": GAS_BURNER_WALLET_ADDRESS,
+                "shortMagic": SHORT_MAGIC_WALLET_ADDRESS,
+                "echo": ECHO_WALLET_ADDRESS,
+            },
             "mnemonic": DEV_MNEMONIC,
             "note": "balances are genesis balances; ethWei in wei, usdc in atomic units (6 decimals)",
             "minter": self.minter.to_json(),
@@ -1016,6 +1043,7 @@ class RPC:
             "devnet_mint": self.dev_mint,
             "devnet_setBalance": self.dev_set_balance,
             "evm_mine": self.evm_mine,
+            "evm_setAutomine": self.set_automine,
             "evm_increaseTime": self.increase_time,
             "evm_setNextBlockTimestamp": self.set_next_block_timestamp,
             "devnet_time": lambda p: {"wallClock": int(time.time()), "chainClock": self.c.clock(),
@@ -1064,6 +1092,16 @@ class RPC:
         to = parse_addr(param(p, 0), "address")
         wei = parse_qty(str(param(p, 1)), "balance")
         self.c.set_balance(to, wei)
+        return True
+
+    def set_automine(self, p):
+        """evm_setAutomine(bool): pause (false) or resume (true) mining; pending transactions wait."""
+        on = param(p, 0)
+        if not isinstance(on, bool):
+            raise RPCError(-32602, "evm_setAutomine expects one boolean")
+        self.c.automine = on
+        if on:
+            self.c.wakeup.set()
         return True
 
     def evm_mine(self, p):

@@ -684,6 +684,28 @@ def test_multicall3(devnet, accounts):
     assert len(results) == 5 and results[4][0] is False
 
 
+GAS_BURNER_WALLET = "0x1271000000000000000000000000000000000001"
+SHORT_MAGIC_WALLET = "0x1271000000000000000000000000000000000002"
+ECHO_WALLET = "0x1271000000000000000000000000000000000003"
+ERC1271_MAGIC_WORD = "0x1626ba7e" + "00" * 28
+
+
+def test_hostile_erc1271_wallets(devnet, accounts):
+    """The test wallets the facilitator must refuse: listed in accounts.json, with code at genesis."""
+    assert accounts["testWallets"] == {"gasBurner": GAS_BURNER_WALLET, "shortMagic": SHORT_MAGIC_WALLET,
+                                       "echo": ECHO_WALLET}
+    digest = os.urandom(32)
+    data = call_data("isValidSignature(bytes32,bytes)", ["bytes32", "bytes"], [digest, b"\x01" * 65])
+    # Gas burner: the magic word, but only with a lot of gas (~2 M) - well above a 250 k ceiling.
+    assert devnet("eth_call", {"to": GAS_BURNER_WALLET, "data": data}, "latest") == ERC1271_MAGIC_WORD
+    assert int(devnet("eth_estimateGas", {"to": GAS_BURNER_WALLET, "data": data}), 16) > 1_000_000
+    assert devnet.error("eth_call", {"to": GAS_BURNER_WALLET, "data": data, "gas": hex(250_000)}, "latest") is not None
+    # Short magic: exactly the 4 bytes, not a 32-byte word.
+    assert devnet("eth_call", {"to": SHORT_MAGIC_WALLET, "data": data}, "latest") == "0x1626ba7e"
+    # Echo: the first calldata word (selector + 28 digest bytes).
+    assert devnet("eth_call", {"to": ECHO_WALLET, "data": data}, "latest") == "0x1626ba7e" + digest[:28].hex()
+
+
 def test_burst_of_50_transactions(devnet, accounts):
     fac = role(accounts, "facilitator")
     payees = [a["address"] for a in accounts["accounts"] if a["role"] == "payee"]

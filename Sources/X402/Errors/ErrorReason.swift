@@ -74,6 +74,24 @@ extension ErrorReason {
     public static let exactEVMPayloadRecipientMismatch: ErrorReason = "invalid_exact_evm_payload_recipient_mismatch"
     public static let smartWalletDeploymentFailed: ErrorReason = "smart_wallet_deployment_failed"
 
+    // MARK: facilitator limits (swift-x402)
+    /// The token is neither in the asset registry nor on the operator's allowlist.
+    public static let assetNotAccepted: ErrorReason = "asset_not_accepted"
+    /// The payment's amount is zero (x402-rs string).
+    public static let invalidPaymentAmount: ErrorReason = "invalid_payment_amount"
+    /// The authorization pays its own signer (`from == to`).
+    public static let selfPayment: ErrorReason = "self_payment"
+    /// Settling would need more gas than the facilitator's ceiling.
+    public static let gasLimitExceeded: ErrorReason = "gas_limit_exceeded"
+    /// The network's fee is above the facilitator's maximum fee per gas.
+    public static let feeAboveCap: ErrorReason = "fee_above_cap"
+    /// An ERC-6492 deployment names a factory outside the facilitator's allowlist.
+    public static let erc6492FactoryNotAllowed: ErrorReason = "erc6492_factory_not_allowed"
+    /// The node's answer (fee, gas) is outside any sane range and was refused.
+    public static let implausibleNodeAnswer: ErrorReason = "implausible_node_answer"
+    /// Too many requests from one client or for one payer.
+    public static let rateLimited: ErrorReason = "rate_limited"
+
     // MARK: Permit2
     public static let permit2AllowanceRequired: ErrorReason = "permit2_allowance_required"
     public static let permit2InvalidSpender: ErrorReason = "invalid_permit2_spender"
@@ -189,5 +207,8 @@ extension ErrorReason {
         // cloudflare:402
         "blocked", "price_not_acceptable", "payment_failed", "signature_agent_unknown", "invalid_payment_signature",
         "origin_error", "unknown",
+        // swift-x402 facilitator limits
+        "asset_not_accepted", "self_payment", "gas_limit_exceeded", "fee_above_cap", "erc6492_factory_not_allowed",
+        "implausible_node_answer", "rate_limited",
     ]
 }

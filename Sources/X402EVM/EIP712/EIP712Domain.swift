@@ -107,12 +107,23 @@ public struct EIP712Domain: Sendable, Hashable {
 
     // MARK: Separator computation and cache
 
+    /// The cache key. `name` and `version` are kept as their UTF-8 bytes: Swift `String`
+    /// equality is canonical equivalence ("é" == "e\u{301}"), but the separator hashes the bytes,
+    /// so two spellings must never share an entry.
     struct CacheKey: Hashable {
-        let name: String?
-        let version: String?
+        let nameBytes: [UInt8]?
+        let versionBytes: [UInt8]?
         let chainId: UInt256?
         let verifyingContract: EthereumAddress?
         let salt: Bytes32?
+
+        init(name: String?, version: String?, chainId: UInt256?, verifyingContract: EthereumAddress?, salt: Bytes32?) {
+            nameBytes = name.map { Array($0.utf8) }
+            versionBytes = version.map { Array($0.utf8) }
+            self.chainId = chainId
+            self.verifyingContract = verifyingContract
+            self.salt = salt
+        }
     }
 
     private static let cache = LockedDictionary<CacheKey, Bytes32>()
@@ -136,16 +147,16 @@ public struct EIP712Domain: Sendable, Hashable {
 
     private static func computeSeparator(_ key: CacheKey) -> Bytes32 {
         var mask = 0
-        if key.name != nil { mask |= 1 }
-        if key.version != nil { mask |= 2 }
+        if key.nameBytes != nil { mask |= 1 }
+        if key.versionBytes != nil { mask |= 2 }
         if key.chainId != nil { mask |= 4 }
         if key.verifyingContract != nil { mask |= 8 }
         if key.salt != nil { mask |= 16 }
         let typeHash = typeHash(mask: mask)
         return EIP712.hashWords(1 + mask.nonzeroBitCount) { writer in
             writer.append(typeHash)
-            if let name = key.name { writer.append(Keccak256.hash(utf8: name)) }
-            if let version = key.version { writer.append(Keccak256.hash(utf8: version)) }
+            if let name = key.nameBytes { writer.append(Keccak256.hash(name)) }
+            if let version = key.versionBytes { writer.append(Keccak256.hash(version)) }
             if let chainId = key.chainId { writer.append(chainId) }
             if let contract = key.verifyingContract { writer.append(contract) }
             if let salt = key.salt { writer.append(salt) }

@@ -50,10 +50,19 @@ public enum EIP3009Calls {
         try! ABI.encodeCall("isValidSignature(bytes32,bytes)", [.bytes32(digest), .bytes(signature)])
     }
 
-    /// Multicall3 `tryAggregate(false, calls)`.
-    public static func tryAggregate(_ calls: [(target: EthereumAddress, data: [UInt8])]) -> [UInt8] {
+    /// Multicall3 `tryAggregate(requireSuccess, calls)`; with `requireSuccess` the whole call
+    /// reverts when one call does (what a gas estimate of a batch needs).
+    public static func tryAggregate(_ calls: [(target: EthereumAddress, data: [UInt8])], requireSuccess: Bool = false) -> [UInt8] {
         let tuples = calls.map { ABIValue.tuple([.address($0.target), .bytes($0.data)]) }
-        return try! ABI.encodeCall("tryAggregate(bool,(address,bytes)[])", [.bool(false), .array(tuples)])
+        return try! ABI.encodeCall("tryAggregate(bool,(address,bytes)[])", [.bool(requireSuccess), .array(tuples)])
+    }
+
+    /// Whether an `isValidSignature` answer is the ERC-1271 magic value as USDC's
+    /// `SignatureChecker` reads it: at least one 32-byte word, equal to `0x1626ba7e` followed by
+    /// 28 zero bytes. A bare 4-byte answer or an echo of the calldata is not.
+    public static func isERC1271MagicWord(_ answer: [UInt8]) -> Bool {
+        guard answer.count >= 32, Array(answer[0..<4]) == erc1271MagicValue else { return false }
+        return answer[4..<32].allSatisfy { $0 == 0 }
     }
 
     /// Decodes `tryAggregate`'s `(bool success, bytes returnData)[]`.

@@ -84,11 +84,24 @@ extension ExactEVMFacilitator {
         let chain = payment.chain
         let wallet = payment.authorization.from
         if let code = try? await chain.client.code(at: wallet, at: .pending), !code.isEmpty { return nil }
+        // `check` has already proved the wrapped signature valid by simulation and the factory
+        // allowlisted; this is a second guard so no other path can reach the hot key.
+        guard options.deployERC6492Wallets, options.erc6492Factories.contains(deployment.factory) else {
+            return .failure(
+                reason: .erc6492FactoryNotAllowed, message: "ERC-6492 factory \(deployment.factory.checksummed) is not allowlisted",
+                transaction: nil)
+        }
         let call = CallRequest(from: chain.signers.addresses[0], to: deployment.factory, data: deployment.factoryCalldata)
         let gasLimit: UInt64
         do {
             let estimate = try await chain.client.estimateGas(call)
-            gasLimit = estimate + estimate * options.estimatedGasHeadroomPercent / 100
+            guard let limit = self.gasLimit(estimate: estimate, ceiling: options.maximumDeploymentGas) else {
+                return .failure(
+                    reason: .gasLimitExceeded,
+                    message: "the deployment needs \(estimate) gas, above this facilitator's ceiling of \(options.maximumDeploymentGas)",
+                    transaction: nil)
+            }
+            gasLimit = limit
         } catch {
             return .failure(reason: .smartWalletDeploymentFailed, message: "factory call fails: \(Self.revertText(error))", transaction: nil)
         }
@@ -100,6 +113,7 @@ extension ExactEVMFacilitator {
         }
         let receipt = try? await chain.receipts.receipt(of: submitted.hash, timeout: options.receiptTimeout)
         await chain.signers.finished(submitted)
+        if let receipt { gasSpent(chain.network, receipt.gasUsed) }
         guard let receipt, receipt.succeeded else {
             return .failure(
                 reason: .smartWalletDeploymentFailed,
@@ -120,8 +134,15 @@ extension ExactEVMFacilitator {
         var gasLimit = options.transferGasLimit
         if payment.innerSignature.count != 65 || payment.contractWallet {
             do {
+                // Estimating is the contract wallet's simulation in settle; above the ceiling nothing is sent.
                 let estimate = try await chain.client.estimateGas(CallRequest(from: chain.signers.addresses[0], to: payment.token, data: data))
-                gasLimit = estimate + estimate * options.estimatedGasHeadroomPercent / 100
+                guard let limit = self.gasLimit(estimate: estimate, ceiling: options.maximumContractWalletGas) else {
+                    return .failure(
+                        reason: .gasLimitExceeded,
+                        message: "the transfer needs \(estimate) gas, above this facilitator's ceiling of \(options.maximumContractWalletGas)",
+                        transaction: nil)
+                }
+                gasLimit = limit
             } catch {
                 guard case .node = error else {
                     return .failure(reason: .unexpectedSettleError, message: "gas estimation failed: \(error)", transaction: nil)

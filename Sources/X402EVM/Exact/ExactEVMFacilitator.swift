@@ -37,6 +37,25 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         /// rejected with `invalid_exact_evm_payload_undeployed_smart_wallet` by verify and settle
         /// alike, instead of passing verify and failing at settlement.
         public var deployERC6492Wallets = false
+        /// The only factories an ERC-6492 wallet may be deployed through (empty by default: no
+        /// deployment at all, even with ``deployERC6492Wallets`` on). A deployment is sent only
+        /// after one `eth_call` through Multicall3 ran the factory call and the wallet's
+        /// `isValidSignature` and got the exact ERC-1271 answer.
+        public var erc6492Factories: Set<EthereumAddress> = []
+        /// Ceiling on the gas of a contract-wallet transfer (ERC-1271 / ERC-6492): a payment whose
+        /// estimate is higher is refused with `gas_limit_exceeded` at verify and settle, and the
+        /// gas limit sent is never higher. EOA transfers use ``transferGasLimit``.
+        public var maximumContractWalletGas: UInt64 = 250_000
+        /// Ceiling on the gas of an ERC-6492 wallet deployment (the factory call).
+        public var maximumDeploymentGas: UInt64 = 500_000
+        /// Tokens accepted per network besides the registry's (``AssetRegistry/standard`` when
+        /// ``acceptRegistryAssets`` is on). Any other asset is refused with `asset_not_accepted`.
+        public var acceptedAssets: [Network: Set<EthereumAddress>] = [:]
+        /// Accept each network's token from ``AssetRegistry/standard`` (default on).
+        public var acceptRegistryAssets = true
+        /// Refuse a payment when the network's current `maxFeePerGas` is above the chain's
+        /// ``FeePolicy/maximumFeePerGas`` (checked at verify; settle fails the send anyway).
+        public var checkFeesInVerify = true
 
         public init() {}
     }
@@ -50,10 +69,15 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     public let clock: UnixClock
     let chains: [Network: EVMFacilitatorChain]
     let inFlight = InFlightSettlements<SettlementOutcome>()
+    /// Told the gas of every mined transaction this facilitator sent (deployments and transfers).
+    let gasSpent: @Sendable (_ network: Network, _ gasUsed: UInt64) -> Void
 
+    /// - Parameter gasSpent: called with the gas used by each mined transaction the facilitator
+    ///   paid for (for metrics).
     public init(
         chains: [EVMFacilitatorChain], options: Options = Options(),
-        records: any SettlementRecordStore = InMemorySettlementRecordStore(), clock: UnixClock = .system
+        records: any SettlementRecordStore = InMemorySettlementRecordStore(), clock: UnixClock = .system,
+        gasSpent: @escaping @Sendable (_ network: Network, _ gasUsed: UInt64) -> Void = { _, _ in }
     ) {
         var table: [Network: EVMFacilitatorChain] = [:]
         for chain in chains { table[chain.network] = chain }
@@ -61,6 +85,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         self.options = options
         self.records = records
         self.clock = clock
+        self.gasSpent = gasSpent
     }
 
     /// The networks this facilitator serves.
@@ -79,6 +104,7 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         do {
             let payment = try await check(payload, requirements, timeWindow: true)
             if options.simulateInVerify { try await simulate(payment) }
+            try await checkCosts(payment)
             return .valid(payer: payment.payer)
         } catch {
             switch error {
@@ -182,16 +208,19 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         guard let amount = UInt256(decimal: requirements.amount) else {
             throw .invalid(.exactEVMRequiredAmount, "amount \(requirements.amount) is not a decimal integer")
         }
+        // Abuse limits: only known tokens, never a zero amount, never a self-payment.
+        guard isAccepted(token, on: requirements.network) else {
+            throw .invalid(.assetNotAccepted, "asset \(token.checksummed) is not accepted on \(requirements.network) by this facilitator")
+        }
+        guard amount > .zero else { throw .invalid(.invalidPaymentAmount, "the amount must be greater than zero") }
+        guard authorization.from != authorization.to else {
+            throw .invalid(.selfPayment, "the authorization pays its own signer \(authorization.from.checksummed)")
+        }
         // 6. Signature over the requirements' domain: binds from, to, value, window, nonce, chain and token.
         let domain = EIP712Domain(name: name, version: version, chainId: UInt256(chain.chainID), verifyingContract: token)
         let digest = authorization.digest(in: domain)
         let (inner, deployment, contractWallet) = try await checkSignature(
             parsed.signature, of: authorization.from, digest: digest, chain: chain)
-        if deployment != nil, !options.deployERC6492Wallets {
-            throw .invalid(
-                .exactEVMUndeployedSmartWallet,
-                "\(authorization.from.checksummed) is not deployed and this facilitator does not deploy ERC-6492 wallets")
-        }
         // 7. Recipient.
         guard authorization.to == payTo else {
             throw .invalid(.exactEVMRecipientMismatch, "authorization pays \(authorization.to.checksummed), requirements \(payTo.checksummed)")
@@ -249,24 +278,147 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         let code: [UInt8]
         do { code = try await chain.client.code(at: signer, at: .latest) } catch { throw .unexpected("could not read the payer's code: \(error)") }
         if code.isEmpty {
-            if let wrapper, wrapper.hasDeploymentData { return (inner, wrapper, true) }
+            if let wrapper, wrapper.hasDeploymentData {
+                try await checkDeployment(wrapper, of: signer, digest: digest, chain: chain)
+                return (inner, wrapper, true)
+            }
             if inner.count == 65 && wrapper == nil {
                 throw .invalid(.exactEVMSignature, "signature recovers to \(recovered?.checksummed ?? "no address"), not \(signer.checksummed)")
             }
             throw .invalid(.exactEVMUndeployedSmartWallet, "\(signer.checksummed) has no code and the signature carries no ERC-6492 deployment data")
         }
-        let request = CallRequest(to: signer, data: EIP3009Calls.isValidSignature(digest, inner))
+        // The wallet's code runs with at most the contract-wallet gas ceiling: a wallet that
+        // burns more is refused here, before anything is sent.
+        let data = EIP3009Calls.isValidSignature(digest, inner)
+        let request = CallRequest(to: signer, data: data, gas: options.maximumContractWalletGas)
         let answer: [UInt8]
         do {
             answer = try await chain.client.call(request, at: .latest)
         } catch {
-            if case .node = error { throw .invalid(.exactEVMSignature, "the wallet's isValidSignature reverted") }
-            throw .unexpected("could not call isValidSignature: \(error)")
+            guard case .node = error else { throw .unexpected("could not call isValidSignature: \(error)") }
+            // Out of gas or a revert? Only an estimate without the ceiling can tell.
+            if let needed = try? await chain.client.estimateGas(CallRequest(to: signer, data: data)),
+                needed > options.maximumContractWalletGas
+            {
+                throw .invalid(
+                    .gasLimitExceeded,
+                    "the wallet's isValidSignature needs \(needed) gas, above this facilitator's ceiling of \(options.maximumContractWalletGas)")
+            }
+            throw .invalid(.exactEVMSignature, "the wallet's isValidSignature reverted")
         }
-        guard answer.count >= 4, Array(answer.prefix(4)) == EIP3009Calls.erc1271MagicValue else {
-            throw .invalid(.exactEVMSignature, "the wallet's isValidSignature rejected the signature")
+        guard EIP3009Calls.isERC1271MagicWord(answer) else {
+            throw .invalid(.exactEVMSignature, "the wallet's isValidSignature did not answer the ERC-1271 magic value word")
         }
         return (inner, nil, true)
+    }
+
+    /// An ERC-6492 deployment is acceptable only when deployment is enabled, the factory is on the
+    /// allowlist, and one `eth_call` of Multicall3 `tryAggregate` (factory call, then the new
+    /// wallet's `isValidSignature`) proves the wrapped signature valid.
+    private func checkDeployment(_ wrapper: ERC6492Signature, of wallet: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain)
+        async throws(CheckFailure)
+    {
+        guard options.deployERC6492Wallets else {
+            throw .invalid(
+                .exactEVMUndeployedSmartWallet,
+                "\(wallet.checksummed) is not deployed and this facilitator does not deploy ERC-6492 wallets")
+        }
+        guard options.erc6492Factories.contains(wrapper.factory) else {
+            throw .invalid(
+                .erc6492FactoryNotAllowed, "ERC-6492 factory \(wrapper.factory.checksummed) is not on this facilitator's allowlist")
+        }
+        let data = EIP3009Calls.tryAggregate([
+            (wrapper.factory, wrapper.factoryCalldata), (wallet, EIP3009Calls.isValidSignature(digest, wrapper.innerSignature)),
+        ])
+        let gas = options.maximumDeploymentGas.addingReportingOverflow(options.maximumContractWalletGas)
+        let request = CallRequest(
+            from: chain.signers.addresses[0], to: EIP3009Calls.multicall3, data: data, gas: gas.overflow ? nil : gas.partialValue)
+        let answer: [UInt8]
+        do {
+            answer = try await chain.client.call(request, at: .latest)
+        } catch {
+            if case .node = error { throw .invalid(.exactEVMSignature, "the ERC-6492 simulation reverted: \(Self.revertText(error))") }
+            throw .unexpected("could not simulate the ERC-6492 signature: \(error)")
+        }
+        guard let results = EIP3009Calls.decodeTryAggregate(answer), results.count == 2 else {
+            throw .invalid(.exactEVMSignature, "the ERC-6492 simulation returned an unexpected answer")
+        }
+        guard results[0].success else {
+            throw .invalid(.exactEVMSignature, "the ERC-6492 factory call reverts: \(RevertReason(data: results[0].data).description)")
+        }
+        guard results[1].success, EIP3009Calls.isERC1271MagicWord(results[1].data) else {
+            throw .invalid(.exactEVMSignature, "the deployed wallet would not accept the wrapped signature (ERC-6492 simulation)")
+        }
+    }
+
+    // MARK: Costs
+
+    /// Whether `token` may be paid in on `network`.
+    func isAccepted(_ token: EthereumAddress, on network: Network) -> Bool {
+        if options.acceptedAssets[network]?.contains(token) == true { return true }
+        guard options.acceptRegistryAssets else { return false }
+        return AssetRegistry.standard.asset(address: token.checksummed, on: network) != nil
+    }
+
+    /// The gas a contract-wallet transfer needs, refused above the ceiling; `nil` for EOA transfers
+    /// (fixed ``Options/transferGasLimit``). An undeployed wallet is estimated as the deployment
+    /// and the transfer in one Multicall3 batch that must succeed as a whole.
+    func contractWalletGas(_ payment: CheckedPayment) async throws(CheckFailure) -> UInt64? {
+        guard payment.innerSignature.count != 65 || payment.contractWallet else { return nil }
+        let chain = payment.chain
+        let caller = chain.signers.addresses[0]
+        let transfer = EIP3009Calls.transfer(payment.authorization, signature: payment.innerSignature)
+        var ceiling = options.maximumContractWalletGas
+        let request: CallRequest
+        if let deployment = payment.deployment {
+            let (sum, overflow) = ceiling.addingReportingOverflow(options.maximumDeploymentGas)
+            ceiling = overflow ? .max : sum
+            request = CallRequest(
+                from: caller, to: EIP3009Calls.multicall3,
+                data: EIP3009Calls.tryAggregate([(deployment.factory, deployment.factoryCalldata), (payment.token, transfer)], requireSuccess: true))
+        } else {
+            request = CallRequest(from: caller, to: payment.token, data: transfer)
+        }
+        let estimate: UInt64
+        do {
+            estimate = try await chain.client.estimateGas(request)
+        } catch {
+            guard case .node = error else { throw .unexpected("gas estimation failed: \(error)") }
+            let text = Self.revertText(error)
+            throw .invalid(Self.reason(forRevert: text), "the transfer would fail: \(text)")
+        }
+        guard estimate <= ceiling else {
+            throw .invalid(.gasLimitExceeded, "settling needs \(estimate) gas, above this facilitator's ceiling of \(ceiling)")
+        }
+        return estimate
+    }
+
+    /// The gas limit to send for an estimate: the estimate plus
+    /// ``Options/estimatedGasHeadroomPercent``, never above `ceiling`; `nil` when the estimate
+    /// itself is above the ceiling. Overflow-safe for any node answer.
+    func gasLimit(estimate: UInt64, ceiling: UInt64) -> UInt64? {
+        guard estimate <= ceiling else { return nil }
+        let (product, overflow) = estimate.multipliedReportingOverflow(by: options.estimatedGasHeadroomPercent)
+        if overflow { return ceiling }
+        let (sum, overflowSum) = estimate.addingReportingOverflow(product / 100)
+        return overflowSum ? ceiling : min(sum, ceiling)
+    }
+
+    /// Verify's cost checks: the gas ceiling for contract wallets and the fee ceiling.
+    func checkCosts(_ payment: CheckedPayment) async throws(CheckFailure) {
+        _ = try await contractWalletGas(payment)
+        guard options.checkFeesInVerify else { return }
+        let oracle = payment.chain.signers.fees
+        let fees: TransactionFees
+        do {
+            fees = try await oracle.fees()
+        } catch {
+            if case .invalidResponse(let message) = error { throw .invalid(.implausibleNodeAnswer, message) }
+            throw .unexpected("could not read the network's fees: \(error)")
+        }
+        if let cap = oracle.policy.maximumFeePerGas, fees.maxFeePerGas > cap {
+            throw .invalid(.feeAboveCap, "the network's fee (\(fees.maxFeePerGas) wei per gas) is above this facilitator's maximum of \(cap)")
+        }
     }
 
     // MARK: Simulation

@@ -2,26 +2,42 @@ import X402
 
 /// How the facilitator prices its EIP-1559 transactions.
 ///
-/// `maxPriorityFeePerGas = max(eth_maxPriorityFeePerGas, minimumPriorityFee)` and
+/// `maxPriorityFeePerGas = min(max(eth_maxPriorityFeePerGas, minimumPriorityFee), maximumPriorityFeePerGas)` and
 /// `maxFeePerGas = baseFeeMultiplier × next block's base fee + maxPriorityFeePerGas`. With the
 /// default multiplier 2 a transaction stays includable through six consecutive full blocks
 /// (+12.5 % each); the sender only ever pays base fee + tip.
+///
+/// The node is not trusted: a base fee or tip whose arithmetic would overflow is refused with
+/// ``EthereumClientError/invalidResponse(_:)`` (never a trap), a suggested tip above
+/// ``maximumPriorityFeePerGas`` is lowered to it, and a `maxFeePerGas` above ``maximumFeePerGas``
+/// fails the send (and `/verify`) instead of paying it.
 public struct FeePolicy: Sendable, Hashable {
+    /// The default ceiling on `maxFeePerGas`: 200 gwei.
+    public static let defaultMaximumFeePerGas = UInt256(200_000_000_000)
+    /// The default ceiling on the tip: 5 gwei.
+    public static let defaultMaximumPriorityFeePerGas = UInt256(5_000_000_000)
+
     public var baseFeeMultiplier: UInt64 = 2
     /// Floor for the tip, in wei (default 0.001 gwei, the tip Base and OP chains suggest).
     public var minimumPriorityFee: UInt256 = UInt256(1_000_000)
-    /// Optional cap on `maxFeePerGas`, in wei; a higher estimate fails the send instead.
+    /// Cap on `maxFeePerGas`, in wei (default ``defaultMaximumFeePerGas``); a higher estimate fails
+    /// the send instead. `nil` removes the cap (not recommended: the node decides what you pay).
     public var maximumFeePerGas: UInt256?
+    /// Cap on the tip, in wei (default ``defaultMaximumPriorityFeePerGas``): a higher suggestion
+    /// from the node is lowered to this value.
+    public var maximumPriorityFeePerGas: UInt256
     /// How long a fee estimate is reused (fees are read at most this often per chain).
     public var cacheSeconds: Double = 2
 
     public init(
-        baseFeeMultiplier: UInt64 = 2, minimumPriorityFee: UInt256 = UInt256(1_000_000), maximumFeePerGas: UInt256? = nil,
-        cacheSeconds: Double = 2
+        baseFeeMultiplier: UInt64 = 2, minimumPriorityFee: UInt256 = UInt256(1_000_000),
+        maximumFeePerGas: UInt256? = FeePolicy.defaultMaximumFeePerGas,
+        maximumPriorityFeePerGas: UInt256 = FeePolicy.defaultMaximumPriorityFeePerGas, cacheSeconds: Double = 2
     ) {
         self.baseFeeMultiplier = baseFeeMultiplier
         self.minimumPriorityFee = minimumPriorityFee
         self.maximumFeePerGas = maximumFeePerGas
+        self.maximumPriorityFeePerGas = maximumPriorityFeePerGas
         self.cacheSeconds = cacheSeconds
     }
 }
@@ -92,7 +108,13 @@ public actor FeeOracle {
         }
         var tip = policy.minimumPriorityFee
         if let suggested = try? await client.maxPriorityFeePerGas(), suggested > tip { tip = suggested }
-        let maxFee = baseFee * UInt256(policy.baseFeeMultiplier) + tip
+        if tip > policy.maximumPriorityFeePerGas { tip = max(policy.maximumPriorityFeePerGas, policy.minimumPriorityFee) }
+        // Reporting arithmetic: a lying node must not be able to trap the process.
+        let (scaled, overflowMultiply) = baseFee.multipliedReportingOverflow(by: UInt256(policy.baseFeeMultiplier))
+        let (maxFee, overflowAdd) = scaled.addingReportingOverflow(tip)
+        guard !overflowMultiply, !overflowAdd else {
+            throw .invalidResponse("implausible base fee \(baseFee) wei from the node (maxFeePerGas would overflow)")
+        }
         return TransactionFees(maxFeePerGas: maxFee, maxPriorityFeePerGas: tip)
     }
 }
