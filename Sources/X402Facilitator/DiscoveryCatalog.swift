@@ -3,8 +3,12 @@ import Logging
 import X402
 
 /// The bazaar catalog: resources that reported `extensions.bazaar` (v2) or a discoverable
-/// `outputSchema` (v1) on a valid `/verify` or successful `/settle`, served by
-/// `GET /discovery/resources`. Entries not refreshed within `timeToLive` are dropped.
+/// `outputSchema` (v1) on a successful `/settle` (never on `/verify`, which costs nothing), served
+/// by `GET /discovery/resources`. Entries not refreshed within `timeToLive` are dropped.
+///
+/// The seller's metadata is validated and size-limited (``Limits``): an http(s) URL of bounded
+/// length, bounded description, MIME type, type and tool name without control characters, and a
+/// bounded number and size of extension members. An entry that fails is not recorded.
 ///
 /// Entries are keyed by `origin + (routeTemplate ?? path)` of the resource URL (query and
 /// fragment stripped), plus the tool name for MCP resources.
@@ -69,12 +73,69 @@ public actor DiscoveryCatalog {
 
     // MARK: Building entries
 
+    /// Bounds on what a seller may publish.
+    enum Limits {
+        static let urlBytes = 2048
+        static let descriptionBytes = 1024
+        static let mimeTypeBytes = 128
+        static let typeBytes = 32
+        static let toolNameBytes = 128
+        static let routeTemplateBytes = 512
+        /// Members of `extensions.bazaar`, of its `info`, of `info.input`, and of v1 `outputSchema`.
+        static let members = 32
+        /// Serialized size of `input` and of `output`.
+        static let schemaBytes = 16 * 1024
+    }
+
     static func entry(for request: FacilitatorRequest, at date: Date) -> (String, DiscoveryResource)? {
+        guard let (key, resource) = unvalidatedEntry(for: request, at: date), isAcceptable(resource) else { return nil }
+        return (key, resource)
+    }
+
+    /// Whether a catalog entry stays within ``Limits``.
+    static func isAcceptable(_ resource: DiscoveryResource) -> Bool {
+        func text(_ value: String?, _ limit: Int) -> Bool {
+            guard let value else { return true }
+            return value.utf8.count <= limit && !containsControlCharacters(value)
+        }
+        guard text(resource.resource, Limits.urlBytes), let components = URLComponents(string: resource.resource),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else { return false }
+        guard text(resource.type, Limits.typeBytes), !resource.type.isEmpty else { return false }
+        let metadata = resource.metadata ?? [:]
+        guard metadata.count <= Limits.members,
+            text(metadata["description"]?.stringValue, Limits.descriptionBytes),
+            text(metadata["mimeType"]?.stringValue, Limits.mimeTypeBytes),
+            text(metadata["routeTemplate"]?.stringValue, Limits.routeTemplateBytes)
+        else { return false }
+        if let input = metadata["input"]?.objectValue {
+            guard input.count <= Limits.members else { return false }
+            guard text(input["toolName"]?.stringValue, Limits.toolNameBytes), text(input["tool"]?.stringValue, Limits.toolNameBytes) else {
+                return false
+            }
+        }
+        for name in ["input", "output"] {
+            if let value = metadata[name], value.serialized().count > Limits.schemaBytes { return false }
+        }
+        return true
+    }
+
+    /// C0 and C1 controls, DEL, and the bidirectional overrides that can disguise text.
+    static func containsControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            let v = scalar.value
+            return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+        }
+    }
+
+    static func unvalidatedEntry(for request: FacilitatorRequest, at date: Date) -> (String, DiscoveryResource)? {
         switch (request.paymentPayload, request.paymentRequirements) {
         case (.v2(let payload), .v2(let requirements)):
-            guard let bazaar = payload.extensions?["bazaar"]?.objectValue, let info = bazaar["info"]?.objectValue,
+            guard let bazaar = payload.extensions?["bazaar"]?.objectValue, bazaar.count <= Limits.members,
+                let info = bazaar["info"]?.objectValue, info.count <= Limits.members,
                 let input = info["input"]?.objectValue, let type = input["type"]?.stringValue,
-                let url = payload.resource?.url, let location = Location(url)
+                let url = payload.resource?.url, url.utf8.count <= Limits.urlBytes, let location = Location(url)
             else { return nil }
             let template = bazaar["routeTemplate"]?.stringValue.flatMap { isValidRouteTemplate($0) ? $0 : nil }
             let tool = input["toolName"]?.stringValue ?? input["tool"]?.stringValue
@@ -91,7 +152,10 @@ public actor DiscoveryCatalog {
                 accepts: [.v2(requirements)], lastUpdated: date, metadata: metadata)
             return (key, resource)
         case (.v1, .v1(let requirements)):
-            guard let input = requirements.outputSchema?["input"]?.objectValue, let location = Location(requirements.resource) else {
+            guard let schema = requirements.outputSchema?.objectValue, schema.count <= Limits.members,
+                let input = schema["input"]?.objectValue, requirements.resource.utf8.count <= Limits.urlBytes,
+                let location = Location(requirements.resource)
+            else {
                 return nil
             }
             if input["discoverable"]?.boolValue == false { return nil }

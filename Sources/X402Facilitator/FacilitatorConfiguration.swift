@@ -1,5 +1,6 @@
 import Foundation
 import X402
+import X402EVM
 
 /// Everything an operator configures, from a JSON file and/or command-line flags.
 ///
@@ -22,9 +23,19 @@ import X402
 ///   "simulateInVerify": true,
 ///   "receiptTimeoutSeconds": 45,
 ///   "discoveryTTLSeconds": 604800,
-///   "logLevel": "info"
+///   "logLevel": "info",
+///   "maxGasPerSettlement": 250000,
+///   "maxFeePerGasWei": 200000000000, "maxPriorityFeePerGasWei": 5000000000,
+///   "acceptedAssets": { "eip155:84532": ["0x…"] },
+///   "deployERC6492Wallets": false, "erc6492Factories": [],
+///   "rateLimitPerClient": { "burst": 120, "perSecond": 50 },
+///   "rateLimitPerPayer": { "burst": 20, "perSecond": 2 },
+///   "insecureNoAuth": false
 /// }
 /// ```
+///
+/// A non-loopback `host` needs bearer tokens unless `insecureNoAuth` is set: an open `/settle`
+/// lets anyone spend the facilitator's gas.
 public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     /// One served chain.
     public struct NetworkEntry: Sendable, Equatable, Codable {
@@ -78,12 +89,34 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var discoveryTTLSeconds: Int = 7 * 24 * 3600
     /// `trace`, `debug`, `info` (default), `notice`, `warning`, `error`, `critical`.
     public var logLevel: String?
+    /// Gas ceiling of a contract-wallet (ERC-1271 / ERC-6492) transfer; a payment needing more is
+    /// refused at verify with `gas_limit_exceeded` (default 250 000; EOA transfers use a fixed 120 000).
+    public var maxGasPerSettlement: UInt64 = 250_000
+    /// Ceiling on `maxFeePerGas`, in wei (default 200 gwei); above it payments are refused with
+    /// `fee_above_cap` and nothing is sent.
+    public var maxFeePerGasWei: UInt64 = 200_000_000_000
+    /// Ceiling on the priority fee (tip), in wei (default 5 gwei): a higher node suggestion is lowered.
+    public var maxPriorityFeePerGasWei: UInt64 = 5_000_000_000
+    /// Tokens accepted per network (CAIP-2 → addresses) besides each network's registry stablecoin.
+    public var acceptedAssets: [String: [String]] = [:]
+    /// Deploy undeployed ERC-6492 wallets (default off); only through ``erc6492Factories``.
+    public var deployERC6492Wallets: Bool = false
+    /// The factories ERC-6492 wallets may be deployed through (default none: fail closed).
+    public var erc6492Factories: [String] = []
+    /// Token bucket per client address on `/verify` and `/settle` (burst 0 turns it off).
+    public var rateLimitPerClient: RateLimit = FacilitatorRoutes.Options.defaultClientRate
+    /// Token bucket per payer on `/verify` and `/settle` (burst 0 turns it off).
+    public var rateLimitPerPayer: RateLimit = FacilitatorRoutes.Options.defaultPayerRate
+    /// Allow a non-loopback `host` without bearer tokens (default off; not recommended).
+    public var insecureNoAuth: Bool = false
 
     public init() {}
 
     private enum Key: String, CodingKey, CaseIterable {
         case host, port, networks, signerKeyEnv, signerKeyFiles, v1, bearerTokens, bearerTokensEnv, database, maxBodyBytes
         case simulateInVerify, receiptTimeoutSeconds, discoveryTTLSeconds, logLevel
+        case maxGasPerSettlement, maxFeePerGasWei, maxPriorityFeePerGasWei, acceptedAssets, deployERC6492Wallets, erc6492Factories
+        case rateLimitPerClient, rateLimitPerPayer, insecureNoAuth
     }
 
     public init(from decoder: any Decoder) throws {
@@ -103,6 +136,15 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         d.receiptTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .receiptTimeoutSeconds) ?? d.receiptTimeoutSeconds
         d.discoveryTTLSeconds = try c.decodeIfPresent(Int.self, forKey: .discoveryTTLSeconds) ?? d.discoveryTTLSeconds
         d.logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
+        d.maxGasPerSettlement = try c.decodeIfPresent(UInt64.self, forKey: .maxGasPerSettlement) ?? d.maxGasPerSettlement
+        d.maxFeePerGasWei = try c.decodeIfPresent(UInt64.self, forKey: .maxFeePerGasWei) ?? d.maxFeePerGasWei
+        d.maxPriorityFeePerGasWei = try c.decodeIfPresent(UInt64.self, forKey: .maxPriorityFeePerGasWei) ?? d.maxPriorityFeePerGasWei
+        d.acceptedAssets = try c.decodeIfPresent([String: [String]].self, forKey: .acceptedAssets) ?? [:]
+        d.deployERC6492Wallets = try c.decodeIfPresent(Bool.self, forKey: .deployERC6492Wallets) ?? d.deployERC6492Wallets
+        d.erc6492Factories = try c.decodeIfPresent([String].self, forKey: .erc6492Factories) ?? []
+        d.rateLimitPerClient = try c.decodeIfPresent(RateLimit.self, forKey: .rateLimitPerClient) ?? d.rateLimitPerClient
+        d.rateLimitPerPayer = try c.decodeIfPresent(RateLimit.self, forKey: .rateLimitPerPayer) ?? d.rateLimitPerPayer
+        d.insecureNoAuth = try c.decodeIfPresent(Bool.self, forKey: .insecureNoAuth) ?? d.insecureNoAuth
         self = d
     }
 
@@ -137,6 +179,45 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
                 throw FacilitatorConfigurationError("scheme \"\(scheme)\" on \(entry.network) is not available (available: exact)")
             }
         }
+        guard maxGasPerSettlement >= 21_000, maxGasPerSettlement <= 30_000_000 else {
+            throw FacilitatorConfigurationError("maxGasPerSettlement must be between 21000 and 30000000")
+        }
+        guard maxFeePerGasWei > 0 else { throw FacilitatorConfigurationError("maxFeePerGasWei must be positive") }
+        guard maxPriorityFeePerGasWei <= maxFeePerGasWei else {
+            throw FacilitatorConfigurationError("maxPriorityFeePerGasWei must not exceed maxFeePerGasWei")
+        }
+        for (network, addresses) in acceptedAssets {
+            guard Network(network)?.chainID != nil else { throw FacilitatorConfigurationError("acceptedAssets: \(network) is not an eip155 network") }
+            for address in addresses where (try? EthereumAddress(address, validatingChecksum: false)) == nil {
+                throw FacilitatorConfigurationError("acceptedAssets: \(address) is not an address")
+            }
+        }
+        for address in erc6492Factories where (try? EthereumAddress(address, validatingChecksum: false)) == nil {
+            throw FacilitatorConfigurationError("erc6492Factories: \(address) is not an address")
+        }
+        for (name, rate) in [("rateLimitPerClient", rateLimitPerClient), ("rateLimitPerPayer", rateLimitPerPayer)] {
+            guard rate.burst >= 0, rate.perSecond.isFinite, rate.perSecond >= 0 else {
+                throw FacilitatorConfigurationError("\(name) needs a burst ≥ 0 and a finite perSecond ≥ 0")
+            }
+        }
+    }
+
+    /// Refuses to serve a non-loopback address without bearer tokens (an open `/settle` spends
+    /// the facilitator's gas for anyone) unless ``insecureNoAuth`` is set.
+    public func validateExposure(bearerTokens: [String]) throws(FacilitatorConfigurationError) {
+        guard bearerTokens.isEmpty, !insecureNoAuth, !Self.isLoopback(host) else { return }
+        throw FacilitatorConfigurationError(
+            "refusing to listen on \(host) without bearer tokens: set bearerTokensEnv (--bearer-token-env), "
+                + "listen on 127.0.0.1, or accept the risk with insecureNoAuth (--insecure-no-auth)")
+    }
+
+    /// `localhost`, `127.0.0.0/8` and `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in UInt8(part) != nil }
     }
 
     /// The bearer tokens in force: the listed ones plus those in ``bearerTokensEnv``.

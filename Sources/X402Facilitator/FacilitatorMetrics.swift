@@ -10,6 +10,10 @@ import X402
 /// * `x402_facilitator_settle_total{outcome="success"|"failure", reason}`
 /// * `x402_facilitator_verify_duration_seconds`, `x402_facilitator_settle_duration_seconds` (histograms)
 /// * `x402_facilitator_settlements_in_flight` (gauge)
+/// * `x402_facilitator_refusals_total{route, reason}`: every refused request, by reason: verdicts
+///   (`isValid:false`, `success:false`) and requests refused before a verdict (`rate_limited`,
+///   `unauthorized`, `invalid_request`)
+/// * `x402_facilitator_gas_used_total{network}`: gas of the transactions the facilitator paid for
 public struct FacilitatorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
@@ -35,6 +39,7 @@ public struct FacilitatorMetrics: Sendable {
             label: "x402_facilitator_verify_total",
             dimensions: [("outcome", outcome), ("reason", response.invalidReason?.rawValue ?? "")], factory: factory
         ).increment()
+        if !response.isValid { refused(route: "verify", reason: response.invalidReason?.rawValue ?? "") }
         Timer(label: "x402_facilitator_verify_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
             .recordNanoseconds(duration.nanoseconds)
     }
@@ -45,8 +50,20 @@ public struct FacilitatorMetrics: Sendable {
             label: "x402_facilitator_settle_total",
             dimensions: [("outcome", outcome), ("reason", response.errorReason?.rawValue ?? "")], factory: factory
         ).increment()
+        if !response.success { refused(route: "settle", reason: response.errorReason?.rawValue ?? "") }
         Timer(label: "x402_facilitator_settle_duration_seconds", dimensions: [("outcome", outcome)], factory: factory)
             .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func refused(route: String, reason: String) {
+        Counter(label: "x402_facilitator_refusals_total", dimensions: [("route", route), ("reason", reason)], factory: factory)
+            .increment()
+    }
+
+    /// Counts gas the facilitator paid for (deployments and transfers, mined).
+    public func gasUsed(network: String, gas: UInt64) {
+        Counter(label: "x402_facilitator_gas_used_total", dimensions: [("network", network)], factory: factory)
+            .increment(by: Int64(clamping: gas))
     }
 
     func settlementsInFlight(_ count: Int) {

@@ -11,17 +11,35 @@ import X402
 ///   unknown versions, schemes and networks (`isValid:false` / `success:false` and a reason);
 ///   400 `{"error": "...", "field": "..."}` for a body that is not JSON, larger than
 ///   ``Options/maxBodyBytes`` (64 KiB by default) or missing required members; 401 without a valid
-///   bearer token when tokens are configured.
+///   bearer token when tokens are configured; 429 `{"error": "...", "reason": "rate_limited"}` with
+///   `Retry-After` when a client address or a payer exceeds its token bucket.
 /// * `GET /supported`, `GET /health`, `GET /metrics` (Prometheus text), `GET /discovery/resources`.
+///
+/// The discovery catalog is fed by successful settlements only, never by `/verify`.
 public struct FacilitatorRoutes: Sendable {
     public struct Options: Sendable {
+        /// Default per-client-address limit on `/verify` + `/settle`: bursts of 120, 50 per second.
+        public static let defaultClientRate = RateLimit(burst: 120, perSecond: 50)
+        /// Default per-payer limit on `/verify` + `/settle`: bursts of 20, 2 per second.
+        public static let defaultPayerRate = RateLimit(burst: 20, perSecond: 2)
+
         /// Tokens accepted in `Authorization: Bearer <token>` on `/verify` and `/settle`; empty: no auth.
         public var bearerTokens: [String] = []
         /// The largest accepted `/verify` or `/settle` body.
         public var maxBodyBytes: Int = 64 * 1024
-        public init(bearerTokens: [String] = [], maxBodyBytes: Int = 64 * 1024) {
+        /// Token bucket per client IP address on `/verify` and `/settle` (burst 0: off).
+        public var clientRate: RateLimit = Options.defaultClientRate
+        /// Token bucket per payer (`authorization.from`) on `/verify` and `/settle` (burst 0: off).
+        public var payerRate: RateLimit = Options.defaultPayerRate
+
+        public init(
+            bearerTokens: [String] = [], maxBodyBytes: Int = 64 * 1024, clientRate: RateLimit = Options.defaultClientRate,
+            payerRate: RateLimit = Options.defaultPayerRate
+        ) {
             self.bearerTokens = bearerTokens
             self.maxBodyBytes = maxBodyBytes
+            self.clientRate = clientRate
+            self.payerRate = payerRate
         }
     }
 
@@ -32,6 +50,8 @@ public struct FacilitatorRoutes: Sendable {
     public let tracker: SettlementTracker
     /// Settles a request (the engine, or a journal wrapping it).
     let settle: @Sendable (IncomingFacilitatorRequest, Logger) async -> SettleResponse
+    let clientLimiter: RateLimiter
+    let payerLimiter: RateLimiter
 
     public init(
         engine: FacilitatorEngine, options: Options = Options(), metrics: FacilitatorMetrics = FacilitatorMetrics(),
@@ -44,11 +64,13 @@ public struct FacilitatorRoutes: Sendable {
         self.catalog = catalog
         self.tracker = tracker ?? SettlementTracker(onChange: { [metrics] in metrics.settlementsInFlight($0) })
         self.settle = settle ?? { incoming, _ in await engine.settle(incoming) }
+        self.clientLimiter = RateLimiter(limit: options.clientRate)
+        self.payerLimiter = RateLimiter(limit: options.payerRate)
     }
 
     /// A router serving every facilitator route.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<FacilitatorRequestContext> {
+        let router = Router(context: FacilitatorRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.post("/verify") { request, context in
             await measure("verify", context) { () async throws(RouteFailure) -> Response in try await verifyRoute(request, context) }
@@ -78,22 +100,26 @@ public struct FacilitatorRoutes: Sendable {
 
     // MARK: Routes
 
-    private func verifyRoute(_ request: Request, _ context: BasicRequestContext) async throws(RouteFailure) -> Response {
+    private func verifyRoute(_ request: Request, _ context: FacilitatorRequestContext) async throws(RouteFailure) -> Response {
         try authorize(request)
+        try limitClient(context)
         let incoming = try await decode(request)
+        try limitPayer(incoming)
         let started = ContinuousClock.now
         let response = await engine.verify(incoming)
         metrics.verified(response, duration: ContinuousClock.now - started)
-        if response.isValid, let catalog, case .payment(let payment) = incoming { await catalog.record(payment) }
+        // The catalog is not fed here: a verify costs the caller nothing, so it must not publish.
         context.logger.info(
             "verify", metadata: ["network": "\(incoming.networkIdentifier)", "valid": "\(response.isValid)",
                 "reason": "\(response.invalidReason?.rawValue ?? "")", "payer": "\(response.payer ?? "")"])
         return Self.json(response.json)
     }
 
-    private func settleRoute(_ request: Request, _ context: BasicRequestContext) async throws(RouteFailure) -> Response {
+    private func settleRoute(_ request: Request, _ context: FacilitatorRequestContext) async throws(RouteFailure) -> Response {
         try authorize(request)
+        try limitClient(context)
         let incoming = try await decode(request)
+        try limitPayer(incoming)
         let started = ContinuousClock.now
         let logger = context.logger
         let response = await tracker.run { [settle] in await settle(incoming, logger) }
@@ -141,6 +167,31 @@ public struct FacilitatorRoutes: Sendable {
         let message: String
         var field: String? = nil
         var headers: HTTPFields = HTTPFields()
+        /// The refusal's machine-readable reason (metrics label, and `reason` in the JSON body when set).
+        var reason: String? = nil
+    }
+
+    /// 429 when the client's address has used up its bucket.
+    private func limitClient(_ context: FacilitatorRequestContext) throws(RouteFailure) {
+        let key = context.remoteAddress?.ipAddress ?? "unknown"
+        guard clientLimiter.allow("ip:" + key) else { throw Self.rateLimited("too many requests from this client", limit: clientLimiter.limit) }
+    }
+
+    /// 429 when the payer (`paymentPayload.payload.authorization.from`) has used up its bucket.
+    private func limitPayer(_ incoming: IncomingFacilitatorRequest) throws(RouteFailure) {
+        guard case .payment(let request) = incoming,
+            let from = request.paymentPayload.payload["authorization"]?["from"]?.stringValue, !from.isEmpty, from.utf8.count <= 128
+        else { return }
+        guard payerLimiter.allow("payer:" + from.lowercased()) else {
+            throw Self.rateLimited("too many requests for this payer", limit: payerLimiter.limit)
+        }
+    }
+
+    private static func rateLimited(_ message: String, limit: RateLimit) -> RouteFailure {
+        var headers = HTTPFields()
+        let wait = limit.perSecond > 0 && limit.perSecond.isFinite ? max(1, Int((1 / limit.perSecond).rounded(.up))) : 60
+        headers[.retryAfter] = String(min(wait, 3600))
+        return RouteFailure(status: .tooManyRequests, message: message, headers: headers, reason: ErrorReason.rateLimited.rawValue)
     }
 
     private func authorize(_ request: Request) throws(RouteFailure) {
@@ -148,12 +199,14 @@ public struct FacilitatorRoutes: Sendable {
         var challenge = HTTPFields()
         challenge[.wwwAuthenticate] = "Bearer"
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw RouteFailure(status: .unauthorized, message: "a bearer token is required", headers: challenge)
+            throw RouteFailure(status: .unauthorized, message: "a bearer token is required", headers: challenge, reason: "unauthorized")
         }
         let presented = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
         var matched = false
         for token in options.bearerTokens where Self.constantTimeEqual(presented, Array(token.utf8)) { matched = true }
-        guard matched else { throw RouteFailure(status: .unauthorized, message: "the bearer token is not valid", headers: challenge) }
+        guard matched else {
+            throw RouteFailure(status: .unauthorized, message: "the bearer token is not valid", headers: challenge, reason: "unauthorized")
+        }
     }
 
     private func decode(_ request: Request) async throws(RouteFailure) -> IncomingFacilitatorRequest {
@@ -177,7 +230,7 @@ public struct FacilitatorRoutes: Sendable {
     }
 
     private func measure(
-        _ route: String, _ context: BasicRequestContext, _ body: () async throws(RouteFailure) -> Response
+        _ route: String, _ context: FacilitatorRequestContext, _ body: () async throws(RouteFailure) -> Response
     ) async -> Response {
         let response: Response
         do {
@@ -187,6 +240,8 @@ public struct FacilitatorRoutes: Sendable {
             var json = JSONObject()
             json["error"] = .string(error.message)
             if let field = error.field { json["field"] = .string(field) }
+            if let reason = error.reason { json["reason"] = .string(reason) }
+            metrics.refused(route: route, reason: error.reason ?? "invalid_request")
             response = Self.json(.object(json), status: error.status, headers: error.headers)
         }
         metrics.request(route: route, status: response.status.code)
@@ -211,7 +266,7 @@ public struct FacilitatorRoutes: Sendable {
 /// Tags each request's logs with `request_id` (the caller's `X-Request-Id` when it sends a
 /// reasonable one, else Hummingbird's id) and echoes it in the response.
 struct RequestIDMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = FacilitatorRequestContext
     static let header = HTTPField.Name("X-Request-Id")!
 
     static func isReasonable(_ id: String) -> Bool {
@@ -231,5 +286,18 @@ struct RequestIDMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[Self.header] = id
         return response
+    }
+}
+
+/// The facilitator's request context: Hummingbird's basics plus the client's address (for the
+/// per-client rate limit).
+public struct FacilitatorRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's address (`nil` in in-process tests).
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }

@@ -24,8 +24,13 @@ public struct FacilitatorService: Sendable {
         logger: Logger = Logger(label: "x402.facilitator")
     ) async throws {
         try configuration.validate()
+        let bearerTokens = configuration.resolvedBearerTokens(environment: environment)
+        try configuration.validateExposure(bearerTokens: bearerTokens)
         self.configuration = configuration
         self.logger = logger
+        let fees = FeePolicy(
+            maximumFeePerGas: UInt256(configuration.maxFeePerGasWei),
+            maximumPriorityFeePerGas: UInt256(configuration.maxPriorityFeePerGasWei))
 
         var chains: [EVMFacilitatorChain] = []
         var exactNetworks: [Network] = []
@@ -36,7 +41,7 @@ public struct FacilitatorService: Sendable {
                 environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
                 files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
             let client = JSONRPCClient(configuration: .init(url: entry.rpcURL))
-            chains.append(EVMFacilitatorChain(network: network, client: client, signers: keys))
+            chains.append(EVMFacilitatorChain(network: network, client: client, signers: keys, fees: fees))
             addresses[network] = keys.map(\.address.checksummed)
             if (entry.schemes ?? ["exact"]).contains("exact") { exactNetworks.append(network) }
         }
@@ -45,8 +50,19 @@ public struct FacilitatorService: Sendable {
         var options = ExactEVMFacilitator.Options()
         options.simulateInVerify = configuration.simulateInVerify
         options.receiptTimeout = .seconds(configuration.receiptTimeoutSeconds)
+        options.maximumContractWalletGas = configuration.maxGasPerSettlement
+        options.deployERC6492Wallets = configuration.deployERC6492Wallets
+        options.erc6492Factories = Set(configuration.erc6492Factories.compactMap { try? EthereumAddress($0, validatingChecksum: false) })
+        for (network, addresses) in configuration.acceptedAssets {
+            guard let network = Network(network) else { continue }
+            options.acceptedAssets[network, default: []].formUnion(
+                addresses.compactMap { try? EthereumAddress($0, validatingChecksum: false) })
+        }
+        let metrics = FacilitatorMetrics()
         let storage = try await FacilitatorStorage.open(configuration.database, logger: logger)
-        let exact = ExactEVMFacilitator(chains: chains, options: options, records: storage.evmRecords)
+        let exact = ExactEVMFacilitator(
+            chains: chains, options: options, records: storage.evmRecords,
+            gasSpent: { network, gas in metrics.gasUsed(network: network.identifier, gas: gas) })
 
         let versions: Set<X402Version> = configuration.v1 ? [.v2, .v1] : [.v2]
         let engine = FacilitatorEngine(schemes: [(exact, exactNetworks)], versions: versions, extensions: ["bazaar"])
@@ -54,18 +70,20 @@ public struct FacilitatorService: Sendable {
         let catalog = DiscoveryCatalog(
             timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),
             store: try FacilitatorStorage.openDiscovery(configuration.database, logger: logger), logger: logger)
-        let metrics = FacilitatorMetrics()
         let journal = storage.journal
         routes = FacilitatorRoutes(
             engine: engine,
             options: .init(
-                bearerTokens: configuration.resolvedBearerTokens(environment: environment), maxBodyBytes: configuration.maxBodyBytes),
+                bearerTokens: bearerTokens, maxBodyBytes: configuration.maxBodyBytes,
+                clientRate: configuration.rateLimitPerClient, payerRate: configuration.rateLimitPerPayer),
             metrics: metrics, catalog: catalog,
             settle: { incoming, logger in await journal.settle(incoming, engine: engine, logger: logger) })
         extraServices = [
             SettlementDrainService(tracker: routes.tracker),
             SettlementResumeService(
-                resumer: SettlementResumer(journal: journal, records: storage.evmRecords, chains: chains, logger: logger),
+                resumer: SettlementResumer(
+                    journal: journal, records: storage.evmRecords, chains: chains, logger: logger,
+                    onPass: { pending, oldest in metrics.pendingSettlements(pending, oldestAgeSeconds: oldest) }),
                 interval: .seconds(5)),
         ]
     }

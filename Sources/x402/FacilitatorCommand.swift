@@ -64,6 +64,37 @@ extension FacilitatorCommand {
         @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
         var logLevel: String?
 
+        @Option(name: .long, help: "Gas ceiling of a contract-wallet settlement; payments needing more are refused (default 250000).")
+        var maxGasPerSettlement: UInt64?
+
+        @Option(name: .long, help: "Ceiling on maxFeePerGas in wei; payments are refused above it (default 200000000000 = 200 gwei).")
+        var maxFeePerGasWei: UInt64?
+
+        @Option(name: .long, help: "Ceiling on the priority fee (tip) in wei (default 5000000000 = 5 gwei).")
+        var maxPriorityFeePerGasWei: UInt64?
+
+        @Option(name: .long, help: ArgumentHelp("An extra accepted token (repeatable), besides each network's registry stablecoin.", valueName: "caip2=address"))
+        var acceptAsset: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("An allowed ERC-6492 wallet factory (repeatable); enables deployment through it.", valueName: "address"))
+        var erc6492Factory: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Per-client-address limit on /verify and /settle (burst 0: off; default 120/50).", valueName: "burst/perSecond"))
+        var rateLimitPerClient: String?
+
+        @Option(name: .long, help: ArgumentHelp("Per-payer limit on /verify and /settle (burst 0: off; default 20/2).", valueName: "burst/perSecond"))
+        var rateLimitPerPayer: String?
+
+        @Flag(name: .long, help: "Allow listening on a non-loopback address without bearer tokens (anyone can then spend the facilitator's gas).")
+        var insecureNoAuth = false
+
+        static func rate(_ text: String, flag: String) throws -> RateLimit {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let burst = Int(parts[0]), burst >= 0, let perSecond = Double(parts[1]), perSecond.isFinite, perSecond >= 0
+            else { throw ValidationError("\(flag) expects <burst>/<perSecond>, got \(text)") }
+            return RateLimit(burst: burst, perSecond: perSecond)
+        }
+
         func configuration() throws -> FacilitatorConfiguration {
             var c = try config.map(FacilitatorConfiguration.load(path:)) ?? FacilitatorConfiguration()
             for item in network {
@@ -87,6 +118,20 @@ extension FacilitatorCommand {
             if let receiptTimeout { c.receiptTimeoutSeconds = receiptTimeout }
             if let simulate { c.simulateInVerify = simulate }
             if let logLevel { c.logLevel = logLevel }
+            if let maxGasPerSettlement { c.maxGasPerSettlement = maxGasPerSettlement }
+            if let maxFeePerGasWei { c.maxFeePerGasWei = maxFeePerGasWei }
+            if let maxPriorityFeePerGasWei { c.maxPriorityFeePerGasWei = maxPriorityFeePerGasWei }
+            for item in acceptAsset {
+                guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--accept-asset expects <caip2>=<address>, got \(item)") }
+                c.acceptedAssets[String(item[..<eq]), default: []].append(String(item[item.index(after: eq)...]))
+            }
+            if !erc6492Factory.isEmpty {
+                c.erc6492Factories = erc6492Factory
+                c.deployERC6492Wallets = true
+            }
+            if let rateLimitPerClient { c.rateLimitPerClient = try Self.rate(rateLimitPerClient, flag: "--rate-limit-per-client") }
+            if let rateLimitPerPayer { c.rateLimitPerPayer = try Self.rate(rateLimitPerPayer, flag: "--rate-limit-per-payer") }
+            if insecureNoAuth { c.insecureNoAuth = true }
             do {
                 try c.validate()
             } catch {

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A token-bucket rate: `burst` requests at once, refilled at `perSecond`.
+public struct RateLimit: Sendable, Hashable, Codable {
+    /// The bucket's size: how many requests may arrive at once.
+    public var burst: Int
+    /// Requests added back per second.
+    public var perSecond: Double
+
+    public init(burst: Int, perSecond: Double) {
+        self.burst = burst
+        self.perSecond = perSecond
+    }
+
+    /// Whether this rate limits anything (a zero burst turns the limit off).
+    public var isEnabled: Bool { burst > 0 }
+}
+
+/// Token buckets keyed by a string (a client address, a payer), with a bounded table: when it is
+/// full, buckets that have refilled completely are dropped first, then the oldest ones, so a
+/// flood of distinct keys costs bounded memory.
+final class RateLimiter: @unchecked Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    let limit: RateLimit
+    private let maximumKeys: Int
+    private let lock = NSLock()
+    private var buckets: [String: Bucket] = [:]
+
+    init(limit: RateLimit, maximumKeys: Int = 10_000) {
+        self.limit = limit
+        self.maximumKeys = max(1, maximumKeys)
+    }
+
+    /// Takes one token for `key`; `false` when its bucket is empty.
+    func allow(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
+        guard limit.isEnabled else { return true }
+        let burst = Double(limit.burst)
+        let rate = limit.perSecond.isFinite ? max(0, limit.perSecond) : 0
+        lock.lock()
+        defer { lock.unlock() }
+        var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
+        let elapsed = now - bucket.updated
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if seconds > 0 { bucket.tokens = min(burst, bucket.tokens + seconds * rate) }
+        bucket.updated = now
+        let allowed = bucket.tokens >= 1
+        if allowed { bucket.tokens -= 1 }
+        if buckets[key] == nil, buckets.count >= maximumKeys { evict(now: now, burst: burst, rate: rate) }
+        buckets[key] = bucket
+        return allowed
+    }
+
+    /// Frees room: drops every bucket that has refilled by now; if none has, drops half the table.
+    private func evict(now: ContinuousClock.Instant, burst: Double, rate: Double) {
+        let before = buckets.count
+        buckets = buckets.filter { _, bucket in
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds)
+            return bucket.tokens + seconds * rate < burst
+        }
+        if buckets.count >= before, buckets.count >= maximumKeys {
+            let oldest = buckets.sorted { $0.value.updated < $1.value.updated }.prefix(buckets.count / 2).map(\.key)
+            for key in oldest { buckets.removeValue(forKey: key) }
+        }
+    }
+
+    /// How many keys are tracked (for tests).
+    var trackedKeys: Int { lock.withLock { buckets.count } }
+}
