@@ -11,7 +11,9 @@ struct SchemeSettlementRecords: SettlementRecordStore {
         guard let status = SettlementRecord.Status(status: row.status, reason: row.reason, message: row.message) else {
             throw FacilitatorStorageError("scheme settlement row \(row.key) has unknown status \(row.status)")
         }
-        return SettlementRecord(key: key, transaction: try Bytes32(hex: row.transaction), status: status, updatedAt: UInt64(max(0, row.updatedAt)))
+        var record = SettlementRecord(key: key, transaction: try Bytes32(hex: row.transaction), status: status, updatedAt: UInt64(max(0, row.updatedAt)))
+        record.applyDetail(row.detail)
+        return record
     }
 
     func save(_ record: SettlementRecord) async throws {
@@ -19,7 +21,7 @@ struct SchemeSettlementRecords: SettlementRecordStore {
         try await store.saveSchemeRecord(
             SchemeSettlementRow(
                 key: record.key.description, transaction: record.transaction.hexString, status: columns.status,
-                reason: columns.reason, message: columns.message, updatedAt: Int64(record.updatedAt)))
+                reason: columns.reason, message: columns.message, updatedAt: Int64(clamping: record.updatedAt), detail: record.detailText))
     }
 
     func remove(_ key: SettlementKey) async throws { try await store.removeSchemeRecord(key: key.description) }

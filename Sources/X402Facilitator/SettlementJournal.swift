@@ -3,13 +3,15 @@ import Logging
 import X402
 import X402EVM
 
-/// Records every `/settle` (received → submitted → confirmed / failed) and answers a repeat of a
-/// settled payment from the record instead of settling again.
+/// Records every `/settle` (received → submitted → confirmed / failed) and answers the owner's
+/// retry of a settled payment from the record instead of settling again.
 ///
-/// The payment's identity is a Keccak-256 hash of the request as decoded and re-encoded (member
-/// order fixed by the core's mapping). A repeat that differs only in formatting is still caught
-/// one level down: the EVM scheme keys its own records by authorization, so it never sends the
-/// same authorization twice.
+/// An entry's id is a Keccak-256 hash of the request as decoded and re-encoded together with the
+/// request's settlement id (``SettlementIdempotency``). Only a request carrying the same
+/// settlement id finds the entry again; a request without one gets an entry of its own, so a
+/// byte-identical replay never receives another request's answer. Whether a request owns the
+/// settlement is decided one level down: the EVM scheme keys its records by authorization and
+/// answers every request but the owner as a duplicate.
 public struct SettlementJournal: Sendable {
     public let store: any SettlementJournalStore
     /// Serializes settlements of one payment across instances sharing the store (PostgreSQL).
@@ -26,9 +28,12 @@ public struct SettlementJournal: Sendable {
         self.now = now
     }
 
-    /// The journal id of a request.
-    public static func id(of request: FacilitatorRequest) -> String {
-        Keccak256.hash(request.jsonBytes()).hexString
+    /// The journal id of a request carrying `settlementID`; without one, a fresh id per request.
+    public static func id(of request: FacilitatorRequest, settlementID: String?) -> String {
+        var bytes = request.jsonBytes()
+        bytes.append(0)
+        bytes += Array((settlementID ?? "anonymous:" + UUID().uuidString).utf8)
+        return Keccak256.hash(bytes).hexString
     }
 
     /// The id of the journal entry of the settlement running in this task, if any (read by the
@@ -54,7 +59,7 @@ public struct SettlementJournal: Sendable {
     }
 
     private func settle(_ request: FacilitatorRequest, engine: FacilitatorEngine, logger: Logger) async -> SettleResponse {
-        let id = Self.id(of: request)
+        let id = Self.id(of: request, settlementID: SettlementIdempotency.acceptableCurrent)
         let network = request.paymentPayload.networkIdentifier
         var entry: SettlementJournalEntry
         do {
@@ -82,14 +87,19 @@ public struct SettlementJournal: Sendable {
         do {
             if let latest = try await store.entry(id: id) { entry = latest }
             entry.payer = response.payer ?? entry.payer
-            if !response.transaction.isEmpty { entry.transaction = response.transaction }
             entry.response = response
             if response.success {
                 entry.status = .confirmed
+                entry.transaction = response.transaction
             } else if response.errorReason == .settlementPending {
                 entry.status = .submitted
+                if !response.transaction.isEmpty { entry.transaction = response.transaction }
             } else {
+                // A failure is final only with a transaction (a mined failure, or a duplicate
+                // naming the owner's transaction); without one a retry may settle.
                 entry.status = .failed
+                entry.transaction = response.transaction.isEmpty ? nil : response.transaction
+                if response.transaction.isEmpty { entry.schemeKey = nil }
             }
             entry.updatedAt = now()
             try await store.save(entry)

@@ -4,13 +4,17 @@ import ServiceLifecycle
 import X402
 import X402EVM
 
-/// Finishes what a previous run left open, by looking receipts up, never by sending again.
+/// Finishes what a previous run left open, by looking receipts up and broadcasting the recorded
+/// signed bytes again, never by signing anything new.
 ///
-/// * `submitted` entries (a transaction was broadcast): the receipt is fetched; a mined success is
-///   recorded `confirmed`, a mined failure `failed`, and the scheme's record is updated so a
-///   repeated `/settle` returns the same answer. Unmined transactions are looked up again every
-///   `interval` until they resolve or the service stops; a `/settle` repeat meanwhile waits for the
-///   receipt through the scheme.
+/// * `submitted` entries (a transaction was recorded before its broadcast): the receipt is
+///   fetched; a mined success is recorded `confirmed`, a mined failure `failed`, and the scheme's
+///   record is updated so the owner's repeated `/settle` returns the same answer. Without a
+///   receipt, the recorded signed transaction is broadcast again (a crash may have come before
+///   the broadcast); if the node says its nonce went to another transaction and it still has no
+///   receipt, it can never mine: the scheme record is dropped and the entry closed as failed
+///   without a transaction, so a retry may settle the (still unused) authorization. Unmined
+///   transactions are looked up again every `interval`.
 /// * `received` entries (stopped before any broadcast was recorded): marked `failed` with
 ///   `unexpected_settle_error`; a repeated `/settle` tries again, and the scheme's on-chain
 ///   `authorizationState` check keeps a transfer from happening twice.
@@ -19,10 +23,16 @@ public struct SettlementResumer: Sendable {
     let records: any SettlementRecordStore
     let chains: [UInt64: EVMFacilitatorChain]
     let logger: Logger
+    /// Told after each pass how many settlements are pending and the age in seconds of the oldest.
+    let onPass: @Sendable (_ pending: Int, _ oldestAgeSeconds: Double) -> Void
 
-    init(journal: SettlementJournal, records: any SettlementRecordStore, chains: [EVMFacilitatorChain], logger: Logger) {
+    init(
+        journal: SettlementJournal, records: any SettlementRecordStore, chains: [EVMFacilitatorChain], logger: Logger,
+        onPass: @escaping @Sendable (_ pending: Int, _ oldestAgeSeconds: Double) -> Void = { _, _ in }
+    ) {
         self.journal = journal
         self.records = records
+        self.onPass = onPass
         var table: [UInt64: EVMFacilitatorChain] = [:]
         for chain in chains { table[chain.chainID] = chain }
         self.chains = table
@@ -30,8 +40,11 @@ public struct SettlementResumer: Sendable {
     }
 
     /// One pass over the open entries; returns how many remain unresolved.
+    ///
+    /// `received` entries are closed only when `closeReceived` is set (the start-up pass: a later
+    /// pass could meet a request still waiting for its lock).
     @discardableResult
-    public func resumeOpenSettlements(startedBefore cutoff: Date) async -> Int {
+    public func resumeOpenSettlements(startedBefore cutoff: Date, closeReceived: Bool = true) async -> Int {
         let open: [SettlementJournalEntry]
         do {
             open = try await journal.store.entries(in: [.received, .submitted])
@@ -40,9 +53,13 @@ public struct SettlementResumer: Sendable {
             return 1
         }
         var remaining = 0
+        let now = Date()
+        let submitted = open.filter { $0.status == .submitted }
+        onPass(submitted.count, submitted.map { now.timeIntervalSince($0.createdAt) }.max() ?? 0)
         for var entry in open where entry.updatedAt <= cutoff {
             switch entry.status {
             case .received:
+                guard closeReceived else { continue }
                 entry.status = .failed
                 entry.response = .failure(
                     .unexpectedSettleError, message: "the facilitator stopped before this settlement was submitted; settle again",
@@ -67,12 +84,28 @@ public struct SettlementResumer: Sendable {
             logger.warning("cannot resume a settlement on an unconfigured chain", metadata: ["settlement": "\(entry.id)"])
             return false
         }
-        let receipt: TransactionReceipt?
+        var receipt: TransactionReceipt?
         do {
             receipt = try await chain.client.transactionReceipt(hash)
         } catch {
             logger.warning("receipt lookup failed", metadata: ["settlement": "\(entry.id)", "error": "\(error)"])
             return false
+        }
+        if receipt == nil {
+            // Not mined: the crash may have come before the broadcast. Send the recorded bytes again.
+            guard let record = try? await records.record(for: key), record.transaction == hash, let raw = record.rawTransaction else {
+                return false
+            }
+            switch await chain.signers.rebroadcast(raw) {
+            case .known, .nonceOccupied, .failed:
+                return false
+            case .nonceConsumed:
+                receipt = try? await chain.client.transactionReceipt(hash)
+                if receipt == nil {
+                    await closeDropped(&entry, key: key, chain: chain, transaction: text)
+                    return true
+                }
+            }
         }
         guard let receipt else { return false }
         let transferred = receipt.succeeded
@@ -92,31 +125,73 @@ public struct SettlementResumer: Sendable {
             entry.response = .failure(.exactEVMTransactionFailed, message: message, network: entry.network, payer: key.payer.checksummed, transaction: text)
         }
         entry.updatedAt = Date()
-        try? await records.save(SettlementRecord(key: key, transaction: hash, status: status, updatedAt: UInt64(Date().timeIntervalSince1970)))
+        var record = (try? await records.record(for: key)) ?? SettlementRecord(key: key, transaction: hash, status: status, updatedAt: 0)
+        record.transaction = hash
+        record.status = status
+        record.rawTransaction = nil
+        record.updatedAt = UInt64(Date().timeIntervalSince1970)
+        try? await records.save(record)
         try? await journal.store.save(entry)
         logger.info("resumed settlement", metadata: ["settlement": "\(entry.id)", "status": "\(entry.status)", "transaction": "\(text)"])
         return true
     }
 }
 
-/// Runs ``SettlementResumer`` at start-up and then every `interval` while settlements stay open.
+/// Runs ``SettlementResumer`` at start-up over everything a previous run left open, then every
+/// `interval` over `submitted` settlements older than `grace` (a live request normally finishes
+/// them itself), until shutdown.
 struct SettlementResumeService: Service {
     let resumer: SettlementResumer
     let interval: Duration
+    var grace: Duration = .seconds(60)
 
     func run() async throws {
         let startedAt = Date()
+        await resumer.resumeOpenSettlements(startedBefore: startedAt, closeReceived: true)
         while true {
-            let remaining = await resumer.resumeOpenSettlements(startedBefore: startedAt)
-            if remaining == 0 { break }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }
+            let cutoff = max(startedAt, Date().addingTimeInterval(-grace.timeInterval))
+            await resumer.resumeOpenSettlements(startedBefore: cutoff, closeReceived: false)
         }
-        // A service that returns early would stop the group: wait for shutdown.
-        try? await gracefulShutdown()
+    }
+}
+
+extension Duration {
+    fileprivate var timeInterval: TimeInterval {
+        let (s, atto) = components
+        return TimeInterval(s) + TimeInterval(atto) / 1e18
+    }
+}
+
+extension SettlementResumer {
+    /// The recorded transaction can never mine (its nonce went to another transaction, no
+    /// receipt). If the authorization is unused the settlement is forgotten so it can be tried
+    /// again; if it is used, by someone else, the entry is closed with `nonce_already_used`.
+    fileprivate func closeDropped(_ entry: inout SettlementJournalEntry, key: SettlementKey, chain: EVMFacilitatorChain, transaction: String) async {
+        let call = CallRequest(to: key.token, data: EIP3009Calls.authorizationState(key.payer, key.nonce))
+        let used = (try? await chain.client.call(call, at: .latest)).map { $0.last == 1 } ?? false
+        if used {
+            let message = "the authorization was used on-chain by another transaction; \(transaction) was dropped"
+            try? await records.save(
+                SettlementRecord(
+                    key: key, transaction: (try? Bytes32(hex: transaction)) ?? .zero,
+                    status: .failed(reason: .exactEVMNonceAlreadyUsed, message: message), updatedAt: UInt64(Date().timeIntervalSince1970)))
+            entry.response = .failure(.exactEVMNonceAlreadyUsed, message: message, network: entry.network, payer: key.payer.checksummed)
+        } else {
+            try? await records.remove(key)
+            entry.response = .failure(
+                .unexpectedSettleError, message: "transaction \(transaction) was dropped before it mined; nothing was transferred, settle again",
+                network: entry.network, payer: key.payer.checksummed)
+            entry.transaction = nil
+        }
+        entry.status = .failed
+        entry.updatedAt = Date()
+        try? await journal.store.save(entry)
+        logger.notice("dropped settlement transaction", metadata: ["settlement": "\(entry.id)", "transaction": "\(transaction)", "used": "\(used)"])
     }
 }
 

@@ -90,8 +90,13 @@ public struct HTTPFacilitatorClient: FacilitatorClient {
         return try Self.interpretVerify(status: status, body: body)
     }
 
+    /// Settles; the task's settlement id (``SettlementIdempotency/current``, set by the resource
+    /// server once per settlement attempt and again on its retries) goes in the `Idempotency-Key`
+    /// header, so the facilitator recognises a retry of the request that owns the settlement.
     public func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        let (status, body) = try await exchange(.settle, body: request.jsonBytes(), timeout: configuration.settleTimeout)
+        var headers: [(name: String, value: String)] = []
+        if let id = SettlementIdempotency.acceptableCurrent { headers.append((SettlementIdempotency.headerName, id)) }
+        let (status, body) = try await exchange(.settle, body: request.jsonBytes(), timeout: configuration.settleTimeout, headers: headers)
         return try Self.interpretSettle(status: status, body: body, network: request.paymentRequirements.networkIdentifier)
     }
 
@@ -186,11 +191,12 @@ public struct HTTPFacilitatorClient: FacilitatorClient {
 
     // MARK: Transport
 
-    private func exchange(_ endpoint: FacilitatorEndpoint, body: [UInt8]?, timeout: Duration)
-        async throws(FacilitatorClientError) -> (Int, [UInt8])
-    {
+    private func exchange(
+        _ endpoint: FacilitatorEndpoint, body: [UInt8]?, timeout: Duration, headers: [(name: String, value: String)] = []
+    ) async throws(FacilitatorClientError) -> (Int, [UInt8]) {
         var request = HTTPClientRequest(url: "\(configuration.baseURL)/\(endpoint.rawValue)")
         request.headers.add(name: "Accept", value: "application/json")
+        for h in headers { request.headers.replaceOrAdd(name: h.name, value: h.value) }
         if let body {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")

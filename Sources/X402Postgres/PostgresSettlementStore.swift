@@ -48,6 +48,7 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
                     updated_at BIGINT NOT NULL
                 )
                 """,
+                "ALTER TABLE x402_scheme_settlements ADD COLUMN IF NOT EXISTS detail TEXT",
             ])
     }
 
@@ -69,18 +70,30 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
 
     /// Runs `body` while holding the database-wide lock for `key` (a transaction-scoped advisory
     /// lock: released when `body` ends, or by the server if this process dies).
+    ///
+    /// Throws only when `body` did not run (the lock could not be taken). Once `body` has run, its
+    /// result is returned even if releasing the lock fails (a dropped connection or a failed
+    /// COMMIT): the body may have sent a transaction, so "nothing was done" would be a lie.
     public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async -> T) async throws(PostgresStoreError) -> T {
         let lockKey = PostgresStorePool.lockKey("x402 settle " + key)
         let timeoutMilliseconds = Int64(lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let outcome = BodyOutcome<T>()
         do {
             return try await lockDatabase.client.withTransaction(logger: lockDatabase.logger) { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(max(1, timeoutMilliseconds))"), logger: lockDatabase.logger)
                 try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: lockDatabase.logger)
-                return await body()
+                let result = await body()
+                outcome.set(result)
+                return result
             }
-        } catch let error as PostgresStoreError {
-            throw error
         } catch {
+            if let result = outcome.value {
+                database.logger.warning(
+                    "settlement lock release failed after the settlement ran; returning its result",
+                    metadata: ["error": "\(PostgresStorePool.describe(error))"])
+                return result
+            }
+            if let error = error as? PostgresStoreError { throw error }
             throw PostgresStoreError("cannot take the settlement lock: \(PostgresStorePool.describe(error))")
         }
     }
@@ -150,22 +163,45 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
     /// The scheme record for `key`, if any.
     public func schemeRecord(key: String) async throws -> SchemeSettlementRow? {
         let rows = try await database.client.query(
-            "SELECT key, tx, status, reason, message, updated_at FROM x402_scheme_settlements WHERE key = \(key)", logger: database.logger)
-        for try await (key, transaction, status, reason, message, updatedAt) in rows.decode((String, String, String, String?, String?, Int64).self) {
+            "SELECT key, tx, status, reason, message, updated_at, detail FROM x402_scheme_settlements WHERE key = \(key)",
+            logger: database.logger)
+        for try await (key, transaction, status, reason, message, updatedAt, detail)
+            in rows.decode((String, String, String, String?, String?, Int64, String?).self)
+        {
             return SchemeSettlementRow(
-                key: key, transaction: transaction, status: status, reason: reason, message: message, updatedAt: updatedAt)
+                key: key, transaction: transaction, status: status, reason: reason, message: message, updatedAt: updatedAt, detail: detail)
         }
         return nil
+    }
+
+    /// Rows with `status`, oldest update first, at most `limit`.
+    public func schemeRecords(status: String, limit: Int) async throws -> [SchemeSettlementRow] {
+        let rows = try await database.client.query(
+            """
+            SELECT key, tx, status, reason, message, updated_at, detail FROM x402_scheme_settlements
+            WHERE status = \(status) ORDER BY updated_at, key LIMIT \(max(0, limit))
+            """,
+            logger: database.logger)
+        var result: [SchemeSettlementRow] = []
+        for try await (key, transaction, status, reason, message, updatedAt, detail)
+            in rows.decode((String, String, String, String?, String?, Int64, String?).self)
+        {
+            result.append(
+                SchemeSettlementRow(
+                    key: key, transaction: transaction, status: status, reason: reason, message: message, updatedAt: updatedAt,
+                    detail: detail))
+        }
+        return result
     }
 
     /// Inserts or replaces the scheme record for `row.key`.
     public func saveSchemeRecord(_ row: SchemeSettlementRow) async throws {
         try await database.client.query(
             """
-            INSERT INTO x402_scheme_settlements (key, tx, status, reason, message, updated_at)
-            VALUES (\(row.key), \(row.transaction), \(row.status), \(row.reason), \(row.message), \(row.updatedAt))
+            INSERT INTO x402_scheme_settlements (key, tx, status, reason, message, updated_at, detail)
+            VALUES (\(row.key), \(row.transaction), \(row.status), \(row.reason), \(row.message), \(row.updatedAt), \(row.detail))
             ON CONFLICT (key) DO UPDATE SET tx = EXCLUDED.tx, status = EXCLUDED.status, reason = EXCLUDED.reason,
-                message = EXCLUDED.message, updated_at = EXCLUDED.updated_at
+                message = EXCLUDED.message, updated_at = EXCLUDED.updated_at, detail = EXCLUDED.detail
             """,
             logger: database.logger)
     }
@@ -174,4 +210,12 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
     public func removeSchemeRecord(key: String) async throws {
         try await database.client.query("DELETE FROM x402_scheme_settlements WHERE key = \(key)", logger: database.logger)
     }
+}
+
+/// The result of a body run under a lock, kept so that a failure after the body ran cannot hide it.
+final class BodyOutcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: T?
+    var value: T? { lock.withLock { result } }
+    func set(_ value: T) { lock.withLock { result = value } }
 }

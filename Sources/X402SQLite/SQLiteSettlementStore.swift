@@ -49,6 +49,9 @@ public final class SQLiteSettlementStore: SettlementJournalStore, SchemeSettleme
                     CREATE INDEX scheme_settlements_status ON scheme_settlements(status);
                     """)
         }
+        migrator.registerMigration("v2: scheme record detail") { db in
+            try db.execute(sql: "ALTER TABLE scheme_settlements ADD COLUMN detail TEXT")
+        }
         return migrator
     }
 
@@ -118,7 +121,21 @@ public final class SQLiteSettlementStore: SettlementJournalStore, SchemeSettleme
             try Row.fetchOne(db, sql: "SELECT * FROM scheme_settlements WHERE key = ?", arguments: [key]).map { row in
                 SchemeSettlementRow(
                     key: row["key"], transaction: row["transaction"], status: row["status"], reason: row["reason"],
-                    message: row["message"], updatedAt: row["updated_at"])
+                    message: row["message"], updatedAt: row["updated_at"], detail: row["detail"])
+            }
+        }
+    }
+
+    /// Rows with `status`, oldest update first, at most `limit`.
+    public func schemeRecords(status: String, limit: Int) async throws -> [SchemeSettlementRow] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM scheme_settlements WHERE status = ? ORDER BY updated_at, key LIMIT ?",
+                arguments: [status, max(0, limit)]
+            ).map { row in
+                SchemeSettlementRow(
+                    key: row["key"], transaction: row["transaction"], status: row["status"], reason: row["reason"],
+                    message: row["message"], updatedAt: row["updated_at"], detail: row["detail"])
             }
         }
     }
@@ -128,11 +145,13 @@ public final class SQLiteSettlementStore: SettlementJournalStore, SchemeSettleme
         try await writer.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO scheme_settlements (key, "transaction", status, reason, message, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO scheme_settlements (key, "transaction", status, reason, message, updated_at, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(key) DO UPDATE SET "transaction" = excluded."transaction", status = excluded.status,
-                        reason = excluded.reason, message = excluded.message, updated_at = excluded.updated_at
+                        reason = excluded.reason, message = excluded.message, updated_at = excluded.updated_at,
+                        detail = excluded.detail
                     """,
-                arguments: [row.key, row.transaction, row.status, row.reason, row.message, row.updatedAt])
+                arguments: [row.key, row.transaction, row.status, row.reason, row.message, row.updatedAt, row.detail])
         }
     }
 

@@ -95,14 +95,21 @@ public struct SchemeSettlementRow: Sendable, Equatable {
     public var message: String?
     /// Unix seconds of the last update.
     public var updatedAt: Int64
+    /// The scheme's further fields as one JSON text (EVM: the owning settlement id, the sender and
+    /// nonce, the signed bytes of a pending transaction, earlier hashes), or `nil`.
+    public var detail: String?
 
-    public init(key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64) {
+    public init(
+        key: String, transaction: String, status: String, reason: String? = nil, message: String? = nil, updatedAt: Int64,
+        detail: String? = nil
+    ) {
         self.key = key
         self.transaction = transaction
         self.status = status
         self.reason = reason
         self.message = message
         self.updatedAt = updatedAt
+        self.detail = detail
     }
 }
 
@@ -113,4 +120,6 @@ public protocol SchemeSettlementRowStore: Sendable {
     /// Inserts or replaces the row with `row.key`.
     func saveSchemeRecord(_ row: SchemeSettlementRow) async throws
     func removeSchemeRecord(key: String) async throws
+    /// Rows whose status is `status` (e.g. `pending`), oldest update first, at most `limit`.
+    func schemeRecords(status: String, limit: Int) async throws -> [SchemeSettlementRow]
 }

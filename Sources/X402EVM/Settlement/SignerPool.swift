@@ -73,14 +73,19 @@ public actor SignerPool {
     ///
     /// A key the node refuses for lack of gas money is skipped for this transaction and the next
     /// least busy key is tried.
-    public func submit(to target: EthereumAddress, data: [UInt8], gasLimit: UInt64) async throws(TransactionSubmissionError)
-        -> SubmittedTransaction
-    {
+    ///
+    /// `beforeBroadcast`, when given, runs after signing and before each broadcast with the signed
+    /// transaction (e.g. to record it durably). If it throws, nothing is broadcast, the nonce is
+    /// released and the submission fails with ``TransactionSubmissionError/notRecorded(_:)``.
+    public func submit(
+        to target: EthereumAddress, data: [UInt8], gasLimit: UInt64,
+        beforeBroadcast: (@Sendable (PreparedTransaction) async throws -> Void)? = nil
+    ) async throws(TransactionSubmissionError) -> SubmittedTransaction {
         var excluded: Set<Int> = []
         while true {
             let index = checkout(excluding: excluded)
             do {
-                return try await submit(lane: index, to: target, data: data, gasLimit: gasLimit)
+                return try await submit(lane: index, to: target, data: data, gasLimit: gasLimit, beforeBroadcast: beforeBroadcast)
             } catch {
                 lanes[index].busy -= 1
                 guard case .rejected(let nodeError) = error, Self.isOutOfGasMoney(nodeError), excluded.count + 1 < lanes.count else {
@@ -119,9 +124,10 @@ public actor SignerPool {
         return best
     }
 
-    private func submit(lane index: Int, to target: EthereumAddress, data: [UInt8], gasLimit: UInt64) async throws(TransactionSubmissionError)
-        -> SubmittedTransaction
-    {
+    private func submit(
+        lane index: Int, to target: EthereumAddress, data: [UInt8], gasLimit: UInt64,
+        beforeBroadcast: (@Sendable (PreparedTransaction) async throws -> Void)?
+    ) async throws(TransactionSubmissionError) -> SubmittedTransaction {
         let signer = lanes[index].signer
         let nonces = lanes[index].nonces
         var lastFailure: String = "no attempt made"
@@ -143,6 +149,14 @@ public actor SignerPool {
             } catch {
                 await nonces.release(nonce)
                 throw .signerFailed(String(describing: type(of: error)))
+            }
+            if let beforeBroadcast {
+                do {
+                    try await beforeBroadcast(PreparedTransaction(hash: signed.hash, from: signer.address, nonce: nonce, rawBytes: signed.rawBytes))
+                } catch {
+                    await release(nonce, on: index)
+                    throw .notRecorded(String(describing: error))
+                }
             }
             let outcome = await broadcast(signed)
             switch outcome {
@@ -245,6 +259,35 @@ public actor SignerPool {
         }
     }
 
+    /// What the node said to signed bytes sent again.
+    public enum RebroadcastResult: Sendable, Hashable {
+        /// The node has the transaction (accepted again, or "already known"): it may still mine.
+        case known
+        /// The node says the sender's nonce is used: the transaction mined, or another one took
+        /// its nonce (look its receipt up to tell).
+        case nonceConsumed
+        /// Another transaction holds the nonce in the pool; this one may still mine if that one is dropped.
+        case nonceOccupied
+        /// The node refused it or could not be asked; nothing is known.
+        case failed(String)
+    }
+
+    /// Sends already signed bytes again (after a restart, or when a receipt is overdue). Never
+    /// signs anything new, so it cannot create a second transfer.
+    public func rebroadcast(_ raw: [UInt8]) async -> RebroadcastResult {
+        do {
+            _ = try await client.sendRawTransaction(raw)
+            return .known
+        } catch {
+            switch SendFailure(error) {
+            case .alreadyKnown: return .known
+            case .nonceTooLow: return .nonceConsumed
+            case .nonceOccupied: return .nonceOccupied
+            case .transient, .nonceTooHigh, .feeTooLow, .rejected: return .failed(error.description)
+            }
+        }
+    }
+
     enum BroadcastOutcome {
         case accepted
         case uncertain(EthereumClientError)
@@ -290,6 +333,15 @@ public actor SignerPool {
     }
 }
 
+/// A transaction signed by a ``SignerPool`` and not yet broadcast (given to `beforeBroadcast`).
+public struct PreparedTransaction: Sendable, Hashable {
+    public var hash: Bytes32
+    public var from: EthereumAddress
+    public var nonce: UInt64
+    /// The signed bytes, as they will be broadcast.
+    public var rawBytes: [UInt8]
+}
+
 /// A transaction handed to the node by a ``SignerPool``.
 public struct SubmittedTransaction: Sendable, Hashable {
     public enum Delivery: Sendable, Hashable {
@@ -316,6 +368,8 @@ public enum TransactionSubmissionError: Error, Sendable, Hashable, CustomStringC
     case signerFailed(String)
     /// Every attempt hit a nonce or fee error.
     case attemptsExhausted(String)
+    /// The transaction could not be recorded before its broadcast (the `beforeBroadcast` step failed).
+    case notRecorded(String)
 
     public var description: String {
         switch self {
@@ -325,6 +379,7 @@ public enum TransactionSubmissionError: Error, Sendable, Hashable, CustomStringC
         case .nonceUnavailable(let e): "could not read the account nonce: \(e)"
         case .signerFailed(let t): "the transaction signer failed (\(t))"
         case .attemptsExhausted(let last): "gave up after repeated nonce or fee errors; last: \(last)"
+        case .notRecorded(let problem): "the transaction could not be recorded before its broadcast, so it was not sent: \(problem)"
         }
     }
 }
