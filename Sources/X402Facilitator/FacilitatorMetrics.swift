@@ -70,6 +70,13 @@ public struct FacilitatorMetrics: Sendable {
         Gauge(label: "x402_facilitator_settlements_in_flight", factory: factory).record(count)
     }
 
+    /// `x402_facilitator_settlements_pending` (broadcast, not yet confirmed) and
+    /// `x402_facilitator_settlement_pending_oldest_seconds` (age of the oldest), from the resume pass.
+    func pendingSettlements(_ count: Int, oldestAgeSeconds: Double) {
+        Gauge(label: "x402_facilitator_settlements_pending", factory: factory).record(count)
+        Gauge(label: "x402_facilitator_settlement_pending_oldest_seconds", factory: factory).record(max(0, oldestAgeSeconds))
+    }
+
     /// The Prometheus text exposition of every metric.
     public func exposition() -> [UInt8] {
         var buffer: [UInt8] = []

@@ -122,7 +122,13 @@ public struct FacilitatorRoutes: Sendable {
         try limitPayer(incoming)
         let started = ContinuousClock.now
         let logger = context.logger
-        let response = await tracker.run { [settle] in await settle(incoming, logger) }
+        // The caller's settlement id (see SettlementIdempotency): the owner's retries carry it.
+        let settlementID = request.headers[HTTPField.Name(SettlementIdempotency.headerName)!].flatMap {
+            SettlementIdempotency.isAcceptable($0) ? $0 : nil
+        }
+        let response = await SettlementIdempotency.$current.withValue(settlementID) {
+            await tracker.run { [settle] in await settle(incoming, logger) }
+        }
         metrics.settled(response, duration: ContinuousClock.now - started)
         if response.success, let catalog, case .payment(let payment) = incoming { await catalog.record(payment) }
         context.logger.info(

@@ -1,4 +1,13 @@
+import Foundation
 import X402
+
+/// The signed bytes handed to the `beforeBroadcast` step (written once, read after the submission).
+final class ManagedRaw: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8]?
+    var value: [UInt8]? { lock.withLock { bytes } }
+    func set(_ value: [UInt8]) { lock.withLock { bytes = value } }
+}
 
 /// How one settlement ended, independent of the request's wire form.
 enum SettlementOutcome: Sendable {
@@ -30,12 +39,41 @@ extension ExactEVMFacilitator {
             case .unexpected(let message): return .failure(.unexpectedSettleError, message: message, network: network, payer: hint)
             }
         }
-        let (outcome, _) = await inFlight.run(payment.key) { await self.execute(payment) }
+        let owner = SettlementIdempotency.acceptableCurrent
+        let (outcome, joined, runOwner) = await inFlight.run(payment.key, owner: owner) { await self.execute(payment, owner: owner) }
+        if joined, owner == nil || owner != runOwner {
+            // Shared another request's run: only that request owns the settlement.
+            return Self.duplicate(of: outcome).response(network: network, payer: payment.payer)
+        }
         return outcome.response(network: network, payer: payment.payer)
     }
 
-    /// Settles a checked payment once: a recorded result is returned as is.
-    func execute(_ payment: CheckedPayment) async -> SettlementOutcome {
+    /// The answer for a request that does not own the settlement whose outcome is `outcome`: never
+    /// a success, and it carries the transaction.
+    static func duplicate(of outcome: SettlementOutcome) -> SettlementOutcome {
+        switch outcome {
+        case .success(let transaction):
+            return .failure(
+                reason: .exactEVMNonceAlreadyUsed,
+                message: "this authorization was already settled by transaction \(transaction.hexString) for another request",
+                transaction: transaction)
+        case .failure(.settlementPending, _, let transaction?):
+            return .failure(
+                reason: .duplicateSettlement,
+                message: "a settlement of this authorization is under way (transaction \(transaction.hexString)) for another request",
+                transaction: transaction)
+        case .failure:
+            return outcome
+        }
+    }
+
+    /// Settles a checked payment once.
+    ///
+    /// A recorded success is returned as a success only to its owner (the request presenting the
+    /// same settlement id); every other request gets ``duplicate(of:)``. A pending settlement is
+    /// resumed by its owner: the receipt is looked up, the signed bytes are broadcast again, and a
+    /// new transaction is sent only when the earlier one can no longer mine.
+    func execute(_ payment: CheckedPayment, owner: String?) async -> SettlementOutcome {
         let key = payment.key
         let existing: SettlementRecord?
         do {
@@ -43,16 +81,24 @@ extension ExactEVMFacilitator {
         } catch {
             return .failure(reason: .unexpectedSettleError, message: "settlement record store failed: \(error)", transaction: nil)
         }
+        var earlier: [Bytes32] = []
         if let existing {
+            let owns = owner != nil && existing.owner == owner
             switch existing.status {
-            case .succeeded: return .success(transaction: existing.transaction)
-            case .failed(let reason, let message): return .failure(reason: reason, message: message, transaction: existing.transaction)
+            case .succeeded:
+                let outcome = SettlementOutcome.success(transaction: existing.transaction)
+                return owns ? outcome : Self.duplicate(of: outcome)
+            case .failed(let reason, let message):
+                return .failure(reason: reason, message: message, transaction: existing.transaction)
             case .pending:
-                let outcome = await awaitReceipt(payment, transaction: existing.transaction)
-                guard case .failure(.settlementPending, _, _) = outcome else { return outcome }
-                // Still nothing mined. If the authorization is unused and still valid, the
-                // transaction was most likely lost: send again (a duplicate would only revert).
-                guard (try? checkTimeWindow(payment)) != nil, case .unused = await authorizationState(payment) else { return outcome }
+                guard owns else {
+                    return Self.duplicate(of: .failure(reason: .settlementPending, message: nil, transaction: existing.transaction))
+                }
+                switch await resume(payment, record: existing) {
+                case .finished(let outcome): return outcome
+                case .dropped(let record):
+                    earlier = Array((record.earlierTransactions + [record.transaction]).suffix(SettlementRecord.maximumEarlierTransactions))
+                }
             }
         }
         do {
@@ -75,7 +121,71 @@ extension ExactEVMFacilitator {
                 return .failure(reason: .unexpectedSettleError, message: message, transaction: nil)
             }
         }
-        return await send(payment)
+        return await send(payment, owner: owner, earlier: earlier)
+    }
+
+    enum Resumption {
+        case finished(SettlementOutcome)
+        /// The recorded transaction can no longer mine (its nonce went to another transaction) and
+        /// the authorization is unused: a new transaction may be sent.
+        case dropped(SettlementRecord)
+    }
+
+    /// Carries a pending settlement forward without ever sending a second transaction that could
+    /// mine beside the first.
+    func resume(_ payment: CheckedPayment, record: SettlementRecord) async -> Resumption {
+        let chain = payment.chain
+        if let receipt = try? await chain.client.transactionReceipt(record.transaction) {
+            return .finished(await conclude(payment, record: record, receipt: receipt))
+        }
+        if let raw = record.rawTransaction {
+            switch await chain.signers.rebroadcast(raw) {
+            case .nonceConsumed:
+                if let receipt = try? await chain.client.transactionReceipt(record.transaction) {
+                    return .finished(await conclude(payment, record: record, receipt: receipt))
+                }
+                // Another transaction took the nonce and this one has no receipt: it cannot mine.
+                switch await authorizationState(payment) {
+                case .unused:
+                    do { try checkTimeWindow(payment) } catch { return .finished(Self.outcome(error, unexpected: .unexpectedSettleError)) }
+                    return .dropped(record)
+                case .used:
+                    return .finished(await usedElsewhere(payment, record: record))
+                case .unsupported, .unknown:
+                    break
+                }
+            case .known, .nonceOccupied, .failed:
+                break
+            }
+        }
+        return .finished(await awaitReceipt(payment, record: record))
+    }
+
+    /// The authorization is used on-chain, but not by the recorded transaction: a success if one
+    /// of the earlier transactions moved the money, else a failure naming no transaction of ours.
+    private func usedElsewhere(_ payment: CheckedPayment, record: SettlementRecord) async -> SettlementOutcome {
+        if let hash = await successfulEarlier(payment, record: record) {
+            var settled = record
+            settled.transaction = hash
+            settled.status = .succeeded
+            settled.rawTransaction = nil
+            settled.updatedAt = clock.now
+            try? await records.save(settled)
+            return .success(transaction: hash)
+        }
+        return .failure(
+            reason: .exactEVMNonceAlreadyUsed, message: "the authorization was used on-chain by a transaction this facilitator did not send",
+            transaction: nil)
+    }
+
+    /// An earlier transaction of `record` that mined with the expected `Transfer`, if any.
+    private func successfulEarlier(_ payment: CheckedPayment, record: SettlementRecord) async -> Bytes32? {
+        let a = payment.authorization
+        for hash in record.earlierTransactions.reversed() where hash != record.transaction {
+            guard let receipt = try? await payment.chain.client.transactionReceipt(hash), receipt.succeeded else { continue }
+            if EIP3009Calls.containsTransfer(receipt.logs, token: payment.token, from: a.from, to: a.to, value: a.value) { return hash }
+        }
+        return nil
     }
 
     /// Deploys the payer's wallet from its ERC-6492 factory data unless it has code by now;
@@ -128,7 +238,7 @@ extension ExactEVMFacilitator {
         return nil
     }
 
-    private func send(_ payment: CheckedPayment) async -> SettlementOutcome {
+    private func send(_ payment: CheckedPayment, owner: String?, earlier: [Bytes32]) async -> SettlementOutcome {
         let chain = payment.chain
         let data = EIP3009Calls.transfer(payment.authorization, signature: payment.innerSignature)
         var gasLimit = options.transferGasLimit
@@ -151,26 +261,48 @@ extension ExactEVMFacilitator {
                 return .failure(reason: Self.reason(forRevert: text), message: text, transaction: nil)
             }
         }
+        let key = payment.key
+        let records = self.records
+        let clock = self.clock
+        @Sendable func record(_ hash: Bytes32, from: EthereumAddress, nonce: UInt64, raw: [UInt8]) -> SettlementRecord {
+            SettlementRecord(
+                key: key, transaction: hash, status: .pending, updatedAt: clock.now, owner: owner, sender: from, senderNonce: nonce,
+                rawTransaction: raw, earlierTransactions: earlier)
+        }
         let submitted: SubmittedTransaction
+        let raw = ManagedRaw()
         do {
-            submitted = try await chain.signers.submit(to: payment.token, data: data, gasLimit: gasLimit)
+            // The pending record (hash and signed bytes) is durable before anything is broadcast.
+            submitted = try await chain.signers.submit(to: payment.token, data: data, gasLimit: gasLimit) { prepared in
+                try await records.save(record(prepared.hash, from: prepared.from, nonce: prepared.nonce, raw: prepared.rawBytes))
+                raw.set(prepared.rawBytes)
+                SettlementCrashPoint.beforeBroadcast.reach()
+            }
         } catch {
+            // Nothing was broadcast: forget the record written for a transaction that never left.
+            if raw.value != nil { try? await records.remove(key) }
             if case .rejected(let nodeError) = error {
                 let text = Self.revertText(nodeError)
                 return .failure(reason: Self.reason(forRevert: text), message: "transaction rejected: \(text)", transaction: nil)
             }
+            if case .notRecorded(let problem) = error {
+                return .failure(
+                    reason: .unexpectedSettleError, message: "the settlement could not be recorded, so nothing was sent: \(problem)",
+                    transaction: nil)
+            }
             return .failure(reason: .exactEVMTransactionFailed, message: error.description, transaction: nil)
         }
-        let pending = SettlementRecord(key: payment.key, transaction: submitted.hash, status: .pending, updatedAt: clock.now)
-        try? await records.save(pending)
-        let outcome = await awaitReceipt(payment, transaction: submitted.hash)
+        SettlementCrashPoint.afterBroadcast.reach()
+        let pending = record(submitted.hash, from: submitted.from, nonce: submitted.nonce, raw: raw.value ?? [])
+        let outcome = await awaitReceipt(payment, record: pending)
         await chain.signers.finished(submitted)
         return outcome
     }
 
-    /// Waits for the receipt, confirms the `Transfer` log, records and returns the result.
-    private func awaitReceipt(_ payment: CheckedPayment, transaction hash: Bytes32) async -> SettlementOutcome {
+    /// Waits for the receipt of `record`'s transaction, then ``conclude(_:record:receipt:)``.
+    private func awaitReceipt(_ payment: CheckedPayment, record: SettlementRecord) async -> SettlementOutcome {
         let chain = payment.chain
+        let hash = record.transaction
         let receipt: TransactionReceipt?
         do {
             receipt = try await chain.receipts.receipt(of: hash, timeout: options.receiptTimeout)
@@ -186,24 +318,39 @@ extension ExactEVMFacilitator {
                 message: "transaction \(hash.hexString) was sent but not mined within \(options.receiptTimeout); look it up later or settle again to re-check",
                 transaction: hash)
         }
+        return await conclude(payment, record: record, receipt: receipt)
+    }
+
+    /// Confirms the `Transfer` log of a mined transaction, records and returns the result. A
+    /// nonce-used revert is a success when an earlier transaction of the record moved the money.
+    private func conclude(_ payment: CheckedPayment, record: SettlementRecord, receipt: TransactionReceipt) async -> SettlementOutcome {
+        let hash = record.transaction
         let a = payment.authorization
-        let outcome: SettlementOutcome
-        let status: SettlementRecord.Status
+        var outcome: SettlementOutcome
+        var final = record
         if receipt.succeeded {
             if EIP3009Calls.containsTransfer(receipt.logs, token: payment.token, from: a.from, to: a.to, value: a.value) {
                 outcome = .success(transaction: hash)
-                status = .succeeded
+                final.status = .succeeded
             } else {
                 let message = "transaction succeeded but emitted no Transfer(from, to, value) from the token"
                 outcome = .failure(reason: .exactEVMTransactionFailed, message: message, transaction: hash)
-                status = .failed(reason: .exactEVMTransactionFailed, message: message)
+                final.status = .failed(reason: .exactEVMTransactionFailed, message: message)
             }
         } else {
             let (reason, message) = await revertCause(payment)
             outcome = .failure(reason: reason, message: message, transaction: hash)
-            status = .failed(reason: reason, message: message)
+            final.status = .failed(reason: reason, message: message)
+            if reason == .exactEVMNonceAlreadyUsed, let earlier = await successfulEarlier(payment, record: record) {
+                outcome = .success(transaction: earlier)
+                final.status = .succeeded
+                final.transaction = earlier
+            }
         }
-        try? await records.save(SettlementRecord(key: payment.key, transaction: hash, status: status, updatedAt: clock.now))
+        final.rawTransaction = nil
+        final.updatedAt = clock.now
+        try? await records.save(final)
+        SettlementCrashPoint.afterRecord.reach()
         return outcome
     }
 
