@@ -42,6 +42,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
                         )
                         """,
                 "CREATE INDEX IF NOT EXISTS \(table)_phase ON \(table) (phase, updated_at)",
+                "ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS settlement_id TEXT",
             ])
     }
 
@@ -60,25 +61,33 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         let key = identity.key
         // A row that vanished between the failed insert and the read (released meanwhile) is claimed again.
         for _ in 0..<5 {
-            let claimed = try await run { [table] in
+            // A pending record keeps its phase, payer, transaction and settlement id when claimed.
+            let claimed = try await run { [table] () async throws -> PaymentRecord? in
                 var query = PostgresQuery(unsafeSQL: """
-                    INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at)
-                    VALUES ($1, 'presented', NULL, NULL, $2, $3)
-                    ON CONFLICT (identity) DO UPDATE SET phase = 'presented', payer = NULL, tx = NULL,
+                    INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at, settlement_id)
+                    VALUES ($1, 'presented', NULL, NULL, $2, $3, NULL)
+                    ON CONFLICT (identity) DO UPDATE SET
+                        phase = CASE WHEN t.phase = 'pending' THEN 'pending' ELSE 'presented' END,
+                        payer = CASE WHEN t.phase = 'pending' THEN t.payer ELSE NULL END,
+                        tx = CASE WHEN t.phase = 'pending' THEN t.tx ELSE NULL END,
+                        settlement_id = CASE WHEN t.phase = 'pending' THEN t.settlement_id ELSE NULL END,
                         updated_at = EXCLUDED.updated_at, lease_expires_at = EXCLUDED.lease_expires_at
                     WHERE t.phase = 'failed'
-                        OR (t.phase IN ('presented', 'verified') AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $2))
-                    RETURNING identity
+                        OR (t.phase IN ('presented', 'verified', 'pending') AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $2))
+                    RETURNING phase, payer, tx, updated_at, settlement_id
                     """)
                 query.binds.append(key, context: .default)
                 query.binds.append(at, context: .default)
                 query.binds.append(expiry, context: .default)
                 let rows = try await self.database.client.query(query, logger: self.database.logger)
-                var count = 0
-                for try await _ in rows { count += 1 }
-                return count > 0
+                for try await (phaseText, payer, transaction, updatedAt, settlementID) in rows.decode((String, String?, String?, Double, String?).self) {
+                    return PaymentRecord(
+                        identity: identity, phase: PaymentPhase(rawValue: phaseText) ?? .presented, payer: payer, transaction: transaction,
+                        updatedAt: Date(timeIntervalSince1970: updatedAt), settlementID: settlementID)
+                }
+                return nil
             }
-            if claimed { return .claimed }
+            if let claimed { return claimed.phase == .pending ? .resumed(claimed) : .claimed }
             if let existing = try await record(for: identity) { return .rejected(existing) }
         }
         throw .unavailable("the claim on \(key) kept changing under concurrent updates")
@@ -93,13 +102,28 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
                 VALUES ($1, $2, $3, $4, $5, NULL)
                 ON CONFLICT (identity) DO UPDATE SET phase = EXCLUDED.phase, payer = COALESCE(EXCLUDED.payer, t.payer),
                     tx = COALESCE(EXCLUDED.tx, t.tx), updated_at = EXCLUDED.updated_at,
-                    lease_expires_at = CASE WHEN EXCLUDED.phase IN ('settled', 'failed') THEN NULL ELSE t.lease_expires_at END
+                    lease_expires_at = CASE WHEN EXCLUDED.phase IN ('settled', 'failed', 'pending') THEN NULL ELSE t.lease_expires_at END,
+                    settlement_id = CASE WHEN EXCLUDED.phase = 'pending' THEN t.settlement_id ELSE NULL END
                 """)
             query.binds.append(identity.key, context: .default)
             query.binds.append(phase.rawValue, context: .default)
             query.binds.append(payer, context: .default)
             query.binds.append(transaction, context: .default)
             query.binds.append(now.timeIntervalSince1970, context: .default)
+            try await self.database.client.query(query, logger: self.database.logger)
+        }
+    }
+
+    public func beginSettlement(_ identity: PaymentIdentity, settlementID: String, now: Date) async throws(PaymentStateStoreError) {
+        try await run { [table] in
+            var query = PostgresQuery(unsafeSQL: """
+                INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at, settlement_id)
+                VALUES ($1, 'pending', NULL, NULL, $2, NULL, $3)
+                ON CONFLICT (identity) DO UPDATE SET phase = 'pending', settlement_id = EXCLUDED.settlement_id, updated_at = EXCLUDED.updated_at
+                """)
+            query.binds.append(identity.key, context: .default)
+            query.binds.append(now.timeIntervalSince1970, context: .default)
+            query.binds.append(settlementID, context: .default)
             try await self.database.client.query(query, logger: self.database.logger)
         }
     }
@@ -114,16 +138,16 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
 
     public func record(for identity: PaymentIdentity) async throws(PaymentStateStoreError) -> PaymentRecord? {
         try await run { [table] () async throws -> PaymentRecord? in
-            var query = PostgresQuery(unsafeSQL: "SELECT phase, payer, tx, updated_at FROM \(table) WHERE identity = $1")
+            var query = PostgresQuery(unsafeSQL: "SELECT phase, payer, tx, updated_at, settlement_id FROM \(table) WHERE identity = $1")
             query.binds.append(identity.key, context: .default)
             let rows = try await self.database.client.query(query, logger: self.database.logger)
-            for try await (phaseText, payer, transaction, updatedAt) in rows.decode((String, String?, String?, Double).self) {
+            for try await (phaseText, payer, transaction, updatedAt, settlementID) in rows.decode((String, String?, String?, Double, String?).self) {
                 guard let phase = PaymentPhase(rawValue: phaseText) else {
                     throw PostgresStoreError("payment \(identity.key) has unknown phase \(phaseText)")
                 }
                 return PaymentRecord(
                     identity: identity, phase: phase, payer: payer, transaction: transaction,
-                    updatedAt: Date(timeIntervalSince1970: updatedAt))
+                    updatedAt: Date(timeIntervalSince1970: updatedAt), settlementID: settlementID)
             }
             return nil
         }

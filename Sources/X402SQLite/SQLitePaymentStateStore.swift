@@ -43,6 +43,9 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
                     CREATE INDEX payment_state_phase ON payment_state(phase, updated_at);
                     """)
         }
+        migrator.registerMigration("v2: pending settlements") { db in
+            try db.execute(sql: "ALTER TABLE payment_state ADD COLUMN settlement_id TEXT")
+        }
         return migrator
     }
 
@@ -57,21 +60,27 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
                     try db.execute(
                         sql: "DELETE FROM payment_state WHERE phase IN ('settled', 'failed') AND updated_at < ?", arguments: [cutoff])
                 }
+                // A pending record keeps its phase, payer, transaction and settlement id when claimed.
                 try db.execute(
                     sql: """
-                        INSERT INTO payment_state (identity, phase, payer, "transaction", updated_at, lease_expires_at)
-                        VALUES (?, 'presented', NULL, NULL, ?, ?)
-                        ON CONFLICT(identity) DO UPDATE SET phase = 'presented', payer = NULL, "transaction" = NULL,
+                        INSERT INTO payment_state (identity, phase, payer, "transaction", updated_at, lease_expires_at, settlement_id)
+                        VALUES (?, 'presented', NULL, NULL, ?, ?, NULL)
+                        ON CONFLICT(identity) DO UPDATE SET
+                            phase = CASE WHEN payment_state.phase = 'pending' THEN 'pending' ELSE 'presented' END,
+                            payer = CASE WHEN payment_state.phase = 'pending' THEN payment_state.payer ELSE NULL END,
+                            "transaction" = CASE WHEN payment_state.phase = 'pending' THEN payment_state."transaction" ELSE NULL END,
+                            settlement_id = CASE WHEN payment_state.phase = 'pending' THEN payment_state.settlement_id ELSE NULL END,
                             updated_at = excluded.updated_at, lease_expires_at = excluded.lease_expires_at
                         WHERE payment_state.phase = 'failed'
-                            OR (payment_state.phase IN ('presented', 'verified')
+                            OR (payment_state.phase IN ('presented', 'verified', 'pending')
                                 AND (payment_state.lease_expires_at IS NULL OR payment_state.lease_expires_at <= ?))
                         """,
                     arguments: [identity.key, at, expiry, at])
-                if db.changesCount > 0 { return .claimed }
+                let claimed = db.changesCount > 0
                 guard let existing = try Self.fetch(identity, in: db) else {
                     throw SQLiteStoreError("payment \(identity.key) vanished during its claim")
                 }
+                if claimed { return existing.phase == .pending ? .resumed(existing) : .claimed }
                 return .rejected(existing)
             }
         }
@@ -90,10 +99,26 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
                             payer = COALESCE(excluded.payer, payment_state.payer),
                             "transaction" = COALESCE(excluded."transaction", payment_state."transaction"),
                             updated_at = excluded.updated_at,
-                            lease_expires_at = CASE WHEN excluded.phase IN ('settled', 'failed') THEN NULL
-                                ELSE payment_state.lease_expires_at END
+                            lease_expires_at = CASE WHEN excluded.phase IN ('settled', 'failed', 'pending') THEN NULL
+                                ELSE payment_state.lease_expires_at END,
+                            settlement_id = CASE WHEN excluded.phase = 'pending' THEN payment_state.settlement_id ELSE NULL END
                         """,
                     arguments: [identity.key, phase.rawValue, payer, transaction, now.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func beginSettlement(_ identity: PaymentIdentity, settlementID: String, now: Date) async throws(PaymentStateStoreError) {
+        try await run { [writer] in
+            try await writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO payment_state (identity, phase, payer, "transaction", updated_at, lease_expires_at, settlement_id)
+                        VALUES (?, 'pending', NULL, NULL, ?, NULL, ?)
+                        ON CONFLICT(identity) DO UPDATE SET phase = 'pending', settlement_id = excluded.settlement_id,
+                            updated_at = excluded.updated_at
+                        """,
+                    arguments: [identity.key, now.timeIntervalSince1970, settlementID])
             }
         }
     }
@@ -122,7 +147,7 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
         }
         return PaymentRecord(
             identity: identity, phase: phase, payer: row["payer"], transaction: row["transaction"],
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), settlementID: row["settlement_id"])
     }
 
     private func run<T>(_ body: () async throws -> T) async throws(PaymentStateStoreError) -> T {

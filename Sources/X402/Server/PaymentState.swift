@@ -51,6 +51,12 @@ public enum PaymentPhase: String, Sendable, Hashable, Codable {
     /// Verification or settlement failed. Nothing was released, so the payment may be presented
     /// again (the facilitator then decides, e.g. against the on-chain nonce).
     case failed
+    /// A settlement was started under the record's settlement id and its outcome is not known yet
+    /// (the facilitator answered `settlement_pending`, or its answer was lost). Nothing was
+    /// released. When the client presents the same payment again, the server asks the
+    /// facilitator again with the same settlement id, without verifying (the nonce may be used by
+    /// now), and releases the content once the settlement is confirmed.
+    case pending
 }
 
 /// One stored payment.
@@ -58,17 +64,24 @@ public struct PaymentRecord: Sendable, Hashable {
     public var identity: PaymentIdentity
     public var phase: PaymentPhase
     public var payer: String?
-    /// Settlement transaction, once settled.
+    /// Settlement transaction, once settled (or known while pending).
     public var transaction: String?
     /// When this claim was last taken or changed.
     public var updatedAt: Date
+    /// The settlement id sent to the facilitator for this payment (see ``SettlementIdempotency``),
+    /// kept while the settlement is ``PaymentPhase/pending`` so that a retry is recognised as the owner.
+    public var settlementID: String?
 
-    public init(identity: PaymentIdentity, phase: PaymentPhase, payer: String? = nil, transaction: String? = nil, updatedAt: Date) {
+    public init(
+        identity: PaymentIdentity, phase: PaymentPhase, payer: String? = nil, transaction: String? = nil, updatedAt: Date,
+        settlementID: String? = nil
+    ) {
         self.identity = identity
         self.phase = phase
         self.payer = payer
         self.transaction = transaction
         self.updatedAt = updatedAt
+        self.settlementID = settlementID
     }
 }
 
@@ -76,6 +89,9 @@ public struct PaymentRecord: Sendable, Hashable {
 public enum PaymentClaim: Sendable, Hashable {
     /// This request now owns the payment.
     case claimed
+    /// This request now owns a ``PaymentPhase/pending`` payment: settle it again with the record's
+    /// settlement id, without verifying.
+    case resumed(PaymentRecord)
     /// Another request owns it (in flight) or it was already settled.
     case rejected(PaymentRecord)
 }
@@ -97,8 +113,11 @@ public enum PaymentStateStoreError: Error, Sendable, Hashable, CustomStringConve
 ///
 /// Lifecycle: ``claim(_:lease:now:)`` atomically creates a `presented` record, or takes over a
 /// `failed` one or an in-flight one whose lease has expired (its owner died). The owner moves it
-/// to `verified`, then `settled` or `failed`, or ``release(_:)``s it when the payment was not
-/// used (facilitator unreachable, handler answered ≥ 400). A `settled` record is final.
+/// to `verified`, then (``beginSettlement(_:settlementID:now:)``) `pending` while the facilitator
+/// settles, then `settled` or `failed`, or ``release(_:)``s it when the payment was not used
+/// (facilitator unreachable at verify, handler answered ≥ 400). A `settled` record is final. A
+/// `pending` record whose settlement outcome is unknown is claimed again as
+/// ``PaymentClaim/resumed(_:)``, keeping its settlement id and transaction.
 ///
 /// Why failures are re-claimable rather than final: a failed settlement released nothing to the
 /// client, and its money either did not move or the facilitator will reconcile it; letting the
@@ -114,6 +133,16 @@ public protocol PaymentStateStore: Sendable {
     func release(_ identity: PaymentIdentity) async throws(PaymentStateStoreError)
     /// The current record, if any.
     func record(for identity: PaymentIdentity) async throws(PaymentStateStoreError) -> PaymentRecord?
+    /// Moves a claimed payment to `pending` with `settlementID` before the facilitator is asked to
+    /// settle it, keeping the claim's lease (so a concurrent presentation is still refused). A
+    /// later ``update(_:to:payer:transaction:now:)`` to `pending`, `settled` or `failed` ends the lease.
+    func beginSettlement(_ identity: PaymentIdentity, settlementID: String, now: Date) async throws(PaymentStateStoreError)
+}
+
+extension PaymentStateStore {
+    /// For stores written before pending settlements existed: the id is not kept, so a retry of a
+    /// pending settlement is answered by the facilitator as a duplicate (a failure, never a second delivery).
+    public func beginSettlement(_ identity: PaymentIdentity, settlementID: String, now: Date) async throws(PaymentStateStoreError) {}
 }
 
 /// A ``PaymentStateStore`` in this process's memory: enough for one instance; use a shared
@@ -137,6 +166,13 @@ public actor InMemoryPaymentStateStore: PaymentStateStore {
                 return .rejected(existing)
             case .presented, .verified:
                 if let expiry = leases[identity], expiry > now { return .rejected(existing) }
+            case .pending:
+                if let expiry = leases[identity], expiry > now { return .rejected(existing) }
+                var resumed = existing
+                resumed.updatedAt = now
+                records[identity] = resumed
+                leases[identity] = now.addingTimeInterval(lease.timeInterval)
+                return .resumed(resumed)
             case .failed:
                 break
             }
@@ -152,8 +188,17 @@ public actor InMemoryPaymentStateStore: PaymentStateStore {
         record.payer = payer ?? record.payer
         record.transaction = transaction ?? record.transaction
         record.updatedAt = now
+        if phase != .pending { record.settlementID = nil }
         records[identity] = record
-        if phase == .settled || phase == .failed { leases[identity] = nil }
+        if phase == .settled || phase == .failed || phase == .pending { leases[identity] = nil }
+    }
+
+    public func beginSettlement(_ identity: PaymentIdentity, settlementID: String, now: Date) {
+        var record = records[identity] ?? PaymentRecord(identity: identity, phase: .pending, updatedAt: now)
+        record.phase = .pending
+        record.settlementID = settlementID
+        record.updatedAt = now
+        records[identity] = record
     }
 
     public func release(_ identity: PaymentIdentity) {

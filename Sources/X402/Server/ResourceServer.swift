@@ -22,6 +22,9 @@ public struct PendingPayment: Sendable {
     public let settled: SettleResponse?
     let offered: [AnyPaymentRequirements]
     let paymentRequired: PaymentRequired?
+    /// The settlement id of a resumed pending settlement (``PaymentClaim/resumed(_:)``); a new one
+    /// is made for a first settlement.
+    var settlementID: String? = nil
 }
 
 /// What to send once the handler has produced its status and headers.
@@ -154,6 +157,12 @@ public struct ResourceServer: Sendable {
         do {
             switch try await store.claim(attempt.identity, lease: claimLease, now: Date()) {
             case .claimed: break
+            case .resumed(let record):
+                return await resumePending(
+                    PendingPayment(
+                        request: request, attempt: attempt, settlement: route.settlement, settled: nil, offered: offered,
+                        paymentRequired: required, settlementID: record.settlementID),
+                    context: context)
             case .rejected(let record): return await fail(request, .replayed(record), context: context)
             }
         } catch {
@@ -257,23 +266,70 @@ public struct ResourceServer: Sendable {
         case failure(ServerResponse)
     }
 
+    /// The client presented a payment whose settlement is pending: ask the facilitator again with
+    /// the same settlement id, without verifying (the authorization may be used on-chain by now),
+    /// and run the handler only once the settlement is confirmed.
+    private func resumePending(_ payment: PendingPayment, context: FailureContext) async -> RequestDecision {
+        switch await settle(payment, context: context) {
+        case .success(let settlement):
+            var settled = PendingPayment(
+                request: payment.request, attempt: payment.attempt, settlement: payment.settlement, settled: settlement,
+                offered: payment.offered, paymentRequired: payment.paymentRequired)
+            settled.settlementID = payment.settlementID
+            return .proceed(settled)
+        case .failure(let response):
+            return .respond(response)
+        }
+    }
+
     private func settle(_ payment: PendingPayment, context: FailureContext) async -> SettleOutcome {
         let attempt = payment.attempt
+        let resuming = payment.settlementID != nil
         if let hook = hooks.beforeSettle, case .abort(let response) = await hook(attempt) {
-            await releaseQuietly(attempt.identity)
+            if resuming {
+                await markQuietly(attempt.identity, .pending, payer: nil)
+            } else {
+                await releaseQuietly(attempt.identity)
+            }
             return .failure(finish(response))
         }
+        // One settlement id per settlement attempt, recorded before the facilitator is asked, so
+        // that a retry after a lost answer or `settlement_pending` is recognised as its owner.
+        let settlementID = payment.settlementID ?? SettlementIdempotency.newID()
+        if !resuming {
+            do {
+                try await store.beginSettlement(attempt.identity, settlementID: settlementID, now: Date())
+            } catch {
+                await releaseQuietly(attempt.identity)
+                return .failure(await failResponse(attempt.request, .storeUnavailable(error), context: context, duringSettlement: true))
+            }
+        }
+        let request = FacilitatorRequest(paymentPayload: attempt.payload, paymentRequirements: attempt.requirements)
+        let facilitator = self.facilitator
+        let answer: Result<SettleResponse, FacilitatorClientError> = await SettlementIdempotency.$current.withValue(settlementID) {
+            () async -> Result<SettleResponse, FacilitatorClientError> in
+            do throws(FacilitatorClientError) { return .success(try await facilitator.settle(request)) } catch { return .failure(error) }
+        }
         let settlement: SettleResponse
-        do {
-            settlement = try await facilitator.settle(FacilitatorRequest(paymentPayload: attempt.payload, paymentRequirements: attempt.requirements))
-        } catch {
-            // The outcome is unknown: keep the record as failed (re-claimable); the facilitator
-            // reconciles a retry of the same payment against its nonce.
-            await markQuietly(attempt.identity, .failed, payer: nil)
-            return .failure(await failResponse(attempt.request, .facilitatorFault(error), context: context, duringSettlement: true))
+        switch answer {
+        case .success(let response):
+            settlement = response
+        case .failure(let error):
+            // The outcome is unknown: the settlement stays pending under its id. The client presents
+            // the same payment again; the facilitator then answers for this settlement.
+            await markQuietly(attempt.identity, .pending, payer: nil)
+            let pending = SettleResponse.failure(
+                .settlementPending, message: "the facilitator did not confirm the settlement (\(error)); present the same payment again",
+                network: attempt.requirements.networkIdentifier)
+            return .failure(await failResponse(attempt.request, .settlementFailed(pending), context: context, duringSettlement: true))
         }
         guard settlement.success else {
-            await markQuietly(attempt.identity, .failed, payer: settlement.payer)
+            if settlement.errorReason == .settlementPending {
+                await markQuietly(
+                    attempt.identity, .pending, payer: settlement.payer, transaction: settlement.transaction.isEmpty ? nil : settlement.transaction)
+            } else {
+                await markQuietly(attempt.identity, .failed, payer: settlement.payer)
+            }
             return .failure(await failResponse(attempt.request, .settlementFailed(settlement), context: context, duringSettlement: true))
         }
         await markQuietly(attempt.identity, .settled, payer: settlement.payer, transaction: settlement.transaction)
