@@ -55,8 +55,10 @@ TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523
 # A seller or client template ending in the version suffix is chosen by version: NAME.v1 / NAME.v2;
 # "NAME.v1" set to "" means the implementation cannot do v1 (the reason goes in UNSUPPORTED).
 ROLES: dict[str, str] = {
+    # The per-payer rate limit is off so that the replay row (20 copies of one payment) tests the
+    # settlement rule itself, not the limiter (which would refuse most copies at /verify already).
     "facilitator.swift": "{bin}/x402 facilitator serve --network {network}={rpc} --signer-key-file {key_file} "
-                         "--port {port} --database memory --log-level warning",
+                         "--port {port} --database memory --log-level warning --rate-limit-per-payer 0/0",
     "facilitator.python": "{py} {interop}/py_facilitator.py --port {port} --rpc-url {rpc} --key-file {key_file}",
     "server.swift.v2": "{bin}/example-hummingbird-seller --port {port} --facilitator {facilitator_url} "
                        "--pay-to {pay_to} --price {price} --network {network}",
@@ -276,6 +278,59 @@ def check_row(session: Session, version: str, client_template: str, seller_url: 
     return tx
 
 
+REPLAYS = 20
+
+
+def check_replay(session: Session, seller_url: str, payee: str) -> str:
+    """One payment signed by the SDK client, sent REPLAYS times at once to the SDK seller (which
+    keeps no replay store, so every copy reaches /settle): exactly one copy may get the content,
+    and the money moves once."""
+    chain = session.chain
+    payer, key_file = chain.fresh_key(session.workdir, f"replayer-{secrets.token_hex(4)}", usdc=1_000_000)
+    payer_before, payee_before = chain.usdc(payer), chain.usdc(payee)
+    url = seller_url + "/weather"
+    try:
+        urllib.request.urlopen(url, timeout=30)
+        raise Miss("unpaid request was served")
+    except urllib.error.HTTPError as e:
+        if e.code != 402:
+            raise Miss(f"unpaid request answered {e.code}")
+        required = e.headers.get("PAYMENT-REQUIRED")
+    if not required:
+        raise Miss("no PAYMENT-REQUIRED header")
+    signer = session.expand("{py} {interop}/py_sign.py --key-file {key_file} --envelope", key_file=key_file)
+    done = subprocess.run(signer, input=json.dumps({"paymentRequiredHeader": required}), capture_output=True, text=True,
+                          timeout=session.args.client_timeout)
+    if done.returncode != 0:
+        raise Miss(f"py_sign exit {done.returncode}: {done.stderr.strip()[-300:]}")
+    header = json.loads(done.stdout)["header"]
+
+    def attempt(_: int) -> tuple[int, str]:
+        request = urllib.request.Request(url, headers={header["name"]: header["value"]})
+        try:
+            with urllib.request.urlopen(request, timeout=session.args.client_timeout) as r:
+                return r.status, r.read().decode(errors="replace")
+        except urllib.error.HTTPError as e:
+            detail = e.headers.get("PAYMENT-RESPONSE") or e.headers.get("PAYMENT-REQUIRED") or ""
+            try:
+                detail = json.loads(base64.b64decode(detail)).get("errorReason") or json.loads(base64.b64decode(detail)).get("error") or ""
+            except ValueError:
+                pass
+            return e.code, str(detail)
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=REPLAYS) as pool:
+        answers = list(pool.map(attempt, range(REPLAYS)))
+    served = [a for a in answers if a[0] == 200 and "sunny" in a[1]]
+    if len(served) != 1:
+        refusals = sorted({f"{a[0]} {a[1]}" for a in answers if a not in served})
+        raise Miss(f"{len(served)} of {REPLAYS} copies were served (refusals: {refusals}), expected 1")
+    payer_delta, payee_delta = payer_before - chain.usdc(payer), chain.usdc(payee) - payee_before
+    if (payer_delta, payee_delta) != (PRICE, PRICE):
+        raise Miss(f"balances moved payer -{payer_delta} payee +{payee_delta}, expected {PRICE} each")
+    return f"1/{REPLAYS} served"
+
+
 # ---------------------------------------------------------------- the matrix
 
 def main() -> int:
@@ -325,7 +380,9 @@ def main() -> int:
         for fac_impl in impls:
             combos = [(c, s, v) for v in versions for s in impls for c in impls
                       if not args.only or re.search(args.only, f"{c}/{s}/{fac_impl}")]
-            if not combos:
+            replay_wanted = (fac_impl == "swift" and "v2" in versions and "python" in impls
+                             and (not args.only or bool(re.search(args.only, f"replay/python/{fac_impl}"))))
+            if not combos and not replay_wanted:
                 continue
             _, fac_key = chain.fresh_key(workdir, f"facilitator-{fac_impl}", eth_wei=10 * 10**18)
             try:
@@ -366,6 +423,31 @@ def main() -> int:
                         rows.append((combo, version, f"FAIL: {e}", ""))
                     except Exception as e:  # noqa: BLE001 — an infrastructure error is a miss too
                         rows.append((combo, version, f"FAIL: {type(e).__name__}: {e}", ""))
+                print(f"  {rows[-1][0]:<26} {rows[-1][1]}  {rows[-1][2][:90]}", file=sys.stderr, flush=True)
+            # One payment replayed 20 times at once through the SDK seller (no replay store): served once.
+            replay_combo = f"python x{REPLAYS} replay / python / {fac_impl}"
+            if replay_wanted:
+                seller = sellers.get(("python", "v2"))
+                if seller is None:
+                    payee = Account.from_key("0x" + secrets.token_hex(32)).address
+                    try:
+                        svc = session.start(f"seller-python-v2-{fac_impl}", ROLES["server.python.v2"], "/weather",
+                                            facilitator_url=facilitator.url, pay_to=payee, price=PRICE_DOLLARS, network=NETWORK_V2)
+                        seller = (svc, payee)
+                    except RuntimeError as e:
+                        seller = str(e)
+                    sellers[("python", "v2")] = seller
+                if isinstance(seller, str):
+                    rows.append((replay_combo, "v2", f"FAIL: seller: {seller}"[:300], ""))
+                else:
+                    t0 = time.time()
+                    try:
+                        note = check_replay(session, seller[0].url, seller[1])
+                        rows.append((replay_combo, "v2", f"PASS ({time.time() - t0:.1f} s)", note))
+                    except Miss as e:
+                        rows.append((replay_combo, "v2", f"FAIL: {e}", ""))
+                    except Exception as e:  # noqa: BLE001
+                        rows.append((replay_combo, "v2", f"FAIL: {type(e).__name__}: {e}", ""))
                 print(f"  {rows[-1][0]:<26} {rows[-1][1]}  {rows[-1][2][:90]}", file=sys.stderr, flush=True)
             session.stop_all()
     finally:
