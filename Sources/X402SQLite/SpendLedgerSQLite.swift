@@ -49,6 +49,18 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
                     CREATE INDEX spend_ledger_wallet_time ON spend_ledger(wallet, created_at);
                     """)
         }
+        // v2: the signed authorization (for on-chain reconciliation) and the `unconfirmed` status.
+        // Additive: rows written by v1 keep their columns; their new columns are NULL, so they are
+        // never reconciled (a v1 `pending` row keeps counting until it leaves the budget window).
+        migrator.registerMigration("spend ledger v2: authorizations") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE spend_ledger ADD COLUMN authorizer TEXT;
+                    ALTER TABLE spend_ledger ADD COLUMN auth_nonce TEXT;
+                    ALTER TABLE spend_ledger ADD COLUMN valid_before REAL;
+                    CREATE INDEX spend_ledger_open_expiry ON spend_ledger(valid_before) WHERE status IN ('pending', 'unconfirmed');
+                    """)
+        }
         return migrator
     }
 
@@ -89,6 +101,48 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
                     WHERE id = ?
                     """,
                 arguments: [receipt.transaction, receipt.payer, String(decoding: receipt.json.serialized(), as: UTF8.self), at.timeIntervalSince1970, id.uuidString])
+        }
+    }
+
+    public func recordAuthorization(_ id: UUID, _ authorization: SignedAuthorization) async throws {
+        try await update(id) { db in
+            try db.execute(
+                sql: "UPDATE spend_ledger SET authorizer = ?, auth_nonce = ?, valid_before = ? WHERE id = ?",
+                arguments: [authorization.authorizer, authorization.nonce, authorization.validBefore.timeIntervalSince1970, id.uuidString])
+        }
+    }
+
+    public func markUnconfirmed(_ id: UUID, reason: String, transaction: String?, at: Date) async throws {
+        let transaction = transaction.flatMap { $0.isEmpty ? nil : $0 }
+        try await update(id) { db in
+            try db.execute(
+                sql: """
+                    UPDATE spend_ledger SET status = 'unconfirmed', failure_reason = ?, "transaction" = COALESCE(?, "transaction"),
+                        completed_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [reason, transaction, at.timeIntervalSince1970, id.uuidString])
+        }
+    }
+
+    public func markUsedOnChain(_ id: UUID, at: Date) async throws {
+        try await update(id) { db in
+            try db.execute(
+                sql: "UPDATE spend_ledger SET status = 'settled', completed_at = ? WHERE id = ?", arguments: [at.timeIntervalSince1970, id.uuidString])
+        }
+    }
+
+    public func expiredOpenAttempts(expiredBy: Date, limit: Int) async throws -> [SpendRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM spend_ledger
+                    WHERE status IN ('pending', 'unconfirmed') AND valid_before IS NOT NULL AND valid_before <= ?
+                    ORDER BY created_at ASC, rowid ASC LIMIT ?
+                    """,
+                arguments: [expiredBy.timeIntervalSince1970, max(0, limit)]
+            ).compactMap(Self.record)
         }
     }
 
@@ -155,10 +209,15 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
             let status = SpendRecord.Status(rawValue: row["status"]), let value = UInt256(decimal: row["value_attodollars"] as String)
         else { return nil }
         let completed: Double? = row["completed_at"]
+        var authorization: SignedAuthorization?
+        if let authorizer: String = row["authorizer"], let nonce: String = row["auth_nonce"], let before: Double = row["valid_before"] {
+            authorization = SignedAuthorization(authorizer: authorizer, nonce: nonce, validBefore: Date(timeIntervalSince1970: before))
+        }
         return SpendRecord(
             id: id, wallet: row["wallet"], createdAt: Date(timeIntervalSince1970: row["created_at"]), resource: row["resource"],
             version: version, scheme: row["scheme"], network: row["network"], asset: row["asset"], payTo: row["pay_to"],
             amount: row["amount"], value: DollarAmount(attodollars: value), status: status, transaction: row["transaction"],
-            payer: row["payer"], failureReason: row["failure_reason"], completedAt: completed.map { Date(timeIntervalSince1970: $0) })
+            payer: row["payer"], failureReason: row["failure_reason"], completedAt: completed.map { Date(timeIntervalSince1970: $0) },
+            authorization: authorization)
     }
 }

@@ -66,10 +66,47 @@ struct ExactEVMClientTests {
         #expect(bitCounts.allSatisfy { $0 > 0 && $0 < 200 })
     }
 
-    @Test("no maxTimeoutSeconds: one hour of validity")
+    @Test("no maxTimeoutSeconds: the one-hour fallback is capped at the 10-minute validity cap")
     func fallbackTimeout() throws {
+        // Before the cap, this signed an hour of validity (the fallback, unbounded).
         let a = try ExactFixture.client().authorization(for: ExactFixture.requirements(timeout: nil))
-        #expect(a.validBefore == UInt256(ExactFixture.now + 3600))
+        #expect(a.validBefore == UInt256(ExactFixture.now + 600))
+        var uncapped = ExactFixture.client()
+        uncapped.maxValiditySeconds = 7200
+        #expect(try uncapped.authorization(for: ExactFixture.requirements(timeout: nil)).validBefore == UInt256(ExactFixture.now + 3600))
+    }
+
+    @Test("a server asking for a long validity window gets the cap; strict mode refuses it; shorter windows are kept")
+    func validityCap() async throws {
+        let client = ExactFixture.client()
+        // A day asked: 600 s signed (before the cap: a day).
+        let day = try client.authorization(for: ExactFixture.requirements(timeout: 86_400))
+        #expect(day.validBefore == UInt256(ExactFixture.now + 600))
+        let signed = try await client.createPayload(for: ExactFixture.requirements(timeout: 86_400), context: PaymentContext(version: .v2))
+        #expect(signed.payload["authorization"]?["validBefore"]?.stringValue == String(ExactFixture.now + 600))
+        #expect(try client.authorization(for: ExactFixture.requirements(timeout: 60)).validBefore == UInt256(ExactFixture.now + 60))
+        #expect(try client.authorization(for: ExactFixture.requirements(timeout: 600)).validBefore == UInt256(ExactFixture.now + 600))
+
+        var configured = ExactFixture.client()
+        configured.maxValiditySeconds = 120
+        #expect(try configured.authorization(for: ExactFixture.requirements(timeout: 3600)).validBefore == UInt256(ExactFixture.now + 120))
+        configured.refusesLongerValidity = true
+        #expect(throws: ExactEVMClientError.validityWindowTooLong(requested: 3600, cap: 120)) {
+            _ = try configured.authorization(for: ExactFixture.requirements(timeout: 3600))
+        }
+        #expect(try configured.authorization(for: ExactFixture.requirements(timeout: 100)).validBefore == UInt256(ExactFixture.now + 100))
+    }
+
+    @Test("the signed authorization is described for the ledger: from, nonce, validBefore")
+    func describesAuthorization() async throws {
+        let client = ExactFixture.client()
+        let signed = try await client.createPayload(for: ExactFixture.requirements(timeout: 86_400), context: PaymentContext(version: .v2))
+        let described = try #require(client.signedAuthorization(in: signed))
+        let parsed = try ExactEVMPayload(json: signed.payload)
+        #expect(described.authorizer == ExactFixture.payerKey.address.checksummed)
+        #expect(described.nonce == Hex.encode(parsed.authorization.nonce.bytes))
+        #expect(described.validBefore == Date(timeIntervalSince1970: TimeInterval(ExactFixture.now + 600)))
+        #expect(client.signedAuthorization(in: SchemePayload(payload: ["signature": "0x00"])) == nil)
     }
 
     @Test("typed errors: missing domain, bad addresses, bad amounts, Permit2")

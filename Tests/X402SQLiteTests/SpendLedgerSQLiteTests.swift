@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import X402
@@ -126,5 +127,97 @@ struct SpendLedgerSQLiteTests {
         let restarted = Payer(schemes: schemes, wallet: "w", policy: policy, ledger: try SQLiteSpendLedger(path: path))
         await #expect(throws: PaymentRefusal.self) { try await restarted.preparePayment(for: required) }
         #expect(try await restarted.spentInWindow() == (try DollarAmount("0.6")))
+    }
+
+    /// Answers "unused" for every nonce except those listed as used; fails when told to.
+    struct Reader: AuthorizationStateReader {
+        let used: Set<String>
+        var failing = false
+        struct Down: Error {}
+        func authorizationUse(network: String, asset: String, authorization: SignedAuthorization) async throws -> AuthorizationUse {
+            if failing { throw Down() }
+            return used.contains(authorization.nonce) ? .used : .unused
+        }
+    }
+
+    @Test("unconfirmed attempts keep counting across reopening; reconciliation releases expired unused ones and settles used ones")
+    func unconfirmedAndReconcile() async throws {
+        let path = Self.temporaryPath()
+        let ledger = try SQLiteSpendLedger(path: path)
+        let records = (0..<3).map { Self.record("0.40", at: Self.start.addingTimeInterval(Double($0))) }
+        for (i, r) in records.enumerated() {
+            try await ledger.reserve(r, budget: nil, now: r.createdAt)
+            try await ledger.recordAuthorization(
+                r.id, SignedAuthorization(authorizer: "0xbuyer", nonce: "0x0\(i)", validBefore: Self.start.addingTimeInterval(600)))
+            try await ledger.markUnconfirmed(r.id, reason: "payment rejected", transaction: i == 2 ? "0xhash" : nil, at: Self.start)
+        }
+        // Before the fix, a rejected payment was `failed` and the budget forgot it: here it still counts.
+        let reopened = try SQLiteSpendLedger(path: path)
+        #expect(try await reopened.spent(by: "0xwallet", since: Self.start.addingTimeInterval(-1)) == (try DollarAmount("1.20")))
+        await #expect(throws: PaymentRefusal.self) {
+            try await reopened.reserve(Self.record("0.01", at: Self.start.addingTimeInterval(10)), budget: Self.budget, now: Self.start.addingTimeInterval(10))
+        }
+        let history = try await reopened.history(wallet: nil, limit: 10)
+        #expect(history.allSatisfy { $0.status == .unconfirmed })
+        #expect(history.first { $0.id == records[2].id }?.transaction == "0xhash")
+        #expect(history.first { $0.id == records[0].id }?.authorization?.nonce == "0x00")
+        #expect(history.first { $0.id == records[0].id }?.authorization?.validBefore == Self.start.addingTimeInterval(600))
+
+        #expect(try await reopened.expiredOpenAttempts(expiredBy: Self.start.addingTimeInterval(599), limit: 10).isEmpty)
+        #expect(try await reopened.expiredOpenAttempts(expiredBy: Self.start.addingTimeInterval(600), limit: 2).map(\.id) == [records[0].id, records[1].id])
+
+        let later = Self.start.addingTimeInterval(600 + 121)
+        var down = Reader(used: [])
+        down.failing = true
+        let nothing = try await SpendReconciler(ledger: reopened, reader: down).reconcile(now: later)
+        #expect(nothing.unreadable.count == 3)
+        #expect(try await reopened.spent(by: "0xwallet", since: Self.start.addingTimeInterval(-1)) == (try DollarAmount("1.20")))
+
+        let summary = try await SpendReconciler(ledger: reopened, reader: Reader(used: ["0x01"])).reconcile(now: later)
+        #expect(Set(summary.released) == [records[0].id, records[2].id])
+        #expect(summary.usedOnChain == [records[1].id])
+        #expect(try await reopened.spent(by: "0xwallet", since: Self.start.addingTimeInterval(-1)) == (try DollarAmount("0.40")))
+        let after = try await reopened.history(wallet: nil, limit: 10)
+        #expect(after.first { $0.id == records[1].id }?.status == .settled)
+        #expect(after.first { $0.id == records[0].id }?.status == .failed)
+        #expect(try await reopened.expiredOpenAttempts(expiredBy: later, limit: 10).isEmpty)
+    }
+
+    @Test("a ledger file written by the v1 schema opens, keeps its rows and counts, and gains the new columns")
+    func migratesV1File() async throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // The v1 schema and migration record, as the previous release wrote them.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('spend ledger v1');
+                    CREATE TABLE spend_ledger (
+                        id TEXT PRIMARY KEY NOT NULL, wallet TEXT NOT NULL, created_at REAL NOT NULL, resource TEXT,
+                        x402_version INTEGER NOT NULL, scheme TEXT NOT NULL, network TEXT NOT NULL, asset TEXT NOT NULL,
+                        pay_to TEXT NOT NULL, amount TEXT NOT NULL, value_attodollars TEXT NOT NULL, status TEXT NOT NULL,
+                        "transaction" TEXT, payer TEXT, failure_reason TEXT, receipt TEXT, completed_at REAL
+                    );
+                    CREATE INDEX spend_ledger_wallet_time ON spend_ledger(wallet, created_at);
+                    INSERT INTO spend_ledger VALUES ('11111111-1111-1111-1111-111111111111', '0xwallet', 1800000000, 'https://old', 2, 'exact',
+                        'eip155:84532', '0x036CbD53842c5426634e7929541eC2318f3dCF7e', '0x209693Bc6afc0C5328bA36FaF03C514EF312287C', '250000',
+                        '250000000000000000', 'pending', NULL, NULL, NULL, NULL, NULL);
+                    """)
+        }
+        try queue.close()
+        let ledger = try SQLiteSpendLedger(path: path)
+        let old = try #require(try await ledger.history(wallet: nil, limit: 10).first)
+        #expect(old.status == .pending)
+        #expect(old.authorization == nil)
+        #expect(old.value == (try DollarAmount("0.25")))
+        #expect(try await ledger.spent(by: "0xwallet", since: Self.start.addingTimeInterval(-1)) == (try DollarAmount("0.25")))
+        // Never reconciled (no authorization): it keeps counting.
+        #expect(try await ledger.expiredOpenAttempts(expiredBy: .distantFuture, limit: 10).isEmpty)
+        let fresh = Self.record("0.10", at: Self.start.addingTimeInterval(5))
+        try await ledger.reserve(fresh, budget: Self.budget, now: fresh.createdAt)
+        try await ledger.recordAuthorization(fresh.id, SignedAuthorization(authorizer: "0xb", nonce: "0x01", validBefore: Self.start))
+        #expect(try await ledger.expiredOpenAttempts(expiredBy: Self.start, limit: 10).map(\.id) == [fresh.id])
     }
 }

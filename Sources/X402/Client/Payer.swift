@@ -139,24 +139,49 @@ public struct Payer: Sendable {
             try? await ledger.markFailed(record.id, reason: "signing failed: \(error)", at: clock())
             throw error
         }
+        if let describing = client as? any AuthorizationDescribing, let authorization = describing.signedAuthorization(in: signed) {
+            do {
+                try await ledger.recordAuthorization(record.id, authorization)
+            } catch {
+                // The signature has not left this process: nothing can move, so release it.
+                try? await ledger.markFailed(record.id, reason: "could not record the authorization: \(error)", at: clock())
+                throw error
+            }
+        }
         let payload = AnyPaymentPayload(paying: chosen.offer, of: required, with: signed)
         return PreparedPayment(recordID: record.id, candidate: chosen, payload: payload)
     }
 
-    /// Records the outcome of a sent payment: a successful receipt marks it settled; a failed
-    /// receipt or rejection releases the reservation. (An unknown outcome — no answer — should
-    /// be left pending: it keeps counting against the budget.)
+    /// Records the outcome of a sent payment: a successful receipt marks it settled. A failed
+    /// receipt marks it ``SpendRecord/Status-swift.enum/unconfirmed``: the server's word that
+    /// nothing moved is not proof (it holds a live signature), so the spend keeps counting until
+    /// ``reconcile(using:grace:)`` reads the authorization on chain after it expired.
     public func recordSettlement(of payment: PreparedPayment, receipt: SettleResponse) async throws {
         if receipt.success {
             try await ledger.markSettled(payment.recordID, receipt: receipt, at: clock())
         } else {
-            try await ledger.markFailed(payment.recordID, reason: receipt.errorReason?.rawValue ?? "settlement failed", at: clock())
+            try await ledger.markUnconfirmed(
+                payment.recordID, reason: receipt.errorReason?.rawValue ?? "settlement failed", transaction: receipt.transaction, at: clock())
         }
     }
 
-    /// Records that the server rejected the payment (no funds moved).
+    /// Records that the server did not deliver after receiving the payment (a 402 again, an
+    /// error status). The spend keeps counting (status `unconfirmed`) until reconciliation.
+    public func recordUnconfirmed(of payment: PreparedPayment, reason: String, transaction: String? = nil) async throws {
+        try await ledger.markUnconfirmed(payment.recordID, reason: reason, transaction: transaction, at: clock())
+    }
+
+    /// Records that the payment is known not to have moved funds, releasing it from the budget.
+    ///
+    /// Use only with proof (e.g. the authorization expired unused on chain); a server's 402 or
+    /// error is not proof — use ``recordUnconfirmed(of:reason:transaction:)`` then.
     public func recordRejection(of payment: PreparedPayment, reason: String) async throws {
         try await ledger.markFailed(payment.recordID, reason: reason, at: clock())
+    }
+
+    /// Reconciles this payer's expired open attempts against the chain (see ``SpendReconciler``).
+    public func reconcile(using reader: any AuthorizationStateReader, grace: Duration = .seconds(120)) async throws -> ReconciliationSummary {
+        try await SpendReconciler(ledger: ledger, reader: reader, grace: grace).reconcile(now: clock())
     }
 
     /// The wallet's spending in the current budget window (24 hours if no budget is set).

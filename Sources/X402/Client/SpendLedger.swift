@@ -8,8 +8,14 @@ public struct SpendRecord: Sendable, Equatable, Identifiable {
         case pending
         /// The server returned a successful settlement. Counts against the budget.
         case settled
-        /// Refused or rejected before any funds could move. Does not count.
+        /// Refused before anything was signed, or signed but known not to have moved funds (its
+        /// authorization expired unused on chain). Does not count.
         case failed
+        /// Signed and sent, and the server did not deliver (a 402, an error status, a pending
+        /// settlement), but the signature may still be settled by whoever holds it. Counts against
+        /// the budget until reconciliation reads the authorization on chain after it expired
+        /// (see ``SpendReconciler``).
+        case unconfirmed
     }
 
     public var id: UUID
@@ -37,11 +43,15 @@ public struct SpendRecord: Sendable, Equatable, Identifiable {
     public var failureReason: String?
     /// When the outcome was recorded.
     public var completedAt: Date?
+    /// The signed authorization, once signed (scheme clients that describe it, e.g. exact EVM):
+    /// what reconciliation reads on chain.
+    public var authorization: SignedAuthorization?
 
     public init(
         id: UUID = UUID(), wallet: String, createdAt: Date, resource: String? = nil, version: X402Version, scheme: String,
         network: String, asset: String, payTo: String, amount: String, value: DollarAmount, status: Status = .pending,
-        transaction: String? = nil, payer: String? = nil, failureReason: String? = nil, completedAt: Date? = nil
+        transaction: String? = nil, payer: String? = nil, failureReason: String? = nil, completedAt: Date? = nil,
+        authorization: SignedAuthorization? = nil
     ) {
         self.id = id
         self.wallet = wallet
@@ -59,7 +69,12 @@ public struct SpendRecord: Sendable, Equatable, Identifiable {
         self.payer = payer
         self.failureReason = failureReason
         self.completedAt = completedAt
+        self.authorization = authorization
     }
+
+    /// Whether the outcome is still open: the signature may yet move funds (pending or
+    /// unconfirmed). Such records count against the budget.
+    public var isOpen: Bool { status == .pending || status == .unconfirmed }
 
     /// Whether the record counts against a budget window ending at `now`: not failed, and
     /// created less than `window` ago (a record exactly `window` old no longer counts).
@@ -83,7 +98,26 @@ public protocol SpendLedger: Sendable {
     func markSettled(_ id: UUID, receipt: SettleResponse, at: Date) async throws
 
     /// Marks a pending attempt failed; it no longer counts against the budget.
+    ///
+    /// Call it only when no funds can move: nothing was signed, or the signed authorization is
+    /// known to have expired unused.
     func markFailed(_ id: UUID, reason: String, at: Date) async throws
+
+    /// Stores the signed authorization of a pending attempt (it stays pending).
+    func recordAuthorization(_ id: UUID, _ authorization: SignedAuthorization) async throws
+
+    /// Marks a signed attempt unconfirmed: the server did not deliver, but the signature may
+    /// still settle, so it keeps counting. `transaction` is a settlement hash the server
+    /// reported as pending, if any.
+    func markUnconfirmed(_ id: UUID, reason: String, transaction: String?, at: Date) async throws
+
+    /// Marks an open attempt settled because its authorization was read as used on chain
+    /// (no receipt was received).
+    func markUsedOnChain(_ id: UUID, at: Date) async throws
+
+    /// Open (pending or unconfirmed) attempts with a signed authorization whose `validBefore`
+    /// is at or before `expiredBy`, oldest first, at most `limit`.
+    func expiredOpenAttempts(expiredBy: Date, limit: Int) async throws -> [SpendRecord]
 
     /// The wallet's non-failed spending recorded after `since`.
     func spent(by wallet: String, since: Date) async throws -> DollarAmount
@@ -124,6 +158,31 @@ public actor InMemorySpendLedger: SpendLedger {
         records.append(pending)
     }
 
+    public func recordAuthorization(_ id: UUID, _ authorization: SignedAuthorization) throws {
+        guard let i = records.firstIndex(where: { $0.id == id }) else { throw SpendLedgerError.unknownRecord(id) }
+        records[i].authorization = authorization
+    }
+
+    public func markUnconfirmed(_ id: UUID, reason: String, transaction: String?, at: Date) throws {
+        guard let i = records.firstIndex(where: { $0.id == id }) else { throw SpendLedgerError.unknownRecord(id) }
+        records[i].status = .unconfirmed
+        records[i].failureReason = reason
+        if let transaction, !transaction.isEmpty { records[i].transaction = transaction }
+        records[i].completedAt = at
+    }
+
+    public func markUsedOnChain(_ id: UUID, at: Date) throws {
+        guard let i = records.firstIndex(where: { $0.id == id }) else { throw SpendLedgerError.unknownRecord(id) }
+        records[i].status = .settled
+        records[i].completedAt = at
+    }
+
+    public func expiredOpenAttempts(expiredBy: Date, limit: Int) -> [SpendRecord] {
+        Array(
+            records.filter { r in r.isOpen && r.authorization.map { $0.validBefore <= expiredBy } == true }
+                .sorted { $0.createdAt < $1.createdAt }.prefix(Swift.max(0, limit)))
+    }
+
     public func markSettled(_ id: UUID, receipt: SettleResponse, at: Date) throws {
         guard let i = records.firstIndex(where: { $0.id == id }) else { throw SpendLedgerError.unknownRecord(id) }
         records[i].status = .settled
@@ -146,4 +205,19 @@ public actor InMemorySpendLedger: SpendLedger {
     public func history(wallet: String?, limit: Int) -> [SpendRecord] {
         Array(records.filter { wallet == nil || $0.wallet == wallet }.sorted { $0.createdAt > $1.createdAt }.prefix(limit))
     }
+}
+
+extension SpendLedger {
+    /// Default for ledgers written before reconciliation existed: the authorization is not
+    /// kept, so the attempt stays pending and keeps counting.
+    public func recordAuthorization(_ id: UUID, _ authorization: SignedAuthorization) async throws {}
+
+    /// Default: the attempt stays pending, which counts against the budget just the same.
+    public func markUnconfirmed(_ id: UUID, reason: String, transaction: String?, at: Date) async throws {}
+
+    /// Default: the attempt stays pending (it keeps counting).
+    public func markUsedOnChain(_ id: UUID, at: Date) async throws {}
+
+    /// Default: nothing to reconcile (open attempts keep counting until they leave the window).
+    public func expiredOpenAttempts(expiredBy: Date, limit: Int) async throws -> [SpendRecord] { [] }
 }

@@ -107,6 +107,9 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     case exceedsBudget(amount: DollarAmount, spent: DollarAmount, budget: DollarAmount, window: Duration)
     /// The request already carried a payment header: paying again could pay twice.
     case requestAlreadyCarriesPayment(header: String)
+    /// The 402 came from another origin than the one requested (after a redirect), and the
+    /// owner did not allow paying it.
+    case crossOriginPaymentRequest(requested: String, answeredBy: String)
 
     public var description: String {
         switch self {
@@ -123,6 +126,8 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         case .exceedsBudget(let amount, let spent, let budget, let window):
             "payment of \(amount) would exceed the budget of \(budget) per \(Self.describe(window)) (already spent \(spent), \(budget - spent) left)"
         case .requestAlreadyCarriesPayment(let header): "the request already carries a \(header) header; refusing to pay twice"
+        case .crossOriginPaymentRequest(let requested, let answeredBy):
+            "the payment request came from \(answeredBy) after a redirect from \(requested) (another origin); not paid without the owner's approval"
         }
     }
 

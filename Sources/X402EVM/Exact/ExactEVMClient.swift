@@ -1,7 +1,13 @@
+import Foundation
 import X402
 
 /// The buyer's side of `exact` on EVM: signs an EIP-3009 `TransferWithAuthorization` for exactly
 /// the required amount.
+///
+/// The validity window is the server's `maxTimeoutSeconds`, capped at ``maxValiditySeconds``
+/// (10 minutes by default): a signature is settleable by whoever holds it until `validBefore`,
+/// so a server cannot make it live longer than the owner allows. With ``refusesLongerValidity``
+/// a longer request is refused instead of capped.
 ///
 /// ```swift
 /// let client = ExactEVMClient(signer: try PrivateKey(hex: key))
@@ -15,12 +21,22 @@ public struct ExactEVMClient: SchemeClient {
     public var clock: UnixClock
     /// How far `validAfter` is back-dated to absorb clock skew (600 s, as every reference client).
     public var validAfterSkew: UInt64 = 600
-    /// Validity used when the requirement has no (or a zero) `maxTimeoutSeconds` (Python's 3600 s).
+    /// Validity used when the requirement has no (or a zero) `maxTimeoutSeconds` (Python's 3600 s),
+    /// itself capped at ``maxValiditySeconds``.
     public var fallbackTimeoutSeconds: UInt64 = 3600
+    /// The longest validity window signed, in seconds (default 600): `validBefore` is at most
+    /// `now + maxValiditySeconds`, whatever the server asks.
+    public var maxValiditySeconds: UInt64 = 600
+    /// When `true`, a requirement whose `maxTimeoutSeconds` exceeds ``maxValiditySeconds`` is
+    /// refused (``ExactEVMClientError/validityWindowTooLong(requested:cap:)``) instead of capped,
+    /// for servers known to reject a shorter window. Default `false` (cap).
+    public var refusesLongerValidity = false
 
-    public init(signer: any EVMSigner, clock: UnixClock = .system) {
+    public init(signer: any EVMSigner, clock: UnixClock = .system, maxValiditySeconds: UInt64 = 600, refusesLongerValidity: Bool = false) {
         self.signer = signer
         self.clock = clock
+        self.maxValiditySeconds = maxValiditySeconds
+        self.refusesLongerValidity = refusesLongerValidity
     }
 
     public func createPayload(for requirements: PaymentRequirements, context: PaymentContext) async throws -> SchemePayload {
@@ -45,11 +61,26 @@ public struct ExactEVMClient: SchemeClient {
             throw .invalidAmount(requirements.amount)
         }
         let now = clock.now
-        let timeout = requirements.maxTimeoutSeconds.flatMap { $0 > 0 ? UInt64($0) : nil } ?? fallbackTimeoutSeconds
+        let timeout = try validitySeconds(for: requirements)
         return TransferWithAuthorization(
             from: signer.address, to: payTo, value: value,
             validAfter: UInt256(now >= validAfterSkew ? now - validAfterSkew : 0),
             validBefore: UInt256(now) + UInt256(timeout), nonce: Bytes32.random())
+    }
+
+    /// The validity window signed for `requirements`: `min(maxTimeoutSeconds, cap)`, the
+    /// fallback (also capped) when absent or zero.
+    ///
+    /// - Throws: ``ExactEVMClientError/validityWindowTooLong(requested:cap:)`` in strict mode.
+    public func validitySeconds(for requirements: PaymentRequirements) throws(ExactEVMClientError) -> UInt64 {
+        let cap = Swift.max(maxValiditySeconds, 1)
+        guard let asked = requirements.maxTimeoutSeconds, asked > 0 else { return Swift.min(fallbackTimeoutSeconds, cap) }
+        let requested = UInt64(asked)
+        if requested > cap {
+            if refusesLongerValidity { throw .validityWindowTooLong(requested: requested, cap: cap) }
+            return cap
+        }
+        return requested
     }
 
     /// Signs `authorization` in `domain`; the result is `r ‖ s ‖ v` with `v` ∈ {27, 28}.
@@ -72,6 +103,18 @@ public struct ExactEVMClient: SchemeClient {
     }
 }
 
+extension ExactEVMClient: AuthorizationDescribing {
+    /// The EIP-3009 authorization in a payload this client signed (`from`, `nonce`, `validBefore`).
+    public func signedAuthorization(in payload: SchemePayload) -> SignedAuthorization? {
+        guard let parsed = try? ExactEVMPayload(json: payload.payload), let before = parsed.authorization.validBefore.asUInt64,
+            before <= UInt64(Int64.max)
+        else { return nil }
+        return SignedAuthorization(
+            authorizer: parsed.authorization.from.checksummed, nonce: Hex.encode(parsed.authorization.nonce.bytes),
+            validBefore: Date(timeIntervalSince1970: TimeInterval(before)))
+    }
+}
+
 /// Why the `exact` EVM client could not create a payment.
 public enum ExactEVMClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `extra.name` / `extra.version` (the token's EIP-712 domain) are missing.
@@ -86,6 +129,8 @@ public enum ExactEVMClientError: Error, Sendable, Hashable, CustomStringConverti
     case unsupportedTransferMethod(String)
     /// The signer failed; carries the error's type name only (signer errors may hold secrets).
     case signingFailed(String)
+    /// The server asks for a longer validity window than the owner allows (strict mode only).
+    case validityWindowTooLong(requested: UInt64, cap: UInt64)
 
     public var description: String {
         switch self {
@@ -96,6 +141,8 @@ public enum ExactEVMClientError: Error, Sendable, Hashable, CustomStringConverti
         case .invalidAmount(let a): "amount \(a) is not a decimal unsigned 256-bit integer"
         case .unsupportedTransferMethod(let m): "asset transfer method \(m) is not supported by this client"
         case .signingFailed(let t): "the signer failed (\(t))"
+        case .validityWindowTooLong(let requested, let cap):
+            "the server asks for a \(requested) s validity window; at most \(cap) s is signed"
         }
     }
 }
