@@ -41,6 +41,7 @@ for name in ["PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE"] {
 switch response.payment {
 case .paid(let receipt): result["transaction"] = receipt.settlement?.transaction ?? ""
 case .rejected(let rejection): result["rejected"] = rejection.description
+case .pending(let pending): result["pending"] = pending.description
 case .notRequired: break
 }
 let line = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])

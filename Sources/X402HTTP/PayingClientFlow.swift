@@ -21,6 +21,7 @@ public struct PayingClientResponse: Sendable {
         switch payment {
         case .paid(let receipt): receipt.settlement
         case .rejected(let rejection): rejection.settlement
+        case .pending(let pending): pending.settlement
         case .notRequired: nil
         }
     }
@@ -33,7 +34,12 @@ public enum PaymentOutcome: Sendable {
     /// One payment was sent and the server accepted it.
     case paid(PaymentReceipt)
     /// One payment was sent and the server answered 402 again: verification or settlement failed.
+    /// The spend keeps counting (`unconfirmed`) until reconciliation proves it expired unused.
     case rejected(PaymentRejection)
+    /// One payment was sent and the server reported its settlement as still pending after the
+    /// client re-presented the same payment for ``PendingSettlementPolicy/maxWait``. The
+    /// spend keeps counting; do not pay again for this call.
+    case pending(PendingPayment)
 }
 
 /// A payment the server accepted.
@@ -62,36 +68,148 @@ public struct PaymentRejection: Sendable, CustomStringConvertible {
     public var description: String { "payment of \(candidate.value.map(\.description) ?? candidate.atomicAmount.decimalString) rejected: \(reason)" }
 }
 
+/// A payment whose settlement the server still reported as pending when the client stopped
+/// re-presenting it.
+public struct PendingPayment: Sendable, CustomStringConvertible {
+    public var candidate: PaymentCandidate
+    /// The payload sent (the same one every time).
+    public var payload: AnyPaymentPayload
+    /// The settlement transaction the server reported.
+    public var transaction: String
+    /// The last `settlement_pending` receipt.
+    public var settlement: SettleResponse
+    /// How many times the same payment was sent.
+    public var attempts: Int
+    public var recordID: UUID
+
+    public var description: String { "payment pending, tx \(transaction)" }
+}
+
 /// Why a paying client could not complete a call (policy refusals are thrown as ``PaymentRefusal``).
 public enum PayingClientError: Error, Sendable, CustomStringConvertible {
     /// The 402 answer carried neither a readable `PAYMENT-REQUIRED` header nor an x402 JSON body.
     case unreadablePaymentRequired(X402DecodingError)
     /// The transport failed.
     case transport(String)
+    /// More redirects than ``PayingClientOptions/maxRedirects``.
+    case tooManyRedirects(Int)
+    /// A redirect without a usable http(s) `Location`.
+    case invalidRedirect(String)
 
     public var description: String {
         switch self {
         case .unreadablePaymentRequired(let e): "the 402 answer is not a readable x402 payment request: \(e)"
         case .transport(let message): "request failed: \(message)"
+        case .tooManyRedirects(let n): "more than \(n) redirects"
+        case .invalidRedirect(let location): "unusable redirect target \(location)"
         }
     }
 }
 
-/// The transport-neutral paying flow both clients share: send; on 402 decode, prepare one
-/// payment through the ``Payer`` (policy and ledger first), resend once with the payment header,
-/// read the settlement. Never loops; never pays twice for one call.
+/// Asked before paying a 402 that came from another origin than the one requested (after a
+/// redirect); answers whether to pay it.
+public typealias CrossOriginPaymentHandler = @Sendable (CrossOriginPaymentRequest) async -> Bool
+
+/// What the cross-origin handler is asked about.
+public struct CrossOriginPaymentRequest: Sendable {
+    /// The URL the caller asked for.
+    public var requestedURL: String
+    /// The URL, on another origin, that answered 402.
+    public var paymentURL: String
+    /// Its payment request.
+    public var paymentRequired: AnyPaymentRequired
+}
+
+/// How long a payment whose settlement is pending is re-presented.
+///
+/// When the paid request is answered 402 with a `PAYMENT-RESPONSE` (`X-PAYMENT-RESPONSE` for v1)
+/// whose receipt says `success: false`, `errorReason: "settlement_pending"` and names the
+/// transaction, the client sends the very same request with the very same payment header again
+/// (never a new signature) after ``initialDelay``, doubling up to ``maxDelay``, while the total
+/// wait stays within ``maxWait`` and at most ``maxAttempts`` re-sends.
+public struct PendingSettlementPolicy: Sendable, Hashable {
+    public var maxWait: Duration
+    public var initialDelay: Duration
+    public var maxDelay: Duration
+    public var maxAttempts: Int
+
+    public init(maxWait: Duration = .seconds(60), initialDelay: Duration = .seconds(2), maxDelay: Duration = .seconds(15), maxAttempts: Int = 10) {
+        self.maxWait = maxWait
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.maxAttempts = max(0, maxAttempts)
+    }
+
+    /// Never re-present: report the payment pending at once.
+    public static let none = PendingSettlementPolicy(maxWait: .zero, maxAttempts: 0)
+}
+
+/// The paying clients' rules for redirects and pending settlements.
+public struct PayingClientOptions: Sendable {
+    /// Redirects followed per leg (default 5).
+    public var maxRedirects: Int
+    /// Asked before paying a 402 from another origin than the requested one; `nil` (the default)
+    /// refuses with ``PaymentRefusal/crossOriginPaymentRequest(requested:answeredBy:)``.
+    public var crossOriginPayment: CrossOriginPaymentHandler?
+    public var pendingSettlement: PendingSettlementPolicy
+
+    public init(maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil, pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy()) {
+        self.maxRedirects = max(0, maxRedirects)
+        self.crossOriginPayment = crossOriginPayment
+        self.pendingSettlement = pendingSettlement
+    }
+}
+
+/// One request the flow asks a transport to send, without following redirects itself.
+struct PayingHop: Sendable {
+    /// The absolute URL.
+    var url: String
+    /// A 301/302/303 was followed: a non-GET/HEAD request becomes a GET without body.
+    var becomesGet: Bool
+    /// The URL's origin differs from the caller's request: credentials (`Authorization`,
+    /// `Cookie`, `Proxy-Authorization`) are not sent.
+    var crossOrigin: Bool
+}
+
+/// scheme + host + port, the unit of trust for payment headers.
+struct PayingOrigin: Hashable, Sendable, CustomStringConvertible {
+    let scheme: String
+    let host: String
+    let port: Int
+
+    init?(_ url: String) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = components.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        self.scheme = scheme
+        self.host = host
+        port = components.port ?? (scheme == "https" ? 443 : 80)
+    }
+
+    var description: String { "\(scheme)://\(host):\(port)" }
+}
+
+/// The transport-neutral paying flow both clients share: send (following redirects itself); on
+/// 402 decode, prepare one payment through the ``Payer`` (policy and ledger first), resend with
+/// the payment header to the origin that asked for it, read the settlement. Never pays twice
+/// for one call; a pending settlement is re-presented with the same payment.
 struct PayingFlow: Sendable {
     let payer: Payer
+    var options = PayingClientOptions()
+    /// Sleeps between re-presentations (replaced in tests).
+    var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+
+    typealias Send = @Sendable (PayingHop, [(String, String)]) async throws -> PayingClientResponse
+
+    static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
 
     /// - Parameters:
-    ///   - url: the request URL (recorded in the ledger).
+    ///   - url: the request URL.
     ///   - requestHeaders: the caller's request headers (checked for an existing payment header).
-    ///   - send: sends the request with extra headers, returning the buffered response.
-    func run(
-        url: String, requestHeaders: [(String, String)],
-        send: @Sendable ([(String, String)]) async throws -> PayingClientResponse
-    ) async throws -> PayingClientResponse {
-        let first = try await send([])
+    ///   - send: sends one hop with extra headers, without following redirects.
+    func run(url: String, requestHeaders: [(String, String)], send: Send) async throws -> PayingClientResponse {
+        guard let requestedOrigin = PayingOrigin(url) else { throw PayingClientError.invalidRedirect(url) }
+        let (first, hop, _) = try await follow(from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
         guard first.status == 402 else { return first }
 
         let carried = requestHeaders.first {
@@ -101,40 +219,112 @@ struct PayingFlow: Sendable {
         if let carried { throw PaymentRefusal.requestAlreadyCarriesPayment(header: carried.0) }
 
         let required = try Self.paymentRequired(in: first)
-        let prepared = try await payer.preparePayment(for: required, resource: required.resource?.url ?? url)
+        guard let paymentOrigin = PayingOrigin(hop.url) else { throw PayingClientError.invalidRedirect(hop.url) }
+        if paymentOrigin != requestedOrigin {
+            let request = CrossOriginPaymentRequest(requestedURL: url, paymentURL: hop.url, paymentRequired: required)
+            guard let handler = options.crossOriginPayment, await handler(request) else {
+                throw PaymentRefusal.crossOriginPaymentRequest(requested: requestedOrigin.description, answeredBy: paymentOrigin.description)
+            }
+        }
+        let prepared = try await payer.preparePayment(for: required, resource: hop.url)
 
-        // From here the payment is signed: exactly one more request, whatever happens.
-        var second = try await send([
+        // From here the payment is signed. It goes only to the origin that asked for it, and it is
+        // only ever re-sent unchanged (a pending settlement): never a second signature.
+        let payment: [(String, String)] = [
             (prepared.headerName, prepared.headerValue),
             ("Access-Control-Expose-Headers", "PAYMENT-RESPONSE,X-PAYMENT-RESPONSE"),
-        ])
-        let settlement = try? SettleResponse.fromResponseHeaders { second.headers[$0] }
+        ]
+        let policy = options.pendingSettlement
+        var attempts = 0
+        var waited: Duration = .zero
+        var delay = policy.initialDelay
+        while true {
+            attempts += 1
+            var (second, _, settlementAnswer) = try await follow(from: hop, requestedOrigin: requestedOrigin, payment: (paymentOrigin, payment), send: send)
+            let settlement = settlementAnswer.flatMap { answer in try? SettleResponse.fromResponseHeaders { answer.headers[$0] } }
 
-        if second.status == 402 {
-            let again = try? Self.paymentRequired(in: second)
-            let reason = settlement?.errorReason?.rawValue ?? again?.error ?? "payment rejected"
-            try? await payer.recordRejection(of: prepared, reason: reason)
-            second.payment = .rejected(
-                PaymentRejection(
-                    candidate: prepared.candidate, reason: reason, settlement: settlement, paymentRequired: again,
-                    recordID: prepared.recordID))
+            if second.status == 402, let settlement, Self.isPending(settlement) {
+                try? await payer.recordUnconfirmed(of: prepared, reason: "settlement_pending", transaction: settlement.transaction)
+                let retries = attempts - 1
+                guard retries < policy.maxAttempts, waited + delay <= policy.maxWait else {
+                    second.payment = .pending(
+                        PendingPayment(
+                            candidate: prepared.candidate, payload: prepared.payload, transaction: settlement.transaction, settlement: settlement,
+                            attempts: attempts, recordID: prepared.recordID))
+                    return second
+                }
+                try await sleep(delay)
+                waited += delay
+                delay = min(delay * 2, policy.maxDelay)
+                continue
+            }
+
+            if second.status == 402 {
+                let again = try? Self.paymentRequired(in: second)
+                let reason = settlement?.errorReason?.rawValue ?? again?.error ?? "payment rejected"
+                // The server holds a live signature: its 402 does not prove nothing moved.
+                try? await payer.recordUnconfirmed(of: prepared, reason: reason, transaction: settlement?.transaction)
+                second.payment = .rejected(
+                    PaymentRejection(
+                        candidate: prepared.candidate, reason: reason, settlement: settlement, paymentRequired: again,
+                        recordID: prepared.recordID))
+                return second
+            }
+            if let settlement {
+                try? await payer.recordSettlement(of: prepared, receipt: settlement)
+            } else if second.status >= 400 {
+                // The handler failed and no receipt came back; the signature is still live.
+                try? await payer.recordUnconfirmed(of: prepared, reason: "HTTP \(second.status) without settlement")
+            }
+            // A success without a receipt stays pending in the ledger: it keeps counting.
+            second.payment = .paid(
+                PaymentReceipt(candidate: prepared.candidate, payload: prepared.payload, settlement: settlement, recordID: prepared.recordID))
             return second
         }
-        if let settlement {
-            try? await payer.recordSettlement(of: prepared, receipt: settlement)
-        } else if second.status >= 400 {
-            // The handler failed; servers do not settle then (no receipt): no funds moved.
-            try? await payer.recordRejection(of: prepared, reason: "HTTP \(second.status) without settlement")
+    }
+
+    static func isPending(_ settlement: SettleResponse) -> Bool {
+        !settlement.success && settlement.errorReason == .settlementPending && !settlement.transaction.isEmpty
+    }
+
+    /// Sends `start` and follows redirects (at most ``PayingClientOptions/maxRedirects``).
+    ///
+    /// Payment headers go only to hops on the payment origin; a hop elsewhere is sent without
+    /// them. Returns the final answer, its hop, and the last answer from the payment origin that
+    /// carried a settlement header (the settlement is read from the origin that was paid).
+    func follow(
+        from start: PayingHop, requestedOrigin: PayingOrigin, payment: (origin: PayingOrigin, headers: [(String, String)])?, send: Send
+    ) async throws -> (PayingClientResponse, PayingHop, PayingClientResponse?) {
+        var hop = start
+        var settlementAnswer: PayingClientResponse?
+        var redirects = 0
+        while true {
+            let origin = PayingOrigin(hop.url)
+            let onPaymentOrigin = payment.map { origin == $0.origin } ?? false
+            let response = try await send(hop, onPaymentOrigin ? payment?.headers ?? [] : [])
+            if onPaymentOrigin,
+                response.headers[PaymentHeaderName.paymentResponse] != nil || response.headers[PaymentHeaderName.xPaymentResponse] != nil
+            {
+                settlementAnswer = response
+            }
+            guard Self.redirectStatuses.contains(response.status), let location = response.headers["Location"] else {
+                return (response, hop, settlementAnswer)
+            }
+            guard redirects < options.maxRedirects else { throw PayingClientError.tooManyRedirects(options.maxRedirects) }
+            redirects += 1
+            guard let base = URL(string: hop.url), let target = URL(string: location, relativeTo: base)?.absoluteURL,
+                let next = PayingOrigin(target.absoluteString)
+            else { throw PayingClientError.invalidRedirect(String(location.prefix(200))) }
+            hop = PayingHop(
+                url: target.absoluteString, becomesGet: hop.becomesGet || [301, 302, 303].contains(response.status),
+                crossOrigin: next != requestedOrigin)
         }
-        // A success without a receipt stays pending in the ledger: it keeps counting.
-        second.payment = .paid(
-            PaymentReceipt(candidate: prepared.candidate, payload: prepared.payload, settlement: settlement, recordID: prepared.recordID))
-        return second
     }
 
     /// Quotes without paying: `nil` when the answer was not a 402.
-    func quote(send: @Sendable ([(String, String)]) async throws -> PayingClientResponse) async throws -> (PayingClientResponse, PaymentQuote?) {
-        let first = try await send([])
+    func quote(url: String, send: Send) async throws -> (PayingClientResponse, PaymentQuote?) {
+        guard let requestedOrigin = PayingOrigin(url) else { throw PayingClientError.invalidRedirect(url) }
+        let (first, _, _) = try await follow(from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
         guard first.status == 402 else { return (first, nil) }
         return (first, payer.quote(try Self.paymentRequired(in: first)))
     }
@@ -146,6 +336,9 @@ struct PayingFlow: Sendable {
             throw PayingClientError.unreadablePaymentRequired(error)
         }
     }
+
+    /// Headers never sent to another origin than the caller's (as browsers and AsyncHTTPClient do).
+    static let credentialHeaders: Set<String> = ["authorization", "cookie", "proxy-authorization"]
 }
 
 /// The result of probing a resource without paying.

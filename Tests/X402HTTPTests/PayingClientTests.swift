@@ -99,6 +99,8 @@ struct PaidSeller {
         router.get("dear") { _, _ in "expensive data" }
         router.get("broken") { _, _ -> Response in Response(status: .internalServerError) }
         router.get("free") { _, _ in "free data" }
+        // A same-origin redirect to the paid route.
+        router.get("hop") { _, _ -> Response in Response(status: .found, headers: [.location: "/paid"]) }
         router.get("precondition") { _, _ in Response(status: .preconditionFailed) }
         // A legacy v1 seller: 402 with a JSON body; accepts X-PAYMENT, answers X-PAYMENT-RESPONSE.
         router.get("legacy") { request, _ -> Response in
@@ -245,7 +247,7 @@ struct PayingClientTests {
         }
     }
 
-    @Test("payment rejected at verify: a typed rejection with the reason; the ledger releases the spend")
+    @Test("payment rejected at verify: a typed rejection with the reason; the spend keeps counting (unconfirmed)")
     func rejectedAtVerify() async throws {
         try await PaidSeller.run { base, facilitator, log in
             await facilitator.set(verdict: .invalid("invalid_exact_evm_insufficient_balance"))
@@ -258,7 +260,9 @@ struct PayingClientTests {
             #expect(rejection.reason == "invalid_exact_evm_insufficient_balance")
             #expect(await log.hits["/paid"] == 2)  // never loops
             #expect(signer.signed == 1)
-            #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .failed)
+            // The server holds the signature: its 402 does not release the budget (it used to: `.failed`).
+            #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .unconfirmed)
+            #expect(try await ledger.spent(by: "0xbuyer", since: .distantPast) == (try DollarAmount("0.01")))
         }
     }
 
@@ -274,7 +278,7 @@ struct PayingClientTests {
         }
     }
 
-    @Test("a failing handler is not settled: the reservation is released")
+    @Test("a failing handler is not settled, but the signature is live: the reservation keeps counting (unconfirmed)")
     func handlerFailure() async throws {
         try await PaidSeller.run { base, facilitator, _ in
             let ledger = InMemorySpendLedger()
@@ -282,7 +286,30 @@ struct PayingClientTests {
             let response = try await client.execute(HTTPClientRequest(url: "\(base)/broken"))
             #expect(response.status == 500)
             #expect(await facilitator.settled.isEmpty)
-            #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .failed)
+            #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .unconfirmed)
+        }
+    }
+
+    @Test("budget after a hostile 402: the rejected payment still counts, so the next one is refused (nothing signed)")
+    func hostileRejectionKeepsBudget() async throws {
+        try await PaidSeller.run { base, facilitator, log in
+            await facilitator.set(verdict: .invalid("invalid_exact_evm_insufficient_balance"))
+            let signer = PayingTestSigner()
+            let policy = SpendingPolicy(budget: SpendBudget(limit: try DollarAmount("0.015")))
+            let client = PayingHTTPClient(payer: Self.payer(signer, policy: policy))
+            let first = try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
+            guard case .rejected = first.payment else { Issue.record("not rejected: \(first.payment)"); return }
+            await #expect(throws: PaymentRefusal.exceedsBudget(amount: try DollarAmount("0.01"), spent: try DollarAmount("0.01"), budget: try DollarAmount("0.015"), window: SpendBudget.day)) {
+                try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
+            }
+            #expect(signer.signed == 1)
+            #expect(await log.paymentHeaders.count == 1)
+            // The same after a 500 without a receipt.
+            let other = PayingTestSigner()
+            let client2 = PayingHTTPClient(payer: Self.payer(other, policy: policy))
+            #expect(try await client2.execute(HTTPClientRequest(url: "\(base)/broken")).status == 500)
+            await #expect(throws: PaymentRefusal.self) { try await client2.execute(HTTPClientRequest(url: "\(base)/broken")) }
+            #expect(other.signed == 1)
         }
     }
 
