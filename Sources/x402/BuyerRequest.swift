@@ -82,8 +82,42 @@ struct BuyerSession {
             throw BuyerError("cannot open the spend ledger \(store.ledgerPath): \(error)")
         }
         var schemes = SchemeRegistry<any SchemeClient>()
-        schemes.registerExactEVM(signer: key)
+        schemes.registerExactEVM(ExactEVMClient(signer: key, maxValiditySeconds: limits.validityCapSeconds))
         payer = Payer(schemes: schemes, wallet: key.address.checksummed, policy: policy, ledger: ledger, approval: approval)
+    }
+}
+
+/// Releases or confirms the ledger's expired open payments by reading their authorizations on
+/// chain (`authorizationState`), before the budget is used or shown.
+///
+/// The node per network is `$X402_RPC_URL` (checked against the network's chain id before it is
+/// trusted), else the network's public endpoint (as `wallet balance`). Nothing is read unless an
+/// open payment's validity window has passed; when the chain cannot be read the payment simply
+/// keeps counting.
+enum LedgerReconciliation {
+    static func run(ledger: SQLiteSpendLedger, quiet: Bool) async {
+        let reconciler = SpendReconciler(ledger: ledger, reader: EVMAuthorizationStateReader(clients: [:]))
+        let graceSeconds = TimeInterval(reconciler.grace.components.seconds)
+        guard let expired = try? await ledger.expiredOpenAttempts(expiredBy: Date().addingTimeInterval(-graceSeconds), limit: reconciler.batchLimit),
+            !expired.isEmpty
+        else { return }
+        let environment = ProcessInfo.processInfo.environment["X402_RPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        var clients: [String: any EthereumClient] = [:]
+        for network in Set(expired.map(\.network)) {
+            guard let url = environment ?? NetworkNames.defaultRPC[network] else { continue }
+            clients[network] = JSONRPCClient(configuration: .init(url: url, timeout: .seconds(10), maxRetries: 1))
+        }
+        var withNodes = reconciler
+        withNodes.reader = EVMAuthorizationStateReader(clients: clients)
+        do {
+            let summary = try await withNodes.reconcile(now: Date())
+            if !quiet, let error = summary.firstError {
+                BuyerOutput.warn(
+                    "note: \(summary.unreadable.count) expired unconfirmed payment(s) could not be checked on chain (\(peer(error))); they keep counting against the budget")
+            }
+        } catch {
+            if !quiet { BuyerOutput.warn("note: the ledger could not be reconciled: \(error)") }
+        }
     }
 }
 
@@ -93,11 +127,11 @@ enum RequestFailure {
         switch error {
         case let e as PayingClientError:
             switch e {
-            case .transport: return (.network, e.description)
-            case .unreadablePaymentRequired: return (.httpError, e.description)
+            case .transport: return (.network, peer(e.description))
+            case .unreadablePaymentRequired, .tooManyRedirects, .invalidRedirect: return (.httpError, peer(e.description))
             }
-        case let e as HTTPClientError: return (.network, "request failed: \(e)")
-        default: return (.network, "request failed: \(error)")
+        case let e as HTTPClientError: return (.network, peer("request failed: \(e)"))
+        default: return (.network, peer("request failed: \(error)"))
         }
     }
 }
@@ -115,6 +149,8 @@ func bodyMembers(_ body: [UInt8], into object: inout JSONObject) {
 /// retries connection establishment until the request deadline), then shuts it down.
 func withCLIHTTPClient<T>(timeout seconds: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
     var configuration = HTTPClient.Configuration()
+    // Redirects are followed by the paying flow (payment headers stay on the paying origin).
+    configuration.redirectConfiguration = .disallow
     configuration.connectionPool.retryConnectionEstablishment = false
     configuration.timeout.connect = .seconds(Int64(Swift.min(seconds, 15)))
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

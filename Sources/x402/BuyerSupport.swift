@@ -23,6 +23,9 @@ enum BuyerExit: Int32 {
     case network = 5
     /// The server answered with an error status (other than a readable 402), or an unreadable 402.
     case httpError = 6
+    /// A payment was sent and its settlement was still pending when the client stopped
+    /// re-presenting it: do not pay again; the transaction is reported.
+    case pending = 7
 
     var code: ExitCode { ExitCode(rawValue) }
 
@@ -30,7 +33,8 @@ enum BuyerExit: Int32 {
     static let help = """
         Exit codes: 0 paid; 2 free (served without payment); 3 refused by the spending policy \
         (nothing signed); 4 payment rejected by the server; 5 network error; 6 HTTP error or \
-        unreadable 402; 64 usage error; 1 other error (e.g. unreadable key).
+        unreadable 402; 7 payment pending (settlement not confirmed yet: do not pay again); \
+        64 usage error; 1 other error (e.g. unreadable key).
         """
 }
 
@@ -229,6 +233,7 @@ extension PaymentRefusal {
         case .approvalDenied: "approvalThreshold"
         case .exceedsBudget: "budget"
         case .requestAlreadyCarriesPayment: "requestAlreadyCarriesPayment"
+        case .crossOriginPaymentRequest: "crossOriginPayment"
         }
     }
 
@@ -254,6 +259,9 @@ extension PaymentRefusal {
         case .recipientDenied(let r), .recipientNotAllowed(let r): o["recipient"] = .string(r)
         case .noSupportedOption(let offered): o["offered"] = .array(offered.map(JSONValue.string))
         case .requestAlreadyCarriesPayment(let header): o["header"] = .string(header)
+        case .crossOriginPaymentRequest(let requested, let answeredBy):
+            o["requestedOrigin"] = .string(requested)
+            o["paymentOrigin"] = .string(answeredBy)
         }
         return o
     }

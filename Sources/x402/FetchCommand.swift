@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import X402
+import X402EVM
 import X402HTTP
 
 /// `x402 fetch URL`: fetches a resource, paying once if it answers 402 and the limits allow.
@@ -16,6 +17,12 @@ struct FetchCommand: AsyncParsableCommand {
             Payments above the approval threshold are paid only with --yes or after answering "y" on \
             a terminal; without a terminal they are refused. Every attempt is recorded in the ledger.
 
+            Redirects are followed (at most 5); the payment header is only sent to the origin that \
+            asked for payment. A 402 from another origin than the URL's (after a redirect) is paid \
+            only with --allow-cross-origin-payment or after answering "y" on a terminal. If the \
+            server reports the settlement pending, the same payment is re-sent for up to a minute \
+            (never a second signature); if it is still pending, exit 7 reports the transaction.
+
             \(BuyerExit.help)
             """)
 
@@ -29,6 +36,12 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("y"), .long], help: "Approve payments above the approval threshold (the cap and budget still apply).")
     var yes = false
 
+    @Flag(name: .long, help: "Pay a 402 that comes from another origin than the URL's, after a redirect (the policy still applies).")
+    var allowCrossOriginPayment = false
+
+    @Option(name: .long, help: ArgumentHelp("While the settlement is reported pending, re-send the same payment for up to this many seconds (default 60).", valueName: "seconds"))
+    var pendingWait: Int = 60
+
     @Flag(name: .long, help: "Print one JSON object on stdout (stable keys, for scripts and agents).")
     var json = false
 
@@ -36,6 +49,7 @@ struct FetchCommand: AsyncParsableCommand {
         if let max {
             do { _ = try DollarAmount(max) } catch { throw ValidationError("--max: \(max) is not a dollar amount") }
         }
+        guard (0...600).contains(pendingWait) else { throw ValidationError("--pending-wait must be between 0 and 600 seconds") }
     }
 
     func run() async throws {
@@ -46,10 +60,19 @@ struct FetchCommand: AsyncParsableCommand {
             guard BuyerOutput.isInteractive else { return false }
             return Self.ask(request)
         }
+        await LedgerReconciliation.run(ledger: session.ledger, quiet: json)
         let payer = session.payer
         let request = self.request
+        let allowCrossOrigin = allowCrossOriginPayment
+        let options = PayingClientOptions(
+            crossOriginPayment: { crossOrigin in
+                if allowCrossOrigin { return true }
+                guard BuyerOutput.isInteractive else { return false }
+                return Self.ask(crossOrigin)
+            },
+            pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
         let report = try await withCLIHTTPClient(timeout: request.timeout) { http in
-            let client = PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout)))
+            let client = PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout)), options: options)
             var report = FetchReport(url: request.url, json: json)
             do {
                 let response = try await client.execute(try request.request())
@@ -68,12 +91,30 @@ struct FetchCommand: AsyncParsableCommand {
         if report.exit != .paid { throw report.exit.code }
     }
 
-    /// Asks on the terminal; anything but y/yes declines.
+    /// Asks on the terminal; anything but y/yes declines. Every server string is escaped, and a
+    /// recipient that is not an address of the network is refused before any prompt.
     static func ask(_ request: PaymentApprovalRequest) -> Bool {
-        let price = PriceDescription(candidate: request.candidate)
+        let candidate = request.candidate
+        if candidate.network.chainID != nil, (try? EthereumAddress(candidate.payTo, validatingChecksum: false)) == nil {
+            BuyerOutput.warn("refusing: the recipient \(peer(candidate.payTo)) is not an EVM address")
+            return false
+        }
+        let price = PriceDescription(candidate: candidate)
         BuyerOutput.warn(
-            "Pay \(price.human) to \(request.candidate.payTo) on \(NetworkNames.describe(request.candidate.network.identifier))"
-                + " for \(request.resource ?? "this resource")? It is above your approval threshold of \(request.threshold). [y/N]")
+            "Pay \(peer(price.human)) to \(peer(candidate.payTo)) on \(peer(NetworkNames.describe(candidate.network.identifier)))"
+                + " for \(peer(request.resource ?? "this resource"))? It is above your approval threshold of \(request.threshold). [y/N]")
+        return readYes()
+    }
+
+    /// Asks whether to pay a 402 that came from another origin after a redirect.
+    static func ask(_ request: CrossOriginPaymentRequest) -> Bool {
+        BuyerOutput.warn(
+            "\(peer(request.requestedURL)) redirected to \(peer(request.paymentURL)), another origin, which asks for payment."
+                + " Pay that origin? [y/N]")
+        return readYes()
+    }
+
+    static func readYes() -> Bool {
         guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
         return answer == "y" || answer == "yes"
     }
@@ -111,19 +152,22 @@ struct FetchReport {
             let price = PriceDescription(candidate: receipt.candidate)
             let settled = receipt.settlement?.success == true
             if receipt.settlement == nil && response.status >= 400 {
-                // The server's handler failed; it did not settle, so nothing was charged.
+                // The server failed and sent no receipt; it still holds a live signature.
                 exit = .httpError
                 start("http_error", httpStatus: response.status, paid: false)
-                object["error"] = .string("HTTP \(response.status); the server did not settle the payment")
-                summary.append("HTTP \(response.status): the server failed and did not settle; nothing was charged")
+                object["error"] = .string("HTTP \(response.status); the server sent no settlement receipt")
+                object["unconfirmed"] = .bool(true)
+                summary.append(
+                    "HTTP \(response.status): the server failed and sent no settlement receipt; the payment stays counted against your budget until its authorization expires unused"
+                )
             } else {
                 exit = .paid
                 start("paid", httpStatus: response.status, paid: true)
                 summary.append("paid \(price.human) on \(NetworkNames.describe(receipt.candidate.network.identifier))")
-                summary.append("  recipient    \(receipt.candidate.payTo)")
+                summary.append("  recipient    \(peer(receipt.candidate.payTo))")
                 if let s = receipt.settlement {
-                    summary.append("  transaction  \(s.transaction)")
-                    if let payer = s.payer { summary.append("  payer        \(payer)") }
+                    summary.append("  transaction  \(peer(s.transaction))")
+                    if let payer = s.payer { summary.append("  payer        \(peer(payer))") }
                 }
                 if !settled { summary.append("  (the server sent no settlement receipt; the ledger keeps the payment pending)") }
                 summary.append("  HTTP \(response.status)")
@@ -138,7 +182,19 @@ struct FetchReport {
             object["settlement"] = rejection.settlement.map { .object($0.summaryJSON) } ?? .null
             object["error"] = .string(rejection.reason)
             summary.append(
-                "payment of \(price.human) to \(rejection.candidate.payTo) on \(NetworkNames.describe(rejection.candidate.network.identifier)) was rejected by the server: \(rejection.reason) (HTTP \(response.status))"
+                "payment of \(peer(price.human)) to \(peer(rejection.candidate.payTo)) on \(peer(NetworkNames.describe(rejection.candidate.network.identifier))) was rejected by the server: \(peer(rejection.reason)) (HTTP \(response.status))"
+            )
+            summary.append("  the server holds the signature, so the payment stays counted against your budget until its authorization expires unused")
+        case .pending(let pending):
+            exit = .pending
+            let price = PriceDescription(candidate: pending.candidate)
+            start("pending", httpStatus: response.status, paid: false)
+            object["payment"] = .object(price.json)
+            object["settlement"] = .object(pending.settlement.summaryJSON)
+            object["error"] = .string("payment pending, tx \(pending.transaction)")
+            object["attempts"] = .number(JSONNumber(pending.attempts))
+            summary.append(
+                "payment pending, tx \(peer(pending.transaction)): \(peer(price.human)) to \(peer(pending.candidate.payTo)); the server has not confirmed the settlement (sent \(pending.attempts) times, one signature). Do not pay again; check the transaction."
             )
         }
         bodyMembers(response.body, into: &object)
@@ -149,8 +205,9 @@ struct FetchReport {
         exit = .refused
         start("refused", httpStatus: 402, paid: false)
         object["refusal"] = .object(refusal.json)
-        var line = "refused by policy (\(refusal.rule)): \(refusal.description); nothing was signed or paid"
+        var line = "refused by policy (\(refusal.rule)): \(peer(refusal.description)); nothing was signed or paid"
         if case .approvalDenied = refusal, !interactive { line += " (pass --yes to approve)" }
+        if case .crossOriginPaymentRequest = refusal, !interactive { line += " (pass --allow-cross-origin-payment to pay it)" }
         summary.append(line)
     }
 
@@ -166,9 +223,9 @@ struct FetchReport {
             var o = object
             o["exitCode"] = .number(JSONNumber(Int(exit.rawValue)))
             BuyerOutput.printJSON(o)
-            if exit != .paid && exit != .free { summary.forEach(BuyerOutput.warn) }
+            if exit != .paid && exit != .free { summary.forEach { BuyerOutput.warn(peer($0)) } }
         } else {
-            summary.forEach(BuyerOutput.warn)
+            summary.forEach { BuyerOutput.warn(peer($0)) }
             if let body { BuyerOutput.write(body) }
         }
     }

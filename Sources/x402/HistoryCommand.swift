@@ -8,7 +8,12 @@ struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded payments (newest first) from the spend ledger.",
-        discussion: "Shows the wallet's payments when a key is available, else every wallet's. Statuses: settled, pending (sent, outcome unknown: still counts against the budget), failed (nothing paid).")
+        discussion: """
+            Shows the wallet's payments when a key is available, else every wallet's. Statuses: settled; pending (sent, \
+            outcome unknown); unconfirmed (the server did not deliver, but it holds a signature that could still be \
+            settled); failed (nothing paid). Pending and unconfirmed payments count against the budget until their \
+            authorization has expired and is read unused on chain (checked on each fetch, limits and history).
+            """)
 
     @OptionGroup var keys: KeyOptions
     @OptionGroup var store: StoreOptions
@@ -38,6 +43,7 @@ struct HistoryCommand: AsyncParsableCommand {
         var records: [SpendRecord] = []
         if FileManager.default.fileExists(atPath: store.ledgerPath) {
             let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
+            await LedgerReconciliation.run(ledger: ledger, quiet: json)
             records = try await ledger.history(wallet: wallet, limit: limit)
         }
         if json {
@@ -54,14 +60,17 @@ struct HistoryCommand: AsyncParsableCommand {
         let formatter = ISO8601DateFormatter()
         for r in records {
             let asset = AssetRegistry.standard.asset(address: r.asset, on: Network(r.network) ?? .eip155(0))
-            let atomic = "\(r.amount) atomic units of \(asset?.symbol ?? r.asset)"
-            print("\(formatter.string(from: r.createdAt))  \(r.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(r.value) (\(atomic))")
-            print("  network      \(NetworkNames.describe(r.network))")
-            print("  recipient    \(r.payTo)")
-            if let resource = r.resource { print("  resource     \(resource)") }
-            if let tx = r.transaction { print("  transaction  \(tx)") }
-            if let reason = r.failureReason { print("  reason       \(reason)") }
-            if wallet == nil { print("  wallet       \(r.wallet)") }
+            let atomic = "\(peer(r.amount)) atomic units of \(peer(asset?.symbol ?? r.asset))"
+            print("\(formatter.string(from: r.createdAt))  \(r.status.rawValue.padding(toLength: max(8, r.status.rawValue.count), withPad: " ", startingAt: 0))  \(r.value) (\(atomic))")
+            print("  network      \(peer(NetworkNames.describe(r.network)))")
+            print("  recipient    \(peer(r.payTo))")
+            if let resource = r.resource { print("  resource     \(peer(resource))") }
+            if let tx = r.transaction { print("  transaction  \(peer(tx))") }
+            if let reason = r.failureReason { print("  reason       \(peer(reason))") }
+            if r.isOpen, let authorization = r.authorization {
+                print("  counts until its authorization expires (\(formatter.string(from: authorization.validBefore))) and is read unused on chain")
+            }
+            if wallet == nil { print("  wallet       \(peer(r.wallet))") }
         }
     }
 
@@ -75,6 +84,8 @@ struct HistoryCommand: AsyncParsableCommand {
             "transaction": r.transaction.map(JSONValue.string) ?? .null, "payer": r.payer.map(JSONValue.string) ?? .null,
             "failureReason": r.failureReason.map(JSONValue.string) ?? .null,
             "completedAt": r.completedAt.map { .string(iso.string(from: $0)) } ?? .null,
+            "validBefore": r.authorization.map { .string(iso.string(from: $0.validBefore)) } ?? .null,
+            "nonce": r.authorization.map { .string($0.nonce) } ?? .null,
         ]
     }
 }

@@ -32,6 +32,7 @@ extension LimitsCommand {
             var spent: DollarAmount?
             if let key, FileManager.default.fileExists(atPath: store.ledgerPath) {
                 let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
+                await LedgerReconciliation.run(ledger: ledger, quiet: json)
                 let window = policy.budget?.window ?? SpendBudget.day
                 spent = try await ledger.spent(by: key.address.checksummed, since: Date().addingTimeInterval(-TimeInterval(window.components.seconds)))
             } else if key != nil {
@@ -83,6 +84,9 @@ extension LimitsCommand {
         @Option(name: .long, help: ArgumentHelp("Pay only on these networks, e.g. eip155:8453 or eip155:* (repeatable).", valueName: "caip2"))
         var allowNetwork: [String] = []
 
+        @Option(name: .long, help: ArgumentHelp("Sign authorizations valid for at most this many seconds (default 600).", valueName: "seconds"))
+        var maxValidity: Int?
+
         @Flag(name: .long, help: "Remove the recipient allow list (any recipient).")
         var anyRecipient = false
         @Flag(name: .long, help: "Empty the recipient deny list.")
@@ -121,6 +125,7 @@ extension LimitsCommand {
             if clearDenied { limits.deniedRecipients = nil }
             if anyAsset { limits.allowedAssets = nil }
             if anyNetwork { limits.allowedNetworks = nil }
+            if let maxValidity { limits.maxValiditySeconds = maxValidity }
             func add(_ items: [String], to list: [String]?) -> [String]? {
                 guard !items.isEmpty else { return list }
                 var result = list ?? []

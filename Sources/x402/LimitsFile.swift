@@ -20,6 +20,15 @@ struct LimitsFile: Codable, Equatable {
     var allowedAssets: [String]?
     /// If set, only these networks (`eip155:8453`, `eip155:*`).
     var allowedNetworks: [String]?
+    /// The longest validity window signed, in seconds (default 600): a server asking for more
+    /// gets this much.
+    var maxValiditySeconds: Int?
+
+    /// The default cap on a signed authorization's validity window (10 minutes).
+    static let defaultValiditySeconds = 600
+
+    /// The validity cap in force.
+    var validityCapSeconds: UInt64 { UInt64(max(maxValiditySeconds ?? Self.defaultValiditySeconds, 1)) }
 
     /// $1.00 per payment, approval above $0.10, $10.00 per 24 hours.
     static let defaults = LimitsFile(perPaymentCap: "1.00", approvalThreshold: "0.10", dailyBudget: "10.00")
@@ -52,6 +61,9 @@ struct LimitsFile: Codable, Equatable {
 
     /// The core policy, validating every entry.
     func policy() throws -> SpendingPolicy {
+        if let seconds = maxValiditySeconds, !(1...86_400).contains(seconds) {
+            throw BuyerError("maxValiditySeconds: \(seconds) is not between 1 and 86400")
+        }
         var policy = SpendingPolicy()
         policy.perPaymentCap = try perPaymentCap.map { try Self.dollars($0, "perPaymentCap") }
         policy.approvalThreshold = try approvalThreshold.map { try Self.dollars($0, "approvalThreshold") }
@@ -88,6 +100,7 @@ struct LimitsFile: Codable, Equatable {
             "denied recipients:    \(deniedRecipients.map { $0.isEmpty ? "none" : $0.joined(separator: ", ") } ?? "none")",
             "allowed assets:       \(list(allowedAssets))",
             "allowed networks:     \(list(allowedNetworks))",
+            "signed validity cap:  \(validityCapSeconds) seconds",
         ]
     }
 
@@ -98,6 +111,7 @@ struct LimitsFile: Codable, Equatable {
             "perPaymentCap": money(perPaymentCap), "approvalThreshold": money(approvalThreshold), "dailyBudget": money(dailyBudget),
             "allowedRecipients": list(allowedRecipients), "deniedRecipients": list(deniedRecipients ?? []),
             "allowedAssets": list(allowedAssets), "allowedNetworks": list(allowedNetworks),
+            "maxValiditySeconds": .number(JSONNumber(Int(validityCapSeconds))),
         ]
     }
 }

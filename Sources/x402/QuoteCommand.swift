@@ -69,7 +69,7 @@ struct QuoteCommand: AsyncParsableCommand {
                     "exitCode": .number(JSONNumber(Int(exit.rawValue))),
                 ])
             } else {
-                print("\(request.url) asks for no payment (HTTP \(response.status))")
+                print("\(peer(request.url)) asks for no payment (HTTP \(response.status))")
             }
             throw exit.code
         case .paymentRequired(let quote):
@@ -94,20 +94,21 @@ struct QuoteCommand: AsyncParsableCommand {
 
     func printHuman(_ quote: PaymentQuote, policy: SpendingPolicy, spent: DollarAmount?) {
         if quote.options.isEmpty {
-            print("\(request.url) asks for payment, but no offered option is supported:")
-            for offer in quote.paymentRequired.accepts { print("  \(offer.scheme) on \(NetworkNames.describe(offer.networkIdentifier))") }
+            print("\(peer(request.url)) asks for payment, but no offered option is supported:")
+            for offer in quote.paymentRequired.accepts { print("  \(peer(offer.scheme)) on \(peer(NetworkNames.describe(offer.networkIdentifier)))") }
             return
         }
         for (i, option) in quote.options.enumerated() {
             let price = PriceDescription(candidate: option.candidate)
-            print(i == 0 ? "\(request.url) costs \(price.human)" : "or \(price.human)")
-            print("  network    \(NetworkNames.describe(option.network.identifier))")
-            print("  recipient  \(option.payTo)")
-            print("  asset      \(option.asset)")
-            print("  scheme     \(option.candidate.scheme) (x402 v\(option.candidate.version.rawValue))")
-            print("  policy     \(verdict(option, policy: policy))")
+            print(i == 0 ? "\(peer(request.url)) costs \(peer(price.human))" : "or \(peer(price.human))")
+            print("  network    \(peer(NetworkNames.describe(option.network.identifier)))")
+            print("  recipient  \(peer(option.payTo))")
+            print("  asset      \(peer(option.asset))")
+            print("  scheme     \(peer(option.candidate.scheme)) (x402 v\(option.candidate.version.rawValue))")
+            print("  policy     \(peer(verdict(option, policy: policy)))")
         }
-        if let description = quote.paymentRequired.resource?.description, !description.isEmpty { print("description: \(description)") }
+        if let description = quote.paymentRequired.resource?.description, !description.isEmpty { print("description: \(peer(description))") }
+        if let resource = quote.paymentRequired.resource?.url, !resource.isEmpty { print("resource:    \(peer(resource))") }
         if let spent, let budget = policy.budget { print("spent in the last 24 hours: \(spent) of \(budget.limit)") }
     }
 
