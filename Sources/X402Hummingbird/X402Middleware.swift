@@ -15,6 +15,16 @@ import X402
 /// is held (not written) until settlement succeeds, and is then sent with `PAYMENT-RESPONSE`;
 /// if settlement fails the held body is dropped and the client gets the 402. Routes declared with
 /// ``SettlementTiming/beforeHandler`` are settled first, so their body streams as it is produced.
+///
+/// What is charged is what is served (see ``RouteTable/resolve(_:)``): the path is judged in its
+/// canonical form (``RequestPath``), and a path the router could read differently (dot segments,
+/// `%2F`, `;`, `\`) is refused with 400 when any reading is a paid route; malformed paths are
+/// refused. `HEAD` is charged like `GET` (for `.autoGenerateHeadEndpoints`), `OPTIONS` on a paid
+/// path is answered here without running the handler, and a method-override header or `_method`
+/// parameter prices the request as that method too. Add the middleware before the routes (a
+/// Hummingbird router middleware applies only to routes added after it). A paid response carries
+/// `Cache-Control: private` merged with the handler's (`no-store` is kept; `public`, `max-age`
+/// and `s-maxage` are dropped) and `Vary: PAYMENT-SIGNATURE, X-PAYMENT`.
 public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
     public let server: ResourceServer
 
@@ -50,9 +60,7 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
                 return Response(answer)
             case .release(let headers):
                 var released = response
-                for (name, value) in headers {
-                    if let field = HeaderFieldName(name) { released.headers[field] = value }
-                }
+                released.headers.mergePaymentRelease(headers)
                 return released
             }
         }
@@ -82,6 +90,21 @@ extension Response {
         self.init(
             status: HTTPResponse.Status(code: answer.status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+extension HTTPFields {
+    /// Merges the engine's release headers into a handler's response headers
+    /// (``HeaderFields/mergePaymentRelease(_:)``: `Cache-Control` and `Vary` merged, CDN cache headers dropped).
+    mutating func mergePaymentRelease(_ release: HeaderFields) {
+        var merged = HeaderFields()
+        for field in self { merged.add(field.name.rawName, field.value) }
+        merged.mergePaymentRelease(release)
+        var fields = HTTPFields()
+        for (name, value) in merged {
+            if let field = HeaderFieldName(name) { fields.append(HeaderField(name: field, value: value)) }
+        }
+        self = fields
     }
 }
 

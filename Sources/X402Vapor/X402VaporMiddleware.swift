@@ -16,6 +16,16 @@ import X402
 /// client gets the 402. A handler answering 400 or more (or throwing) is not settled. Routes
 /// declared with ``SettlementTiming/beforeHandler`` are settled first, so their body streams as
 /// it is produced.
+///
+/// What is charged is what is served (see ``RouteTable/resolve(_:)``): the path is judged in its
+/// canonical form (``RequestPath``), and a path the router could read differently (dot segments,
+/// `%2F` inside a parameter, `;`, `\`) is refused with 400 when any reading is a paid route;
+/// malformed paths are refused. `HEAD` is charged like `GET` (Vapor answers `HEAD` with the `GET`
+/// route), `OPTIONS` on a paid path is answered here without running the handler, and a
+/// method-override header or `_method` parameter prices the request as that method too. Register
+/// it with `app.middleware.use` (global middleware runs before routing). A paid response carries
+/// `Cache-Control: private` merged with the handler's (`no-store` is kept; `public`, `max-age`
+/// and `s-maxage` are dropped) and `Vary: PAYMENT-SIGNATURE, X-PAYMENT`.
 public struct X402VaporMiddleware: AsyncMiddleware {
     public let server: ResourceServer
 
@@ -50,7 +60,12 @@ public struct X402VaporMiddleware: AsyncMiddleware {
             case .replace(let answer):
                 return Response(answer)
             case .release(let headers):
-                for (name, value) in headers { response.headers.replaceOrAdd(name: name, value: value) }
+                var merged = HeaderFields()
+                for (name, value) in response.headers { merged.add(name, value) }
+                merged.mergePaymentRelease(headers)
+                var fields = HTTPHeaders()
+                for (name, value) in merged { fields.add(name: name, value: value) }
+                response.headers = fields
                 return response
             }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value fixed when the route is declared, or computed from each request.
 ///
 /// Per-request values must be deterministic: the paid retry recomputes the requirements and must
@@ -153,11 +155,116 @@ public struct RouteTable: Sendable, ExpressibleByDictionaryLiteral {
         }
     }
 
-    /// The first route matching the request, with its captured path parameters.
+    /// The first route matching the method and any reading of the path (see
+    /// ``RoutePattern/match(method:path:)``), with its captured path parameters.
     public func match(method: String, path: String) -> (pattern: RoutePattern, route: PaidRoute, parameters: [String: String])? {
         for (pattern, route) in routes {
             if let params = pattern.match(method: method, path: path) { return (pattern, route, params) }
         }
         return nil
+    }
+
+    /// What to do with a request, judged on its ``RequestPath`` and every method it may be
+    /// served as:
+    /// - a malformed path is refused (``RequestPathError``), whatever the route;
+    /// - `OPTIONS` is never charged; on a paid path it is answered by the seller itself
+    ///   (``RouteResolution/preflight(allow:)``) so it reaches nothing paid;
+    /// - the request is priced as its method (`HEAD` as `GET`) and, failing that, as each method
+    ///   named by `X-HTTP-Method-Override`, `X-HTTP-Method`, `X-Method-Override` or a `_method`
+    ///   query parameter (frameworks and upstreams that honour them would serve that method);
+    /// - an ambiguous path (see ``RequestPath``) is refused when any reading, for any of those
+    ///   methods, reaches a paid route;
+    /// - otherwise the first route matching the canonical path is charged.
+    public func resolve(_ request: ServerRequest) -> RouteResolution {
+        let path: RequestPath
+        do { path = try RequestPath(request.path) } catch { return .refused(error) }
+        if request.method == "OPTIONS" {
+            var allow: [String] = []
+            for (pattern, _) in routes where path.readings.contains(where: { pattern.match(segments: $0) != nil }) {
+                let methods = pattern.method.map { $0 == "GET" ? ["GET", "HEAD"] : [$0] } ?? ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+                for m in methods where !allow.contains(m) { allow.append(m) }
+            }
+            return allow.isEmpty ? .free : .preflight(allow: allow + ["OPTIONS"])
+        }
+        let methods = MethodOverride.candidates(for: request)
+        var found: (pattern: RoutePattern, route: PaidRoute, parameters: [String: String])?
+        search: for method in methods {
+            for (pattern, route) in routes where pattern.admits(method: method) {
+                if let parameters = pattern.match(segments: path.segments) {
+                    found = (pattern, route, parameters)
+                    break search
+                }
+            }
+        }
+        if path.isAmbiguous {
+            if found != nil { return .refused(.ambiguous) }
+            for (pattern, _) in routes where methods.contains(where: { pattern.admits(method: $0) }) {
+                if path.alternativeReadings.contains(where: { pattern.match(segments: $0) != nil }) { return .refused(.ambiguous) }
+            }
+        }
+        guard let found else { return .free }
+        return .paid(pattern: found.pattern, route: found.route, parameters: found.parameters)
+    }
+}
+
+/// How ``RouteTable/resolve(_:)`` judged a request.
+public enum RouteResolution: Sendable {
+    /// No paid route: pass it through.
+    case free
+    /// Charge this route.
+    case paid(pattern: RoutePattern, route: PaidRoute, parameters: [String: String])
+    /// Refuse the request with ``RequestPathError/response``.
+    case refused(RequestPathError)
+    /// An `OPTIONS` request on a paid path: answer it without running the handler.
+    case preflight(allow: [String])
+
+    /// The `204` answer to a preflight: `Allow`, and for a CORS preflight (`Origin` present)
+    /// `Access-Control-Allow-Origin: *` (no credentials), the allowed methods and the requested
+    /// headers (or the x402 ones).
+    public static func preflightResponse(allow: [String], request: ServerRequest) -> ServerResponse {
+        var headers: HeaderFields = ["Allow": allow.joined(separator: ", "), "Cache-Control": "no-store"]
+        if request.headers["Origin"] != nil {
+            headers.set("Access-Control-Allow-Origin", "*")
+            headers.set("Access-Control-Allow-Methods", allow.joined(separator: ", "))
+            let requested = request.headers["Access-Control-Request-Headers"] ?? ""
+            let isTokenList = !requested.isEmpty && requested.utf8.count <= 1024
+                && requested.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || "0123456789-_, ".unicodeScalars.contains($0) }
+            headers.set(
+                "Access-Control-Allow-Headers",
+                isTokenList ? requested : "Content-Type, \(PaymentHeaderName.paymentSignature), \(PaymentHeaderName.xPayment)")
+            headers.set("Access-Control-Max-Age", "600")
+        }
+        return ServerResponse(status: 204, headers: headers)
+    }
+}
+
+/// Method-override conventions: a request carrying them may be served as another method.
+public enum MethodOverride {
+    /// Headers through which a client names another method.
+    public static let headerNames = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"]
+
+    /// The methods a request may be served as: its own method first, then every method named
+    /// by an override header or a `_method` query parameter (upper-cased, letters only).
+    public static func candidates(for request: ServerRequest) -> [String] {
+        var methods = [request.method.uppercased()]
+        func add(_ text: String) {
+            for part in text.split(separator: ",") {
+                let m = String(part).trimmingSpaces.uppercased()
+                guard !m.isEmpty, m.count <= 32, m.allSatisfy({ $0.isASCII && $0.isLetter }), !methods.contains(m) else { continue }
+                methods.append(m)
+            }
+        }
+        for name in headerNames {
+            for value in request.headers.values(for: name) { add(value) }
+        }
+        if let query = request.query {
+            for pair in query.split(separator: "&").prefix(256) {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = RoutePattern.percentDecoded(String(kv[0]).replacingOccurrences(of: "+", with: " "))
+                guard key.lowercased() == "_method", kv.count == 2 else { continue }
+                add(RoutePattern.percentDecoded(String(kv[1]).replacingOccurrences(of: "+", with: " ")))
+            }
+        }
+        return methods
     }
 }

@@ -90,8 +90,12 @@ public struct ResourceServer: Sendable {
 
     /// Decides what to do with a request before its handler runs.
     public func decide(_ incoming: ServerRequest) async -> RequestDecision {
-        guard let (pattern, route, parameters) = routes.match(method: incoming.method, path: incoming.path) else {
-            return .passThrough(incoming)
+        let pattern: RoutePattern, route: PaidRoute, parameters: [String: String]
+        switch routes.resolve(incoming) {
+        case .free: return .passThrough(incoming)
+        case .refused(let refusal): return .respond(finish(refusal.response))
+        case .preflight(let allow): return .respond(finish(RouteResolution.preflightResponse(allow: allow, request: incoming)))
+        case .paid(let p, let r, let params): (pattern, route, parameters) = (p, r, params)
         }
         var request = incoming
         request.routeParameters = parameters
@@ -253,7 +257,7 @@ public struct ResourceServer: Sendable {
                 return response
             case .release(let headers):
                 var released = output
-                for (name, value) in headers { released.headers.set(name, value) }
+                released.headers.mergePaymentRelease(headers)
                 return released
             }
         }
@@ -345,7 +349,7 @@ public struct ResourceServer: Sendable {
 
     /// The v2 requirements the route offers for `request`, in the route's order.
     public func requirements(for request: ServerRequest) async throws -> [PaymentRequirements]? {
-        guard let (_, route, parameters) = routes.match(method: request.method, path: request.path) else { return nil }
+        guard case .paid(_, let route, let parameters) = routes.resolve(request) else { return nil }
         var request = request
         request.routeParameters = parameters
         return try await buildRequirements(for: request, route: route)
@@ -472,6 +476,9 @@ public struct ResourceServer: Sendable {
     private func settlementHeaders(_ settlement: SettleResponse, version: X402Version) -> HeaderFields {
         var headers = corsHeaders()
         headers.set(version == .v1 ? PaymentHeaderName.xPaymentResponse : PaymentHeaderName.paymentResponse, settlement.headerValue)
+        // A paid response is for the payer only (merged with the handler's own by mergePaymentRelease).
+        headers.set("Cache-Control", "private")
+        headers.set("Vary", PaidResponseCaching.varyHeaders.joined(separator: ", "))
         return headers
     }
 

@@ -1,9 +1,16 @@
+import Foundation
+
 /// A route key such as `GET /weather`, `/api/*` or `POST /users/[id]/files/:name`.
 ///
-/// Matching follows the reference servers: the method (if given) must match; the path is
-/// compared case-insensitively after URL-decoding, dropping the query, turning `\` into `/`,
-/// collapsing duplicate slashes and removing a trailing slash. `*` matches any characters
-/// (across segments); `[param]` and `:param` match one non-empty segment and capture it.
+/// The pattern is matched against the decoded segments of a ``RequestPath`` (never against the
+/// raw text): literals compare case-insensitively (as the reference servers do; an upstream that
+/// ignores case is then still charged), query strings never take part, and a trailing slash is
+/// ignored. `*` matches any characters, across segments; `[param]` and `:param` match one
+/// non-empty segment (or the part of it before a literal suffix, as in `[id].json`) and capture
+/// it, decoded. A pattern ending in `/*` also matches its prefix: `/x/*` covers `/x` and `/x/`.
+///
+/// The method, when given, must match; `GET` routes also match `HEAD` (frameworks answer `HEAD`
+/// with the `GET` handler, so it is charged like `GET`).
 public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     /// The method in upper case, or `nil` for any method.
     public let method: String?
@@ -12,7 +19,8 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     private let tokens: [Token]
 
     enum Token: Sendable, Hashable {
-        case literal(Character)
+        case separator
+        case literal(Unicode.Scalar)
         case wildcard
         case parameter(String)
     }
@@ -39,23 +47,35 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
         }
         path = RoutePattern.normalize(pathText, decode: false)
         var tokens: [Token] = []
-        let chars = Array(path)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c == "*" {
-                if tokens.last != .wildcard { tokens.append(.wildcard) }
-                i += 1
-            } else if c == "[", let close = chars[i...].firstIndex(of: "]"), close > i + 1 {
-                tokens.append(.parameter(String(chars[(i + 1)..<close])))
-                i = close + 1
-            } else if c == ":", i > 0, chars[i - 1] == "/" {
-                var j = i + 1
-                while j < chars.count, chars[j] != "/" { j += 1 }
-                guard j > i + 1 else { throw .invalidPattern(text, "empty parameter name after :") }
-                tokens.append(.parameter(String(chars[(i + 1)..<j])))
-                i = j
-            } else {
+        let startsWithSlash = path.hasPrefix("/")
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        if startsWithSlash && segments.isEmpty { tokens.append(.separator) }
+        for (n, segmentText) in segments.enumerated() {
+            if startsWithSlash || n > 0 { tokens.append(.separator) }
+            let segment = Array(RoutePattern.percentDecoded(String(segmentText)).precomposedStringWithCanonicalMapping.unicodeScalars)
+            var i = 0
+            while i < segment.count {
+                let c = segment[i]
+                if c == "*" {
+                    if tokens.last != .wildcard { tokens.append(.wildcard) }
+                    i += 1
+                    continue
+                }
+                var name: String?
+                if c == "[", let close = segment[i...].firstIndex(of: "]"), close > i + 1 {
+                    name = String(String.UnicodeScalarView(segment[(i + 1)..<close]))
+                    i = close + 1
+                } else if c == ":", i == 0 {
+                    guard segment.count > 1 else { throw .invalidPattern(text, "empty parameter name after :") }
+                    name = String(String.UnicodeScalarView(segment[1...]))
+                    i = segment.count
+                }
+                if let name {
+                    if case .parameter = tokens.last { throw .invalidPattern(text, "two parameters in a row cannot be told apart") }
+                    if tokens.last == .wildcard { throw .invalidPattern(text, "a parameter right after * cannot be told apart") }
+                    tokens.append(.parameter(name))
+                    continue
+                }
                 tokens.append(.literal(c))
                 i += 1
             }
@@ -65,45 +85,111 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { method.map { "\($0) \(path)" } ?? path }
 
-    /// The captured parameters if `method` and `path` match, else `nil`.
-    public func match(method requestMethod: String, path requestPath: String) -> [String: String]? {
-        if let method, method != requestMethod.uppercased() { return nil }
-        let chars = Array(RoutePattern.normalize(requestPath, decode: true))
-        var captures: [String: String] = [:]
-        return Self.match(tokens[...], chars[...], &captures) ? captures : nil
+    /// Whether the pattern's method admits `requestMethod` (`GET` admits `HEAD`).
+    public func admits(method requestMethod: String) -> Bool {
+        guard let method else { return true }
+        let m = requestMethod.uppercased()
+        return method == m || (m == "HEAD" && method == "GET")
     }
 
-    private static func match(_ tokens: ArraySlice<Token>, _ chars: ArraySlice<Character>, _ captures: inout [String: String]) -> Bool {
-        guard let token = tokens.first else { return chars.isEmpty }
-        let rest = tokens.dropFirst()
-        switch token {
-        case .literal(let c):
-            guard let first = chars.first, first == c || first.lowercased() == c.lowercased() else { return false }
-            return match(rest, chars.dropFirst(), &captures)
-        case .wildcard:
-            var i = chars.startIndex
-            while true {
-                if match(rest, chars[i...], &captures) { return true }
-                if i == chars.endIndex { return false }
-                i += 1
-            }
-        case .parameter(let name):
-            var end = chars.startIndex
-            while end < chars.endIndex, chars[end] != "/" { end += 1 }
-            guard end > chars.startIndex else { return false }
-            // A segment may be followed by literal text in the same segment (`[id].json`), so try
-            // every length, longest first.
-            var candidate = end
-            while candidate > chars.startIndex {
-                var inner = captures
-                inner[name] = String(chars[chars.startIndex..<candidate])
-                if match(rest, chars[candidate...], &inner) {
-                    captures = inner
-                    return true
+    /// The captured parameters if `method` and `path` match, else `nil`. The path is read as a
+    /// ``RequestPath``: its canonical reading first, then each alternative reading; a malformed
+    /// path matches nothing.
+    public func match(method requestMethod: String, path requestPath: String) -> [String: String]? {
+        guard admits(method: requestMethod), let parsed = try? RequestPath(requestPath) else { return nil }
+        for reading in parsed.readings {
+            if let captures = match(segments: reading) { return captures }
+        }
+        return nil
+    }
+
+    /// The captured parameters if the decoded `segments` match the path pattern (the method is not checked).
+    public func match(segments: [String]) -> [String: String]? {
+        var units: [Unicode.Scalar?] = []
+        for segment in segments {
+            units.append(nil)
+            units.append(contentsOf: segment.unicodeScalars.map { Optional($0) })
+        }
+        if units.isEmpty { units = [nil] }
+        var matcher = Matcher(tokens: tokens, units: units)
+        if let captures = matcher.run() { return captures }
+        // `/x/*` also covers `/x` and `/x/`.
+        if tokens.count >= 2, tokens[tokens.count - 1] == .wildcard, tokens[tokens.count - 2] == .separator {
+            var prefix = Matcher(tokens: Array(tokens.dropLast(2)), units: units)
+            if tokens.count == 2 { prefix = Matcher(tokens: [.separator], units: units) }
+            return prefix.run()
+        }
+        return nil
+    }
+
+    /// A backtracking matcher over separator (`nil`) and scalar units that remembers failed
+    /// (token, position) states, so its work is bounded by tokens × units × segment length.
+    private struct Matcher {
+        let tokens: [Token]
+        let units: [Unicode.Scalar?]
+        var failed = Set<Int>()
+        var captures: [String: String] = [:]
+
+        init(tokens: [Token], units: [Unicode.Scalar?]) {
+            self.tokens = tokens
+            self.units = units
+        }
+
+        mutating func run() -> [String: String]? {
+            match(0, 0) ? captures : nil
+        }
+
+        private mutating func match(_ startToken: Int, _ startUnit: Int) -> Bool {
+            var t = startToken
+            var u = startUnit
+            while t < tokens.count {
+                switch tokens[t] {
+                case .separator:
+                    guard u < units.count, units[u] == nil else { return false }
+                    t += 1
+                    u += 1
+                case .literal(let c):
+                    guard u < units.count, let s = units[u], Self.same(s, c) else { return false }
+                    t += 1
+                    u += 1
+                case .wildcard:
+                    let key = t * (units.count + 1) + u
+                    if failed.contains(key) { return false }
+                    var i = u
+                    while i <= units.count {
+                        if match(t + 1, i) { return true }
+                        i += 1
+                    }
+                    failed.insert(key)
+                    return false
+                case .parameter(let name):
+                    let key = t * (units.count + 1) + u
+                    if failed.contains(key) { return false }
+                    var end = u
+                    while end < units.count, units[end] != nil { end += 1 }
+                    var candidate = end
+                    while candidate > u {
+                        if match(t + 1, candidate) {
+                            captures[name] = String(String.UnicodeScalarView(units[u..<candidate].compactMap { $0 }))
+                            return true
+                        }
+                        candidate -= 1
+                    }
+                    failed.insert(key)
+                    return false
                 }
-                candidate -= 1
             }
-            return false
+            return u == units.count
+        }
+
+        private static func same(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> Bool {
+            if a == b { return true }
+            if a.isASCII && b.isASCII {
+                let la = a.value | ((0x41...0x5A).contains(a.value) ? 0x20 : 0)
+                let lb = b.value | ((0x41...0x5A).contains(b.value) ? 0x20 : 0)
+                return la == lb
+            }
+            return a.properties.lowercaseMapping == b.properties.lowercaseMapping
         }
     }
 

@@ -116,3 +116,67 @@ public struct ServerResponse: Sendable, Equatable {
     /// The body as UTF-8 text.
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
+
+/// How a paid response may be cached: by the payer only.
+///
+/// The engine releases a paid response with `Cache-Control: private` and
+/// `Vary: PAYMENT-SIGNATURE, X-PAYMENT`; adapters merge these with what the handler or upstream
+/// set (``HeaderFields/mergePaymentRelease(_:)``), so a shared cache never stores paid content.
+public enum PaidResponseCaching {
+    /// The request headers a paid response varies on.
+    public static let varyHeaders = [PaymentHeaderName.paymentSignature, PaymentHeaderName.xPayment]
+
+    /// Response headers that only steer shared caches (CDNs); dropped from a paid response.
+    public static let sharedCacheHeaders = ["Surrogate-Control", "CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Fastly-Surrogate-Control"]
+
+    /// Directives kept from the handler's `Cache-Control` (others, such as `public`, `max-age`,
+    /// `s-maxage` or `immutable`, would let a cache keep or share the paid response).
+    static let keptDirectives: Set<String> = ["no-store", "no-cache", "private", "must-revalidate", "no-transform", "must-understand"]
+
+    /// The `Cache-Control` of a paid response given the handler's values: its `no-store`,
+    /// `no-cache`, `must-revalidate`, … (unqualified), always with `private`.
+    public static func cacheControl(merging handlerValues: [String]) -> String {
+        var directives: [String] = []
+        for value in handlerValues {
+            for part in value.split(separator: ",") {
+                let name = part.split(separator: "=", maxSplits: 1).first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+                if keptDirectives.contains(name), !directives.contains(name) { directives.append(name) }
+            }
+        }
+        if !directives.contains("private") { directives.append("private") }
+        return directives.joined(separator: ", ")
+    }
+
+    /// The `Vary` of a paid response: the handler's fields plus ``varyHeaders`` (`*` stays `*`).
+    public static func vary(merging handlerValues: [String]) -> String {
+        var fields: [String] = []
+        for value in handlerValues {
+            for part in value.split(separator: ",") {
+                let field = String(part).trimmingSpaces
+                if field == "*" { return "*" }
+                if !field.isEmpty, !fields.contains(where: { $0.lowercased() == field.lowercased() }) { fields.append(field) }
+            }
+        }
+        for field in varyHeaders where !fields.contains(where: { $0.lowercased() == field.lowercased() }) { fields.append(field) }
+        return fields.joined(separator: ", ")
+    }
+}
+
+extension HeaderFields {
+    /// Adds the headers of a ``PaymentCompletion/release(addingHeaders:)`` to a handler's
+    /// response: `Cache-Control` and `Vary` are merged (``PaidResponseCaching``), CDN cache
+    /// headers are dropped when the response is paid, every other header is set.
+    public mutating func mergePaymentRelease(_ release: HeaderFields) {
+        let paid = release["Cache-Control"] != nil
+        for (name, value) in release {
+            switch name.lowercased() {
+            case "cache-control": set(name, PaidResponseCaching.cacheControl(merging: values(for: name)))
+            case "vary": set(name, PaidResponseCaching.vary(merging: values(for: name)))
+            default: set(name, value)
+            }
+        }
+        if paid {
+            for name in PaidResponseCaching.sharedCacheHeaders { remove(name) }
+        }
+    }
+}
