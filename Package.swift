@@ -258,6 +258,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One table of request variants run against the Hummingbird and Vapor middlewares and the gateway.
+        .testTarget(
+            name: "SellerConformanceTests",
+            dependencies: [
+                "X402", "X402Hummingbird", "X402Vapor", "X402Gateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Runs the built `x402` binary against local paid servers.
         .testTarget(
             name: "X402CLITests",

@@ -36,7 +36,7 @@ public struct Gateway: Sendable {
         self.server = server
         self.forwarder = UpstreamForwarder(
             upstream: try configuration.upstreamURL(), httpClient: httpClient, timeout: .seconds(configuration.upstreamTimeoutSeconds),
-            logger: logger)
+            logger: logger, trustedProxies: try configuration.trustedProxyRanges())
         self.logger = logger
     }
 
@@ -132,7 +132,16 @@ struct GatewayResponder: HTTPResponder {
     let forwarder: UpstreamForwarder
 
     func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
-        try await middleware.handle(request, context: context) { request, context in
+        // Method overrides never reach the upstream, so the request is priced as the method it is.
+        var request = request
+        if MethodOverride.headerNames.contains(where: { FieldName($0).map { request.headers[$0] != nil } ?? false }) {
+            var head = request.head
+            for name in MethodOverride.headerNames {
+                if let field = FieldName(name) { head.headerFields[values: field] = [] }
+            }
+            request = Request(head: head, body: request.body)
+        }
+        return try await middleware.handle(request, context: context) { request, context in
             await forwarder.forward(request, context: context)
         }
     }

@@ -135,12 +135,16 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
     public var upstreamTimeoutSeconds: Int = 60
     /// Offer v1 requirements to clients that speak v1 (default on).
     public var v1: Bool = true
+    /// Proxies (CIDRs such as `10.0.0.0/8` or `::1/128`) whose `X-Forwarded-*` and `Forwarded`
+    /// headers are passed on. From any other peer those headers are replaced with what the gateway
+    /// sees (its peer's address, its own scheme, the `Host` it was asked for).
+    public var trustedProxies: [String] = []
 
     public init() {}
 
     static let keys: Set<String> = [
         "upstream", "routes", "payTo", "network", "facilitator", "facilitatorAuthEnv", "host", "port", "state",
-        "upstreamTimeoutSeconds", "v1",
+        "upstreamTimeoutSeconds", "v1", "trustedProxies",
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -156,10 +160,11 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         state = try c.decodeIfPresent(String.self, forKey: .state) ?? "memory"
         upstreamTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .upstreamTimeoutSeconds) ?? 60
         v1 = try c.decodeIfPresent(Bool.self, forKey: .v1) ?? true
+        trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []
     }
 
     enum CodingKeys: String, CodingKey {
-        case upstream, routes, payTo, network, facilitator, facilitatorAuthEnv, host, port, state, upstreamTimeoutSeconds, v1
+        case upstream, routes, payTo, network, facilitator, facilitatorAuthEnv, host, port, state, upstreamTimeoutSeconds, v1, trustedProxies
     }
 
     /// Parses a JSON configuration; unknown members are errors (a typo must not silently drop a price).
@@ -218,8 +223,16 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         guard (0...65535).contains(port) else { throw .invalidValue("port", "\(port) is not a port number") }
         guard upstreamTimeoutSeconds > 0 else { throw .invalidValue("upstreamTimeoutSeconds", "must be positive") }
         _ = try stateStoreKind()
+        _ = try trustedProxyRanges()
         guard !routes.isEmpty else { throw .missing("routes (at least one paid route, e.g. 'GET /api/*=$0.01')") }
         _ = try routeTable()
+    }
+
+    /// ``trustedProxies``, parsed.
+    public func trustedProxyRanges() throws(GatewayConfigurationError) -> [IPAddressRange] {
+        var ranges: [IPAddressRange] = []
+        for text in trustedProxies { ranges.append(try IPAddressRange(text)) }
+        return ranges
     }
 
     /// Where payment state is kept.
@@ -300,6 +313,8 @@ public enum GatewayConfigurationError: Error, Sendable, Equatable, CustomStringC
     case missingEnvironment(String)
     /// The resource server refused the routes (e.g. no scheme registered for a network).
     case server(String)
+    /// A trusted proxy that is not an IPv4/IPv6 address or CIDR.
+    case invalidTrustedProxy(String, String)
 
     public var description: String {
         switch self {
@@ -311,6 +326,7 @@ public enum GatewayConfigurationError: Error, Sendable, Equatable, CustomStringC
         case .invalidFile(let why): "invalid configuration file: \(why)"
         case .missingEnvironment(let name): "environment variable \(name) is not set"
         case .server(let why): why
+        case .invalidTrustedProxy(let text, let why): "trusted proxy '\(text)': \(why)"
         }
     }
 }

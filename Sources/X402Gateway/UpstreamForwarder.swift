@@ -18,14 +18,20 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
 /// Forwards a request to the upstream over AsyncHTTPClient, streaming both bodies.
 ///
 /// Hop-by-hop headers (and those named in `Connection`) are dropped both ways, the x402 payment
-/// headers never reach the upstream, and `X-Forwarded-For`/`-Proto`/`-Host` are set. When the
-/// upstream cannot be reached or does not answer in time the client gets a 502 with a JSON body
-/// (and, being ≥ 400, the payment is not settled).
+/// headers never reach the upstream, and neither do method-override headers
+/// (`X-HTTP-Method-Override`, `X-HTTP-Method`, `X-Method-Override`) or URL-override headers
+/// (`X-Original-URL`, `X-Rewrite-URL`), so the upstream serves the method and path that were
+/// charged. The path sent is the canonical one (``RequestPath/canonical``) the route was matched
+/// on; the query is passed unchanged. `X-Forwarded-For`/`-Proto`/`-Host` and `Forwarded` from the
+/// client are passed on only when the peer is a trusted proxy; otherwise they are replaced with
+/// what the gateway sees. When the upstream cannot be reached or does not answer in time the
+/// client gets a 502 with a JSON body (and, being ≥ 400, the payment is not settled).
 struct UpstreamForwarder: Sendable {
     let upstream: UpstreamURL
     let httpClient: HTTPClient
     let timeout: Duration
     let logger: Logger
+    var trustedProxies: [IPAddressRange] = []
 
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -34,12 +40,32 @@ struct UpstreamForwarder: Sendable {
     /// Request headers the upstream never sees.
     static let notForwarded: Set<String> = [
         "host", "content-length", "payment-signature", "x-payment", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+        "x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url",
     ]
+    /// Client-asserted forwarding headers, dropped unless the peer is a trusted proxy.
+    static let forwardingHeaders: Set<String> = [
+        "forwarded", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server", "x-forwarded-ssl", "x-real-ip", "x-client-ip",
+        "true-client-ip", "x-cluster-client-ip", "client-ip",
+    ]
+
+    /// Whether the peer may assert forwarding headers.
+    func trusts(_ peer: SocketAddress?) -> Bool {
+        guard let ip = peer?.ipAddress, !trustedProxies.isEmpty else { return false }
+        return trustedProxies.contains { $0.contains(ip) }
+    }
 
     func forward(_ request: Request, context: GatewayRequestContext) async -> Response {
         let query = request.uri.query.flatMap { $0.isEmpty ? nil : $0 }
-        var outgoing = HTTPClientRequest(url: upstream.url(path: request.uri.path, query: query))
+        let path: RequestPath
+        do {
+            path = try RequestPath(request.uri.path)
+        } catch {
+            // The middleware refuses these first; never forward a path that was not judged.
+            return Self.problem(error.status, error.description)
+        }
+        var outgoing = HTTPClientRequest(url: upstream.url(path: path.canonical, query: query))
         outgoing.method = .init(rawValue: request.method.rawValue)
+        let trusted = trusts(context.remoteAddress)
 
         let dropped = Self.connectionNamed(request.headers.filter { $0.name.canonicalName == "connection" }.map(\.value))
         var contentLength: Int64?
@@ -50,20 +76,22 @@ struct UpstreamForwarder: Sendable {
             switch name {
             case "content-length": contentLength = Int64(field.value.trimmingCharacters(in: .whitespaces))
             case "transfer-encoding": chunked = true
-            case "x-forwarded-for": forwardedFor.append(field.value)
+            case "x-forwarded-for": if trusted { forwardedFor.append(field.value) }
             default: break
             }
             if Self.hopByHop.contains(name) || Self.notForwarded.contains(name) || dropped.contains(name) { continue }
+            if !trusted, Self.forwardingHeaders.contains(name) { continue }
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
         if let ip = context.remoteAddress?.ipAddress { forwardedFor.append(ip) }
         if !forwardedFor.isEmpty { outgoing.headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", ")) }
         let host = request.head.authority ?? request.headers[FieldName("Host")!]
-        if let forwardedHost = request.headers[values: FieldName("X-Forwarded-Host")!].first ?? host {
+        let clientHost = trusted ? request.headers[values: FieldName("X-Forwarded-Host")!].first : nil
+        if let forwardedHost = clientHost ?? host {
             outgoing.headers.add(name: "X-Forwarded-Host", value: forwardedHost)
         }
-        let proto = request.headers[values: FieldName("X-Forwarded-Proto")!].first ?? request.head.scheme ?? "http"
-        outgoing.headers.add(name: "X-Forwarded-Proto", value: proto)
+        let clientProto = trusted ? request.headers[values: FieldName("X-Forwarded-Proto")!].first : nil
+        outgoing.headers.add(name: "X-Forwarded-Proto", value: clientProto ?? request.head.scheme ?? "http")
 
         if let contentLength, contentLength > 0 {
             outgoing.body = .stream(request.body, length: .known(contentLength))

@@ -57,6 +57,13 @@ struct GatewayCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Offer x402 v1 to clients that send X-PAYMENT (default: on).")
     var v1: Bool?
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: ArgumentHelp(
+            "A proxy (IPv4/IPv6 address or CIDR) whose X-Forwarded-*/Forwarded headers are passed on (repeatable; replaces the file's trustedProxies). From other peers they are overwritten.",
+            valueName: "cidr"))
+    var trustedProxy: [String] = []
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -87,6 +94,7 @@ struct GatewayCommand: AsyncParsableCommand {
         if let state { c.state = state }
         if let upstreamTimeout { c.upstreamTimeoutSeconds = upstreamTimeout }
         if let v1 { c.v1 = v1 }
+        if !trustedProxy.isEmpty { c.trustedProxies = trustedProxy }
         try c.validate()
         return c
     }

@@ -134,7 +134,8 @@ struct GatewayTests {
             #expect(seen.count == 2)
             #expect(seen.first?.query == "a=1&b=two")
             #expect(seen.first?.headers["x-custom"] == "kept")
-            #expect(seen.first?.headers["x-forwarded-for"] == "10.0.0.1, 127.0.0.1")
+            // The client is not a trusted proxy: its X-Forwarded-For is replaced (see forwardingHeaders…).
+            #expect(seen.first?.headers["x-forwarded-for"] == "127.0.0.1")
             #expect(seen.last?.body == "hello world")
         }
         #expect(await facilitator.verifies == 0)
@@ -275,5 +276,110 @@ struct GatewayConfigurationTests {
         }
         let client = try Gateway.facilitatorClient(for: c, environment: ["GATEWAY_TEST_FACILITATOR_AUTH": "Bearer t"])
         #expect(client.configuration.baseURL == "http://127.0.0.1:9")
+    }
+
+    // MARK: - What is charged is what is served (F5, F10, F14)
+
+    @Test func forwardingHeadersFromAnUntrustedClientAreReplaced() async throws {
+        try await withGateway { gateway, log in
+            let spoofed: [(String, String)] = [
+                ("X-Forwarded-For", "10.0.0.1"), ("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Proto", "https"),
+                ("Forwarded", "for=1.2.3.4;host=evil.example;proto=https"), ("X-Real-IP", "1.2.3.4"), ("X-Forwarded-Port", "443"),
+            ]
+            #expect(try await fetch(gateway + "/free", headers: spoofed).status == 200)
+            let seen = try #require(await log.requests.first)
+            #expect(seen.headers["x-forwarded-for"] == "127.0.0.1")
+            #expect(seen.headers["x-forwarded-host"]?.hasPrefix("127.0.0.1:") == true)
+            #expect(seen.headers["x-forwarded-proto"] == "http")
+            #expect(seen.headers["forwarded"] == nil && seen.headers["x-real-ip"] == nil && seen.headers["x-forwarded-port"] == nil)
+        }
+    }
+
+    @Test func forwardingHeadersFromATrustedProxyArePassedOn() async throws {
+        try await withGateway(trustedProxies: ["10.0.0.0/8", "127.0.0.0/8"]) { gateway, log in
+            let headers: [(String, String)] = [
+                ("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Host", "shop.example"), ("X-Forwarded-Proto", "https"),
+                ("Forwarded", "for=203.0.113.9;proto=https"),
+            ]
+            #expect(try await fetch(gateway + "/free", headers: headers).status == 200)
+            let seen = try #require(await log.requests.first)
+            #expect(seen.headers["x-forwarded-for"] == "203.0.113.9, 127.0.0.1")
+            #expect(seen.headers["x-forwarded-host"] == "shop.example")
+            #expect(seen.headers["x-forwarded-proto"] == "https")
+            #expect(seen.headers["forwarded"] == "for=203.0.113.9;proto=https")
+        }
+        // A trusted range that does not hold the peer is no trust at all.
+        try await withGateway(trustedProxies: ["::1/128", "10.0.0.0/8"]) { gateway, log in
+            let response = try await fetch(gateway + "/free", headers: [("X-Forwarded-Host", "shop.example")])
+            #expect(response.status == 200)
+            #expect(await log.requests.first?.headers["x-forwarded-host"]?.hasPrefix("127.0.0.1:") == true)
+        }
+    }
+
+    @Test func trustedProxiesParseAsIPv4AndIPv6CIDRs() throws {
+        #expect(try IPAddressRange("10.0.0.0/8").contains("10.200.3.4"))
+        #expect(try !IPAddressRange("10.0.0.0/8").contains("11.0.0.1"))
+        #expect(try IPAddressRange("10.0.0.0/8").contains("::ffff:10.0.0.1"))
+        #expect(try IPAddressRange("192.168.1.7").contains("192.168.1.7"))
+        #expect(try !IPAddressRange("192.168.1.7").contains("192.168.1.8"))
+        #expect(try IPAddressRange("0.0.0.0/0").contains("8.8.8.8"))
+        #expect(try !IPAddressRange("0.0.0.0/0").contains("2001:db8::1"))
+        #expect(try IPAddressRange("2001:db8::/32").contains("2001:db8:ffff::1"))
+        #expect(try !IPAddressRange("2001:db8::/32").contains("2001:db9::1"))
+        #expect(try IPAddressRange("::1").contains("::1"))
+        #expect(try IPAddressRange("[fe80::1]/64").contains("fe80::abcd%eth0"))
+        #expect(try IPAddressRange("10.1.2.3/8").description == "10.0.0.0/8")
+        for bad in ["10.0.0.0/33", "300.1.1.1", "10.0.0", "1.2.3.4/", "1.2.3.4/-1", "::1::2", "fe80::/129", "gggg::1", "abc", "", "1:2:3:4:5:6:7:8:9"] {
+            #expect(throws: GatewayConfigurationError.self, "\(bad)") { try IPAddressRange(bad) }
+        }
+        let json = #"{"upstream":"http://127.0.0.1:8080","trustedProxies":["10.0.0.0/8","::1/128"],"routes":["GET /x=$0.01"]}"#
+        let parsed = try GatewayConfiguration.parse(Array(json.utf8))
+        #expect(parsed.trustedProxies == ["10.0.0.0/8", "::1/128"])
+        #expect(try parsed.trustedProxyRanges().count == 2)
+        var c = try gatewayConfiguration(upstream: "http://127.0.0.1:8080")
+        c.trustedProxies = ["10.0.0.0/99"]
+        #expect {
+            try c.validate()
+        } throws: { error in
+            guard case .invalidTrustedProxy(let text, _)? = error as? GatewayConfigurationError else { return false }
+            return text == "10.0.0.0/99"
+        }
+    }
+
+    @Test func headAndMethodOverridesArePricedAndOverridesNeverReachTheUpstream() async throws {
+        let facilitator = ScriptedFacilitator()
+        try await withGateway(facilitator: facilitator) { gateway, log in
+            let head = try await fetch(gateway + "/api/data", method: "HEAD")
+            #expect(head.status == 402)
+            #expect(head.header("PAYMENT-REQUIRED") != nil)
+            let options = try await fetch(gateway + "/api/data", method: "OPTIONS")
+            #expect(options.status == 204)
+            #expect(await log.count == 0, "neither HEAD nor OPTIONS reaches the upstream unpaid")
+            let overridden = try await fetch(
+                gateway + "/free/upload", method: "POST",
+                headers: [("X-HTTP-Method-Override", "GET"), ("X-HTTP-Method", "GET"), ("X-Method-Override", "GET"), ("X-Original-URL", "/api/data"), ("X-Rewrite-URL", "/api/data")],
+                body: "x")
+            #expect(overridden.status == 202)
+            let seen = try #require(await log.requests.first)
+            for name in ["x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url"] {
+                #expect(seen.headers[name] == nil, "\(name) reached the upstream")
+            }
+        }
+        #expect(await facilitator.verifies == 0)
+    }
+
+    @Test func theUpstreamGetsTheCanonicalPathThatWasCharged() async throws {
+        let facilitator = ScriptedFacilitator()
+        try await withGateway(facilitator: facilitator) { gateway, log in
+            let (response, _) = try await pay(gateway + "/api//%64ata?x=%2e%2e")
+            #expect(response.status == 200)
+            #expect(response.header("Cache-Control")?.contains("private") == true)
+            let seen = try #require(await log.requests.first)
+            #expect(seen.path == "/api/data")
+            #expect(seen.query == "x=%2e%2e", "the query is passed unchanged")
+            let refused = try await fetch(gateway + "/free/..%2Fapi%2Fdata")
+            #expect(refused.status == 400)
+            #expect(await log.count == 1)
+        }
     }
 }

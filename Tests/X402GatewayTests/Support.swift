@@ -160,7 +160,7 @@ func gatewayConfiguration(upstream: String) throws -> GatewayConfiguration {
 /// A gateway in front of a fresh upstream (or `upstreamOverride`), with a scripted facilitator.
 func withGateway(
     facilitator: ScriptedFacilitator = ScriptedFacilitator(), upstreamOverride: String? = nil, upstreamTimeoutSeconds: Int = 60,
-    _ body: (_ gateway: String, _ log: UpstreamLog) async throws -> Void
+    trustedProxies: [String] = [], _ body: (_ gateway: String, _ log: UpstreamLog) async throws -> Void
 ) async throws {
     let log = UpstreamLog()
     try await serving({ upstreamApp(log: log, onServerRunning: $0) }) { upstreamPort in
@@ -168,6 +168,7 @@ func withGateway(
         schemes.register(USDCServer(), networks: NetworkPattern(namespace: "eip155"))
         var configuration = try gatewayConfiguration(upstream: upstreamOverride ?? "http://127.0.0.1:\(upstreamPort)")
         configuration.upstreamTimeoutSeconds = upstreamTimeoutSeconds
+        configuration.trustedProxies = trustedProxies
         let gateway = try Gateway(configuration: configuration, schemes: schemes, facilitator: facilitator)
         try await serving({ gateway.application(onServerRunning: $0) }) { port in
             try await body("http://127.0.0.1:\(port)", log)
