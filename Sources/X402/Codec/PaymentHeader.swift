@@ -72,7 +72,7 @@ public enum PaymentHeader {
         let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
         let scalars = sub.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return sub[sub.endIndex...] }
-        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        let last = scalars.lastIndex(where: { !isSpace($0) }) ?? first
         return Substring(scalars[first...last])
     }
 }

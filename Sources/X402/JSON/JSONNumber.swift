@@ -6,7 +6,8 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// The number's text exactly as it appears (or will appear) in JSON.
     public let literal: String
 
-    /// Creates a number from JSON number text; `nil` unless it matches the JSON number grammar.
+    /// Creates a number from JSON number text; `nil` unless it matches the JSON number grammar and
+    /// its exponent's magnitude is at most ``maximumExponentMagnitude``.
     public init?(literal: String) {
         guard JSONNumber.isValidLiteral(literal.utf8) else { return nil }
         self.literal = literal
@@ -36,7 +37,8 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         if let v = Int(literal) { return v }
         guard let d = decimal else { return nil }
         if d.digits.isEmpty { return 0 }
-        guard d.exponent >= 0, d.exponent + d.digits.count <= 19 else { return nil }
+        // Compared without arithmetic on the exponent, so no value of it can overflow.
+        guard d.exponent >= 0, d.digits.utf8.count <= 19, d.exponent <= 19 - d.digits.utf8.count else { return nil }
         var text = d.digits + String(repeating: "0", count: d.exponent)
         if d.negative { text = "-" + text }
         return Int(text)
@@ -56,12 +58,25 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
         if lhs.literal == rhs.literal { return true }
-        return lhs.decimal == rhs.decimal
+        // Every stored literal is valid, so `decimal` is never `nil`; if it were, the texts differ.
+        guard let l = lhs.decimal, let r = rhs.decimal else { return false }
+        return l == r
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(decimal)
+        if let d = decimal {
+            hasher.combine(d)
+        } else {
+            hasher.combine(literal)
+        }
     }
+
+    /// The largest exponent magnitude a number literal may carry: `1e10000` and `1e-10000` are
+    /// accepted, `1e10001` is not (it is a parse error, not a number).
+    ///
+    /// The bound keeps every computation on the exponent exact and far from `Int`'s range, and no
+    /// x402 value (amounts are strings, versions and timeouts are small integers) comes close to it.
+    public static let maximumExponentMagnitude = 10_000
 
     /// The normalised exact value: sign, significant digits without leading/trailing zeros, and a
     /// power-of-ten exponent. Zero is `(false, "", 0)`.
@@ -71,6 +86,8 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         var exponent: Int
     }
 
+    /// The exact value of ``literal``; `nil` only if the literal is not a valid number (which the
+    /// initialisers rule out). The work is linear in the literal's length and no arithmetic traps.
     var decimal: Decimal? {
         var bytes = Substring(literal).utf8[...]
         var negative = false
@@ -87,12 +104,11 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
             let c = bytes[index]
             if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
                 mantissa.append(c)
-                if inFraction { fractionDigits += 1 }
+                if inFraction { fractionDigits += 1 }  // at most the literal's length
             } else if c == UInt8(ascii: ".") {
                 inFraction = true
             } else if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-                let rest = String(Substring(bytes[bytes.index(after: index)...]))
-                guard let e = Int(rest.hasPrefix("+") ? String(rest.dropFirst()) : rest) else { return nil }
+                guard let e = Self.boundedExponent(bytes[bytes.index(after: index)...]) else { return nil }
                 exponent = e
                 break
             } else {
@@ -111,34 +127,86 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         }
         if start == end { return Decimal(negative: false, digits: "", exponent: 0) }
         let digits = String(decoding: mantissa[start..<end], as: UTF8.self)
-        return Decimal(negative: negative, digits: digits, exponent: exponent - fractionDigits + trailing)
+        // |exponent| ≤ 10 000 and both counts are bounded by the literal's length, but the
+        // arithmetic reports overflow anyway rather than trusting that.
+        let (shifted, o1) = exponent.subtractingReportingOverflow(fractionDigits)
+        let (normalised, o2) = shifted.addingReportingOverflow(trailing)
+        guard !o1, !o2 else { return nil }
+        return Decimal(negative: negative, digits: digits, exponent: normalised)
     }
 
-    /// Checks the RFC 8259 number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    /// Reads an exponent (`[+-]?[0-9]+`, leading zeros allowed); `nil` if malformed or if its
+    /// magnitude exceeds ``maximumExponentMagnitude``. Never overflows: it stops as soon as the
+    /// running value passes the bound.
+    static func boundedExponent(_ utf8: some Collection<UInt8>) -> Int? {
+        var it = utf8.makeIterator()
+        var c = it.next()
+        var negative = false
+        if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
+            negative = c == UInt8(ascii: "-")
+            c = it.next()
+        }
+        guard c != nil else { return nil }
+        var value = 0
+        while let d = c {
+            guard d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(d - UInt8(ascii: "0"))
+            if value > maximumExponentMagnitude { return nil }
+            c = it.next()
+        }
+        return negative ? -value : value
+    }
+
+    /// How a candidate literal fares against the grammar and the exponent bound.
+    enum LiteralCheck: Equatable {
+        case valid
+        /// Not RFC 8259 number text.
+        case malformed
+        /// Number text whose exponent magnitude exceeds ``JSONNumber/maximumExponentMagnitude``.
+        case exponentOutOfRange
+    }
+
+    /// Checks the RFC 8259 number grammar and the exponent bound.
     static func isValidLiteral(_ utf8: some Collection<UInt8>) -> Bool {
+        checkLiteral(utf8) == .valid
+    }
+
+    /// Checks the RFC 8259 number grammar, `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`,
+    /// and that the exponent's magnitude is at most ``maximumExponentMagnitude``.
+    static func checkLiteral(_ utf8: some Collection<UInt8>) -> LiteralCheck {
         var it = utf8.makeIterator()
         var c = it.next()
         if c == UInt8(ascii: "-") { c = it.next() }
-        guard let first = c else { return false }
+        guard let first = c else { return .malformed }
         if first == UInt8(ascii: "0") {
             c = it.next()
         } else if first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9") {
             c = it.next()
             while let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") { c = it.next() }
         } else {
-            return false
+            return .malformed
         }
         if c == UInt8(ascii: ".") {
             c = it.next()
-            guard let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return false }
+            guard let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return .malformed }
             while let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") { c = it.next() }
         }
         if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
             c = it.next()
             if c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { c = it.next() }
-            guard let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return false }
-            while let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") { c = it.next() }
+            guard let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") else { return .malformed }
+            var magnitude = 0
+            var tooLarge = false
+            while let d = c, d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") {
+                if !tooLarge {
+                    magnitude = magnitude * 10 + Int(d - UInt8(ascii: "0"))
+                    tooLarge = magnitude > maximumExponentMagnitude
+                }
+                c = it.next()
+            }
+            guard c == nil else { return .malformed }
+            return tooLarge ? .exponentOutOfRange : .valid
         }
-        return c == nil
+        return c == nil ? .valid : .malformed
     }
 }

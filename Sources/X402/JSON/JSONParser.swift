@@ -4,6 +4,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case unexpectedEnd
         case unexpectedCharacter(UInt8)
         case invalidNumber
+        /// A number whose exponent's magnitude exceeds ``JSONNumber/maximumExponentMagnitude``.
+        case numberOutOfRange(limit: Int)
         case invalidEscape
         case invalidUnicodeEscape
         case invalidUTF8
@@ -25,6 +27,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
                 ? "unexpected character '\(Character(Unicode.Scalar(c)))' at byte \(offset)"
                 : "unexpected byte 0x\(String(c, radix: 16)) at byte \(offset)"
         case .invalidNumber: "invalid number at byte \(offset)"
+        case .numberOutOfRange(let limit): "number exponent beyond ±\(limit) at byte \(offset)"
         case .invalidEscape: "invalid escape sequence at byte \(offset)"
         case .invalidUnicodeEscape: "invalid \\u escape at byte \(offset)"
         case .invalidUTF8: "invalid UTF-8 at byte \(offset)"
@@ -194,8 +197,11 @@ struct JSONParser {
         let start = index
         while index < buffer.count, Self.isNumberByte(buffer[index]) { index += 1 }
         let slice = UnsafeBufferPointer(rebasing: buffer[start..<index])
-        guard JSONNumber.isValidLiteral(slice) else {
-            throw JSONParseError(kind: .invalidNumber, offset: start)
+        switch JSONNumber.checkLiteral(slice) {
+        case .valid: break
+        case .malformed: throw JSONParseError(kind: .invalidNumber, offset: start)
+        case .exponentOutOfRange:
+            throw JSONParseError(kind: .numberOutOfRange(limit: JSONNumber.maximumExponentMagnitude), offset: start)
         }
         return JSONNumber(uncheckedLiteral: String(decoding: slice, as: UTF8.self))
     }
@@ -268,7 +274,8 @@ struct JSONParser {
                         throw fail(.invalidUnicodeEscape)
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw fail(.invalidUnicodeEscape) }
-                    bytes.append(contentsOf: UTF8.encode(u)!)
+                    guard let encoded = UTF8.encode(u) else { throw fail(.invalidUnicodeEscape) }
+                    bytes.append(contentsOf: encoded)
                 default:
                     index -= 1
                     throw fail(.invalidEscape)

@@ -40,17 +40,27 @@ public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable
             try AnyPaymentRequirements(json: item, version: v, path: p)
         }
         let updated = try r.required("lastUpdated")
-        if let n = updated.numberValue {
-            lastUpdated = Date(timeIntervalSince1970: n.doubleValue)
-        } else if let s = updated.stringValue, let seconds = Double(s) {
-            lastUpdated = Date(timeIntervalSince1970: seconds)
-        } else if let s = updated.stringValue, let date = Self.parseISO8601(s) {
+        // Only finite Unix seconds within years 0001–9999 (a peer's `1e300`, `"nan"` or `"inf"` would
+        // otherwise become a Date whose encoding traps in `Int(_:)`).
+        if let n = updated.numberValue, let date = Self.timestamp(n.doubleValue) {
+            lastUpdated = date
+        } else if let s = updated.stringValue, let seconds = Double(s), let date = Self.timestamp(seconds) {
+            lastUpdated = date
+        } else if let s = updated.stringValue, let date = Self.parseISO8601(s).flatMap({ Self.timestamp($0.timeIntervalSince1970) }) {
             lastUpdated = date
         } else {
             throw MessageDecodingError(path: r.childPath("lastUpdated"), problem: .invalidValue("not a timestamp"))
         }
         metadata = try r.optionalObject("metadata")
         extensions = try r.optionalObject("extensions")
+    }
+
+    /// The earliest and latest accepted `lastUpdated`, in Unix seconds (0001-01-01 and 9999-12-31).
+    static let timestampRange: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
+    /// A date for `seconds` when it is finite and within ``timestampRange``.
+    static func timestamp(_ seconds: Double) -> Date? {
+        timestampRange.contains(seconds) ? Date(timeIntervalSince1970: seconds) : nil
     }
 
     private static func parseISO8601(_ s: String) -> Date? {
@@ -67,7 +77,10 @@ public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable
         w.set("type", type)
         w.set("x402Version", x402Version.rawValue)
         w.set("accepts", .array(accepts.map(\.json)))
-        w.set("lastUpdated", Int(lastUpdated.timeIntervalSince1970.rounded(.down)))
+        // Clamped, so a date built in code outside the range (or NaN) cannot trap the conversion.
+        let seconds = lastUpdated.timeIntervalSince1970.rounded(.down)
+        let clamped = seconds.isNaN ? 0 : min(max(seconds, Self.timestampRange.lowerBound), Self.timestampRange.upperBound)
+        w.set("lastUpdated", Int(clamped))
         w.setIfPresent("metadata", metadata)
         w.setIfPresent("extensions", extensions)
         return w.value
