@@ -158,7 +158,9 @@ struct ABIDecoder {
             } else {
                 values.append(try decodeValue(type, at: head))
             }
-            head += type.headSize
+            let (next, overflow) = head.addingReportingOverflow(type.headSize)
+            guard !overflow else { throw .dataTooShort(type: type.description, offset: head) }
+            head = next
         }
         return values
     }
@@ -168,9 +170,17 @@ struct ABIDecoder {
         return UnsafeRawBufferPointer(rebasing: data[offset..<(offset + 32)])
     }
 
+    /// The 32-byte word at `offset` as an unsigned integer.
+    private func wordValue(at offset: Int, type: ABIType) throws(ABIError) -> UInt256 {
+        // A word is exactly 32 bytes, so the conversion cannot fail; no force unwrap all the same.
+        guard let value = UInt256(bigEndian: try word(at: offset, type: type)) else {
+            throw .dataTooShort(type: type.description, offset: offset)
+        }
+        return value
+    }
+
     private func readLength(at offset: Int, type: ABIType) throws(ABIError) -> Int {
-        let bytes = try word(at: offset, type: type)
-        guard let value = UInt256(bigEndian: bytes)!.asUInt64, value <= UInt64(Int32.max) else {
+        guard let value = try wordValue(at: offset, type: type).asUInt64, value <= UInt64(Int32.max) else {
             throw .invalidOffset(type: type.description, offset: offset)
         }
         return Int(value)
@@ -181,11 +191,11 @@ struct ABIDecoder {
         guard budget >= 0 else { throw .invalidOffset(type: type.description, offset: offset) }
         switch type {
         case let .uint(bits):
-            let value = UInt256(bigEndian: try word(at: offset, type: type))!
+            let value = try wordValue(at: offset, type: type)
             guard bits == 256 || value.bitLength <= bits else { throw .invalidPadding(type: type.description, offset: offset) }
             return .uint(value)
         case let .int(bits):
-            let value = Int256(bitPattern: UInt256(bigEndian: try word(at: offset, type: type))!)
+            let value = Int256(bitPattern: try wordValue(at: offset, type: type))
             guard value.fits(bits: bits) else { throw .invalidPadding(type: type.description, offset: offset) }
             return .int(value)
         case .address:
@@ -193,7 +203,7 @@ struct ABIDecoder {
             guard bytes[0..<12].allSatisfy({ $0 == 0 }) else { throw .invalidPadding(type: type.description, offset: offset) }
             return .address(EthereumAddress(copying: UnsafeRawBufferPointer(rebasing: bytes[12..<32])))
         case .bool:
-            let value = UInt256(bigEndian: try word(at: offset, type: type))!
+            let value = try wordValue(at: offset, type: type)
             guard value <= UInt256(1) else { throw .invalidPadding(type: type.description, offset: offset) }
             return .bool(value == UInt256(1))
         case let .fixedBytes(count):
@@ -211,7 +221,8 @@ struct ABIDecoder {
             guard count <= (data.count - offset - 32) / 32 else { throw .invalidOffset(type: type.description, offset: offset) }
             return .array(try decodeSequence(Array(repeating: element, count: count), at: offset + 32))
         case let .fixedArray(element, count):
-            guard element.headSize * count <= data.count - offset else { throw .dataTooShort(type: type.description, offset: offset) }
+            let (size, overflow) = element.headSize.multipliedReportingOverflow(by: count)
+            guard !overflow, size <= data.count - offset else { throw .dataTooShort(type: type.description, offset: offset) }
             return .array(try decodeSequence(Array(repeating: element, count: count), at: offset))
         case let .tuple(elements):
             return .tuple(try decodeSequence(elements, at: offset))

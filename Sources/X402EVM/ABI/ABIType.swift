@@ -58,20 +58,31 @@ public indirect enum ABIType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Bytes this type occupies in its parent's head: 32 for dynamic types, the full size for static ones.
+    /// Bytes this type occupies in its parent's head: 32 for dynamic types, the full size for static
+    /// ones. Saturates at `Int.max` (no data is that long) instead of overflowing, so a type such as
+    /// `uint256[1000000][1000000][1000000]` is simply too large for any input.
     public var headSize: Int {
         switch self {
         case _ where isDynamic: 32
-        case let .fixedArray(element, count): element.headSize * count
-        case let .tuple(elements): elements.reduce(0) { $0 + $1.headSize }
+        case let .fixedArray(element, count): Self.saturating(element.headSize.multipliedReportingOverflow(by: count))
+        case let .tuple(elements): elements.reduce(0) { Self.saturating($0.addingReportingOverflow($1.headSize)) }
         default: 32
         }
     }
+
+    private static func saturating(_ result: (partialValue: Int, overflow: Bool)) -> Int {
+        result.overflow ? .max : result.partialValue
+    }
+
+    /// The deepest nesting of tuples and array suffixes the type parser accepts.
+    public static let maximumNesting = 32
 }
 
 struct ABITypeParser {
     let text: [UInt8]
     var index = 0
+    /// Tuples and array suffixes enclosing the type being parsed (bounded, so recursion is too).
+    var depth = 0
 
     init(_ text: [UInt8]) {
         self.text = text
@@ -84,6 +95,9 @@ struct ABITypeParser {
     mutating func parseType() throws(ABIError) -> ABIType {
         var type: ABIType
         if index < text.count, text[index] == UInt8(ascii: "(") {
+            depth += 1
+            guard depth <= ABIType.maximumNesting else { throw .invalidType(description) }
+            defer { depth -= 1 }
             index += 1
             var elements: [ABIType] = []
             if index < text.count, text[index] == UInt8(ascii: ")") {
@@ -108,7 +122,10 @@ struct ABITypeParser {
             while index < text.count, isIdentifier(text[index]) { index += 1 }
             type = try Self.elementary(String(decoding: text[start..<index], as: UTF8.self), in: description)
         }
+        var suffixes = 0
         while index < text.count, text[index] == UInt8(ascii: "[") {
+            suffixes += 1
+            guard depth + suffixes <= ABIType.maximumNesting else { throw .invalidType(description) }
             index += 1
             let start = index
             while index < text.count, text[index] >= 0x30, text[index] <= 0x39 { index += 1 }

@@ -34,13 +34,18 @@ final class TypedDataEncoder {
         return types[base] != nil ? base : nil
     }
 
+    /// Every struct `name` refers to, directly or not, and `name` itself. Iterative, so a long chain
+    /// of type definitions in hostile typed data cannot exhaust the stack.
     private func collectDependencies(_ name: String, into found: inout Set<String>) throws(TypedDataError) {
-        guard !found.contains(name) else { return }
-        guard let fields = types[name] else { throw .undefinedType(name) }
-        found.insert(name)
-        for field in fields {
-            if let dependency = structName(of: field.type) {
-                try collectDependencies(dependency, into: &found)
+        var pending = [name]
+        while let next = pending.popLast() {
+            guard !found.contains(next) else { continue }
+            guard let fields = types[next] else { throw .undefinedType(next) }
+            found.insert(next)
+            for field in fields {
+                if let dependency = structName(of: field.type), !found.contains(dependency) {
+                    pending.append(dependency)
+                }
             }
         }
     }
@@ -53,7 +58,7 @@ final class TypedDataEncoder {
         let ordered = [name] + found.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         var text = ""
         for typeName in ordered {
-            text += typeName + "(" + types[typeName]!.map { "\($0.type) \($0.name)" }.joined(separator: ",") + ")"
+            text += typeName + "(" + (types[typeName] ?? []).map { "\($0.type) \($0.name)" }.joined(separator: ",") + ")"
         }
         return text
     }
@@ -125,7 +130,8 @@ final class TypedDataEncoder {
         case let .fixedBytes(count):
             let bytes = try hexBytes(value, invalid)
             guard bytes.count == count else { throw invalid("expected \(count) bytes, got \(bytes.count)") }
-            return Bytes32(bytes + [UInt8](repeating: 0, count: 32 - count))!
+            guard let word = Bytes32(bytes + [UInt8](repeating: 0, count: 32 - count)) else { throw .undefinedType(typeName) }
+            return word
         case .bytes:
             return Keccak256.hash(try hexBytes(value, invalid))
         case .string:

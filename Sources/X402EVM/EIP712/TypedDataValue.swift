@@ -73,11 +73,11 @@ public indirect enum TypedDataValue: Sendable, Hashable {
             output += "]"
         case let .object(members):
             output += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { output += "," }
-                JSONParser.writeString(key, to: &output)
+                JSONParser.writeString(member.key, to: &output)
                 output += ":"
-                members[key]!.write(to: &output)
+                member.value.write(to: &output)
             }
             output += "}"
         }

@@ -471,7 +471,7 @@ extension JSONRPCClient {
             guard let object = response.objectValue else {
                 throw .invalidResponse("batch answer contains a \(response.typeName) instead of a response object")
             }
-            guard let id = object["id"]?.intValue, (1...count).contains(id) else {
+            guard let id = object["id"]?.intValue, id >= 1, id <= count else {
                 // An error without a usable id (e.g. an invalid request) cannot be matched; skip it.
                 if object["error"] != nil { continue }
                 throw .invalidResponse("batch answer has a response with an unknown id")
@@ -517,6 +517,25 @@ extension JSONRPCClient {
         let object = json.objectValue ?? json.arrayValue?.first?.objectValue
         guard let error = object?["error"], !error.isNull else { return nil }
         return try? nodeError(error)
+    }
+}
+
+/// A node's answer bytes decoded exactly as ``JSONRPCClient`` decodes them, without a transport:
+/// the entry points the fuzz targets and decoding tests use.
+public enum JSONRPCAnswer {
+    /// The `result` of a single-call answer, or its error as ``EthereumClientError/node(code:message:data:)``.
+    public static func single(_ bytes: [UInt8], expectedID: Int) throws(EthereumClientError) -> JSONValue {
+        try JSONRPCClient.decodeSingleResponse(bytes, status: 200, expectedID: expectedID)
+    }
+
+    /// The results of a batch answer to `count` calls (ids `1…count`), matched by id.
+    public static func batch(_ bytes: [UInt8], count: Int) throws(EthereumClientError) -> [Result<JSONValue, EthereumClientError>] {
+        try JSONRPCClient.decodeBatchResponse(bytes, status: 200, count: max(count, 0))
+    }
+
+    /// The node error carried by a non-2xx answer's body, if it is a JSON-RPC error response.
+    public static func nodeError(inBody bytes: [UInt8]) -> EthereumClientError? {
+        JSONRPCClient.nodeErrorInBody(bytes)
     }
 }
 

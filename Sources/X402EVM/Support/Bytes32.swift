@@ -67,7 +67,7 @@ public struct Bytes32: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The bytes read as a big-endian unsigned integer.
     @inlinable
-    public var uint256: UInt256 { withUnsafeBytes { UInt256(bigEndian: $0)! } }
+    public var uint256: UInt256 { withUnsafeBytes { UInt256(bigEndian: $0) ?? .zero } }  // 32 bytes always convert
 
     /// Calls `body` with the 32 bytes.
     @inlinable
