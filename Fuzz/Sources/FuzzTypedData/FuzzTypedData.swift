@@ -1,0 +1,36 @@
+// libFuzzer target: EIP-712 typed data JSON (`eth_signTypedData_v4` input) and its hashing.
+import X402
+import X402EVM
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTypedData(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let value = try? TypedDataValue(json: bytes) {
+        guard (try? TypedDataValue(json: value.jsonString)) == value else { fatalError("typed-data JSON round trip") }
+    }
+    guard let typed = try? TypedData(json: bytes) else { return 0 }
+    _ = try? typed.domainFields()
+    _ = try? typed.domainSeparator()
+    _ = try? typed.structHash()
+    _ = try? typed.encodeType(typed.primaryType)
+    _ = try? typed.digest()
+    return 0
+}
+
+// MARK: - Entry point
+
+/// SwiftPM links an executable with `main` renamed to `<module>_main`; this one hands control to
+/// libFuzzer's driver with the function above as the target.
+@_cdecl("FuzzTypedData_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzTypedData)
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
