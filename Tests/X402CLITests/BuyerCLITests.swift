@@ -143,7 +143,7 @@ struct BuyerCLITests {
         }
     }
 
-    @Test("the server rejects the payment (settlement fails): exit 4, reason shown, ledger marks it failed")
+    @Test("the server rejects the payment (settlement fails): exit 4, reason shown, the ledger keeps it counted (unconfirmed)")
     func rejected() async throws {
         try await Self.withSeller { cli, keyFile, _, base, _ in
             let result = try await cli.run(["fetch", base + "/reject", "--key-file", keyFile, "--json"])
@@ -158,8 +158,11 @@ struct BuyerCLITests {
 
             let history = try await cli.run(["history", "--key-file", keyFile, "--json"])
             let record = try #require(try history.json()["payments"]?.arrayValue?.first)
-            #expect(record["status"] == "failed")
+            // The server's failure receipt is not proof: it holds a live signature (was `failed` before F7).
+            #expect(record["status"] == "unconfirmed")
             #expect(record["failureReason"] == "insufficient_funds")
+            let show = try await cli.run(["limits", "show", "--key-file", keyFile, "--json"])
+            #expect(try show.json()["spent24h"] == "0.01", "\(show)")
         }
     }
 

@@ -304,7 +304,8 @@ struct PayingClientTests {
             }
             #expect(signer.signed == 1)
             #expect(await log.paymentHeaders.count == 1)
-            // The same after a 500 without a receipt.
+            // The same after a 500 without a receipt (verification passes, the handler fails).
+            await facilitator.set(verdict: .valid(payer: "0xbuyer"))
             let other = PayingTestSigner()
             let client2 = PayingHTTPClient(payer: Self.payer(other, policy: policy))
             #expect(try await client2.execute(HTTPClientRequest(url: "\(base)/broken")).status == 500)
