@@ -74,7 +74,7 @@ public struct PendingPayment: Sendable, CustomStringConvertible {
     public var candidate: PaymentCandidate
     /// The payload sent (the same one every time).
     public var payload: AnyPaymentPayload
-    /// The settlement transaction the server reported.
+    /// The settlement transaction the server reported (empty when the seller did not know it).
     public var transaction: String
     /// The last `settlement_pending` receipt.
     public var settlement: SettleResponse
@@ -82,7 +82,7 @@ public struct PendingPayment: Sendable, CustomStringConvertible {
     public var attempts: Int
     public var recordID: UUID
 
-    public var description: String { "payment pending, tx \(transaction)" }
+    public var description: String { "payment pending, tx \(transaction.isEmpty ? "unknown" : transaction)" }
 }
 
 /// Why a paying client could not complete a call (policy refusals are thrown as ``PaymentRefusal``).
@@ -283,8 +283,10 @@ struct PayingFlow: Sendable {
         }
     }
 
+    /// A receipt saying the settlement is pending (`transaction` names it when the facilitator
+    /// answered; it is empty when the seller lost the facilitator's answer).
     static func isPending(_ settlement: SettleResponse) -> Bool {
-        !settlement.success && settlement.errorReason == .settlementPending && !settlement.transaction.isEmpty
+        !settlement.success && settlement.errorReason == .settlementPending
     }
 
     /// Sends `start` and follows redirects (at most ``PayingClientOptions/maxRedirects``).

@@ -191,10 +191,10 @@ struct FetchReport {
             start("pending", httpStatus: response.status, paid: false)
             object["payment"] = .object(price.json)
             object["settlement"] = .object(pending.settlement.summaryJSON)
-            object["error"] = .string("payment pending, tx \(pending.transaction)")
+            object["error"] = .string(pending.description)
             object["attempts"] = .number(JSONNumber(pending.attempts))
             summary.append(
-                "payment pending, tx \(peer(pending.transaction)): \(peer(price.human)) to \(peer(pending.candidate.payTo)); the server has not confirmed the settlement (sent \(pending.attempts) times, one signature). Do not pay again; check the transaction."
+                "\(peer(pending.description)): \(peer(price.human)) to \(peer(pending.candidate.payTo)); the server has not confirmed the settlement (sent \(pending.attempts) times, one signature). Do not pay again; check the transaction."
             )
         }
         bodyMembers(response.body, into: &object)

@@ -268,4 +268,31 @@ struct PayingClientRedirectTests {
             #expect(try await ledger.spent(by: "0xbuyer", since: .distantPast) == (try DollarAmount("0.01")))
         }
     }
+
+    @Test("against the core seller: a settlement_pending answer makes the client re-present the same payment, which then settles")
+    func pendingAgainstResourceServer() async throws {
+        try await PaidSeller.run { base, facilitator, log in
+            let calls = CallCounter()
+            await facilitator.set(settlement: { r in
+                calls.add("settle")
+                let network = r.paymentRequirements.networkIdentifier
+                if calls.urls.count == 1 {
+                    return SettleResponse(success: false, errorReason: .settlementPending, transaction: "0xslow", network: network, payer: "0xbuyer")
+                }
+                return SettleResponse(success: true, transaction: "0xslow", network: network, payer: "0xbuyer")
+            })
+            let signer = PayingTestSigner()
+            let ledger = InMemorySpendLedger()
+            let client = PayingHTTPClient(payer: Self.payer(signer, ledger: ledger), options: PayingClientOptions(pendingSettlement: Self.quickRetry))
+            let response = try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
+            #expect(response.status == 200, "\(response.payment)")
+            #expect(String(decoding: response.body, as: UTF8.self) == "premium data")
+            #expect(response.settlement?.transaction == "0xslow")
+            #expect(signer.signed == 1)
+            let headers = await log.paymentHeaders
+            #expect(headers.count == 2)
+            #expect(Set(headers).count == 1)
+            #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .settled)
+        }
+    }
 }
