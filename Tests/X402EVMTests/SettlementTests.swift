@@ -224,26 +224,65 @@ struct SettlementTests {
         #expect(body.maxFeePerGas == UInt256(3_000_000))  // 2 × base fee 1e6 + tip 1e6
     }
 
-    @Test("settle twice, sequentially and concurrently: one transaction, same hash")
-    func settleIdempotent() async throws {
+    /// Settles as the request carrying `settlementID` (the owner's token), or as one carrying none.
+    func settle(
+        _ facilitator: ExactEVMFacilitator, _ payment: AnyPaymentPayload, settlementID: String? = nil,
+        requirements: PaymentRequirements = F.requirements()
+    ) async -> SettleResponse {
+        await SettlementIdempotency.$current.withValue(settlementID) { await facilitator.settle(payment, requirements: .v2(requirements)) }
+    }
+
+    // One payment forwarded N times byte for byte (a replaying buyer behind a seller that keeps no
+    // replay store): exactly one answer may be a success; every other one fails and names the
+    // transaction. This used to be "settle twice, sequentially and concurrently: one transaction,
+    // same hash", which answered success to all of them (security review F2).
+    @Test("20 concurrent and 20 sequential duplicates: one success, the rest fail with the reason and the hash; one transaction")
+    func duplicatesGetOneSuccess() async throws {
         let chain = settlingChain()
         let facilitator = F.facilitator(chain: chain)
         let payment = try await F.payment()
-        let responses = await withTaskGroup(of: SettleResponse.self) { group in
-            for _ in 0..<10 { group.addTask { await facilitator.settle(payment, requirements: .v2(F.requirements())) } }
+        let concurrent = await withTaskGroup(of: SettleResponse.self) { group in
+            for _ in 0..<20 { group.addTask { await self.settle(facilitator, payment) } }
             return await group.reduce(into: [SettleResponse]()) { $0.append($1) }
         }
-        let later = await facilitator.settle(payment, requirements: .v2(F.requirements()))
+        var sequential: [SettleResponse] = []
+        for _ in 0..<20 { sequential.append(await settle(facilitator, payment)) }
         #expect(chain.acceptedTransactions.count == 1)
-        #expect(Set((responses + [later]).map(\.transaction)).count == 1)
-        #expect((responses + [later]).allSatisfy { $0.success })
+        let hash = try #require(chain.acceptedTransactions.first?.hash.hexString)
+        #expect(concurrent.filter(\.success).count == 1)
+        #expect(sequential.filter(\.success).isEmpty)
+        for response in concurrent + sequential where !response.success {
+            #expect(response.errorReason == .exactEVMNonceAlreadyUsed || response.errorReason == .duplicateSettlement, "\(response)")
+            #expect(response.transaction == hash)
+            #expect(response.payer == F.payerKey.address.checksummed)
+        }
         // A facilitator without the record rejects the expired authorization.
         let expired = F.facilitator(chain: chain, now: F.now + 10_000)
         #expect(await expired.settle(payment, requirements: .v2(F.requirements())).errorReason == .exactEVMValidBefore)
     }
 
-    @Test("a recorded settlement is returned even after the authorization expired; another recipient is not")
-    func recordedResultNeedsSameTransfer() async throws {
+    @Test("the owner's settlement id gets its success again; concurrent duplicates with other ids or none do not")
+    func ownerRetryIsRecognised() async throws {
+        let chain = settlingChain()
+        let facilitator = F.facilitator(chain: chain)
+        let payment = try await F.payment()
+        let owner = "x402-owner-0000000000000001"
+        let first = await settle(facilitator, payment, settlementID: owner)
+        #expect(first.success)
+        let retry = await settle(facilitator, payment, settlementID: owner)
+        #expect(retry.success && retry.transaction == first.transaction)
+        let other = await settle(facilitator, payment, settlementID: "x402-other-000000000000002")
+        #expect(!other.success && other.errorReason == .exactEVMNonceAlreadyUsed && other.transaction == first.transaction)
+        // A malformed id from a peer counts as none.
+        let junk = await settle(facilitator, payment, settlementID: "short")
+        #expect(!junk.success && junk.transaction == first.transaction)
+        #expect(chain.acceptedTransactions.count == 1)
+    }
+
+    // Was "a recorded settlement is returned even after the authorization expired; another
+    // recipient is not": the recorded success is now returned only to its owner.
+    @Test("after expiry the owner still gets the recorded success; a request without its id gets nonce_already_used; another recipient is refused")
+    func recordedResultNeedsOwnerAndSameTransfer() async throws {
         let chain = settlingChain()
         let store = InMemorySettlementRecordStore()
         func facilitator(now: UInt64) -> ExactEVMFacilitator {
@@ -251,13 +290,124 @@ struct SettlementTests {
             return ExactEVMFacilitator(chains: [evm], records: store, clock: .fixed(now))
         }
         let payment = try await F.payment()
-        let first = await facilitator(now: F.now).settle(payment, requirements: .v2(F.requirements()))
+        let owner = "x402-owner-0000000000000003"
+        let first = await settle(facilitator(now: F.now), payment, settlementID: owner)
         #expect(first.success)
-        let late = await facilitator(now: F.now + 10_000).settle(payment, requirements: .v2(F.requirements()))
+        let late = await settle(facilitator(now: F.now + 10_000), payment, settlementID: owner)
         #expect(late.success && late.transaction == first.transaction)
-        let otherPayee = await facilitator(now: F.now).settle(payment, requirements: .v2(F.requirements(payTo: F.otherKey.address.checksummed)))
+        let stranger = await settle(facilitator(now: F.now + 10_000), payment)
+        #expect(!stranger.success && stranger.errorReason == .exactEVMNonceAlreadyUsed && stranger.transaction == first.transaction)
+        let otherPayee = await settle(
+            facilitator(now: F.now), payment, settlementID: owner, requirements: F.requirements(payTo: F.otherKey.address.checksummed))
         #expect(!otherPayee.success && otherPayee.errorReason == .exactEVMRecipientMismatch)
         #expect(chain.acceptedTransactions.count == 1)
+    }
+
+    @Test("F11: a stuck pending transaction is broadcast again, never replaced by a second one while it may mine")
+    func pendingIsRebroadcastNotReplaced() async throws {
+        let chain = settlingChain()
+        chain.mineTransactions = false
+        let facilitator = F.facilitator(chain: chain) { $0.receiptTimeout = .milliseconds(50) }
+        let payment = try await F.payment()
+        let owner = "x402-owner-0000000000000004"
+        let first = await settle(facilitator, payment, settlementID: owner)
+        #expect(first.errorReason == .settlementPending)
+        let sends = chain.sendCount
+        let again = await settle(facilitator, payment, settlementID: owner)
+        #expect(again.errorReason == .settlementPending && again.transaction == first.transaction)
+        // The same signed bytes went out again ("already known"), nothing new was signed.
+        #expect(chain.sendCount == sends + 1)
+        #expect(chain.acceptedTransactions.count == 1)
+        // Others are told a settlement is under way, with its hash.
+        let other = await settle(facilitator, payment)
+        #expect(other.errorReason == .duplicateSettlement && other.transaction == first.transaction)
+    }
+
+    @Test("F11: a nonce-used revert is recorded as the success of an earlier transaction that moved the money")
+    func nonceUsedRevertFindsEarlierSuccess() async throws {
+        let chain = settlingChain()
+        let facilitator = F.facilitator(chain: chain)
+        let payment = try await F.payment()
+        let owner = "x402-owner-0000000000000005"
+        // H1 mined with the transfer; H2 (the same call under a later nonce) reverted.
+        let signers = try #require(facilitator.chains[.baseSepolia]?.signers)
+        let checked = try await facilitator.check(payment, .v2(F.requirements()), timeWindow: false)
+        let data = EIP3009Calls.transfer(checked.authorization, signature: checked.innerSignature)
+        let h1 = try await signers.submit(to: F.token, data: data, gasLimit: 120_000)
+        chain.receiptSucceeds = false
+        let h2 = try await signers.submit(to: F.token, data: data, gasLimit: 120_000)
+        chain.onCall = { request, _ throws(EthereumClientError) in
+            if request.data.starts(with: ABI.selector("authorizationState(address,bytes32)")) { return F.bool(true) }
+            throw F.revert("FiatTokenV2: authorization is used or canceled")
+        }
+        try await facilitator.records.save(
+            SettlementRecord(
+                key: checked.key, transaction: h2.hash, status: .pending, updatedAt: F.now, owner: owner, earlierTransactions: [h1.hash]))
+        let response = await settle(facilitator, payment, settlementID: owner)
+        #expect(response.success && response.transaction == h1.hash.hexString, "\(response)")
+        let record = try await facilitator.records.record(for: checked.key)
+        #expect(record?.status == .succeeded && record?.transaction == h1.hash)
+    }
+
+    @Test("F12: the pending record (hash and signed bytes) is durable before the broadcast; a failed write sends nothing")
+    func recordBeforeBroadcast() async throws {
+        actor Watch: SettlementRecordStore {
+            let base = InMemorySettlementRecordStore()
+            let chain: ScriptedChain
+            var failing: Bool
+            var pendingSavedAfterSends: [Int] = []
+            var pendingRecords: [SettlementRecord] = []
+            init(chain: ScriptedChain, failing: Bool) {
+                self.chain = chain
+                self.failing = failing
+            }
+            func record(for key: SettlementKey) async throws -> SettlementRecord? { await base.record(for: key) }
+            func save(_ record: SettlementRecord) async throws {
+                if case .pending = record.status {
+                    if failing { throw CancellationError() }
+                    pendingSavedAfterSends.append(chain.sendCount)
+                    pendingRecords.append(record)
+                }
+                await base.save(record)
+            }
+            func remove(_ key: SettlementKey) async throws { await base.remove(key) }
+        }
+        for failing in [false, true] {
+            let chain = settlingChain()
+            let watch = Watch(chain: chain, failing: failing)
+            let evm = EVMFacilitatorChain(network: .baseSepolia, client: chain, signers: [F.facilitatorKey], receiptPollInterval: .milliseconds(10))
+            let facilitator = ExactEVMFacilitator(chains: [evm], records: watch, clock: .fixed(F.now))
+            let response = await settle(facilitator, try await F.payment(), settlementID: "x402-owner-0000000000000006")
+            if failing {
+                #expect(!response.success && response.errorReason == .unexpectedSettleError && response.transaction == "")
+                #expect(chain.sendCount == 0)
+            } else {
+                #expect(response.success)
+                #expect(await watch.pendingSavedAfterSends == [0])
+                let pending = try #require(await watch.pendingRecords.first)
+                #expect(pending.owner == "x402-owner-0000000000000006")
+                let raw = try #require(pending.rawTransaction)
+                #expect(Keccak256.hash(raw) == pending.transaction)
+                #expect(pending.transaction.hexString == response.transaction)
+                #expect(pending.sender == F.facilitatorKey.address && pending.senderNonce == 0)
+            }
+        }
+    }
+
+    @Test("a record's detail text round-trips; junk is ignored")
+    func recordDetailRoundTrip() throws {
+        let key = SettlementKey(chainID: 1, token: F.token, payer: F.payTo, nonce: Bytes32(UInt256(7)))
+        let record = SettlementRecord(
+            key: key, transaction: Bytes32(UInt256(9)), status: .pending, updatedAt: 5, owner: "x402-owner-0000000000000007",
+            sender: F.facilitatorKey.address, senderNonce: 42, rawTransaction: [1, 2, 3], earlierTransactions: [Bytes32(UInt256(8))])
+        var read = SettlementRecord(key: key, transaction: Bytes32(UInt256(9)), status: .pending, updatedAt: 5)
+        read.applyDetail(record.detailText)
+        #expect(read == record)
+        var junk = SettlementRecord(key: key, transaction: .zero, status: .pending, updatedAt: 0)
+        junk.applyDetail("{\"owner\": \"a b\", \"senderNonce\": \"-1\", \"raw\": 5, \"earlier\": [1, \"0x12\"]}")
+        #expect(junk.owner == nil && junk.senderNonce == nil && junk.rawTransaction == nil && junk.earlierTransactions.isEmpty)
+        junk.applyDetail("not json")
+        #expect(junk == SettlementRecord(key: key, transaction: .zero, status: .pending, updatedAt: 0))
     }
 
     @Test("an authorization already used on-chain is not sent")

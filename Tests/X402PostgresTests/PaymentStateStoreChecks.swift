@@ -23,6 +23,7 @@ enum PaymentStateStoreCheck: String, CaseIterable, Sendable, CustomTestStringCon
     case updateWithoutClaimCreatesRecord
     case concurrentClaimsAcrossInstancesHaveOneWinner
     case distinctPaymentsDoNotInterfere
+    case pendingIsResumedWithItsSettlementID
 
     var testDescription: String { rawValue }
 
@@ -97,6 +98,42 @@ enum PaymentStateStoreCheck: String, CaseIterable, Sendable, CustomTestStringCon
                 #expect(record.payer == "0xPayer")
                 #expect(record.transaction == "0xTx")
             }
+
+        case .pendingIsResumedWithItsSettlementID:
+            #expect(try await a.claim(id, lease: lease, now: t0) == .claimed)
+            try await a.update(id, to: .verified, payer: "0xPayer", transaction: nil, now: t0)
+            try await a.beginSettlement(id, settlementID: "x402-settlement-0001", now: t0.addingTimeInterval(1))
+            // While the facilitator settles, the claim's lease still refuses another presentation.
+            let during = try await b.claim(id, lease: lease, now: t0.addingTimeInterval(2))
+            guard case .rejected(let running) = during else {
+                Issue.record("a payment being settled was claimed again: \(during)")
+                return
+            }
+            #expect(running.phase == .pending)
+            // `settlement_pending`: the lease ends; the next presentation resumes with the same id.
+            try await a.update(id, to: .pending, payer: nil, transaction: "0xTx", now: t0.addingTimeInterval(3))
+            let resumed = try await b.claim(id, lease: lease, now: t0.addingTimeInterval(4))
+            guard case .resumed(let record) = resumed else {
+                Issue.record("a pending payment was not resumed: \(resumed)")
+                return
+            }
+            #expect(record.settlementID == "x402-settlement-0001")
+            #expect(record.transaction == "0xTx")
+            #expect(record.payer == "0xPayer")
+            #expect(record.phase == .pending)
+            // The resumed claim holds a lease like any other.
+            let concurrent = try await a.claim(id, lease: lease, now: t0.addingTimeInterval(5))
+            guard case .rejected = concurrent else {
+                Issue.record("a resumed payment was claimed twice: \(concurrent)")
+                return
+            }
+            try await b.update(id, to: .settled, payer: nil, transaction: "0xTx", now: t0.addingTimeInterval(6))
+            let after = try await a.claim(id, lease: lease, now: t0.addingTimeInterval(7))
+            guard case .rejected(let settled) = after else {
+                Issue.record("a settled payment was claimed again: \(after)")
+                return
+            }
+            #expect(settled.phase == .settled && settled.settlementID == nil)
 
         case .releaseForgets:
             #expect(try await a.claim(id, lease: lease, now: t0) == .claimed)

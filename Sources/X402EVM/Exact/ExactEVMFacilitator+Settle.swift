@@ -279,8 +279,9 @@ extension ExactEVMFacilitator {
                 SettlementCrashPoint.beforeBroadcast.reach()
             }
         } catch {
-            // Nothing was broadcast: forget the record written for a transaction that never left.
-            if raw.value != nil { try? await records.remove(key) }
+            // Nothing was broadcast: forget the record written (or perhaps written: a write that
+            // failed may still have committed) for a transaction that never left.
+            if raw.value != nil || { if case .notRecorded = error { true } else { false } }() { try? await records.remove(key) }
             if case .rejected(let nodeError) = error {
                 let text = Self.revertText(nodeError)
                 return .failure(reason: Self.reason(forRevert: text), message: "transaction rejected: \(text)", transaction: nil)
@@ -318,6 +319,7 @@ extension ExactEVMFacilitator {
                 message: "transaction \(hash.hexString) was sent but not mined within \(options.receiptTimeout); look it up later or settle again to re-check",
                 transaction: hash)
         }
+        gasSpent(chain.network, receipt.gasUsed)
         return await conclude(payment, record: record, receipt: receipt)
     }
 
