@@ -68,12 +68,20 @@ struct ExactEVMSmartWalletTests {
             try Hex.decode(ExactEVMSmartWalletTests.walletInitCode) + (try ABI.encode([.address(owner)], as: ["address"]))
         }
 
-        func facilitator(deploy: Bool = false) async throws -> ExactEVMFacilitator {
+        func facilitator(deploy: Bool = false, factories: Set<EthereumAddress> = []) async throws -> ExactEVMFacilitator {
+            try await facilitatorWithPayer(deploy: deploy, factories: factories).facilitator
+        }
+
+        /// A facilitator with its own fresh gas key (returned, to check its nonce).
+        func facilitatorWithPayer(deploy: Bool = false, factories: Set<EthereumAddress> = [])
+            async throws -> (facilitator: ExactEVMFacilitator, gasPayer: DevnetAccount)
+        {
             let gasPayer = try await devnet.freshAccount()
             var options = ExactEVMFacilitator.Options()
             options.deployERC6492Wallets = deploy
+            options.erc6492Factories = factories
             let chain = EVMFacilitatorChain(network: network, client: devnet.client, signers: [gasPayer.key], receiptPollInterval: .milliseconds(50))
-            return ExactEVMFacilitator(chains: [chain], options: options)
+            return (ExactEVMFacilitator(chains: [chain], options: options), gasPayer)
         }
 
         func requirements(payTo: EthereumAddress, amount: String = "4000") -> PaymentRequirements {
@@ -119,7 +127,7 @@ struct ExactEVMSmartWalletTests {
         #expect(rejected.invalidReason == .exactEVMSignature, "\(rejected)")
     }
 
-    @Test("ERC-6492: an undeployed wallet is refused by default, and deployed then charged when enabled")
+    @Test("ERC-6492: an undeployed wallet is refused by default, and deployed then charged when enabled with an allowlisted factory")
     func erc6492() async throws {
         let s = try await Setup.make()
         let factory = try await s.create(try Hex.decode(Self.factoryInitCode))
@@ -143,7 +151,7 @@ struct ExactEVMSmartWalletTests {
         let refusing = try await s.facilitator()
         #expect(await refusing.verify(payment, requirements: .v2(requirements)).invalidReason == .exactEVMUndeployedSmartWallet)
 
-        let deploying = try await s.facilitator(deploy: true)
+        let deploying = try await s.facilitator(deploy: true, factories: [factory])
         let verified = await deploying.verify(payment, requirements: .v2(requirements))
         #expect(verified.isValid, "\(verified)")
         let settled = await deploying.settle(payment, requirements: .v2(requirements))
