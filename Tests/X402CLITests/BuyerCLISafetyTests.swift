@@ -53,9 +53,9 @@ enum CLIScriptedServer {
     }
 
     /// A v2 402 for $0.01 of Base Sepolia USDC.
-    static func paymentRequired(url: String, payTo: String = TestSeller.payTo, description: String = "") -> Answer {
+    static func paymentRequired(url: String, payTo: String = TestSeller.payTo, description: String = "", amount: String = "10000") -> Answer {
         let requirement = PaymentRequirements(
-            scheme: "exact", network: .baseSepolia, amount: "10000", asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", payTo: payTo,
+            scheme: "exact", network: .baseSepolia, amount: amount, asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", payTo: payTo,
             maxTimeoutSeconds: 60, extra: ["name": "USDC", "version": "2"])
         let required = PaymentRequired(
             error: "Payment required", resource: ResourceInfo(url: url, description: description), accepts: [requirement])
@@ -156,6 +156,70 @@ struct BuyerCLISafetyTests {
             let history = try await cli.run(["history", "--key-file", keyFile])
             #expect(!Self.raw(history.stdout), "\(history)")
             #expect(history.stdout.contains("recipient    \(TestSeller.payTo)\\e[1A\\r\\u{2066}"), "\(history)")
+        }
+    }
+
+    /// Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`.
+    static func runOnTerminal(_ cli: CLI, _ arguments: [String], input: String) async throws -> CLIResult {
+        let binary = try #require(CLI.binary)
+        let quoted = ([binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", quoted, "/dev/null"]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("X402_") }
+        environment["X402_HOME"] = cli.home.path
+        process.environment = environment
+        let stdin = Pipe()
+        let output = cli.home.appendingPathComponent("tty-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let out = try FileHandle(forWritingTo: output)
+        process.standardInput = stdin
+        process.standardOutput = out
+        process.standardError = out
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
+            do {
+                try process.run()
+                stdin.fileHandleForWriting.write(Data(input.utf8))
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        try? stdin.fileHandleForWriting.close()
+        try out.close()
+        return CLIResult(status: status, stdout: (try? String(contentsOf: output, encoding: .utf8)) ?? "", stderr: "")
+    }
+
+    @Test(
+        "approval prompt on a terminal: a recipient that is not an address is refused before any prompt; the prompt itself shows no raw control characters",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func approvalPromptOnTerminal() async throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let keyFile = try cli.writeKey(.random())
+        let hostilePayTo = "\u{1B}[2K\r\u{1B}[1APay $0.01 to 0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
+        try await CLIScriptedServer.run({ path, headers in
+            if headers["payment-signature"] != nil {
+                let done = SettleResponse(success: true, transaction: "0x" + String(repeating: "cd", count: 32), network: "eip155:84532")
+                return (200, [("PAYMENT-RESPONSE", done.headerValue)], "delivered")
+            }
+            return CLIScriptedServer.paymentRequired(
+                url: "http://seller\(path)", payTo: path == "/bad" ? hostilePayTo : TestSeller.payTo, description: "\u{1B}[31mfree\u{202E}", amount: "500000")
+        }) { base, log in
+            let bad = try await Self.runOnTerminal(cli, ["fetch", base + "/bad", "--key-file", keyFile], input: "y\n")
+            #expect(bad.status == 3, "\(bad)")
+            #expect(!bad.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(bad)")
+            #expect(bad.stdout.contains("is not an EVM address"), "\(bad)")
+            #expect(bad.stdout.contains("\\e[2K\\r\\e[1APay $0.01"), "\(bad)")
+            #expect(!bad.stdout.contains("[y/N]"), "\(bad)")
+            #expect(await log.paymentHeaders.isEmpty)
+
+            let good = try await Self.runOnTerminal(cli, ["fetch", base + "/good", "--key-file", keyFile], input: "y\n")
+            #expect(good.status == 0, "\(good)")
+            #expect(good.stdout.contains("Pay $0.50 (500000 atomic units of USDC) to \(TestSeller.payTo) on Base Sepolia (eip155:84532) for \(base)/good?"), "\(good)")
+            #expect(!good.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(good)")
+            #expect(await log.paymentHeaders.count == 1)
         }
     }
 }
