@@ -295,4 +295,15 @@ struct PayingClientRedirectTests {
             #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .settled)
         }
     }
+
+    @Test("an HTTPClient that follows redirects by itself is detected before anything is signed")
+    func followingHTTPClientRefused() async throws {
+        try await PaidSeller.run { base, _, log in
+            let signer = PayingTestSigner()
+            let client = PayingHTTPClient(httpClient: .shared, payer: Self.payer(signer))
+            await #expect(throws: PayingClientError.self) { try await client.execute(HTTPClientRequest(url: "\(base)/hop")) }
+            #expect(signer.signed == 0)
+            #expect(await log.paymentHeaders.isEmpty)
+        }
+    }
 }
