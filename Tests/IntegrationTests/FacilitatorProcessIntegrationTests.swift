@@ -21,7 +21,9 @@ final class FacilitatorProcess: @unchecked Sendable {
     let logPath: String
 
     /// Starts the facilitator and waits until `/health` answers.
-    init(devnet: Devnet, key: PrivateKey, database: String, extraArguments: [String] = []) async throws {
+    init(
+        devnet: Devnet, key: PrivateKey, database: String, extraArguments: [String] = [], environment extraEnvironment: [String: String] = [:]
+    ) async throws {
         let port = try freeLoopbackPort()
         url = "http://127.0.0.1:\(port)"
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-facilitator-\(port)-\(UUID().uuidString).log").path
@@ -35,6 +37,8 @@ final class FacilitatorProcess: @unchecked Sendable {
         ] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["X402_IT_FACILITATOR_KEY"] = key.withUnsafeSecretBytes { Hex.encode($0) }
+        environment["X402_TEST_CRASH_AT"] = nil
+        for (name, value) in extraEnvironment { environment[name] = value }
         process.environment = environment
         process.standardOutput = log
         process.standardError = log
@@ -81,6 +85,8 @@ struct FacilitatorProcessIntegrationTests {
         let payee: EthereumAddress
         let nonce: String
         let amount: UInt256
+        /// The seller's settlement id for this payment (sent as `Idempotency-Key`).
+        let settlementID = SettlementIdempotency.newID()
     }
 
     static func payment(devnet: Devnet, amount: UInt256 = 777) async throws -> Payment {
@@ -124,11 +130,11 @@ struct FacilitatorProcessIntegrationTests {
         var won: (payment: Payment, transaction: String)?
         for attempt in 1...3 where won == nil {
             let payment = try await Self.payment(devnet: devnet)
-            let id = SettlementJournal.id(of: payment.request)
+            let id = SettlementJournal.id(of: payment.request, settlementID: payment.settlementID)
             let running = try await FacilitatorProcess(devnet: devnet, key: facilitator.key, database: database)
             let sentBefore = try await devnet.client.transactionCount(of: facilitator.address, at: .pending)
             try await Self.occupyCurrentSecond(devnet: devnet)
-            let settle = Task { try? await HTTP.post(running.url + "/settle", payment.request.jsonBytes()) }
+            let settle = Task { try? await HTTP.post(running.url + "/settle", payment.request.jsonBytes(), settlementID: payment.settlementID) }
             // Kill the moment the node holds the facilitator's transaction.
             try await devnet.waitUntil("the facilitator's transfer to reach the node", timeout: .seconds(30)) {
                 try await devnet.client.transactionCount(of: facilitator.address, at: .pending) > sentBefore
@@ -149,7 +155,7 @@ struct FacilitatorProcessIntegrationTests {
         #expect(receipt.succeeded)
 
         let restarted = try await FacilitatorProcess(devnet: devnet, key: facilitator.key, database: database)
-        let id = SettlementJournal.id(of: payment.request)
+        let id = SettlementJournal.id(of: payment.request, settlementID: payment.settlementID)
         var resumed: SettlementJournalEntry?
         try await devnet.waitUntil("the restarted facilitator to record the receipt", timeout: .seconds(30)) {
             resumed = try await store.entry(id: id)
@@ -158,7 +164,7 @@ struct FacilitatorProcessIntegrationTests {
         #expect(resumed?.transaction == transaction && resumed?.response?.transaction == transaction)
 
         let sent = try await devnet.client.transactionCount(of: facilitator.address, at: .pending)
-        let (status, again) = try await HTTP.post(restarted.url + "/settle", payment.request.jsonBytes())
+        let (status, again) = try await HTTP.post(restarted.url + "/settle", payment.request.jsonBytes(), settlementID: payment.settlementID)
         #expect(status == 200 && again["success"] == true && again["transaction"] == .string(transaction), "\(again)")
         #expect(try await devnet.client.transactionCount(of: facilitator.address, at: .pending) == sent)
         #expect(await restarted.stop() == 0)
@@ -184,7 +190,7 @@ struct FacilitatorProcessIntegrationTests {
         let running = try await FacilitatorProcess(devnet: devnet, key: facilitator.key, database: database)
         let sentBefore = try await devnet.client.transactionCount(of: facilitator.address, at: .pending)
         try await Self.occupyCurrentSecond(devnet: devnet)
-        let settle = Task { try await HTTP.post(running.url + "/settle", payment.request.jsonBytes()) }
+        let settle = Task { try await HTTP.post(running.url + "/settle", payment.request.jsonBytes(), settlementID: payment.settlementID) }
         try await devnet.waitUntil("the facilitator's transfer to reach the node", timeout: .seconds(30)) {
             try await devnet.client.transactionCount(of: facilitator.address, at: .pending) > sentBefore
         }
@@ -192,7 +198,7 @@ struct FacilitatorProcessIntegrationTests {
         let (status, settled) = try await settle.value
         #expect(status == 200 && settled["success"] == true, "\(settled) \(running.log())")
         #expect(exit == 0, "\(running.log())")
-        let entry = try await store.entry(id: SettlementJournal.id(of: payment.request))
+        let entry = try await store.entry(id: SettlementJournal.id(of: payment.request, settlementID: payment.settlementID))
         #expect(entry?.status == .confirmed && entry?.transaction == settled["transaction"]?.stringValue)
         #expect(try await devnet.usdcBalance(of: payment.payee) == 555)
     }
