@@ -79,6 +79,12 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
                 tokens.append(.literal(c))
                 i += 1
             }
+            // A parameter takes its whole segment but for a literal prefix and suffix (`v[n].json`).
+            let segmentTokens = tokens[(tokens.lastIndex(of: .separator).map { $0 + 1 } ?? 0)...]
+            let parameters = segmentTokens.filter { if case .parameter = $0 { true } else { false } }.count
+            if parameters > 1 || (parameters == 1 && segmentTokens.contains(.wildcard)) {
+                throw .invalidPattern(text, "a segment with a parameter may hold only literal text besides it")
+            }
         }
         self.tokens = tokens
     }
@@ -122,21 +128,44 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    /// A backtracking matcher over separator (`nil`) and scalar units that remembers failed
-    /// (token, position) states, so its work is bounded by tokens × units × segment length.
+    /// A backtracking matcher over separator (`nil`) and scalar units. Its work is bounded by
+    /// tokens × units: a wildcard that fails from position u also fails from any later position,
+    /// so each wildcard scans each position at most once; a parameter's length is fixed by the
+    /// end of its segment and the literal suffix after it.
     private struct Matcher {
         let tokens: [Token]
         let units: [Unicode.Scalar?]
-        var failed = Set<Int>()
+        /// For each wildcard token, the smallest position from which it is known to fail.
+        var failedFrom: [Int]
+        /// For each unit, the index of the next separator (or the end).
+        var segmentEnd: [Int]
         var captures: [String: String] = [:]
 
         init(tokens: [Token], units: [Unicode.Scalar?]) {
             self.tokens = tokens
             self.units = units
+            failedFrom = [Int](repeating: Int.max, count: tokens.count)
+            segmentEnd = [Int](repeating: units.count, count: units.count + 1)
+            var next = units.count
+            for i in stride(from: units.count - 1, through: 0, by: -1) {
+                if units[i] == nil { next = i }
+                segmentEnd[i] = next
+            }
         }
 
         mutating func run() -> [String: String]? {
             match(0, 0) ? captures : nil
+        }
+
+        /// Literal tokens after the parameter at `t`, up to the next separator.
+        private func suffixLength(after t: Int) -> Int {
+            var n = 0
+            var i = t + 1
+            while i < tokens.count, case .literal = tokens[i] {
+                n += 1
+                i += 1
+            }
+            return n
         }
 
         private mutating func match(_ startToken: Int, _ startUnit: Int) -> Bool {
@@ -153,30 +182,21 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
                     t += 1
                     u += 1
                 case .wildcard:
-                    let key = t * (units.count + 1) + u
-                    if failed.contains(key) { return false }
+                    guard u < failedFrom[t] else { return false }
+                    let last = min(units.count, failedFrom[t] == Int.max ? units.count : failedFrom[t] - 1)
                     var i = u
-                    while i <= units.count {
+                    while i <= last {
                         if match(t + 1, i) { return true }
                         i += 1
                     }
-                    failed.insert(key)
+                    failedFrom[t] = u
                     return false
                 case .parameter(let name):
-                    let key = t * (units.count + 1) + u
-                    if failed.contains(key) { return false }
-                    var end = u
-                    while end < units.count, units[end] != nil { end += 1 }
-                    var candidate = end
-                    while candidate > u {
-                        if match(t + 1, candidate) {
-                            captures[name] = String(String.UnicodeScalarView(units[u..<candidate].compactMap { $0 }))
-                            return true
-                        }
-                        candidate -= 1
-                    }
-                    failed.insert(key)
-                    return false
+                    guard u < units.count, units[u] != nil else { return false }
+                    let end = segmentEnd[u] - suffixLength(after: t)
+                    guard end > u, match(t + 1, end) else { return false }
+                    captures[name] = String(String.UnicodeScalarView(units[u..<end].compactMap { $0 }))
+                    return true
                 }
             }
             return u == units.count
