@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -185,19 +186,21 @@ struct FacilitatorRoutesTests {
         }
     }
 
-    @Test("a repeated settle of a settled payment is answered from the journal")
+    @Test("a repeated settle of a settled payment is answered from the journal (same Idempotency-Key)")
     func journal() async throws {
         let scheme = FakeScheme()
         let store = InMemorySettlementJournalStore()
         let routes = Fixtures.routes(scheme: scheme, journal: SettlementJournal(store: store))
+        // The journal recognises a retry by its settlement id (an anonymous request is its own settlement).
+        let key: HTTPFields = [HTTPField.Name(SettlementIdempotency.headerName)!: "settlement-id-0000001"]
         try await Fixtures.app(routes).test(.router) { client in
-            let (_, first, _) = try await client.post("/settle", Fixtures.body())
-            let (_, second, _) = try await client.post("/settle", Fixtures.body())
+            let (_, first, _) = try await client.post("/settle", Fixtures.body(), headers: key)
+            let (_, second, _) = try await client.post("/settle", Fixtures.body(), headers: key)
             #expect(first == second && first["success"] == true)
             #expect(scheme.settleCount == 1)
             // A failure without a transaction is not final: it is tried again.
-            _ = try await client.post("/settle", Fixtures.body(ok: false))
-            _ = try await client.post("/settle", Fixtures.body(ok: false))
+            _ = try await client.post("/settle", Fixtures.body(ok: false), headers: key)
+            _ = try await client.post("/settle", Fixtures.body(ok: false), headers: key)
             #expect(scheme.settleCount == 3)
         }
         let entries = try await store.entries(in: Set(SettlementJournalEntry.Status.allCases))
