@@ -102,15 +102,18 @@ enum LedgerReconciliation {
             !expired.isEmpty
         else { return }
         let environment = ProcessInfo.processInfo.environment["X402_RPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        var clients: [String: any EthereumClient] = [:]
-        for network in Set(expired.map(\.network)) {
-            guard let url = environment ?? NetworkNames.defaultRPC[network] else { continue }
-            clients[network] = JSONRPCClient(configuration: .init(url: url, timeout: .seconds(10), maxRetries: 1))
-        }
-        var withNodes = reconciler
-        withNodes.reader = EVMAuthorizationStateReader(clients: clients)
         do {
-            let summary = try await withNodes.reconcile(now: Date())
+            // A refused connection is reported at once (no retries until the deadline).
+            let summary = try await withCLIHTTPClient(timeout: 10) { http in
+                var clients: [String: any EthereumClient] = [:]
+                for network in Set(expired.map(\.network)) {
+                    guard let url = environment ?? NetworkNames.defaultRPC[network] else { continue }
+                    clients[network] = JSONRPCClient(configuration: .init(url: url, timeout: .seconds(10), maxRetries: 0), httpClient: http)
+                }
+                var withNodes = reconciler
+                withNodes.reader = EVMAuthorizationStateReader(clients: clients)
+                return try await withNodes.reconcile(now: Date())
+            }
             if !quiet, let error = summary.firstError {
                 BuyerOutput.warn(
                     "note: \(summary.unreadable.count) expired unconfirmed payment(s) could not be checked on chain (\(peer(error))); they keep counting against the budget")

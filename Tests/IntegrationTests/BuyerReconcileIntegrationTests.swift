@@ -92,4 +92,65 @@ struct BuyerReconcileIntegrationTests {
             _ = try await wrong.authorizationUse(network: "eip155:8453", asset: devnet.token.checksummed, authorization: misrouted)
         }
     }
+
+    @Test("the CLI reconciles its ledger on history and limits through $X402_RPC_URL: unused released, used settled")
+    func cliReconcilesThroughRPC() async throws {
+        let devnet = try await Devnet.shared()
+        let binary = try x402Executable()
+        async let relayerAccount = devnet.freshAccount()
+        async let buyerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000_000)
+        let relayer = try await relayerAccount
+        let buyer = try await buyerAccount
+        let payee = devnet.randomAddress()
+
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("x402-reconcile-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let keyFile = home.appendingPathComponent("key").path
+        _ = FileManager.default.createFile(
+            atPath: keyFile, contents: Data(buyer.key.withUnsafeSecretBytes { Hex.encode($0) }.utf8), attributes: [.posixPermissions: 0o600])
+
+        // A real authorization the "server" settled on chain, and one it never used; both were
+        // answered with a 402 and both expired (as written in the ledger) a while ago.
+        let client = ExactEVMClient(signer: buyer.key)
+        let requirements = PaymentRequirements(
+            scheme: "exact", network: try #require(Network(devnet.network)), amount: "10000", asset: devnet.token.checksummed,
+            payTo: payee.checksummed, maxTimeoutSeconds: 300, extra: ["name": "USDC", "version": "2"])
+        let used = try await client.signedPayload(for: requirements)
+        let receipt = try await devnet.transact(from: relayer, to: devnet.token, data: EIP3009Calls.transfer(used.authorization, signature: used.signature))
+        #expect(receipt.succeeded)
+        let unused = try await client.signedPayload(for: requirements)
+
+        let ledger = try SQLiteSpendLedger(path: home.appendingPathComponent("ledger.sqlite").path)
+        let expired = Date().addingTimeInterval(-600)
+        var ids: [UUID] = []
+        for payload in [used, unused] {
+            let record = SpendRecord(
+                wallet: buyer.address.checksummed, createdAt: Date().addingTimeInterval(-900), resource: "http://hostile.example/r", version: .v2,
+                scheme: "exact", network: devnet.network, asset: devnet.token.checksummed, payTo: payee.checksummed, amount: "10000",
+                value: try DollarAmount("0.01"))
+            try await ledger.reserve(record, budget: nil, now: record.createdAt)
+            try await ledger.recordAuthorization(
+                record.id,
+                SignedAuthorization(authorizer: buyer.address.checksummed, nonce: Hex.encode(payload.authorization.nonce.bytes), validBefore: expired))
+            try await ledger.markUnconfirmed(record.id, reason: "payment rejected", transaction: nil, at: record.createdAt)
+            ids.append(record.id)
+        }
+        let environment = ["X402_HOME": home.path, "X402_RPC_URL": devnet.url]
+
+        // An unreachable node: the payments keep counting.
+        let unreachable = try await BuyerIntegrationTests.runCLI(
+            binary, ["limits", "show", "--key-file", keyFile, "--json"], ["X402_HOME": home.path, "X402_RPC_URL": "http://127.0.0.1:1"])
+        #expect(try JSONValue(parsing: Array(unreachable.stdout.utf8))["spent24h"] == "0.02", "\(unreachable.stdout) \(unreachable.stderr)")
+
+        let history = try await BuyerIntegrationTests.runCLI(binary, ["history", "--key-file", keyFile, "--json"], environment)
+        #expect(history.status == 0, "\(history.stderr)")
+        let payments = try #require(try JSONValue(parsing: Array(history.stdout.utf8))["payments"]?.arrayValue)
+        let byID = Dictionary(uniqueKeysWithValues: payments.compactMap { p in p["id"]?.stringValue.map { ($0, p) } })
+        #expect(byID[ids[0].uuidString]?["status"] == "settled")
+        #expect(byID[ids[1].uuidString]?["status"] == "failed")
+        #expect(byID[ids[1].uuidString]?["failureReason"] == "payment rejected; authorization expired unused on chain")
+        let show = try await BuyerIntegrationTests.runCLI(binary, ["limits", "show", "--key-file", keyFile, "--json"], environment)
+        #expect(try JSONValue(parsing: Array(show.stdout.utf8))["spent24h"] == "0.01", "\(show.stdout) \(show.stderr)")
+    }
 }

@@ -85,8 +85,15 @@ public struct SpendReconciler: Sendable {
         let graceSeconds = TimeInterval(grace.components.seconds) + TimeInterval(grace.components.attoseconds) / 1e18
         let candidates = try await ledger.expiredOpenAttempts(expiredBy: now.addingTimeInterval(-graceSeconds), limit: batchLimit)
         var summary = ReconciliationSummary()
+        // After one failed read on a network, its other records wait for the next pass (an
+        // unreachable node is not asked once per record).
+        var unreachable: Set<String> = []
         for record in candidates {
             guard let authorization = record.authorization else { continue }
+            if unreachable.contains(record.network) {
+                summary.unreadable.append(record.id)
+                continue
+            }
             do {
                 switch try await reader.authorizationUse(network: record.network, asset: record.asset, authorization: authorization) {
                 case .unused:
@@ -97,6 +104,7 @@ public struct SpendReconciler: Sendable {
                     summary.usedOnChain.append(record.id)
                 }
             } catch {
+                unreachable.insert(record.network)
                 summary.unreadable.append(record.id)
                 if summary.firstError == nil { summary.firstError = String(describing: error) }
             }
