@@ -146,9 +146,11 @@ struct ExactEVMIntegrationTests {
         try await expectRejected(h, redirected, requirements, .exactEVMSignature)
         // Recipient differs from the server's payTo.
         try await expectRejected(h, payment, h.requirements(payTo: h.devnet.randomAddress()), .exactEVMRecipientMismatch)
-        // Another asset: another EIP-712 domain.
+        // Another asset: not in the registry nor allowlisted, so refused before its EIP-712 domain
+        // is used (was .exactEVMSignature before the asset allowlist, security review F9; the
+        // domain binding itself is covered with an allowlisted asset in ExactEVMFacilitatorTests).
         let otherAsset = h.devnet.randomAddress()
-        try await expectRejected(h, payment, h.requirements(asset: otherAsset), .exactEVMSignature)
+        try await expectRejected(h, payment, h.requirements(asset: otherAsset), .assetNotAccepted)
         // Network: paid on Base, asked on the devnet's chain.
         let onBase = try await h.payment(h.requirements(network: .base))
         try await expectRejected(h, onBase, requirements, .exactEVMNetworkMismatch)
