@@ -326,9 +326,11 @@ struct PayingFlow: Sendable {
     /// Quotes without paying: `nil` when the answer was not a 402.
     func quote(url: String, send: Send) async throws -> (PayingClientResponse, PaymentQuote?) {
         guard let requestedOrigin = PayingOrigin(url) else { throw PayingClientError.invalidRedirect(url) }
-        let (first, _, _) = try await follow(from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
+        let (first, hop, _) = try await follow(from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
         guard first.status == 402 else { return (first, nil) }
-        return (first, payer.quote(try Self.paymentRequired(in: first)))
+        var quote = payer.quote(try Self.paymentRequired(in: first))
+        if PayingOrigin(hop.url) != requestedOrigin { quote.crossOriginURL = hop.url }
+        return (first, quote)
     }
 
     static func paymentRequired(in response: PayingClientResponse) throws -> AnyPaymentRequired {

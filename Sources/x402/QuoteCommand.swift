@@ -110,6 +110,9 @@ struct QuoteCommand: AsyncParsableCommand {
         if let description = quote.paymentRequired.resource?.description, !description.isEmpty { print("description: \(peer(description))") }
         if let resource = quote.paymentRequired.resource?.url, !resource.isEmpty { print("resource:    \(peer(resource))") }
         if let spent, let budget = policy.budget { print("spent in the last 24 hours: \(spent) of \(budget.limit)") }
+        if let other = quote.crossOriginURL {
+            print("note: the payment request came from \(peer(other)), another origin, after a redirect; fetch pays it only with --allow-cross-origin-payment")
+        }
     }
 
     func printJSON(_ quote: PaymentQuote, spent: DollarAmount?, wallet: String?, exit: BuyerExit) {
@@ -122,6 +125,7 @@ struct QuoteCommand: AsyncParsableCommand {
             "status": .string("payment_required"), "url": .string(request.url), "httpStatus": .number(JSONNumber(402)),
             "options": .array(options), "payable": .bool(quote.chosen != nil),
             "wallet": wallet.map(JSONValue.string) ?? .null, "spent24h": spent.map { .string($0.decimalString) } ?? .null,
+            "crossOriginUrl": quote.crossOriginURL.map(JSONValue.string) ?? .null,
             "exitCode": .number(JSONNumber(Int(exit.rawValue))),
         ])
     }

@@ -83,6 +83,11 @@ struct BuyerCLISafetyTests {
                 #expect(refused.stderr.contains("--allow-cross-origin-payment"), "\(refused)")
                 #expect(await facilitator.verifies == 0)
 
+                let quote = try await cli.run(["quote", base + "/go", "--key-file", keyFile])
+                #expect(quote.stdout.contains("note: the payment request came from \(sellerBase)/paid, another origin"), "\(quote)")
+                let quoteJSON = try await cli.run(["quote", base + "/go", "--json"])
+                #expect(try quoteJSON.json()["crossOriginUrl"] == .string("\(sellerBase)/paid"), "\(quoteJSON)")
+
                 let allowed = try await cli.run(["fetch", base + "/go", "--key-file", keyFile, "--allow-cross-origin-payment"])
                 #expect(allowed.status == 0, "\(allowed)")
                 #expect(allowed.stdout == "premium data")

@@ -34,6 +34,9 @@ public struct PaymentQuote: Sendable {
     public var options: [Option]
     /// The option a payment would use now, if any.
     public var chosen: Option? { options.first { $0.refusal == nil } }
+    /// Set by the paying clients when the 402 came from another origin than the one requested
+    /// (after a redirect): the URL that answered. Paying it needs the owner's consent.
+    public var crossOriginURL: String?
 }
 
 /// A payment ready to send, already reserved in the spend ledger.
