@@ -97,7 +97,7 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
         try await update(id) { db in
             try db.execute(
                 sql: """
-                    UPDATE spend_ledger SET status = 'settled', "transaction" = ?, payer = ?, receipt = ?, completed_at = ?
+                    UPDATE spend_ledger SET status = 'settled', "transaction" = ?, payer = ?, receipt = ?, completed_at = ?, failure_reason = NULL
                     WHERE id = ?
                     """,
                 arguments: [receipt.transaction, receipt.payer, String(decoding: receipt.json.serialized(), as: UTF8.self), at.timeIntervalSince1970, id.uuidString])

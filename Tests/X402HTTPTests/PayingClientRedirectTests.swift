@@ -244,6 +244,7 @@ struct PayingClientRedirectTests {
             let record = try #require(try await ledger.history(wallet: nil, limit: 5).first)
             #expect(record.status == .settled)
             #expect(record.transaction == "0xpendingtx")
+            #expect(record.failureReason == nil)
         }
     }
 

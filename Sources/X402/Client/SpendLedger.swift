@@ -188,6 +188,7 @@ public actor InMemorySpendLedger: SpendLedger {
         records[i].status = .settled
         records[i].transaction = receipt.transaction
         records[i].payer = receipt.payer
+        records[i].failureReason = nil
         records[i].completedAt = at
     }
 
