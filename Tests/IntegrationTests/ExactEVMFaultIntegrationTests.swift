@@ -126,8 +126,14 @@ struct ExactEVMFaultIntegrationTests {
         let count = 40
         var payments: [AnyPaymentPayload] = []
         for _ in 0..<count { payments.append(try await payment()) }
+        // Each settlement under its own settlement id, as a seller sends it: its retry owns it.
+        let ids = (0..<count).map { _ in SettlementIdempotency.newID() }
         let responses = await withTaskGroup(of: (Int, SettleResponse).self) { group in
-            for (i, p) in payments.enumerated() { group.addTask { (i, await facilitator.settle(p, requirements: .v2(requirements))) } }
+            for (i, p) in payments.enumerated() {
+                group.addTask {
+                    (i, await SettlementIdempotency.$current.withValue(ids[i]) { await facilitator.settle(p, requirements: .v2(requirements)) })
+                }
+            }
             return await group.reduce(into: [Int: SettleResponse]()) { $0[$1.0] = $1.1 }
         }
         let pending = responses.filter { !$0.value.success }
@@ -137,8 +143,14 @@ struct ExactEVMFaultIntegrationTests {
         if let (index, response) = pending.first {
             #expect(response.errorReason == .settlementPending, "\(response)")
             #expect(response.transaction == lostHash?.hexString)
-            // Settling it again finds nothing mined and the authorization unused: it is sent again and settles.
-            let retried = await facilitator.settle(payments[index], requirements: .v2(requirements))
+            // Anyone but the owner is told a settlement is under way, with its hash.
+            let stranger = await facilitator.settle(payments[index], requirements: .v2(requirements))
+            #expect(stranger.errorReason == .duplicateSettlement && stranger.transaction == response.transaction, "\(stranger)")
+            // The owner's retry: nothing mined, the recorded bytes are refused because their nonce was
+            // filled meanwhile, the authorization is unused: a new transaction is sent and settles.
+            let retried = await SettlementIdempotency.$current.withValue(ids[index]) {
+                await facilitator.settle(payments[index], requirements: .v2(requirements))
+            }
             #expect(retried.success, "\(retried)")
             #expect(retried.transaction != response.transaction)
         }

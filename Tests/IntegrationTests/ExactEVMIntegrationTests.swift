@@ -215,7 +215,9 @@ struct ExactEVMIntegrationTests {
         #expect(try await h.devnet.usdcBalance(of: h.payee) == 1000)
     }
 
-    @Test("settle twice (sequentially and concurrently): one transaction, one transfer, same hash")
+    // Was "... same hash" with every answer a success; now only the first request owns the
+    // settlement and the others fail naming its transaction (security review F2).
+    @Test("settle twice (sequentially and concurrently): one transaction, one transfer, one success, every answer names it")
     func settleTwice() async throws {
         let h = try await Harness.make()
         let requirements = h.requirements()
@@ -227,7 +229,8 @@ struct ExactEVMIntegrationTests {
         }
         let later = await h.facilitator.settle(payment, requirements: .v2(requirements))
         let all = concurrent + [later]
-        #expect(all.allSatisfy { $0.success }, "\(all)")
+        #expect(all.filter(\.success).count == 1, "\(all)")
+        #expect(!later.success && later.errorReason == .exactEVMNonceAlreadyUsed, "\(later)")
         #expect(Set(all.map(\.transaction)).count == 1)
         #expect(try await h.facilitatorNonce() == nonce + 1)
         #expect(try await h.devnet.usdcBalance(of: h.payee) == 1000)

@@ -43,10 +43,11 @@ struct FacilitatorServiceIntegrationTests {
         return Running(url: "http://127.0.0.1:\(port)", task: task, facilitator: facilitator)
     }
 
-    static func post(_ url: String, _ body: [UInt8]) async throws -> (Int, JSONValue) {
+    static func post(_ url: String, _ body: [UInt8], settlementID: String? = nil) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        if let settlementID { request.headers.add(name: SettlementIdempotency.headerName, value: settlementID) }
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
         let bytes = try await response.body.collect(upTo: 1 << 20)
@@ -93,8 +94,10 @@ struct FacilitatorServiceIntegrationTests {
         #expect(try await devnet.usdcBalance(of: payee) == 4321)
 
         let nonce = try await devnet.client.transactionCount(of: running.facilitator.address, at: .latest)
+        // A repeat without the owner's settlement id is refused, naming the transaction (review F2).
         let (_, again) = try await Self.post(running.url + "/settle", request.jsonBytes())
-        #expect(again == settled)
+        #expect(again["success"] == false && again["transaction"] == settled["transaction"], "\(again)")
+        #expect(again["errorReason"] == "invalid_exact_evm_nonce_already_used")
         #expect(try await devnet.client.transactionCount(of: running.facilitator.address, at: .latest) == nonce)
         #expect(try await devnet.usdcBalance(of: payee) == 4321)
 
@@ -121,14 +124,16 @@ struct FacilitatorServiceIntegrationTests {
             paymentPayload: .v2(PaymentPayload(accepted: requirements, payload: signed.payload)), paymentRequirements: .v2(requirements))
 
         let first = try await Self.start(devnet: devnet, facilitator: facilitator, database: database)
-        let (_, settled) = try await Self.post(first.url + "/settle", request.jsonBytes())
+        // The seller's settlement id: only its retries get the recorded success again.
+        let owner = SettlementIdempotency.newID()
+        let (_, settled) = try await Self.post(first.url + "/settle", request.jsonBytes(), settlementID: owner)
         await first.stop()
         #expect(settled["success"] == true, "\(settled)")
         let transaction = try #require(settled["transaction"]?.stringValue)
 
         // Rewind the records to the moment after broadcast, before the receipt was recorded.
         let store = try SQLiteSettlementStore(path: database)
-        let id = SettlementJournal.id(of: request)
+        let id = SettlementJournal.id(of: request, settlementID: owner)
         var entry = try #require(try await store.entry(id: id))
         #expect(entry.status == .confirmed && entry.transaction == transaction)
         let key = try #require(entry.schemeKey)
@@ -154,7 +159,7 @@ struct FacilitatorServiceIntegrationTests {
         #expect(resumed?.response?.transaction == transaction)
         #expect(try await store.schemeRecord(key: key)?.status == "succeeded")
 
-        let (_, again) = try await Self.post(second.url + "/settle", request.jsonBytes())
+        let (_, again) = try await Self.post(second.url + "/settle", request.jsonBytes(), settlementID: owner)
         #expect(again["success"] == true && again["transaction"] == .string(transaction))
         #expect(try await devnet.client.transactionCount(of: facilitator.address, at: .latest) == nonce)
         #expect(try await devnet.usdcBalance(of: payee) == 999)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import X402
 import X402EVM
@@ -91,6 +92,12 @@ struct SettlementOwnershipIntegrationTests {
         let first: ServerResponse
         do {
             first = try await server.respond(to: paid, handler: handler)
+            // The facilitator reports the pending settlement and its age on /metrics.
+            try await devnet.waitUntil("/metrics to show the pending settlement", timeout: .seconds(30)) {
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: running.url + "/metrics"), timeout: .seconds(10))
+                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                return text.contains("x402_facilitator_settlements_pending 1") && text.contains("x402_facilitator_settlement_pending_oldest_seconds")
+            }
         } catch {
             try await Self.setAutomine(devnet, true)
             throw error
