@@ -85,6 +85,8 @@ let unpaidVariants: [Variant] = [
     Variant(name: "HEAD", method: "HEAD", target: "/premium", expect: [402]),
     Variant(name: "HEAD, case and slash", method: "HEAD", target: "/PREMIUM/", expect: [402]),
     Variant(name: "HEAD on a wildcard", method: "HEAD", target: "/api/x", expect: [402]),
+    // (Vapor closes the connection without an answer: status 0.)
+    Variant(name: "lower-case method", method: "get", target: "/premium", expect: [402, 400, 404, 405, 0]),
     Variant(name: "OPTIONS", method: "OPTIONS", target: "/premium", expect: [204]),
     Variant(
         name: "CORS preflight", method: "OPTIONS", target: "/api/x",

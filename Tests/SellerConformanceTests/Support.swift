@@ -111,6 +111,8 @@ struct MalformedResponse: Error, CustomStringConvertible {
 }
 
 func parse(_ bytes: [UInt8], isHead: Bool) throws -> RawResponse {
+    // The server closed the connection without answering (status 0: nothing was served).
+    if bytes.isEmpty { return RawResponse(status: 0, headers: [], body: "") }
     let separator: [UInt8] = [13, 10, 13, 10]
     guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<($0 + 4)]) == separator }) else {
         throw MalformedResponse(description: "no header end in \(String(decoding: bytes, as: UTF8.self).prefix(200))")
