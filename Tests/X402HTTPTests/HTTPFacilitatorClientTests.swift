@@ -16,6 +16,8 @@ actor ServerLog {
         return counts[key]!
     }
     func saw(authorization: String?) { authorizations.append(authorization ?? "") }
+    var idempotencyKeys: [String] = []
+    func saw(idempotencyKey: String?) { idempotencyKeys.append(idempotencyKey ?? "") }
 }
 
 actor PortBox {
@@ -47,6 +49,12 @@ func withFacilitator(_ body: @Sendable (_ base: String, _ log: ServerLog) async 
     router.post("ok/verify") { _, _ in jsonResponse(.ok, #"{"isValid":true,"payer":"0xPAYER"}"#) }
     router.post("ok/settle") { _, _ in
         jsonResponse(.ok, #"{"success":true,"transaction":"0xtx","network":"eip155:84532","payer":"0xPAYER"}"#)
+    }
+    // Records the settlement id a /settle carries.
+    router.post("idem/settle") { request, _ in
+        let key = request.headers.first { $0.name.canonicalName == SettlementIdempotency.headerName.lowercased() }?.value
+        await log.saw(idempotencyKey: key)
+        return jsonResponse(.ok, #"{"success":true,"transaction":"0xtx","network":"eip155:84532","payer":"0xPAYER"}"#)
     }
     router.get("ok/supported") { _, _ in
         _ = await log.hit("supported")
@@ -279,6 +287,19 @@ struct HTTPFacilitatorClientTests {
                 Issue.record("expected 429")
                 return
             }
+        }
+    }
+
+    /// The seller's settlement id reaches the facilitator as `Idempotency-Key` on /settle (its
+    /// retries are then recognised as the owner's); none, or a malformed one, sends no header.
+    @Test func settlementIDIsSentAsIdempotencyKey() async throws {
+        try await withFacilitator { base, log in
+            let facilitator = client(base, "idem")
+            _ = try await facilitator.settle(sampleRequest())
+            let id = SettlementIdempotency.newID()
+            _ = try await SettlementIdempotency.$current.withValue(id) { try await facilitator.settle(sampleRequest()) }
+            _ = try await SettlementIdempotency.$current.withValue("bad id\r\nX: y") { try await facilitator.settle(sampleRequest()) }
+            #expect(await log.idempotencyKeys == ["", id, ""])
         }
     }
 
