@@ -523,3 +523,27 @@ struct ExactEVMHostileNodeTests {
         #expect(server.requests.contains { $0.method == "eth_sendRawTransaction" } == false)
     }
 }
+
+@Suite("EIP-712 domain separator cache")
+struct EIP712SeparatorCacheTests {
+    @Test("F19: canonically equivalent names with different bytes get different separators")
+    func keyedByBytes() throws {
+        let token = try EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e")
+        let composed = "Caf\u{E9} Dollar"  // é as one scalar
+        let decomposed = "Cafe\u{301} Dollar"  // e + combining acute: == composed as a Swift String
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        let first = EIP712Domain(name: composed, version: "1", chainId: 84532, verifyingContract: token)
+        let second = EIP712Domain(name: decomposed, version: "1", chainId: 84532, verifyingContract: token)
+        #expect(first.separator != second.separator)
+        // Each equals the separator computed from its own bytes.
+        func expected(_ name: String) -> Bytes32 {
+            let typeHash = Keccak256.hash(utf8: "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+            let encoded = try! ABI.encode(
+                [.bytes32(typeHash), .bytes32(Keccak256.hash(Array(name.utf8))), .bytes32(Keccak256.hash(utf8: "1")), .uint(84532), .address(token)],
+                as: ["bytes32", "bytes32", "bytes32", "uint256", "address"])
+            return Keccak256.hash(encoded)
+        }
+        #expect(first.separator == expected(composed))
+        #expect(second.separator == expected(decomposed))
+    }
+}
