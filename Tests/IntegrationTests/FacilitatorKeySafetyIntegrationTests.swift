@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import X402
 import X402EVM
@@ -217,5 +219,11 @@ struct FacilitatorKeySafetyIntegrationTests {
             #expect(ss == 200 && settled["success"] == true, "\(kind.network) v\(kind.x402Version.rawValue): \(settled)")
             #expect(try await devnet.usdcBalance(of: payee) == 1000)
         }
+        // The gas the facilitator paid is metered per network.
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: running.url + "/metrics"), timeout: .seconds(30))
+        let metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("x402_facilitator_gas_used_total{network=\"\(devnet.network)\"}") }
+        let gas = line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+        #expect(gas >= 40_000 * supported.kinds.count, "\(metrics)")
     }
 }
