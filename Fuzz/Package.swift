@@ -10,7 +10,8 @@ let settings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 func fuzzer(_ name: String, _ target: String, _ dependencies: [Target.Dependency]) -> (Product, Target) {
     (
         .executable(name: "fuzz-\(name)", targets: [target]),
-        .executableTarget(name: target, dependencies: dependencies, path: "Sources/\(target)", swiftSettings: settings)
+        .executableTarget(
+            name: target, dependencies: ["FuzzSupport"] + dependencies, path: "Sources/\(target)", swiftSettings: settings)
     )
 }
 
@@ -38,5 +39,5 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: fuzzers.map(\.0),
     dependencies: [.package(name: "swift-x402", path: "..")],
-    targets: fuzzers.map(\.1)
+    targets: [.target(name: "FuzzSupport", path: "Sources/FuzzSupport", swiftSettings: settings)] + fuzzers.map(\.1)
 )

@@ -5,10 +5,11 @@
 // decoded as the fixed shapes peers control: revert data, ERC-6492 payloads, `(string)`, `(uint256)`.
 import X402
 import X402EVM
+import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzABI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = fuzzInput(data, size)
     _ = RevertReason(data: bytes).description
     _ = RevertReason(data: bytes, customErrors: ["Custom(uint256,string,bytes[])"]).description
     if let wrapped = ERC6492Signature(wrapped: bytes) {
@@ -32,18 +33,7 @@ public func fuzzABI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 // MARK: - Entry point
 
-/// SwiftPM links an executable with `main` renamed to `<module>_main`; this one hands control to
-/// libFuzzer's driver with the function above as the target.
 @_cdecl("FuzzABI_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzABI)
+    runLibFuzzer(argc, argv, fuzzABI)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

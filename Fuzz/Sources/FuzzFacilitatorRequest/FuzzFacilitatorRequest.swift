@@ -2,10 +2,11 @@
 // (`IncomingFacilitatorRequest`), down to the exact-EVM scheme payload inside.
 import X402
 import X402EVM
+import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzFacilitatorRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = fuzzInput(data, size)
     guard let request = try? IncomingFacilitatorRequest(jsonBytes: bytes) else {
         _ = try? FacilitatorRequest(jsonBytes: bytes)
         return 0
@@ -25,18 +26,7 @@ public func fuzzFacilitatorRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -
 
 // MARK: - Entry point
 
-/// SwiftPM links an executable with `main` renamed to `<module>_main`; this one hands control to
-/// libFuzzer's driver with the function above as the target.
 @_cdecl("FuzzFacilitatorRequest_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzFacilitatorRequest)
+    runLibFuzzer(argc, argv, fuzzFacilitatorRequest)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

@@ -4,10 +4,11 @@
 // serialization is a fixed point (byte-identical the second time), and equality, hashing and the
 // number accessors of every value run without trapping.
 import X402
+import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = fuzzInput(data, size)
     guard let value = try? JSONValue(parsing: bytes) else { return 0 }
     let once = value.serialized()
     guard let again = try? JSONValue(parsing: once) else { fatalError("serialized JSON does not parse: \(once)") }
@@ -47,18 +48,7 @@ func touch(_ value: JSONValue, _ hasher: inout Hasher) {
 
 // MARK: - Entry point
 
-/// SwiftPM links an executable with `main` renamed to `<module>_main`; this one hands control to
-/// libFuzzer's driver with the function above as the target.
 @_cdecl("FuzzJSON_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzJSON)
+    runLibFuzzer(argc, argv, fuzzJSON)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

@@ -2,10 +2,11 @@
 // errors, and the result decoders for quantities, data, addresses, receipts, logs and fee history).
 import X402
 import X402EVM
+import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSONRPC(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = fuzzInput(data, size)
     _ = JSONRPCAnswer.nodeError(inBody: bytes)
     if let results = try? JSONRPCAnswer.batch(bytes, count: 3) {
         guard results.count == 3 else { fatalError("batch answer with \(results.count) results for 3 calls") }
@@ -38,18 +39,7 @@ func decodeResult(_ value: JSONValue) {
 
 // MARK: - Entry point
 
-/// SwiftPM links an executable with `main` renamed to `<module>_main`; this one hands control to
-/// libFuzzer's driver with the function above as the target.
 @_cdecl("FuzzJSONRPC_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzJSONRPC)
+    runLibFuzzer(argc, argv, fuzzJSONRPC)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

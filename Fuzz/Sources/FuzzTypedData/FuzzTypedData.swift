@@ -1,10 +1,11 @@
 // libFuzzer target: EIP-712 typed data JSON (`eth_signTypedData_v4` input) and its hashing.
 import X402
 import X402EVM
+import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTypedData(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let bytes = fuzzInput(data, size)
     if let value = try? TypedDataValue(json: bytes) {
         guard (try? TypedDataValue(json: value.jsonString)) == value else { fatalError("typed-data JSON round trip") }
     }
@@ -19,18 +20,7 @@ public func fuzzTypedData(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 // MARK: - Entry point
 
-/// SwiftPM links an executable with `main` renamed to `<module>_main`; this one hands control to
-/// libFuzzer's driver with the function above as the target.
 @_cdecl("FuzzTypedData_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzTypedData)
+    runLibFuzzer(argc, argv, fuzzTypedData)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
