@@ -58,6 +58,15 @@ struct FacilitatorLimitsTests {
                     #expect(ss == .ok, "settle \(kind.network) v\(kind.x402Version.rawValue): \(settled)")
                     #expect(settled["success"]?.boolValue == ok, "settle \(kind.network): \(settled)")
                 }
+                // A caller's top-level x402Version (the API's 2 beside a v1 payment, the Go e2e
+                // facilitator's 1 beside a v2 one, or none) does not turn a verdict into a 400.
+                for top in ["1", "2", nil] as [String?] {
+                    var body = try #require(try JSONValue(parsing: Array(Self.body(for: kind).utf8)).objectValue)
+                    body["x402Version"] = top.flatMap { JSONNumber(literal: $0) }.map(JSONValue.number)
+                    let text = JSONValue.object(body).serializedString()
+                    let (vs, verdict, _) = try await client.post("/verify", text)
+                    #expect(vs == .ok && verdict["isValid"] == true, "verify \(kind.network) top \(top ?? "none"): \(verdict)")
+                }
             }
         }
     }

@@ -103,17 +103,21 @@ struct MalformedInputTests {
         }
     }
 
-    @Test("a facilitator request whose versions disagree is rejected")
-    func versionMismatch() throws {
+    @Test("a facilitator request takes its version from paymentPayload; the top-level x402Version is not read")
+    func versionFromPayload() throws {
         let payload = try PaymentHeader.decodeJSON(HeaderVector.all.first { $0.header == "PAYMENT-SIGNATURE" }!.base64)
         let requirements = payload["accepted"]!
-        let body: JSONValue = ["x402Version": 1, "paymentPayload": payload, "paymentRequirements": requirements]
-        #expect(throws: MessageDecodingError(path: "x402Version", problem: .invalidValue("1 does not match paymentPayload.x402Version 2"))) {
-            _ = try FacilitatorRequest(json: body)
+        for top: JSONValue? in [1, 2, 3, "2", nil] {
+            var body: JSONObject = ["paymentPayload": payload, "paymentRequirements": requirements]
+            if let top { body["x402Version"] = top }
+            let request = try FacilitatorRequest(json: .object(body))
+            #expect(request.x402Version == .v2)
+            guard case .v2 = request.paymentRequirements else {
+                Issue.record("v2 requirements expected for top-level \(String(describing: top))")
+                continue
+            }
         }
         let good: JSONValue = ["x402Version": 2, "paymentPayload": payload, "paymentRequirements": requirements]
-        let request = try FacilitatorRequest(json: good)
-        #expect(request.x402Version == .v2)
-        #expect(request.json == good)
+        #expect(try FacilitatorRequest(json: good).json == good)
     }
 }

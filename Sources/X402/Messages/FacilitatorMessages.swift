@@ -13,16 +13,16 @@ public struct FacilitatorRequest: Sendable, Equatable, Codable, JSONRepresentabl
         self.paymentRequirements = paymentRequirements
     }
 
-    /// Decodes a request. The payload's own `x402Version` decides the requirement format; a
-    /// top-level `x402Version` that disagrees with it is rejected.
+    /// Decodes a request. The payload's own `x402Version` decides the requirement format; the
+    /// top-level `x402Version` is ignored (facilitator-api.md: the version is taken from
+    /// `paymentPayload.x402Version`), so every kind a facilitator advertises gets a verdict
+    /// whatever a caller puts there.
     public init(json: JSONValue) throws(MessageDecodingError) {
         let r = try JSONReader(json)
         let payload = try AnyPaymentPayload(json: try r.required("paymentPayload"), path: "paymentPayload")
-        if let top = try r.optionalInt("x402Version"), top != payload.version.rawValue {
-            throw MessageDecodingError(
-                path: "x402Version",
-                problem: .invalidValue("\(top) does not match paymentPayload.x402Version \(payload.version.rawValue)"))
-        }
+        // The top-level `x402Version` is not read: callers differ in what they put there (the Go
+        // e2e facilitator sends 1 for every request; a client may send the API's 2 beside a v1
+        // payload), and the payment's own version is the one that decides how it is checked.
         paymentPayload = payload
         paymentRequirements = try AnyPaymentRequirements(
             json: try r.required("paymentRequirements"), version: payload.version, path: "paymentRequirements")
