@@ -160,7 +160,10 @@ struct SettlementTests {
         // Nobody reuses 0 in time: the pool repairs it.
         try await Task.sleep(for: .milliseconds(50))
         await pool.scheduleGapRepairForTesting(0)
-        try await Task.sleep(for: .milliseconds(300))
+        // The repair runs on its own task after the delay: wait for it (bounded, not timed).
+        for _ in 0..<400 where await pool.statistics.gapRepairs == 0 {
+            try await Task.sleep(for: .milliseconds(25))
+        }
         #expect(await pool.statistics.gapRepairs == 1)
         let filler = try #require(chain.acceptedTransactions.first)
         guard case .eip1559(let body) = filler.body else { return }
