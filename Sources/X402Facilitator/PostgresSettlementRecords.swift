@@ -8,7 +8,7 @@ import X402Postgres
 struct PostgresSettlementExclusion: SettlementExclusion {
     let store: PostgresSettlementStore
 
-    func exclusively(_ key: String, _ body: @Sendable () async -> SettleResponse) async throws -> SettleResponse {
+    func exclusively(_ key: String, _ body: @escaping @Sendable () async -> SettleResponse) async throws -> SettleResponse {
         try await store.exclusively(key, body)
     }
 }

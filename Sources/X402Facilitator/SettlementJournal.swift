@@ -123,7 +123,7 @@ public struct SettlementJournal: Sendable {
 
 /// Runs a settlement while no other instance sharing the journal settles the same payment.
 protocol SettlementExclusion: Sendable {
-    func exclusively(_ key: String, _ body: @Sendable () async -> SettleResponse) async throws -> SettleResponse
+    func exclusively(_ key: String, _ body: @escaping @Sendable () async -> SettleResponse) async throws -> SettleResponse
 }
 
 /// The EVM scheme's settlement records, mirrored into the journal: the moment a transaction is

@@ -74,29 +74,56 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
     /// Throws only when `body` did not run (the lock could not be taken). Once `body` has run, its
     /// result is returned even if releasing the lock fails (a dropped connection or a failed
     /// COMMIT): the body may have sent a transaction, so "nothing was done" would be a lie.
-    public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async -> T) async throws(PostgresStoreError) -> T {
+    public func exclusively<T: Sendable>(_ key: String, _ body: @escaping @Sendable () async -> T) async throws(PostgresStoreError) -> T {
         let lockKey = PostgresStorePool.lockKey("x402 settle " + key)
         let timeoutMilliseconds = Int64(lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)
         let outcome = BodyOutcome<T>()
-        do {
-            return try await lockDatabase.client.withTransaction(logger: lockDatabase.logger) { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(max(1, timeoutMilliseconds))"), logger: lockDatabase.logger)
-                try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: lockDatabase.logger)
-                let result = await body()
-                outcome.set(result)
-                return result
+        let lockDatabase = self.lockDatabase
+        let logger = database.logger
+        let transaction = Task { () async -> Result<T, PostgresStoreError> in
+            do {
+                return .success(
+                    try await lockDatabase.client.withTransaction(logger: lockDatabase.logger) { connection in
+                        try await connection.query(
+                            PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(max(1, timeoutMilliseconds))"), logger: lockDatabase.logger)
+                        try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: lockDatabase.logger)
+                        let result = await body()
+                        outcome.set(result)
+                        return result
+                    })
+            } catch {
+                if let result = outcome.value {
+                    logger.warning(
+                        "settlement lock release failed after the settlement ran; returning its result",
+                        metadata: ["error": "\(PostgresStorePool.describe(error))"])
+                    return .success(result)
+                }
+                if let error = error as? PostgresStoreError { return .failure(error) }
+                return .failure(PostgresStoreError("cannot take the settlement lock: \(PostgresStorePool.describe(error))"))
             }
-        } catch {
-            if let result = outcome.value {
-                database.logger.warning(
-                    "settlement lock release failed after the settlement ran; returning its result",
-                    metadata: ["error": "\(PostgresStorePool.describe(error))"])
-                return result
-            }
-            if let error = error as? PostgresStoreError { throw error }
-            throw PostgresStoreError("cannot take the settlement lock: \(PostgresStorePool.describe(error))")
         }
+        // Releasing the lock (COMMIT) on a connection the server has terminated can wait forever in
+        // the driver. Once the body has run, its result is the answer: it is returned when the
+        // transaction ends, or `releaseGrace` after the body finished, whichever comes first (the
+        // server drops the lock of a terminated backend by itself).
+        let answer = OnceAnswer<Result<T, PostgresStoreError>>()
+        return try await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, PostgresStoreError>, Never>) in
+            answer.start(continuation)
+            Task { answer.resume(await transaction.value) }
+            Task {
+                while !answer.isDone, outcome.value == nil { try? await Task.sleep(for: .milliseconds(50)) }
+                guard !answer.isDone else { return }
+                try? await Task.sleep(for: Self.releaseGrace)
+                guard !answer.isDone, let result = outcome.value else { return }
+                logger.warning("settlement lock release did not finish; returning the settlement's result")
+                answer.resume(.success(result))
+            }
+        }.get()
     }
+
+    /// How long after the settlement ran the lock release may take before the result is returned
+    /// without it.
+    static let releaseGrace: Duration = .seconds(5)
 
     // MARK: SettlementJournalStore
 
@@ -213,6 +240,36 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
 }
 
 /// The result of a body run under a lock, kept so that a failure after the body ran cannot hide it.
+/// The first of several answers, handed to a continuation exactly once.
+final class OnceAnswer<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Never>?
+    private var pending: T?
+    private var done = false
+
+    var isDone: Bool { lock.withLock { done } }
+
+    func start(_ continuation: CheckedContinuation<T, Never>) {
+        let early: T? = lock.withLock {
+            if let pending { self.pending = nil; return pending }
+            self.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(returning: early) }
+    }
+
+    func resume(_ value: T) {
+        let waiting: CheckedContinuation<T, Never>? = lock.withLock {
+            guard !done else { return nil }
+            done = true
+            if let continuation { self.continuation = nil; return continuation }
+            pending = value
+            return nil
+        }
+        waiting?.resume(returning: value)
+    }
+}
+
 final class BodyOutcome<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var result: T?
