@@ -34,6 +34,27 @@ actor PortBox {
     }
 }
 
+/// Runs `router` on an ephemeral loopback port while `body` runs with its base URL, then stops it.
+func withLoopbackServer(
+    _ router: Router<BasicRequestContext>, _ body: (_ base: String) async throws -> Void
+) async throws {
+    let ports = PortBox()
+    let app = Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        let port = await ports.wait()
+        do {
+            try await body("http://127.0.0.1:\(port)")
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+        group.cancelAll()
+    }
+}
+
 let network = "eip155:84532"
 
 func jsonResponse(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -110,21 +131,7 @@ func withFacilitator(_ body: @Sendable (_ base: String, _ log: ServerLog) async 
         return jsonResponse(.ok, #"{"isValid":true}"#)
     }
 
-    let portBox = PortBox()
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in await portBox.set(channel.localAddress!.port!) })
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        let port = await portBox.wait()
-        do {
-            try await body("http://127.0.0.1:\(port)", log)
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-        group.cancelAll()
-    }
+    try await withLoopbackServer(router) { base in try await body(base, log) }
 }
 
 func sampleRequest() -> FacilitatorRequest {

@@ -118,21 +118,7 @@ struct PaidSeller {
             return Response(status: .ok, headers: [PayingFieldName("X-PAYMENT-RESPONSE")!: receipt.headerValue], body: .init(byteBuffer: ByteBuffer(string: "legacy data")))
         }
 
-        let ports = PortBox()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            let port = await ports.wait()
-            do {
-                try await body("http://127.0.0.1:\(port)", facilitator, log)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
+        try await withLoopbackServer(router) { base in try await body(base, facilitator, log) }
     }
 }
 
