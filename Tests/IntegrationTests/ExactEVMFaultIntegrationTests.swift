@@ -106,7 +106,9 @@ struct ExactEVMFaultIntegrationTests {
         let chain = EVMFacilitatorChain(
             network: network, client: client, signers: [account.key], poolOptions: poolOptions, receiptPollInterval: .milliseconds(50))
         var options = ExactEVMFacilitator.Options()
-        options.receiptTimeout = .seconds(6)
+        // Long enough that a short mining pause by a suite running in parallel on the shared devnet
+        // (SettlementOwnershipIntegrationTests) leaves only the never-delivered send pending.
+        options.receiptTimeout = .seconds(15)
         let facilitator = ExactEVMFacilitator(chains: [chain], options: options)
         let requirements = PaymentRequirements(
             scheme: "exact", network: network, amount: "1000", asset: devnet.token.checksummed, payTo: payee.checksummed,

@@ -88,21 +88,23 @@ struct SettlementOwnershipIntegrationTests {
         let header = PaymentPayload(resource: required.resource, accepted: accepted, payload: signed.payload).headerValue
         let paid = ServerRequest(method: "GET", path: "/report", headers: ["Host": "seller", PaymentHeaderName.paymentSignature: header])
 
+        // Mining is paused only while the first settlement runs (the devnet is shared with suites
+        // running in parallel): its record stays pending until the owner comes back, mined or not.
         try await Self.setAutomine(devnet, false)
         let first: ServerResponse
         do {
             first = try await server.respond(to: paid, handler: handler)
-            // The facilitator reports the pending settlement and its age on /metrics.
-            try await devnet.waitUntil("/metrics to show the pending settlement", timeout: .seconds(30)) {
-                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: running.url + "/metrics"), timeout: .seconds(10))
-                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                return text.contains("x402_facilitator_settlements_pending 1") && text.contains("x402_facilitator_settlement_pending_oldest_seconds")
-            }
         } catch {
             try await Self.setAutomine(devnet, true)
             throw error
         }
         try await Self.setAutomine(devnet, true)
+        // The facilitator reports the pending settlement and its age on /metrics.
+        try await devnet.waitUntil("/metrics to show the pending settlement", timeout: .seconds(30)) {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: running.url + "/metrics"), timeout: .seconds(10))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            return text.contains("x402_facilitator_settlements_pending 1") && text.contains("x402_facilitator_settlement_pending_oldest_seconds")
+        }
         #expect(first.status == 402)
         #expect(!String(decoding: first.body, as: UTF8.self).contains("the report"))
         let pending = try SettleResponse(headerValue: try #require(first.headers[PaymentHeaderName.paymentResponse]))
