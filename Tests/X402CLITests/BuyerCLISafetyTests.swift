@@ -35,21 +35,7 @@ enum CLIScriptedServer {
         let router = Router()
         router.add(middleware: Middleware(handler: handler, log: log))
         router.get("**") { _, _ in "unreachable" }
-        let ports = PortBox()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            let port = await ports.wait()
-            do {
-                try await body("http://127.0.0.1:\(port)", log)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
+        try await withLoopbackServer(router) { base in try await body(base, log) }
     }
 
     /// A v2 402 for $0.01 of Base Sepolia USDC.

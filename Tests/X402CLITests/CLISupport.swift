@@ -200,20 +200,27 @@ enum TestSeller {
         }
         router.get("free") { _, _ in "free data" }
         router.get("missing") { _, _ -> Response in Response(status: .notFound) }
-        let ports = PortBox()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            let port = await ports.wait()
-            do {
-                try await body("http://127.0.0.1:\(port)", facilitator)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+        try await withLoopbackServer(router) { base in try await body(base, facilitator) }
+    }
+}
+
+/// Runs `router` on an ephemeral loopback port while `body` runs with its base URL, then stops it.
+func withLoopbackServer(
+    _ router: Router<BasicRequestContext>, _ body: (_ base: String) async throws -> Void
+) async throws {
+    let ports = PortBox()
+    let app = Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        let port = await ports.wait()
+        do {
+            try await body("http://127.0.0.1:\(port)")
+        } catch {
             group.cancelAll()
+            throw error
         }
+        group.cancelAll()
     }
 }
