@@ -18,7 +18,7 @@ let package = Package(
         .library(name: "X402Vapor", targets: ["X402Vapor"]),
         .library(name: "X402Postgres", targets: ["X402Postgres"]),
         .library(name: "X402Gateway", targets: ["X402Gateway"]),
-        .executable(name: "x402", targets: ["x402"]),
+        .executable(name: "x402", targets: ["X402CLI"]),
         .executable(name: "x402-bench", targets: ["x402-bench"]),
     ],
     dependencies: [
@@ -133,7 +133,7 @@ let package = Package(
 
         // The `x402` command-line tool.
         .executableTarget(
-            name: "x402",
+            name: "X402CLI",
             dependencies: [
                 "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres", "X402Hummingbird",
                 "X402Gateway", "X402Facilitator",
