@@ -80,6 +80,7 @@ public struct FacilitatorService: Sendable {
             settle: { incoming, logger in await journal.settle(incoming, engine: engine, logger: logger) })
         extraServices = [
             SettlementDrainService(tracker: routes.tracker),
+            SignerMaintenanceService(pools: chains.map(\.signers)),
             SettlementResumeService(
                 resumer: SettlementResumer(
                     journal: journal, records: storage.evmRecords, chains: chains, logger: logger,

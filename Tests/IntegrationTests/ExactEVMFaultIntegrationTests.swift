@@ -130,6 +130,10 @@ struct ExactEVMFaultIntegrationTests {
         for _ in 0..<count { payments.append(try await payment()) }
         // Each settlement under its own settlement id, as a seller sends it: its retry owns it.
         let ids = (0..<count).map { _ in SettlementIdempotency.newID() }
+        // The pool's deferred repairs (delivery checks, gap fills) run beside the settlements, as
+        // the facilitator service runs them.
+        let maintenance = Task { await chain.signers.run() }
+        defer { maintenance.cancel() }
         let responses = await withTaskGroup(of: (Int, SettleResponse).self) { group in
             for (i, p) in payments.enumerated() {
                 group.addTask {

@@ -5,6 +5,10 @@ import X402
 /// and transport errors.
 ///
 /// Any number of concurrent ``submit(to:data:gasLimit:)`` calls are safe, also with one key.
+///
+/// Repairs that must happen later (a freed nonce that nobody reused, a send of unknown outcome)
+/// are queued for ``run()``, which the owner runs for the pool's lifetime (the facilitator service
+/// runs it in its service group), so no task outlives the service that started it.
 public actor SignerPool {
     /// Retry and repair settings.
     public struct Options: Sendable, Hashable {
@@ -35,6 +39,16 @@ public actor SignerPool {
     private let client: any EthereumClient
     private var lanes: [Lane]
     private var cursor = 0
+    /// Deferred repairs, consumed by ``run()``.
+    private nonisolated let maintenance = AsyncStream.makeStream(of: Maintenance.self, bufferingPolicy: .bufferingNewest(4096))
+    private var maintenanceRunning = false
+
+    private enum Maintenance: Sendable {
+        /// Fill the nonce if it is still free (nobody reused it).
+        case repairGap(nonce: UInt64, lane: Int)
+        /// Fill the nonce if the chain still lacks it after a send of unknown outcome.
+        case checkDelivery(nonce: UInt64, lane: Int)
+    }
 
     /// Counters for tests and metrics.
     public private(set) var statistics = Statistics()
@@ -200,11 +214,7 @@ public actor SignerPool {
     }
 
     private func scheduleGapRepair(_ nonce: UInt64, lane index: Int) {
-        let delay = options.gapRepairDelay
-        Task { [weak self] in
-            try? await Task.sleep(for: delay)
-            await self?.repairGap(nonce, lane: index)
-        }
+        maintenance.continuation.yield(.repairGap(nonce: nonce, lane: index))
     }
 
     /// Schedules the repair of a freed nonce of the first key (tests).
@@ -215,10 +225,41 @@ public actor SignerPool {
     /// After a send of unknown outcome: if the chain still lacks the nonce later and no new
     /// transaction took it, fill it so that the transactions behind it are mined.
     private func scheduleDeliveryCheck(_ nonce: UInt64, lane index: Int) {
+        maintenance.continuation.yield(.checkDelivery(nonce: nonce, lane: index))
+    }
+
+    /// Performs the pool's deferred repairs, each ``Options/gapRepairDelay`` after it was queued,
+    /// until the calling task is cancelled. Run it once for the pool's lifetime, beside the
+    /// server that settles through the pool; a second concurrent call returns at once.
+    ///
+    /// Without it, nonce gaps left by failed or uncertain sends are not filled, and transactions
+    /// queued behind a gap wait until a new settlement reuses the nonce.
+    public nonisolated func run() async {
+        guard await beginMaintenance() else { return }
         let delay = options.gapRepairDelay
-        Task { [weak self] in
-            try? await Task.sleep(for: delay)
-            await self?.checkDelivery(nonce, lane: index)
+        await withDiscardingTaskGroup { group in
+            for await job in maintenance.stream {
+                group.addTask {
+                    guard (try? await Task.sleep(for: delay)) != nil else { return }
+                    await self.perform(job)
+                }
+            }
+        }
+        await endMaintenance()
+    }
+
+    private func beginMaintenance() -> Bool {
+        guard !maintenanceRunning else { return false }
+        maintenanceRunning = true
+        return true
+    }
+
+    private func endMaintenance() { maintenanceRunning = false }
+
+    private func perform(_ job: Maintenance) async {
+        switch job {
+        case .repairGap(let nonce, let lane): await repairGap(nonce, lane: lane)
+        case .checkDelivery(let nonce, let lane): await checkDelivery(nonce, lane: lane)
         }
     }
 
