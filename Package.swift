@@ -301,3 +301,9 @@ let package = Package(
         ),
     ]
 )
+
+// The documentation plugin (`swift package generate-documentation`), only when the docs are built
+// (scripts/docs sets X402_DOCS=1), so consumers and ordinary builds do not resolve it.
+if Context.environment["X402_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"))
+}

@@ -566,7 +566,7 @@ extension UInt256: CustomStringConvertible, CustomDebugStringConvertible {
 }
 
 extension UInt256: LosslessStringConvertible {
-    /// Parses a strict decimal string (see ``init(decimal:)``).
+    /// Parses a strict decimal string (see ``init(decimal:)-(String)``).
     public init?(_ description: String) {
         self.init(decimal: description)
     }

@@ -99,8 +99,11 @@ public struct Payer: Sendable {
     /// Nothing is signed unless every rule passes and the ledger reservation succeeded. If
     /// signing fails the reservation is released.
     ///
-    /// - Parameter resource: the URL being paid for, recorded in the ledger (defaults to the
-    ///   answer's `resource.url` or the v1 requirement's `resource`).
+    /// - Parameters:
+    ///   - required: the seller's 402 answer (either protocol version).
+    ///   - resource: the URL being paid for, recorded in the ledger (defaults to the
+    ///     answer's `resource.url` or the v1 requirement's `resource`).
+    /// - Returns: the signed payment, ready to send, with its ledger reservation.
     /// - Throws: ``PaymentRefusal`` for a policy refusal, or the scheme client's error.
     public func preparePayment(for required: AnyPaymentRequired, resource: String? = nil) async throws -> PreparedPayment {
         let candidates = schemes.candidates(for: required, assets: assets)

@@ -40,6 +40,7 @@ public protocol AuthorizationStateReader: Sendable {
     /// - Parameters:
     ///   - network: the record's CAIP-2 network.
     ///   - asset: the token contract.
+    ///   - authorization: the signed authorization whose state is read.
     /// - Throws: when the state cannot be read (unknown network, node unreachable, not an
     ///   EIP-3009 token); reconciliation then leaves the record counted.
     func authorizationUse(network: String, asset: String, authorization: SignedAuthorization) async throws -> AuthorizationUse

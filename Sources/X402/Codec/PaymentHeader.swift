@@ -94,6 +94,7 @@ extension AnyPaymentRequired {
     /// - Parameters:
     ///   - header: the `PAYMENT-REQUIRED` header value, if the response had one.
     ///   - body: the response body.
+    ///   - maximumLength: the longest header value accepted, in bytes.
     public init(header: String?, body: some Collection<UInt8>, maximumLength: Int = PaymentHeader.defaultMaximumLength) throws(X402DecodingError) {
         if let header {
             self = .v2(try PaymentRequired(headerValue: header, maximumLength: maximumLength))

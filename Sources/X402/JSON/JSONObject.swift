@@ -1,7 +1,7 @@
 /// A JSON object that keeps its members in insertion order.
 ///
 /// Small objects (the usual x402 case) are searched linearly; once an object holds more than
-/// ``indexThreshold`` members, a hash index from key to position is kept as well, so lookups,
+/// `indexThreshold` (8) members, a hash index from key to position is kept as well, so lookups,
 /// duplicate-key checks while parsing and equality stay linear in the object's size even for a
 /// hostile object with thousands of keys. Setting an existing key replaces its value in place;
 /// setting a new key appends it. Equality ignores order.
@@ -10,7 +10,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
     public private(set) var members: [(key: String, value: JSONValue)]
 
     /// Position of each key's first occurrence in `members`; kept once the object has more than
-    /// ``indexThreshold`` members, `nil` below that.
+    /// `indexThreshold` members, `nil` below that.
     private var positions: [String: Int]?
 
     /// The member count above which lookups go through a hash index instead of a linear scan.

@@ -106,7 +106,7 @@ extension JSONValue: CustomStringConvertible {
 
 extension JSONValue: Codable {
     /// Decodes any JSON value. Through Foundation's `JSONDecoder`, object key order is whatever that
-    /// decoder reports; use ``JSONValue/init(parsing:)`` where exact order matters.
+    /// decoder reports; use ``JSONValue/init(parsing:maximumDepth:)-(String,_)`` where exact order matters.
     public init(from decoder: any Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: AnyCodingKey.self) {
             var object = JSONObject()
