@@ -423,7 +423,7 @@ extension UInt256 {
 
     /// Writes the 32-byte big-endian representation to the start of `buffer` (at least 32 bytes).
     @inlinable
-    public func writeBigEndian(to buffer: UnsafeMutableRawBufferPointer) {
+    package func writeBigEndian(to buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count >= 32)
         buffer.storeBytes(of: w3.bigEndian, toByteOffset: 0, as: UInt64.self)
         buffer.storeBytes(of: w2.bigEndian, toByteOffset: 8, as: UInt64.self)
@@ -451,7 +451,7 @@ extension UInt256 {
     }
 
     /// Parses ASCII decimal digits from UTF-8 bytes.
-    public static func parseDecimal(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
+    package static func parseDecimal(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
         guard !utf8.isEmpty else { return nil }
         var result = UInt256.zero
         var chunk: UInt64 = 0
@@ -498,7 +498,7 @@ extension UInt256 {
     }
 
     /// Parses hexadecimal digits (optional `0x`/`0X` prefix, 1 to 64 digits) from UTF-8 bytes.
-    public static func parseHex(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
+    package static func parseHex(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
         var digits = utf8[...]
         if digits.count >= 2, digits[digits.startIndex] == 0x30,
            digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58 {
