@@ -129,9 +129,9 @@ enum RequestFailure {
     static func classify(_ error: any Error) -> (BuyerExit, String) {
         switch error {
         case let e as PayingClientError:
-            switch e {
+            switch e.code {
             case .transport: return (.network, peer(e.description))
-            case .unreadablePaymentRequired, .tooManyRedirects, .invalidRedirect: return (.httpError, peer(e.description))
+            default: return (.httpError, peer(e.description))
             }
         case let e as HTTPClientError: return (.network, peer("request failed: \(e)"))
         default: return (.network, peer("request failed: \(error)"))

@@ -22,14 +22,14 @@ public enum FacilitatorAuthentication: Sendable {
     case provider(@Sendable (FacilitatorEndpoint) async throws -> [(name: String, value: String)])
 }
 
-/// A ``FacilitatorClient`` speaking the facilitator HTTP API (`POST /verify`, `POST /settle`,
+/// A `FacilitatorClient` speaking the facilitator HTTP API (`POST /verify`, `POST /settle`,
 /// `GET /supported`) over AsyncHTTPClient.
 ///
 /// Every way implementations report a negative result is accepted as a result, not an error:
 /// 200 with `isValid:false` / `success:false`; 400, 412 or 5xx whose body is a VerifyResponse or
 /// SettleResponse; and 5xx with `{"error": "<reason>: <message>"}` (Go). Anything else — no
 /// connection, no answer in time, a non-2xx without a verdict, a 2xx that is not the message —
-/// is a ``FacilitatorClientError``.
+/// is a `FacilitatorClientError`.
 ///
 /// `/supported` is cached for ``Configuration/supportedCacheDuration`` and retried on 429.
 /// Credentials never appear in logs.
@@ -90,7 +90,7 @@ public struct HTTPFacilitatorClient: FacilitatorClient {
         return try Self.interpretVerify(status: status, body: body)
     }
 
-    /// Settles; the task's settlement id (``SettlementIdempotency/current``, set by the resource
+    /// Settles; the task's settlement id (`SettlementIdempotency/current`, set by the resource
     /// server once per settlement attempt and again on its retries) goes in the `Idempotency-Key`
     /// header, so the facilitator recognises a retry of the request that owns the settlement.
     public func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {

@@ -57,7 +57,7 @@ public struct PayingHTTPClient: Sendable {
     ///
     /// - Returns: the final response; ``PayingClientResponse/payment`` says whether it was paid,
     ///   rejected, or is still pending.
-    /// - Throws: ``PaymentRefusal`` when the guard rails refuse (nothing signed, no second
+    /// - Throws: `PaymentRefusal` when the guard rails refuse (nothing signed, no second
     ///   request), ``PayingClientError`` for an unreadable 402, a redirect problem or a transport failure.
     public func execute(_ request: HTTPClientRequest) async throws -> PayingClientResponse {
         let headers = request.headers.map { ($0.name, $0.value) }

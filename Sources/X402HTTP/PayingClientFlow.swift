@@ -85,25 +85,64 @@ public struct PendingPayment: Sendable, CustomStringConvertible {
     public var description: String { "payment pending, tx \(transaction.isEmpty ? "unknown" : transaction)" }
 }
 
-/// Why a paying client could not complete a call (policy refusals are thrown as ``PaymentRefusal``).
-public enum PayingClientError: Error, Sendable, CustomStringConvertible {
-    /// The 402 answer carried neither a readable `PAYMENT-REQUIRED` header nor an x402 JSON body.
-    case unreadablePaymentRequired(X402DecodingError)
-    /// The transport failed.
-    case transport(String)
-    /// More redirects than ``PayingClientOptions/maxRedirects``.
-    case tooManyRedirects(Int)
-    /// A redirect without a usable http(s) `Location`.
-    case invalidRedirect(String)
+/// Why a paying client could not complete a call (policy refusals are thrown as `PaymentRefusal`).
+///
+/// A struct rather than an enum so that new kinds of failure can be added without breaking
+/// callers: switch over ``code`` with a `default` branch.
+public struct PayingClientError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: Hashable { case unreadablePaymentRequired, transport, tooManyRedirects, invalidRedirect }
+        private let base: Base
 
-    public var description: String {
-        switch self {
-        case .unreadablePaymentRequired(let e): "the 402 answer is not a readable x402 payment request: \(e)"
-        case .transport(let message): "request failed: \(message)"
-        case .tooManyRedirects(let n): "more than \(n) redirects"
-        case .invalidRedirect(let location): "unusable redirect target \(location)"
-        }
+        /// The 402 answer carried neither a readable `PAYMENT-REQUIRED` header nor an x402 JSON body.
+        public static let unreadablePaymentRequired = Code(base: .unreadablePaymentRequired)
+        /// The transport failed.
+        public static let transport = Code(base: .transport)
+        /// More redirects than ``PayingClientOptions/maxRedirects``.
+        public static let tooManyRedirects = Code(base: .tooManyRedirects)
+        /// A redirect without a usable http(s) `Location`.
+        public static let invalidRedirect = Code(base: .invalidRedirect)
+
+        public var description: String { "\(base)" }
     }
+
+    /// The kind of failure.
+    public let code: Code
+    /// What went wrong, for people (peer text in it is not escaped: escape it before printing to a terminal).
+    public let message: String
+    /// For ``Code/unreadablePaymentRequired``: why the 402 answer could not be read.
+    public let decodingError: X402DecodingError?
+
+    private init(_ code: Code, _ message: String, decodingError: X402DecodingError? = nil) {
+        self.code = code
+        self.message = message
+        self.decodingError = decodingError
+    }
+
+    /// The 402 answer carried neither a readable `PAYMENT-REQUIRED` header nor an x402 JSON body.
+    /// - Parameter error: why it could not be read.
+    /// - Returns: the error.
+    public static func unreadablePaymentRequired(_ error: X402DecodingError) -> Self {
+        Self(.unreadablePaymentRequired, "the 402 answer is not a readable x402 payment request: \(error)", decodingError: error)
+    }
+
+    /// The transport failed.
+    /// - Parameter message: what the transport reported.
+    /// - Returns: the error.
+    public static func transport(_ message: String) -> Self { Self(.transport, "request failed: \(message)") }
+
+    /// More redirects than ``PayingClientOptions/maxRedirects``.
+    /// - Parameter limit: the limit that was reached.
+    /// - Returns: the error.
+    public static func tooManyRedirects(_ limit: Int) -> Self { Self(.tooManyRedirects, "more than \(limit) redirects") }
+
+    /// A redirect without a usable http(s) `Location`.
+    /// - Parameter location: the unusable target (shortened).
+    /// - Returns: the error.
+    public static func invalidRedirect(_ location: String) -> Self { Self(.invalidRedirect, "unusable redirect target \(location)") }
+
+    public var description: String { message }
 }
 
 /// Asked before paying a 402 that came from another origin than the one requested (after a
@@ -149,7 +188,7 @@ public struct PayingClientOptions: Sendable {
     /// Redirects followed per leg (default 5).
     public var maxRedirects: Int
     /// Asked before paying a 402 from another origin than the requested one; `nil` (the default)
-    /// refuses with ``PaymentRefusal/crossOriginPaymentRequest(requested:answeredBy:)``.
+    /// refuses with `PaymentRefusal/crossOriginPaymentRequest(requested:answeredBy:)`.
     public var crossOriginPayment: CrossOriginPaymentHandler?
     public var pendingSettlement: PendingSettlementPolicy
 

@@ -28,7 +28,7 @@ public struct PayingURLSession: Sendable {
 
     /// Sends `request`, paying once if the server asks for it.
     ///
-    /// - Throws: ``PaymentRefusal`` when the guard rails refuse, ``PayingClientError`` otherwise.
+    /// - Throws: `PaymentRefusal` when the guard rails refuse, ``PayingClientError`` otherwise.
     public func data(for request: URLRequest) async throws -> PayingClientResponse {
         let headers = (request.allHTTPHeaderFields ?? [:]).map { ($0.key, $0.value) }
         return try await PayingFlow(payer: payer, options: options).run(url: request.url?.absoluteString ?? "", requestHeaders: headers) { hop, extra in

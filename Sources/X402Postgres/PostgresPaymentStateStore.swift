@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import X402
 
-/// A ``PaymentStateStore`` in PostgreSQL, shared by every resource-server instance that uses the
+/// A `PaymentStateStore` in PostgreSQL, shared by every resource-server instance that uses the
 /// same database: a payment claimed on one instance is rejected on all others until it is
 /// released or has failed.
 ///

@@ -4,7 +4,7 @@ import PostgresNIO
 import X402
 
 /// Settlements in PostgreSQL, shared by every facilitator instance using the same database: the
-/// journal (``SettlementJournalStore``), the schemes' transfer records, and a per-payment lock
+/// journal (`SettlementJournalStore`), the schemes' transfer records, and a per-payment lock
 /// (``exclusively(_:_:)``) so that instances given the same payment at once settle it one after
 /// the other — the second then finds the first one's recorded answer instead of sending again.
 public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettlementRowStore {

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import X402
 
-/// A ``PaymentStateStore`` in an SQLite file (GRDB, WAL), shared by every resource-server process
+/// A `PaymentStateStore` in an SQLite file (GRDB, WAL), shared by every resource-server process
 /// on this machine that opens the same file.
 ///
 /// A claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE` statement inside a write transaction,

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import X402
 
-/// Settlements in SQLite (GRDB): the facilitator's journal (``SettlementJournalStore``) and the
+/// Settlements in SQLite (GRDB): the facilitator's journal (`SettlementJournalStore`) and the
 /// schemes' transfer records.
 ///
 /// A file database uses WAL mode (`DatabasePool`): concurrent reads, serialized writes, and every

@@ -188,7 +188,8 @@ struct PayingClientRedirectTests {
     func redirectLoop() async throws {
         try await ScriptedServer.run({ _, _ in (302, [("Location", "/loop")], "") }) { base, log in
             let client = PayingHTTPClient(payer: Self.payer(PayingTestSigner()))
-            await #expect(throws: PayingClientError.self) { try await client.execute(HTTPClientRequest(url: "\(base)/loop")) }
+            let error = await #expect(throws: PayingClientError.self) { try await client.execute(HTTPClientRequest(url: "\(base)/loop")) }
+            #expect(error?.code == .tooManyRedirects)
             #expect(await log.count("/loop") == 6)
         }
     }
@@ -288,7 +289,8 @@ struct PayingClientRedirectTests {
         try await PaidSeller.run { base, _, log in
             let signer = PayingTestSigner()
             let client = PayingHTTPClient(httpClient: .shared, payer: Self.payer(signer))
-            await #expect(throws: PayingClientError.self) { try await client.execute(HTTPClientRequest(url: "\(base)/hop")) }
+            let error = await #expect(throws: PayingClientError.self) { try await client.execute(HTTPClientRequest(url: "\(base)/hop")) }
+            #expect(error?.code == .transport && error?.message.contains("followed a redirect by itself") == true)
             #expect(signer.signed == 0)
             #expect(await log.paymentHeaders.isEmpty)
         }

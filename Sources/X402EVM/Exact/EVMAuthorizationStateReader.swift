@@ -1,7 +1,7 @@
 import X402
 
 /// Reads EIP-3009 `authorizationState(authorizer, nonce)` through JSON-RPC, for the buyer's
-/// spend reconciliation (``SpendReconciler``).
+/// spend reconciliation (`SpendReconciler`).
 ///
 /// ```swift
 /// let reader = EVMAuthorizationStateReader(clients: ["eip155:8453": JSONRPCClient(url: rpcURL)])

@@ -48,10 +48,10 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         public var maximumContractWalletGas: UInt64 = 250_000
         /// Ceiling on the gas of an ERC-6492 wallet deployment (the factory call).
         public var maximumDeploymentGas: UInt64 = 500_000
-        /// Tokens accepted per network besides the registry's (``AssetRegistry/standard`` when
+        /// Tokens accepted per network besides the registry's (`AssetRegistry/standard` when
         /// ``acceptRegistryAssets`` is on). Any other asset is refused with `asset_not_accepted`.
         public var acceptedAssets: [Network: Set<EthereumAddress>] = [:]
-        /// Accept each network's token from ``AssetRegistry/standard`` (default on).
+        /// Accept each network's token from `AssetRegistry/standard` (default on).
         public var acceptRegistryAssets = true
         /// Refuse a payment when the network's current `maxFeePerGas` is above the chain's
         /// ``FeePolicy/maximumFeePerGas`` (checked at verify; settle fails the send anyway).
@@ -72,8 +72,16 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     /// Told the gas of every mined transaction this facilitator sent (deployments and transfers).
     let gasSpent: @Sendable (_ network: Network, _ gasUsed: UInt64) -> Void
 
-    /// - Parameter gasSpent: called with the gas used by each mined transaction the facilitator
-    ///   paid for (for metrics).
+    /// A facilitator for the `exact` scheme on the given chains.
+    ///
+    /// - Parameters:
+    ///   - chains: one entry per network: its node client, signer pool and receipt watcher.
+    ///   - options: verification and settlement limits (gas ceiling, fee caps, accepted assets, timeouts).
+    ///   - records: remembers settled authorizations; give a durable store (SQLite, PostgreSQL) so a
+    ///     restart or a second instance never settles the same authorization twice.
+    ///   - clock: the time source for validity windows (tests pass a fixed clock).
+    ///   - gasSpent: called with the gas used by each mined transaction the facilitator
+    ///     paid for (for metrics).
     public init(
         chains: [EVMFacilitatorChain], options: Options = Options(),
         records: any SettlementRecordStore = InMemorySettlementRecordStore(), clock: UnixClock = .system,

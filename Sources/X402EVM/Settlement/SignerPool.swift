@@ -4,7 +4,7 @@ import X402
 /// gives it a nonce from that key's ``NonceManager``, signs, broadcasts and recovers from nonce
 /// and transport errors.
 ///
-/// Any number of concurrent ``submit(to:data:gasLimit:)`` calls are safe, also with one key.
+/// Any number of concurrent `submit(to:data:gasLimit:)` calls are safe, also with one key.
 ///
 /// Repairs that must happen later (a freed nonce that nobody reused, a send of unknown outcome)
 /// are queued for ``run()``, which the owner runs for the pool's lifetime (the facilitator service
