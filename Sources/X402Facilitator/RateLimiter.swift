@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A token-bucket rate: `burst` requests at once, refilled at `perSecond`.
 public struct RateLimit: Sendable, Hashable, Codable {
@@ -19,7 +20,7 @@ public struct RateLimit: Sendable, Hashable, Codable {
 /// Token buckets keyed by a string (a client address, a payer), with a bounded table: when it is
 /// full, buckets that have refilled completely are dropped first, then the oldest ones, so a
 /// flood of distinct keys costs bounded memory.
-final class RateLimiter: @unchecked Sendable {
+final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
@@ -27,8 +28,7 @@ final class RateLimiter: @unchecked Sendable {
 
     let limit: RateLimit
     private let maximumKeys: Int
-    private let lock = NSLock()
-    private var buckets: [String: Bucket] = [:]
+    private let table = NIOLockedValueBox([String: Bucket]())
 
     init(limit: RateLimit, maximumKeys: Int = 10_000) {
         self.limit = limit
@@ -40,8 +40,15 @@ final class RateLimiter: @unchecked Sendable {
         guard limit.isEnabled else { return true }
         let burst = Double(limit.burst)
         let rate = limit.perSecond.isFinite ? max(0, limit.perSecond) : 0
-        lock.lock()
-        defer { lock.unlock() }
+        let maximumKeys = maximumKeys
+        return table.withLockedValue { buckets in
+            Self.take(key, from: &buckets, now: now, burst: burst, rate: rate, maximumKeys: maximumKeys)
+        }
+    }
+
+    private static func take(
+        _ key: String, from buckets: inout [String: Bucket], now: ContinuousClock.Instant, burst: Double, rate: Double, maximumKeys: Int
+    ) -> Bool {
         var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
         let elapsed = now - bucket.updated
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -49,13 +56,15 @@ final class RateLimiter: @unchecked Sendable {
         bucket.updated = now
         let allowed = bucket.tokens >= 1
         if allowed { bucket.tokens -= 1 }
-        if buckets[key] == nil, buckets.count >= maximumKeys { evict(now: now, burst: burst, rate: rate) }
+        if buckets[key] == nil, buckets.count >= maximumKeys { evict(&buckets, now: now, rate: rate, burst: burst, maximumKeys: maximumKeys) }
         buckets[key] = bucket
         return allowed
     }
 
     /// Frees room: drops every bucket that has refilled by now; if none has, drops half the table.
-    private func evict(now: ContinuousClock.Instant, burst: Double, rate: Double) {
+    private static func evict(
+        _ buckets: inout [String: Bucket], now: ContinuousClock.Instant, rate: Double, burst: Double, maximumKeys: Int
+    ) {
         let before = buckets.count
         buckets = buckets.filter { _, bucket in
             let elapsed = now - bucket.updated
@@ -69,5 +78,5 @@ final class RateLimiter: @unchecked Sendable {
     }
 
     /// How many keys are tracked (for tests).
-    var trackedKeys: Int { lock.withLock { buckets.count } }
+    var trackedKeys: Int { table.withLockedValue { $0.count } }
 }

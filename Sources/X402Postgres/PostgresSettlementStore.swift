@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import X402
+import NIOConcurrencyHelpers
 
 /// Settlements in PostgreSQL, shared by every facilitator instance using the same database: the
 /// journal (`SettlementJournalStore`), the schemes' transfer records, and a per-payment lock
@@ -241,38 +242,46 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
 
 /// The result of a body run under a lock, kept so that a failure after the body ran cannot hide it.
 /// The first of several answers, handed to a continuation exactly once.
-final class OnceAnswer<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, Never>?
-    private var pending: T?
-    private var done = false
+final class OnceAnswer<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, Never>?
+        var pending: T?
+        var done = false
+    }
 
-    var isDone: Bool { lock.withLock { done } }
+    private let state = NIOLockedValueBox(State())
+
+    var isDone: Bool { state.withLockedValue { $0.done } }
 
     func start(_ continuation: CheckedContinuation<T, Never>) {
-        let early: T? = lock.withLock {
-            if let pending { self.pending = nil; return pending }
-            self.continuation = continuation
+        let early: T? = state.withLockedValue { state in
+            if let pending = state.pending {
+                state.pending = nil
+                return pending
+            }
+            state.continuation = continuation
             return nil
         }
         if let early { continuation.resume(returning: early) }
     }
 
     func resume(_ value: T) {
-        let waiting: CheckedContinuation<T, Never>? = lock.withLock {
-            guard !done else { return nil }
-            done = true
-            if let continuation { self.continuation = nil; return continuation }
-            pending = value
+        let waiting: CheckedContinuation<T, Never>? = state.withLockedValue { state in
+            guard !state.done else { return nil }
+            state.done = true
+            if let continuation = state.continuation {
+                state.continuation = nil
+                return continuation
+            }
+            state.pending = value
             return nil
         }
         waiting?.resume(returning: value)
     }
 }
 
-final class BodyOutcome<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: T?
-    var value: T? { lock.withLock { result } }
-    func set(_ value: T) { lock.withLock { result = value } }
+final class BodyOutcome<T: Sendable>: Sendable {
+    private let result = NIOLockedValueBox<T?>(nil)
+    var value: T? { result.withLockedValue { $0 } }
+    func set(_ value: T) { result.withLockedValue { $0 = value } }
 }
