@@ -164,31 +164,6 @@ enum BuyerOutput {
     static var isInteractive: Bool { isatty(0) == 1 && isatty(2) == 1 }
 }
 
-/// Human names of the networks (CAIP-2 id in parentheses).
-enum NetworkNames {
-    static let known: [String: String] = [
-        "eip155:1": "Ethereum", "eip155:11155111": "Ethereum Sepolia", "eip155:8453": "Base", "eip155:84532": "Base Sepolia",
-        "eip155:137": "Polygon", "eip155:80002": "Polygon Amoy", "eip155:42161": "Arbitrum One", "eip155:421614": "Arbitrum Sepolia",
-        "eip155:43114": "Avalanche", "eip155:43113": "Avalanche Fuji", "eip155:10": "Optimism", "eip155:11155420": "OP Sepolia",
-        "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp": "Solana", "solana:EtWTRABZaYq6iMfeYKouRu166VL2xqa1": "Solana Devnet",
-    ]
-
-    /// `Base Sepolia (eip155:84532)`.
-    static func describe(_ network: String) -> String {
-        if let name = known[network] { return "\(name) (\(network))" }
-        if let n = Network(network), let legacy = n.legacyName { return "\(legacy) (\(network))" }
-        return network
-    }
-
-    /// Public JSON-RPC endpoints used by `wallet balance` when no `--rpc-url` is given.
-    static let defaultRPC: [String: String] = [
-        "eip155:8453": "https://mainnet.base.org", "eip155:84532": "https://sepolia.base.org",
-        "eip155:137": "https://polygon-rpc.com", "eip155:42161": "https://arb1.arbitrum.io/rpc",
-        "eip155:421614": "https://sepolia-rollup.arbitrum.io/rpc", "eip155:43114": "https://api.avax.network/ext/bc/C/rpc",
-        "eip155:43113": "https://api.avax-test.network/ext/bc/C/rpc",
-    ]
-}
-
 /// One priced option, for human and JSON output.
 struct PriceDescription {
     let candidate: PaymentCandidate
