@@ -124,7 +124,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     /// The payment state store the configuration names.
     static func stateStore(_ configuration: GatewayConfiguration) async throws -> any PaymentStateStore {
-        switch try configuration.stateStoreKind() {
+        switch try configuration.stateLocation() {
         case .memory:
             return InMemoryPaymentStateStore()
         case .sqlite(let path):

@@ -42,20 +42,17 @@ public actor InMemoryDiscoveryStore: DiscoveryStore {
 
 extension FacilitatorStorage {
     /// The discovery store for the configuration's `database`: SQLite beside the settlement
-    /// journal for `sqlite:<path>` or a plain path, memory for `memory`. Other databases keep
-    /// the catalog in memory (logged once).
-    static func openDiscovery(_ database: String?, logger: Logger) throws -> any DiscoveryStore {
-        let location = database ?? "memory"
-        if location == "memory" || location == ":memory:" { return InMemoryDiscoveryStore() }
-        if let path = sqlitePath(location) { return try SQLiteDiscoveryStore(path: path) }
-        logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "\(location.prefix(while: { $0 != ":" }))"])
-        return InMemoryDiscoveryStore()
-    }
-
-    /// The file path of a `sqlite:<path>`, `sqlite://<path>` or plain-path location.
-    static func sqlitePath(_ location: String) -> String? {
-        if location.hasPrefix("sqlite://") { return String(location.dropFirst("sqlite://".count)) }
-        if location.hasPrefix("sqlite:") { return String(location.dropFirst("sqlite:".count)) }
-        return location.contains("://") || location.hasPrefix("postgres") ? nil : location
+    /// journal for a SQLite location, memory for `memory`. Other databases keep the catalog in
+    /// memory (logged once).
+    static func openDiscovery(_ location: StoreLocation, logger: Logger) throws -> any DiscoveryStore {
+        switch location {
+        case .memory:
+            return InMemoryDiscoveryStore()
+        case .sqlite(let path):
+            return try SQLiteDiscoveryStore(path: path)
+        case .postgres:
+            logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "postgres"])
+            return InMemoryDiscoveryStore()
+        }
     }
 }

@@ -75,9 +75,9 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var bearerTokens: [String] = []
     /// An environment variable holding comma-separated bearer tokens.
     public var bearerTokensEnv: String?
-    /// Where settlements are recorded: `sqlite:<path>`, a plain path, `postgres://user@host:port/db`
-    /// (shared by several instances; password in the URL or `PGPASSWORD`), or `memory` (nothing
-    /// survives a restart). Default: `memory`.
+    /// Where settlements are recorded (see ``StoreLocation``): `sqlite:<path>`, a plain path,
+    /// `postgres://user@host:port/db` (shared by several instances; password in the URL or
+    /// `PGPASSWORD`), or `memory` (nothing survives a restart). Default: `memory`.
     public var database: String?
     /// The largest accepted `/verify` or `/settle` body (default 64 KiB).
     public var maxBodyBytes: Int = 64 * 1024
@@ -160,8 +160,21 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         }
     }
 
+    /// ``database``, parsed (see ``StoreLocation`` for the accepted forms); `nil` is ``StoreLocation/memory``.
+    /// - Returns: Where settlements and the discovery catalog are kept.
+    /// - Throws: ``FacilitatorConfigurationError`` when `database` is not a location.
+    public func databaseLocation() throws(FacilitatorConfigurationError) -> StoreLocation {
+        guard let database else { return .memory }
+        do {
+            return try StoreLocation(parsing: database)
+        } catch {
+            throw FacilitatorConfigurationError("database: \(error.description)")
+        }
+    }
+
     /// Checks values that would otherwise fail later (bad networks, ports, limits).
     public func validate() throws(FacilitatorConfigurationError) {
+        _ = try databaseLocation()
         guard (0...65535).contains(port) else { throw FacilitatorConfigurationError("port \(port) is out of range") }
         guard maxBodyBytes >= 1024 else { throw FacilitatorConfigurationError("maxBodyBytes must be at least 1024") }
         guard receiptTimeoutSeconds > 0 else { throw FacilitatorConfigurationError("receiptTimeoutSeconds must be positive") }

@@ -59,7 +59,8 @@ public struct FacilitatorService: Sendable {
                 addresses.compactMap { try? EthereumAddress($0, validatingChecksum: false) })
         }
         let metrics = FacilitatorMetrics()
-        let storage = try await FacilitatorStorage.open(configuration.database, logger: logger)
+        let location = try configuration.databaseLocation()
+        let storage = try await FacilitatorStorage.open(location, logger: logger)
         let exact = ExactEVMFacilitator(
             chains: chains, options: options, records: storage.evmRecords,
             gasSpent: { network, gas in metrics.gasUsed(network: network.identifier, gas: gas) })
@@ -69,7 +70,7 @@ public struct FacilitatorService: Sendable {
         self.engine = engine
         let catalog = DiscoveryCatalog(
             timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),
-            store: try FacilitatorStorage.openDiscovery(configuration.database, logger: logger), logger: logger)
+            store: try FacilitatorStorage.openDiscovery(location, logger: logger), logger: logger)
         let journal = storage.journal
         routes = FacilitatorRoutes(
             engine: engine,

@@ -5,19 +5,8 @@ import X402EVM
 import X402SQLite
 
 extension FacilitatorStorage {
-    /// `sqlite:<path>` or a plain path; a `postgres://` URL opens ``openPostgres(_:logger:)``.
-    static func openSQLite(_ location: String, logger: Logger) async throws -> FacilitatorStorage {
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            return try await openPostgres(location, logger: logger)
-        }
-        var path = location
-        if path.hasPrefix("sqlite://") {
-            path = String(path.dropFirst("sqlite://".count))
-        } else if path.hasPrefix("sqlite:") {
-            path = String(path.dropFirst("sqlite:".count))
-        } else if path.contains("://") {
-            throw FacilitatorConfigurationError("database \(location) is not supported (use sqlite:<path>, postgres://user@host:port/database or memory)")
-        }
+    /// A SQLite settlement store at `path`.
+    static func openSQLite(path: String, logger: Logger) throws -> FacilitatorStorage {
         let store = try SQLiteSettlementStore(path: path)
         logger.info("settlements recorded in SQLite", metadata: ["path": "\(path)"])
         let journal = SettlementJournal(store: store)

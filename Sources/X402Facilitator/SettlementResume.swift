@@ -201,13 +201,16 @@ struct FacilitatorStorage: Sendable {
     /// The EVM scheme's records (mirrored into the journal).
     let evmRecords: any SettlementRecordStore
 
-    static func open(_ database: String?, logger: Logger) async throws -> FacilitatorStorage {
-        let location = database ?? "memory"
-        if location == "memory" || location == ":memory:" {
+    static func open(_ location: StoreLocation, logger: Logger) async throws -> FacilitatorStorage {
+        switch location {
+        case .memory:
             let journal = SettlementJournal(store: InMemorySettlementJournalStore())
             return FacilitatorStorage(
                 journal: journal, evmRecords: JournaledSettlementRecords(base: InMemorySettlementRecordStore(), journal: journal))
+        case .sqlite(let path):
+            return try openSQLite(path: path, logger: logger)
+        case .postgres(let url):
+            return try await openPostgres(url, logger: logger)
         }
-        return try await openSQLite(location, logger: logger)
     }
 }

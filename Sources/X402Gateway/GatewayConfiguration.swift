@@ -129,7 +129,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
     public var host: String = "127.0.0.1"
     /// Listen port (default 4021; 0 picks a free port).
     public var port: Int = 4021
-    /// Payment state: `memory` (default), `sqlite:PATH`, or a `postgres://` URL.
+    /// Payment state: `memory` (default), `sqlite:PATH`, or a `postgres://` URL (see ``StoreLocation``).
     public var state: String = "memory"
     /// How long to wait for the upstream's response head (default 60).
     public var upstreamTimeoutSeconds: Int = 60
@@ -222,7 +222,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         }
         guard (0...65535).contains(port) else { throw .invalidValue("port", "\(port) is not a port number") }
         guard upstreamTimeoutSeconds > 0 else { throw .invalidValue("upstreamTimeoutSeconds", "must be positive") }
-        _ = try stateStoreKind()
+        _ = try stateLocation()
         _ = try trustedProxyRanges()
         guard !routes.isEmpty else { throw .missing("routes (at least one paid route, e.g. 'GET /api/*=$0.01')") }
         _ = try routeTable()
@@ -235,22 +235,15 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         return ranges
     }
 
-    /// Where payment state is kept.
-    public enum StateStoreKind: Sendable, Equatable {
-        case memory
-        case sqlite(path: String)
-        case postgres(url: String)
-    }
-
-    public func stateStoreKind() throws(GatewayConfigurationError) -> StateStoreKind {
-        if state == "memory" { return .memory }
-        if state.hasPrefix("sqlite:") {
-            let path = String(state.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw .invalidValue("state", "sqlite: needs a path, e.g. sqlite:/var/lib/x402/gateway.sqlite") }
-            return .sqlite(path: path)
+    /// ``state``, parsed (see ``StoreLocation`` for the accepted forms).
+    /// - Returns: Where payment state is kept.
+    /// - Throws: ``GatewayConfigurationError/invalidValue(_:_:)`` for `state` when it is not a location.
+    public func stateLocation() throws(GatewayConfigurationError) -> StoreLocation {
+        do {
+            return try StoreLocation(parsing: state)
+        } catch {
+            throw .invalidValue("state", error.description)
         }
-        if state.hasPrefix("postgres://") || state.hasPrefix("postgresql://") { return .postgres(url: state) }
-        throw .invalidValue("state", "expected memory, sqlite:PATH or postgres://…, got \(state)")
     }
 
     /// The routes as the resource server's table.

@@ -152,9 +152,11 @@ struct DiscoveryStoreTests {
 
     @Test("configuration database selects the store")
     func selection() throws {
-        #expect(try FacilitatorStorage.openDiscovery(nil, logger: .init(label: "t")) is InMemoryDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery("memory", logger: .init(label: "t")) is InMemoryDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery("sqlite:" + temporaryDatabase(), logger: .init(label: "t")) is SQLiteDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery("postgres://u@localhost/db", logger: .init(label: "t")) is InMemoryDiscoveryStore)
+        #expect(try FacilitatorConfiguration().databaseLocation() == .memory)
+        var configuration = FacilitatorConfiguration()
+        configuration.database = "memory"
+        #expect(try FacilitatorStorage.openDiscovery(configuration.databaseLocation(), logger: .init(label: "t")) is InMemoryDiscoveryStore)
+        #expect(try FacilitatorStorage.openDiscovery(.sqlite(path: temporaryDatabase()), logger: .init(label: "t")) is SQLiteDiscoveryStore)
+        #expect(try FacilitatorStorage.openDiscovery(.postgres(url: "postgres://u@localhost/db"), logger: .init(label: "t")) is InMemoryDiscoveryStore)
     }
 }

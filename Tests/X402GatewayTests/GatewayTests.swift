@@ -176,7 +176,7 @@ struct GatewayConfigurationTests {
         let c = try GatewayConfiguration.parse(Array(text.utf8))
         try c.validate()
         #expect(c.port == 0 && c.host == "127.0.0.1")
-        #expect(try c.stateStoreKind() == .sqlite(path: "/tmp/gateway.sqlite"))
+        #expect(try c.stateLocation() == .sqlite(path: "/tmp/gateway.sqlite"))
         #expect(c.routes.count == 3)
         #expect(c.routes[0] == .init(route: "GET /api/*", price: "$0.01"))
         #expect(c.routes[1].settleBefore == true && c.routes[1].network == "eip155:8453")
@@ -232,6 +232,8 @@ struct GatewayConfigurationTests {
         ("price", "-$1", "invalid price"),
         ("route", "GET api", "route 'GET api'"),
         ("state", "redis://x", "state"),
+        ("state", "sqlite:", "state"),
+        ("state", "memroy:", "state"),
         ("port", "70000", "port"),
         ("asset-price", "$0.01", "atomic units"),
         ("routes", "", "routes"),
