@@ -146,7 +146,8 @@ extension FacilitatorCommand {
             let logger = Logger(label: "x402.facilitator")
             let service: FacilitatorService
             do {
-                service = try await FacilitatorService(configuration: configuration, logger: logger)
+                service = try await FacilitatorService(
+                    configuration: configuration, openStorage: { try await FacilitatorStorage.open($0, logger: logger) }, logger: logger)
             } catch let error as FacilitatorConfigurationError {
                 throw ValidationError(error.description)
             }

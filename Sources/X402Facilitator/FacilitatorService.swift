@@ -19,8 +19,18 @@ public struct FacilitatorService: Sendable {
 
     /// Assembles the service. Signer keys are read from the environment variables and files the
     /// configuration names; their values are never logged.
+    /// - Parameters:
+    ///   - configuration: What to serve; validated first.
+    ///   - openStorage: Opens the stores for the configuration's ``FacilitatorConfiguration/databaseLocation()``
+    ///     (called once, after the signer keys are loaded). The default keeps everything in memory
+    ///     and refuses any other location.
+    ///   - environment: Where signer keys and bearer tokens named by the configuration are read.
+    ///   - logger: The service's logger.
+    /// - Throws: ``FacilitatorConfigurationError`` for a configuration problem, or what `openStorage` throws.
     public init(
-        configuration: FacilitatorConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment,
+        configuration: FacilitatorConfiguration,
+        openStorage: @Sendable (StoreLocation) async throws -> FacilitatorStorage = { try FacilitatorStorage.openInMemoryOnly($0) },
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "x402.facilitator")
     ) async throws {
         try configuration.validate()
@@ -59,8 +69,7 @@ public struct FacilitatorService: Sendable {
                 addresses.compactMap { try? EthereumAddress($0, validatingChecksum: false) })
         }
         let metrics = FacilitatorMetrics()
-        let location = try configuration.databaseLocation()
-        let storage = try await FacilitatorStorage.open(location, logger: logger)
+        let storage = try await openStorage(configuration.databaseLocation())
         let exact = ExactEVMFacilitator(
             chains: chains, options: options, records: storage.evmRecords,
             gasSpent: { network, gas in metrics.gasUsed(network: network.identifier, gas: gas) })
@@ -70,7 +79,7 @@ public struct FacilitatorService: Sendable {
         self.engine = engine
         let catalog = DiscoveryCatalog(
             timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),
-            store: try FacilitatorStorage.openDiscovery(location, logger: logger), logger: logger)
+            store: storage.discovery, logger: logger)
         let journal = storage.journal
         routes = FacilitatorRoutes(
             engine: engine,

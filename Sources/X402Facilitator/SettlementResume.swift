@@ -194,23 +194,3 @@ extension SettlementResumer {
         logger.notice("dropped settlement transaction", metadata: ["settlement": "\(entry.id)", "transaction": "\(transaction)", "used": "\(used)"])
     }
 }
-
-/// Where settlements are recorded, opened from the configuration's `database` value.
-struct FacilitatorStorage: Sendable {
-    let journal: SettlementJournal
-    /// The EVM scheme's records (mirrored into the journal).
-    let evmRecords: any SettlementRecordStore
-
-    static func open(_ location: StoreLocation, logger: Logger) async throws -> FacilitatorStorage {
-        switch location {
-        case .memory:
-            let journal = SettlementJournal(store: InMemorySettlementJournalStore())
-            return FacilitatorStorage(
-                journal: journal, evmRecords: JournaledSettlementRecords(base: InMemorySettlementRecordStore(), journal: journal))
-        case .sqlite(let path):
-            return try openSQLite(path: path, logger: logger)
-        case .postgres(let url):
-            return try await openPostgres(url, logger: logger)
-        }
-    }
-}

@@ -149,14 +149,4 @@ struct DiscoveryStoreTests {
         }
         #expect(try await SQLiteDiscoveryStore(path: path).page(type: nil, limit: 100, offset: 0, freshSince: .distantPast).total == 0)
     }
-
-    @Test("configuration database selects the store")
-    func selection() throws {
-        #expect(try FacilitatorConfiguration().databaseLocation() == .memory)
-        var configuration = FacilitatorConfiguration()
-        configuration.database = "memory"
-        #expect(try FacilitatorStorage.openDiscovery(configuration.databaseLocation(), logger: .init(label: "t")) is InMemoryDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery(.sqlite(path: temporaryDatabase()), logger: .init(label: "t")) is SQLiteDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery(.postgres(url: "postgres://u@localhost/db"), logger: .init(label: "t")) is InMemoryDiscoveryStore)
-    }
 }
