@@ -103,8 +103,11 @@ extension FacilitatorCommand {
                 }
                 let id = String(item[..<eq])
                 let url = String(item[item.index(after: eq)...])
-                c.networks.removeAll { $0.network == id }
-                c.networks.append(.init(network: id, rpcURL: url))
+                guard let network = Network(id) else {
+                    throw ValidationError("\(id) is not an eip155:<chain id> network (only EVM networks are served so far)")
+                }
+                c.networks.removeAll { $0.network == network }
+                c.networks.append(.init(network: network, rpcURL: url))
             }
             if !signerKeyEnv.isEmpty { c.signerKeyEnv = signerKeyEnv }
             if !signerKeyFile.isEmpty { c.signerKeyFiles = signerKeyFile }

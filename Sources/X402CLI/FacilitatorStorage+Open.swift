@@ -23,7 +23,7 @@ extension FacilitatorStorage {
             do {
                 store = try await PostgresSettlementStore.connect(url: url, logger: logger)
             } catch {
-                throw FacilitatorConfigurationError("database: \(error)")
+                throw FacilitatorConfigurationError.database("\(error)")
             }
             logger.info("settlements recorded in PostgreSQL", metadata: ["database": "\(store.database.location)"])
             logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "postgres"])

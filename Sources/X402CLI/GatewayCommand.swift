@@ -86,7 +86,10 @@ struct GatewayCommand: AsyncParsableCommand {
             c.routes = routes
         }
         if let payTo { c.payTo = payTo }
-        if let network { c.network = network }
+        if let network {
+            guard let parsed = Network(network) else { throw .invalidValue("network", "\(network) is not a CAIP-2 network identifier") }
+            c.network = parsed
+        }
         if let facilitator { c.facilitator = facilitator }
         if let facilitatorAuthEnv { c.facilitatorAuthEnv = facilitatorAuthEnv }
         if let host { c.host = host }

@@ -46,7 +46,7 @@ public struct FacilitatorService: Sendable {
         var exactNetworks: [Network] = []
         var addresses: [Network: [String]] = [:]
         for entry in configuration.networks {
-            let network = Network(entry.network)!
+            let network = entry.network
             let keys = try Self.loadKeys(
                 environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
                 files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
@@ -122,13 +122,13 @@ public struct FacilitatorService: Sendable {
         var texts: [(source: String, text: String)] = []
         for name in environmentVariables {
             guard let value = environment[name], !value.isEmpty else {
-                throw FacilitatorConfigurationError("environment variable \(name) (signer key for \(network)) is not set")
+                throw FacilitatorConfigurationError.signerKey("environment variable \(name) (signer key for \(network)) is not set")
             }
             texts.append(("environment variable \(name)", value))
         }
         for path in files {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw FacilitatorConfigurationError("cannot read signer key file \(path)")
+                throw FacilitatorConfigurationError.signerKey("cannot read signer key file \(path)")
             }
             texts.append(("file \(path)", text))
         }
@@ -140,12 +140,12 @@ public struct FacilitatorService: Sendable {
                 do {
                     keys.append(try PrivateKey(hex: trimmed))
                 } catch {
-                    throw FacilitatorConfigurationError("\(source) does not hold a valid hex private key")
+                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a valid hex private key")
                 }
             }
         }
         guard !keys.isEmpty else {
-            throw FacilitatorConfigurationError("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
+            throw FacilitatorConfigurationError.signerKey("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
         }
         return keys
     }

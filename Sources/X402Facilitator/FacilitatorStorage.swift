@@ -57,8 +57,8 @@ public struct FacilitatorStorage: Sendable {
     /// - Throws: ``FacilitatorConfigurationError`` for a SQLite or PostgreSQL location.
     public static func openInMemoryOnly(_ location: StoreLocation) throws(FacilitatorConfigurationError) -> FacilitatorStorage {
         guard location == .memory else {
-            throw FacilitatorConfigurationError(
-                "database \(location) must be opened by the caller: pass openStorage to FacilitatorService (the x402 CLI opens SQLite and PostgreSQL)")
+            throw .database(
+                "\(location) must be opened by the caller: pass openStorage to FacilitatorService (the x402 CLI opens SQLite and PostgreSQL)")
         }
         return inMemory()
     }

@@ -27,7 +27,7 @@ struct FacilitatorServiceIntegrationTests {
     static func start(devnet: Devnet, facilitator: DevnetAccount, database: String) async throws -> Running {
         var c = FacilitatorConfiguration()
         c.port = 0
-        c.networks = [.init(network: devnet.network, rpcURL: devnet.url)]
+        c.networks = [.init(network: try #require(Network(devnet.network)), rpcURL: devnet.url)]
         c.signerKeyEnv = ["FACILITATOR_KEY"]
         c.database = "sqlite:" + database
         c.receiptTimeoutSeconds = 60
@@ -35,7 +35,7 @@ struct FacilitatorServiceIntegrationTests {
         let service = try await FacilitatorService(
             configuration: c,
             openStorage: { location in
-                guard case .sqlite(let path) = location else { throw FacilitatorConfigurationError("expected SQLite, got \(location)") }
+                guard case .sqlite(let path) = location else { throw FacilitatorConfigurationError.database("expected SQLite, got \(location)") }
                 return FacilitatorStorage(settlements: try SQLiteSettlementStore(path: path), discovery: try SQLiteDiscoveryStore(path: path))
             },
             environment: ["FACILITATOR_KEY": facilitator.key.withUnsafeSecretBytes { Hex.encode($0) }])
