@@ -72,7 +72,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // SQLite stores (GRDB) for payment state, spend ledgers and settlements; protocols live in X402.
+        // SQLite stores (GRDB) for payment state, spend ledgers, settlements and the discovery catalog; protocols live in X402.
         .target(
             name: "X402SQLite",
             dependencies: ["X402", .product(name: "GRDB", package: "GRDB.swift")],
@@ -117,12 +117,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The facilitator service: routes, config, signers, settlement, storage, discovery.
+        // The facilitator service: routes, config, signers, settlement, discovery. It takes its stores
+        // as protocols; the CLI opens SQLite or PostgreSQL.
         .target(
             name: "X402Facilitator",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "X402", "X402EVM", "X402HTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -230,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "X402FacilitatorTests",
             dependencies: [
-                "X402", "X402EVM", "X402Facilitator",
+                "X402", "X402EVM", "X402Facilitator", "X402SQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -277,7 +277,7 @@ let package = Package(
         .testTarget(
             name: "X402CLITests",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

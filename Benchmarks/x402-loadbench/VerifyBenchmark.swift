@@ -122,7 +122,7 @@ func runVerifyBenchmark(_ arguments: [String]) async throws {
     } else {
         var configuration = FacilitatorConfiguration()
         configuration.port = 0
-        configuration.networks = [.init(network: state.network.identifier, rpcURL: state.rpcURL)]
+        configuration.networks = [.init(network: state.network, rpcURL: state.rpcURL)]
         configuration.signerKeyEnv = ["X402_LOADBENCH_FACILITATOR_KEY"]
         configuration.database = "memory"
         configuration.simulateInVerify = options.simulate

@@ -107,7 +107,7 @@ enum LedgerReconciliation {
             let summary = try await withCLIHTTPClient(timeout: 10) { http in
                 var clients: [String: any EthereumClient] = [:]
                 for network in Set(expired.map(\.network)) {
-                    guard let url = environment ?? NetworkNames.defaultRPC[network] else { continue }
+                    guard let url = environment ?? Network(network)?.publicRPCURL else { continue }
                     clients[network] = JSONRPCClient(configuration: .init(url: url, timeout: .seconds(10), maxRetries: 0), httpClient: http)
                 }
                 var withNodes = reconciler

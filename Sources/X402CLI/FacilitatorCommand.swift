@@ -37,40 +37,36 @@ extension FacilitatorCommand {
         @Option(name: .long, help: ArgumentHelp("A file holding signer keys (repeatable).", valueName: "path"))
         var signerKeyFile: [String] = []
 
-        @Option(name: .long, help: "Listen address (default 127.0.0.1).")
-        var host: String?
-
-        @Option(name: .long, help: "Listen port (default 4020).")
-        var port: Int?
-
-        @Flag(inversion: .prefixedNo, help: "Serve x402 protocol version 1 as well as 2 (default: on).")
-        var v1: Bool?
+        @OptionGroup var server: ServerOptions<FacilitatorServerDefaults>
 
         @Option(name: .long, help: ArgumentHelp("An environment variable holding comma-separated bearer tokens required on /verify and /settle.", valueName: "name"))
         var bearerTokenEnv: String?
 
-        @Option(name: .long, help: "Settlement records: sqlite:<path>, a path, postgres://user@host:port/db (password via PGPASSWORD), or memory (default sqlite:x402-facilitator.sqlite).")
+        /// The database when neither the file nor `--database` names one (the library's default is memory).
+        static let defaultDatabase = "sqlite:x402-facilitator.sqlite"
+
+        /// The library's defaults, read by the help texts.
+        private static let defaults = FacilitatorConfiguration()
+
+        @Option(name: .long, help: ArgumentHelp("Settlement records: sqlite:<path>, a path, postgres://user@host:port/db (password via PGPASSWORD), or memory (default \(Self.defaultDatabase))."))
         var database: String?
 
-        @Option(name: .long, help: "Largest accepted /verify or /settle body in bytes (default 65536).")
+        @Option(name: .long, help: ArgumentHelp("Largest accepted /verify or /settle body in bytes (default \(Self.defaults.maxBodyBytes))."))
         var maxBodyBytes: Int?
 
-        @Option(name: .long, help: "Seconds /settle waits for a receipt before answering settlement_pending (default 45).")
+        @Option(name: .long, help: ArgumentHelp("Seconds /settle waits for a receipt before answering settlement_pending (default \(Self.defaults.receiptTimeoutSeconds))."))
         var receiptTimeout: Int?
 
-        @Flag(inversion: .prefixedNo, help: "Simulate transfers during /verify (default: on).")
+        @Flag(inversion: .prefixedNo, help: ArgumentHelp("Simulate transfers during /verify (default: \(Self.defaults.simulateInVerify ? "on" : "off"))."))
         var simulate: Bool?
 
-        @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
-        var logLevel: String?
-
-        @Option(name: .long, help: "Gas ceiling of a contract-wallet settlement; payments needing more are refused (default 250000).")
+        @Option(name: .long, help: ArgumentHelp("Gas ceiling of a contract-wallet settlement; payments needing more are refused (default \(Self.defaults.maxGasPerSettlement))."))
         var maxGasPerSettlement: UInt64?
 
-        @Option(name: .long, help: "Ceiling on maxFeePerGas in wei; payments are refused above it (default 200000000000 = 200 gwei).")
+        @Option(name: .long, help: ArgumentHelp("Ceiling on maxFeePerGas in wei; payments are refused above it (default \(Self.wei(Self.defaults.maxFeePerGasWei)))."))
         var maxFeePerGasWei: UInt64?
 
-        @Option(name: .long, help: "Ceiling on the priority fee (tip) in wei (default 5000000000 = 5 gwei).")
+        @Option(name: .long, help: ArgumentHelp("Ceiling on the priority fee (tip) in wei (default \(Self.wei(Self.defaults.maxPriorityFeePerGasWei)))."))
         var maxPriorityFeePerGasWei: UInt64?
 
         @Option(name: .long, help: ArgumentHelp("An extra accepted token (repeatable), besides each network's registry stablecoin.", valueName: "caip2=address"))
@@ -79,14 +75,26 @@ extension FacilitatorCommand {
         @Option(name: .long, help: ArgumentHelp("An allowed ERC-6492 wallet factory (repeatable); enables deployment through it.", valueName: "address"))
         var erc6492Factory: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Per-client-address limit on /verify and /settle (burst 0: off; default 120/50).", valueName: "burst/perSecond"))
+        @Option(name: .long, help: ArgumentHelp("Per-client-address limit on /verify and /settle (burst 0: off; default \(Self.rate(Self.defaults.rateLimitPerClient))).", valueName: "burst/perSecond"))
         var rateLimitPerClient: String?
 
-        @Option(name: .long, help: ArgumentHelp("Per-payer limit on /verify and /settle (burst 0: off; default 20/2).", valueName: "burst/perSecond"))
+        @Option(name: .long, help: ArgumentHelp("Per-payer limit on /verify and /settle (burst 0: off; default \(Self.rate(Self.defaults.rateLimitPerPayer))).", valueName: "burst/perSecond"))
         var rateLimitPerPayer: String?
 
         @Flag(name: .long, help: "Allow listening on a non-loopback address without bearer tokens (anyone can then spend the facilitator's gas).")
         var insecureNoAuth = false
+
+        /// `200000000000 = 200 gwei`.
+        static func wei(_ amount: UInt64) -> String {
+            amount % 1_000_000_000 == 0 ? "\(amount) = \(amount / 1_000_000_000) gwei" : "\(amount)"
+        }
+
+        /// `120/50`, as `--rate-limit-per-client` takes it.
+        static func rate(_ limit: RateLimit) -> String {
+            let perSecond = limit.perSecond
+            let text = perSecond == perSecond.rounded() && abs(perSecond) < 1e15 ? "\(Int64(perSecond))" : "\(perSecond)"
+            return "\(limit.burst)/\(text)"
+        }
 
         static func rate(_ text: String, flag: String) throws -> RateLimit {
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
@@ -103,21 +111,22 @@ extension FacilitatorCommand {
                 }
                 let id = String(item[..<eq])
                 let url = String(item[item.index(after: eq)...])
-                c.networks.removeAll { $0.network == id }
-                c.networks.append(.init(network: id, rpcURL: url))
+                guard let network = Network(id) else {
+                    throw ValidationError("\(id) is not an eip155:<chain id> network (only EVM networks are served so far)")
+                }
+                c.networks.removeAll { $0.network == network }
+                c.networks.append(.init(network: network, rpcURL: url))
             }
             if !signerKeyEnv.isEmpty { c.signerKeyEnv = signerKeyEnv }
             if !signerKeyFile.isEmpty { c.signerKeyFiles = signerKeyFile }
-            if let host { c.host = host }
-            if let port { c.port = port }
-            if let v1 { c.v1 = v1 }
+            server.apply(host: &c.host, port: &c.port, v1: &c.v1)
             if let bearerTokenEnv { c.bearerTokensEnv = bearerTokenEnv }
             if let database { c.database = database }
-            if c.database == nil { c.database = "sqlite:x402-facilitator.sqlite" }
+            if c.database == nil { c.database = Self.defaultDatabase }
             if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
             if let receiptTimeout { c.receiptTimeoutSeconds = receiptTimeout }
             if let simulate { c.simulateInVerify = simulate }
-            if let logLevel { c.logLevel = logLevel }
+            if let logLevel = server.logLevel { c.logLevel = logLevel }
             if let maxGasPerSettlement { c.maxGasPerSettlement = maxGasPerSettlement }
             if let maxFeePerGasWei { c.maxFeePerGasWei = maxFeePerGasWei }
             if let maxPriorityFeePerGasWei { c.maxPriorityFeePerGasWei = maxPriorityFeePerGasWei }
@@ -146,7 +155,8 @@ extension FacilitatorCommand {
             let logger = Logger(label: "x402.facilitator")
             let service: FacilitatorService
             do {
-                service = try await FacilitatorService(configuration: configuration, logger: logger)
+                service = try await FacilitatorService(
+                    configuration: configuration, openStorage: { try await FacilitatorStorage.open($0, logger: logger) }, logger: logger)
             } catch let error as FacilitatorConfigurationError {
                 throw ValidationError(error.description)
             }

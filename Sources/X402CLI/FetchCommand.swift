@@ -101,7 +101,7 @@ struct FetchCommand: AsyncParsableCommand {
         }
         let price = PriceDescription(candidate: candidate)
         BuyerOutput.warn(
-            "Pay \(peer(price.human)) to \(peer(candidate.payTo)) on \(peer(NetworkNames.describe(candidate.network.identifier)))"
+            "Pay \(peer(price.human)) to \(peer(candidate.payTo)) on \(peer(candidate.network.humanDescription))"
                 + " for \(peer(request.resource ?? "this resource"))? It is above your approval threshold of \(request.threshold). [y/N]")
         return readYes()
     }
@@ -163,7 +163,7 @@ struct FetchReport {
             } else {
                 exit = .paid
                 start("paid", httpStatus: response.status, paid: true)
-                summary.append("paid \(price.human) on \(NetworkNames.describe(receipt.candidate.network.identifier))")
+                summary.append("paid \(price.human) on \(receipt.candidate.network.humanDescription)")
                 summary.append("  recipient    \(peer(receipt.candidate.payTo))")
                 if let s = receipt.settlement {
                     summary.append("  transaction  \(peer(s.transaction))")
@@ -182,7 +182,7 @@ struct FetchReport {
             object["settlement"] = rejection.settlement.map { .object($0.summaryJSON) } ?? .null
             object["error"] = .string(rejection.reason)
             summary.append(
-                "payment of \(peer(price.human)) to \(peer(rejection.candidate.payTo)) on \(peer(NetworkNames.describe(rejection.candidate.network.identifier))) was rejected by the server: \(peer(rejection.reason)) (HTTP \(response.status))"
+                "payment of \(peer(price.human)) to \(peer(rejection.candidate.payTo)) on \(peer(rejection.candidate.network.humanDescription)) was rejected by the server: \(peer(rejection.reason)) (HTTP \(response.status))"
             )
             summary.append("  the server holds the signature, so the payment stays counted against your budget until its authorization expires unused")
         case .pending(let pending):

@@ -42,20 +42,13 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("An environment variable holding the facilitator credential ('Bearer …' or 'Header: value').", valueName: "name"))
     var facilitatorAuthEnv: String?
 
-    @Option(name: .long, help: "Listen address (default 127.0.0.1).")
-    var host: String?
+    @OptionGroup var server: ServerOptions<GatewayServerDefaults>
 
-    @Option(name: .long, help: "Listen port (default 4021; 0 picks a free port).")
-    var port: Int?
-
-    @Option(name: .long, help: "Payment state: memory, sqlite:PATH or postgres://… (default memory).")
+    @Option(name: .long, help: ArgumentHelp("Payment state: memory, sqlite:PATH or postgres://… (default \(GatewayConfiguration().state))."))
     var state: String?
 
-    @Option(name: .long, help: "Seconds to wait for the upstream's response head (default 60).")
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the upstream's response head (default \(GatewayConfiguration().upstreamTimeoutSeconds))."))
     var upstreamTimeout: Int?
-
-    @Flag(inversion: .prefixedNo, help: "Offer x402 v1 to clients that send X-PAYMENT (default: on).")
-    var v1: Bool?
 
     @Option(
         name: .customLong("trusted-proxy"),
@@ -63,9 +56,6 @@ struct GatewayCommand: AsyncParsableCommand {
             "A proxy (IPv4/IPv6 address or CIDR) whose X-Forwarded-*/Forwarded headers are passed on (repeatable; replaces the file's trustedProxies). From other peers they are overwritten.",
             valueName: "cidr"))
     var trustedProxy: [String] = []
-
-    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default info).")
-    var logLevel: String?
 
     func configuration() throws -> GatewayConfiguration {
         do {
@@ -86,14 +76,15 @@ struct GatewayCommand: AsyncParsableCommand {
             c.routes = routes
         }
         if let payTo { c.payTo = payTo }
-        if let network { c.network = network }
+        if let network {
+            guard let parsed = Network(network) else { throw .invalidValue("network", "\(network) is not a CAIP-2 network identifier") }
+            c.network = parsed
+        }
         if let facilitator { c.facilitator = facilitator }
         if let facilitatorAuthEnv { c.facilitatorAuthEnv = facilitatorAuthEnv }
-        if let host { c.host = host }
-        if let port { c.port = port }
+        server.apply(host: &c.host, port: &c.port, v1: &c.v1)
         if let state { c.state = state }
         if let upstreamTimeout { c.upstreamTimeoutSeconds = upstreamTimeout }
-        if let v1 { c.v1 = v1 }
         if !trustedProxy.isEmpty { c.trustedProxies = trustedProxy }
         try c.validate()
         return c
@@ -101,7 +92,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configuration()
-        bootstrapStandardErrorLogging(level: logLevel)
+        bootstrapStandardErrorLogging(level: server.logLevel)
         let logger = Logger(label: "x402.gateway")
         let store = try await Self.stateStore(configuration)
         var schemes = SchemeRegistry<any SchemeServer>()
@@ -124,7 +115,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     /// The payment state store the configuration names.
     static func stateStore(_ configuration: GatewayConfiguration) async throws -> any PaymentStateStore {
-        switch try configuration.stateStoreKind() {
+        switch try configuration.stateLocation() {
         case .memory:
             return InMemoryPaymentStateStore()
         case .sqlite(let path):

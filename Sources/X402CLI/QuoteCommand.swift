@@ -95,13 +95,13 @@ struct QuoteCommand: AsyncParsableCommand {
     func printHuman(_ quote: PaymentQuote, policy: SpendingPolicy, spent: DollarAmount?) {
         if quote.options.isEmpty {
             print("\(peer(request.url)) asks for payment, but no offered option is supported:")
-            for offer in quote.paymentRequired.accepts { print("  \(peer(offer.scheme)) on \(peer(NetworkNames.describe(offer.networkIdentifier)))") }
+            for offer in quote.paymentRequired.accepts { print("  \(peer(offer.scheme)) on \(peer(KnownNetwork.describe(offer.networkIdentifier)))") }
             return
         }
         for (i, option) in quote.options.enumerated() {
             let price = PriceDescription(candidate: option.candidate)
             print(i == 0 ? "\(peer(request.url)) costs \(peer(price.human))" : "or \(peer(price.human))")
-            print("  network    \(peer(NetworkNames.describe(option.network.identifier)))")
+            print("  network    \(peer(option.network.humanDescription))")
             print("  recipient  \(peer(option.payTo))")
             print("  asset      \(peer(option.asset))")
             print("  scheme     \(peer(option.candidate.scheme)) (x402 v\(option.candidate.version.rawValue))")

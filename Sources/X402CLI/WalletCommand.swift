@@ -120,7 +120,7 @@ extension WalletCommand {
             let network = Network(identifierOrLegacyName: self.network)!
             let owner = try address.map { try EthereumAddress($0) } ?? keys.load().address
             let environment = ProcessInfo.processInfo.environment["X402_RPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
-            guard let url = rpcURL ?? environment ?? NetworkNames.defaultRPC[network.identifier] else {
+            guard let url = rpcURL ?? environment ?? network.publicRPCURL else {
                 throw ValidationError("no default JSON-RPC endpoint for \(network); pass --rpc-url")
             }
             let known = AssetRegistry.standard.defaultAsset(for: network)
@@ -162,7 +162,7 @@ extension WalletCommand {
                     } ?? .null,
                 ])
             } else {
-                print("\(owner.checksummed) on \(NetworkNames.describe(network.identifier))")
+                print("\(owner.checksummed) on \(network.humanDescription)")
                 if let token, let tokenBalance {
                     let name = symbol ?? token.checksummed
                     print("  \(name): \(tokenDecimal.map { "\($0) (\(tokenBalance.decimalString) atomic units)" } ?? "\(tokenBalance.decimalString) atomic units")")

@@ -39,8 +39,8 @@ import X402EVM
 public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     /// One served chain.
     public struct NetworkEntry: Sendable, Equatable, Codable {
-        /// CAIP-2 identifier, e.g. `eip155:84532`.
-        public var network: String
+        /// The served network, e.g. `eip155:84532`.
+        public var network: Network
         /// The JSON-RPC endpoint of a node of that chain.
         public var rpcURL: String
         /// Schemes enabled on this network (default `["exact"]`).
@@ -51,12 +51,16 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         /// Files holding this network's signer keys.
         public var signerKeyFiles: [String]?
 
-        public init(network: String, rpcURL: String, schemes: [String]? = nil, signerKeyEnv: [String]? = nil, signerKeyFiles: [String]? = nil) {
+        public init(network: Network, rpcURL: String, schemes: [String]? = nil, signerKeyEnv: [String]? = nil, signerKeyFiles: [String]? = nil) {
             self.network = network
             self.rpcURL = rpcURL
             self.schemes = schemes
             self.signerKeyEnv = signerKeyEnv
             self.signerKeyFiles = signerKeyFiles
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case network, rpcURL, schemes, signerKeyEnv, signerKeyFiles
         }
     }
 
@@ -75,9 +79,9 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var bearerTokens: [String] = []
     /// An environment variable holding comma-separated bearer tokens.
     public var bearerTokensEnv: String?
-    /// Where settlements are recorded: `sqlite:<path>`, a plain path, `postgres://user@host:port/db`
-    /// (shared by several instances; password in the URL or `PGPASSWORD`), or `memory` (nothing
-    /// survives a restart). Default: `memory`.
+    /// Where settlements are recorded (see ``StoreLocation``): `sqlite:<path>`, a plain path,
+    /// `postgres://user@host:port/db` (shared by several instances; password in the URL or
+    /// `PGPASSWORD`), or `memory` (nothing survives a restart). Default: `memory`.
     public var database: String?
     /// The largest accepted `/verify` or `/settle` body (default 64 KiB).
     public var maxBodyBytes: Int = 64 * 1024
@@ -112,7 +116,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
 
     public init() {}
 
-    private enum Key: String, CodingKey, CaseIterable {
+    enum Key: String, CodingKey, CaseIterable {
         case host, port, networks, signerKeyEnv, signerKeyFiles, v1, bearerTokens, bearerTokensEnv, database, maxBodyBytes
         case simulateInVerify, receiptTimeoutSeconds, discoveryTTLSeconds, logLevel
         case maxGasPerSettlement, maxFeePerGasWei, maxPriorityFeePerGasWei, acceptedAssets, deployERC6492Wallets, erc6492Factories
@@ -124,11 +128,11 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         var d = FacilitatorConfiguration()
         d.host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
         d.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
-        d.networks = try c.decodeIfPresent([NetworkEntry].self, forKey: .networks) ?? []
-        d.signerKeyEnv = try c.decodeIfPresent([String].self, forKey: .signerKeyEnv) ?? []
-        d.signerKeyFiles = try c.decodeIfPresent([String].self, forKey: .signerKeyFiles) ?? []
+        d.networks = try c.decodeIfPresent([NetworkEntry].self, forKey: .networks) ?? d.networks
+        d.signerKeyEnv = try c.decodeIfPresent([String].self, forKey: .signerKeyEnv) ?? d.signerKeyEnv
+        d.signerKeyFiles = try c.decodeIfPresent([String].self, forKey: .signerKeyFiles) ?? d.signerKeyFiles
         d.v1 = try c.decodeIfPresent(Bool.self, forKey: .v1) ?? d.v1
-        d.bearerTokens = try c.decodeIfPresent([String].self, forKey: .bearerTokens) ?? []
+        d.bearerTokens = try c.decodeIfPresent([String].self, forKey: .bearerTokens) ?? d.bearerTokens
         d.bearerTokensEnv = try c.decodeIfPresent(String.self, forKey: .bearerTokensEnv)
         d.database = try c.decodeIfPresent(String.self, forKey: .database)
         d.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
@@ -139,65 +143,114 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         d.maxGasPerSettlement = try c.decodeIfPresent(UInt64.self, forKey: .maxGasPerSettlement) ?? d.maxGasPerSettlement
         d.maxFeePerGasWei = try c.decodeIfPresent(UInt64.self, forKey: .maxFeePerGasWei) ?? d.maxFeePerGasWei
         d.maxPriorityFeePerGasWei = try c.decodeIfPresent(UInt64.self, forKey: .maxPriorityFeePerGasWei) ?? d.maxPriorityFeePerGasWei
-        d.acceptedAssets = try c.decodeIfPresent([String: [String]].self, forKey: .acceptedAssets) ?? [:]
+        d.acceptedAssets = try c.decodeIfPresent([String: [String]].self, forKey: .acceptedAssets) ?? d.acceptedAssets
         d.deployERC6492Wallets = try c.decodeIfPresent(Bool.self, forKey: .deployERC6492Wallets) ?? d.deployERC6492Wallets
-        d.erc6492Factories = try c.decodeIfPresent([String].self, forKey: .erc6492Factories) ?? []
+        d.erc6492Factories = try c.decodeIfPresent([String].self, forKey: .erc6492Factories) ?? d.erc6492Factories
         d.rateLimitPerClient = try c.decodeIfPresent(RateLimit.self, forKey: .rateLimitPerClient) ?? d.rateLimitPerClient
         d.rateLimitPerPayer = try c.decodeIfPresent(RateLimit.self, forKey: .rateLimitPerPayer) ?? d.rateLimitPerPayer
         d.insecureNoAuth = try c.decodeIfPresent(Bool.self, forKey: .insecureNoAuth) ?? d.insecureNoAuth
         self = d
     }
 
-    /// Reads a configuration file.
-    public static func load(path: String) throws -> FacilitatorConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FacilitatorConfigurationError("cannot read configuration file \(path)")
-        }
+    /// The members a configuration file may hold; anything else is refused with its key path.
+    static let schema: ConfigurationSchema = {
+        var members: [String: ConfigurationSchema] = [:]
+        for key in Key.allCases { members[key.rawValue] = .value }
+        members[Key.networks.rawValue] = .array(.object(Dictionary(uniqueKeysWithValues: NetworkEntry.CodingKeys.allCases.map { ($0.rawValue, ConfigurationSchema.value) })))
+        members[Key.acceptedAssets.rawValue] = .map(.value)
+        let rate = ConfigurationSchema.object(["burst": .value, "perSecond": .value])
+        members[Key.rateLimitPerClient.rawValue] = rate
+        members[Key.rateLimitPerPayer.rawValue] = rate
+        return .object(members)
+    }()
+
+    /// Parses a JSON configuration.
+    ///
+    /// Unknown members are errors naming their key path (`networks[0].recieptTimeoutSeconds`): a
+    /// typo must not silently drop a setting. Missing members keep their defaults.
+    /// - Parameter bytes: The file's bytes.
+    /// - Returns: The configuration, not yet validated (see ``validate()``).
+    /// - Throws: ``FacilitatorConfigurationError/invalidFile(_:)`` naming the offending key path.
+    public static func parse(_ bytes: [UInt8]) throws(FacilitatorConfigurationError) -> FacilitatorConfiguration {
+        let tree: JSONValue
+        do { tree = try JSONValue(parsing: bytes) } catch { throw .invalidFile("not JSON: \(error)") }
+        guard tree.objectValue != nil else { throw .invalidFile("the top level must be an object") }
+        if let unknown = schema.unknownMember(in: tree) { throw .invalidFile("unknown member \"\(unknown)\"") }
         do {
-            return try JSONDecoder().decode(FacilitatorConfiguration.self, from: data)
+            return try JSONDecoder().decode(FacilitatorConfiguration.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw .invalidFile(ConfigurationSchema.describe(error))
         } catch {
-            throw FacilitatorConfigurationError("configuration file \(path) is invalid: \(error)")
+            throw .invalidFile("\(error)")
+        }
+    }
+
+    /// Reads and parses a JSON configuration file (see ``parse(_:)``).
+    /// - Parameter path: The file.
+    /// - Returns: The configuration, not yet validated.
+    /// - Throws: ``FacilitatorConfigurationError/unreadableFile(_:)``, or ``FacilitatorConfigurationError/invalidFile(_:)`` naming the file and the key path.
+    public static func load(path: String) throws(FacilitatorConfigurationError) -> FacilitatorConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
+        do {
+            return try parse(Array(data))
+        } catch .invalidFile(let why) {
+            throw .invalidFile("\(path): \(why)")
+        }
+    }
+
+    /// ``database``, parsed (see ``StoreLocation`` for the accepted forms); `nil` is ``StoreLocation/memory``.
+    /// - Returns: Where settlements and the discovery catalog are kept.
+    /// - Throws: ``FacilitatorConfigurationError`` when `database` is not a location.
+    public func databaseLocation() throws(FacilitatorConfigurationError) -> StoreLocation {
+        guard let database else { return .memory }
+        do {
+            return try StoreLocation(parsing: database)
+        } catch {
+            throw .invalidValue("database", error.description)
         }
     }
 
     /// Checks values that would otherwise fail later (bad networks, ports, limits).
     public func validate() throws(FacilitatorConfigurationError) {
-        guard (0...65535).contains(port) else { throw FacilitatorConfigurationError("port \(port) is out of range") }
-        guard maxBodyBytes >= 1024 else { throw FacilitatorConfigurationError("maxBodyBytes must be at least 1024") }
-        guard receiptTimeoutSeconds > 0 else { throw FacilitatorConfigurationError("receiptTimeoutSeconds must be positive") }
-        if networks.isEmpty { throw FacilitatorConfigurationError("no network configured (use --network eip155:<chain>=<rpc-url>)") }
-        var seen: Set<String> = []
-        for entry in networks {
-            guard let network = Network(entry.network), network.chainID != nil else {
-                throw FacilitatorConfigurationError("\(entry.network) is not an eip155:<chain id> network (only EVM networks are served so far)")
+        _ = try databaseLocation()
+        guard (0...65535).contains(port) else { throw .invalidValue("port", "\(port) is out of range") }
+        guard maxBodyBytes >= 1024 else { throw .invalidValue("maxBodyBytes", "must be at least 1024") }
+        guard receiptTimeoutSeconds > 0 else { throw .invalidValue("receiptTimeoutSeconds", "must be positive") }
+        if networks.isEmpty { throw .missing("network (use --network eip155:<chain>=<rpc-url>)") }
+        var seen: Set<Network> = []
+        for (index, entry) in networks.enumerated() {
+            let path = "networks[\(index)]"
+            guard entry.network.chainID != nil else {
+                throw .invalidValue(
+                    "\(path).network", "\(entry.network) is not an eip155:<chain id> network (only EVM networks are served so far)")
             }
-            guard seen.insert(network.identifier).inserted else { throw FacilitatorConfigurationError("\(entry.network) is configured twice") }
+            guard seen.insert(entry.network).inserted else { throw .invalidValue("\(path).network", "\(entry.network) is configured twice") }
             guard let url = URL(string: entry.rpcURL), url.scheme == "http" || url.scheme == "https" else {
-                throw FacilitatorConfigurationError("the RPC URL of \(entry.network) is not an http(s) URL")
+                throw .invalidValue("\(path).rpcURL", "the RPC URL of \(entry.network) is not an http(s) URL")
             }
             for scheme in entry.schemes ?? ["exact"] where scheme != "exact" {
-                throw FacilitatorConfigurationError("scheme \"\(scheme)\" on \(entry.network) is not available (available: exact)")
+                throw .invalidValue("\(path).schemes", "scheme \"\(scheme)\" on \(entry.network) is not available (available: exact)")
             }
         }
         guard maxGasPerSettlement >= 21_000, maxGasPerSettlement <= 30_000_000 else {
-            throw FacilitatorConfigurationError("maxGasPerSettlement must be between 21000 and 30000000")
+            throw .invalidValue("maxGasPerSettlement", "must be between 21000 and 30000000")
         }
-        guard maxFeePerGasWei > 0 else { throw FacilitatorConfigurationError("maxFeePerGasWei must be positive") }
+        guard maxFeePerGasWei > 0 else { throw .invalidValue("maxFeePerGasWei", "must be positive") }
         guard maxPriorityFeePerGasWei <= maxFeePerGasWei else {
-            throw FacilitatorConfigurationError("maxPriorityFeePerGasWei must not exceed maxFeePerGasWei")
+            throw .invalidValue("maxPriorityFeePerGasWei", "must not exceed maxFeePerGasWei")
         }
         for (network, addresses) in acceptedAssets {
-            guard Network(network)?.chainID != nil else { throw FacilitatorConfigurationError("acceptedAssets: \(network) is not an eip155 network") }
+            guard Network(network)?.chainID != nil else { throw .invalidValue("acceptedAssets", "\(network) is not an eip155 network") }
             for address in addresses where (try? EthereumAddress(address, validatingChecksum: false)) == nil {
-                throw FacilitatorConfigurationError("acceptedAssets: \(address) is not an address")
+                throw .invalidValue("acceptedAssets.\(network)", "\(address) is not an address")
             }
         }
         for address in erc6492Factories where (try? EthereumAddress(address, validatingChecksum: false)) == nil {
-            throw FacilitatorConfigurationError("erc6492Factories: \(address) is not an address")
+            throw .invalidValue("erc6492Factories", "\(address) is not an address")
         }
         for (name, rate) in [("rateLimitPerClient", rateLimitPerClient), ("rateLimitPerPayer", rateLimitPerPayer)] {
             guard rate.burst >= 0, rate.perSecond.isFinite, rate.perSecond >= 0 else {
-                throw FacilitatorConfigurationError("\(name) needs a burst ≥ 0 and a finite perSecond ≥ 0")
+                throw .invalidValue(name, "needs a burst ≥ 0 and a finite perSecond ≥ 0")
             }
         }
     }
@@ -206,9 +259,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     /// the facilitator's gas for anyone) unless ``insecureNoAuth`` is set.
     public func validateExposure(bearerTokens: [String]) throws(FacilitatorConfigurationError) {
         guard bearerTokens.isEmpty, !insecureNoAuth, !Self.isLoopback(host) else { return }
-        throw FacilitatorConfigurationError(
-            "refusing to listen on \(host) without bearer tokens: set bearerTokensEnv (--bearer-token-env), "
-                + "listen on 127.0.0.1, or accept the risk with insecureNoAuth (--insecure-no-auth)")
+        throw .exposedWithoutAuthentication(host: host)
     }
 
     /// `localhost`, `127.0.0.0/8` and `::1`.
@@ -230,8 +281,35 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     }
 }
 
-/// A configuration problem, stated for the operator.
-public struct FacilitatorConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+/// A configuration problem, named precisely enough to fix (the same style as the gateway's
+/// `GatewayConfigurationError`).
+public enum FacilitatorConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A required setting is missing.
+    case missing(String)
+    /// A setting is refused: its key path (`networks[0].rpcURL`) and why.
+    case invalidValue(String, String)
+    /// The configuration file cannot be read.
+    case unreadableFile(String)
+    /// The configuration file is not a configuration (the reason names the file and the key path).
+    case invalidFile(String)
+    /// A signer key cannot be loaded (names the variable or file, never a value).
+    case signerKey(String)
+    /// A non-loopback `host` without bearer tokens and without `insecureNoAuth`.
+    case exposedWithoutAuthentication(host: String)
+    /// The database cannot be opened.
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let what): "missing \(what)"
+        case .invalidValue(let path, let why): "\(path): \(why)"
+        case .unreadableFile(let path): "cannot read configuration file \(path)"
+        case .invalidFile(let why): "invalid configuration file: \(why)"
+        case .signerKey(let why): why
+        case .exposedWithoutAuthentication(let host):
+            "refusing to listen on \(host) without bearer tokens: set bearerTokensEnv (--bearer-token-env), "
+                + "listen on 127.0.0.1, or accept the risk with insecureNoAuth (--insecure-no-auth)"
+        case .database(let why): "database: \(why)"
+        }
+    }
 }

@@ -19,8 +19,18 @@ public struct FacilitatorService: Sendable {
 
     /// Assembles the service. Signer keys are read from the environment variables and files the
     /// configuration names; their values are never logged.
+    /// - Parameters:
+    ///   - configuration: What to serve; validated first.
+    ///   - openStorage: Opens the stores for the configuration's ``FacilitatorConfiguration/databaseLocation()``
+    ///     (called once, after the signer keys are loaded). The default keeps everything in memory
+    ///     and refuses any other location.
+    ///   - environment: Where signer keys and bearer tokens named by the configuration are read.
+    ///   - logger: The service's logger.
+    /// - Throws: ``FacilitatorConfigurationError`` for a configuration problem, or what `openStorage` throws.
     public init(
-        configuration: FacilitatorConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment,
+        configuration: FacilitatorConfiguration,
+        openStorage: @Sendable (StoreLocation) async throws -> FacilitatorStorage = { try FacilitatorStorage.openInMemoryOnly($0) },
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "x402.facilitator")
     ) async throws {
         try configuration.validate()
@@ -36,7 +46,7 @@ public struct FacilitatorService: Sendable {
         var exactNetworks: [Network] = []
         var addresses: [Network: [String]] = [:]
         for entry in configuration.networks {
-            let network = Network(entry.network)!
+            let network = entry.network
             let keys = try Self.loadKeys(
                 environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
                 files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
@@ -59,7 +69,7 @@ public struct FacilitatorService: Sendable {
                 addresses.compactMap { try? EthereumAddress($0, validatingChecksum: false) })
         }
         let metrics = FacilitatorMetrics()
-        let storage = try await FacilitatorStorage.open(configuration.database, logger: logger)
+        let storage = try await openStorage(configuration.databaseLocation())
         let exact = ExactEVMFacilitator(
             chains: chains, options: options, records: storage.evmRecords,
             gasSpent: { network, gas in metrics.gasUsed(network: network.identifier, gas: gas) })
@@ -69,7 +79,7 @@ public struct FacilitatorService: Sendable {
         self.engine = engine
         let catalog = DiscoveryCatalog(
             timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),
-            store: try FacilitatorStorage.openDiscovery(configuration.database, logger: logger), logger: logger)
+            store: storage.discovery, logger: logger)
         let journal = storage.journal
         routes = FacilitatorRoutes(
             engine: engine,
@@ -113,13 +123,13 @@ public struct FacilitatorService: Sendable {
         var texts: [(source: String, text: String)] = []
         for name in environmentVariables {
             guard let value = environment[name], !value.isEmpty else {
-                throw FacilitatorConfigurationError("environment variable \(name) (signer key for \(network)) is not set")
+                throw FacilitatorConfigurationError.signerKey("environment variable \(name) (signer key for \(network)) is not set")
             }
             texts.append(("environment variable \(name)", value))
         }
         for path in files {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw FacilitatorConfigurationError("cannot read signer key file \(path)")
+                throw FacilitatorConfigurationError.signerKey("cannot read signer key file \(path)")
             }
             texts.append(("file \(path)", text))
         }
@@ -131,12 +141,12 @@ public struct FacilitatorService: Sendable {
                 do {
                     keys.append(try PrivateKey(hex: trimmed))
                 } catch {
-                    throw FacilitatorConfigurationError("\(source) does not hold a valid hex private key")
+                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a valid hex private key")
                 }
             }
         }
         guard !keys.isEmpty else {
-            throw FacilitatorConfigurationError("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
+            throw FacilitatorConfigurationError.signerKey("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
         }
         return keys
     }

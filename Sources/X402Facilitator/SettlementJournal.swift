@@ -47,7 +47,7 @@ public struct SettlementJournal: Sendable {
         // Keyed by the payment (payer and nonce), not the request bytes: one settlement at a time
         // per payment across instances; the later one finds the recorded answer.
         do {
-            return try await exclusion.exclusively(PaymentIdentity(request.paymentPayload).key) {
+            return try await exclusion.exclusively(payment: PaymentIdentity(request.paymentPayload).key) {
                 await settle(request, engine: engine, logger: logger)
             }
         } catch {
@@ -119,11 +119,6 @@ public struct SettlementJournal: Sendable {
         entry.updatedAt = now()
         try? await store.save(entry)
     }
-}
-
-/// Runs a settlement while no other instance sharing the journal settles the same payment.
-protocol SettlementExclusion: Sendable {
-    func exclusively(_ key: String, _ body: @escaping @Sendable () async -> SettleResponse) async throws -> SettleResponse
 }
 
 /// The EVM scheme's settlement records, mirrored into the journal: the moment a transaction is

@@ -194,20 +194,3 @@ extension SettlementResumer {
         logger.notice("dropped settlement transaction", metadata: ["settlement": "\(entry.id)", "transaction": "\(transaction)", "used": "\(used)"])
     }
 }
-
-/// Where settlements are recorded, opened from the configuration's `database` value.
-struct FacilitatorStorage: Sendable {
-    let journal: SettlementJournal
-    /// The EVM scheme's records (mirrored into the journal).
-    let evmRecords: any SettlementRecordStore
-
-    static func open(_ database: String?, logger: Logger) async throws -> FacilitatorStorage {
-        let location = database ?? "memory"
-        if location == "memory" || location == ":memory:" {
-            let journal = SettlementJournal(store: InMemorySettlementJournalStore())
-            return FacilitatorStorage(
-                journal: journal, evmRecords: JournaledSettlementRecords(base: InMemorySettlementRecordStore(), journal: journal))
-        }
-        return try await openSQLite(location, logger: logger)
-    }
-}

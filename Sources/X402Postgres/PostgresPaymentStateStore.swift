@@ -57,7 +57,7 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
     public func claim(_ identity: PaymentIdentity, lease: Duration, now: Date) async throws(PaymentStateStoreError) -> PaymentClaim {
         await pruneIfDue(now: now)
         let at = now.timeIntervalSince1970
-        let expiry = now.addingTimeInterval(lease.timeInterval).timeIntervalSince1970
+        let expiry = now.addingTimeInterval(lease.seconds).timeIntervalSince1970
         let key = identity.key
         // A row that vanished between the failed insert and the read (released meanwhile) is claimed again.
         for _ in 0..<5 {
@@ -170,24 +170,5 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         } catch {
             throw .unavailable("\(database.location): \(PostgresStorePool.describe(error))")
         }
-    }
-}
-
-/// When the last prune ran (per instance).
-actor PruneClock {
-    private var last = Date.distantPast
-
-    func isDue(now: Date, every interval: TimeInterval = 60) -> Bool {
-        guard now.timeIntervalSince(last) > interval else { return false }
-        last = now
-        return true
-    }
-}
-
-extension Duration {
-    var timeInterval: TimeInterval { seconds }
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

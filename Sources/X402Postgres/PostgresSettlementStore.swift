@@ -285,3 +285,16 @@ final class BodyOutcome<T: Sendable>: Sendable {
     var value: T? { result.withLockedValue { $0 } }
     func set(_ value: T) { result.withLockedValue { $0 = value } }
 }
+
+extension PostgresSettlementStore: SettlementExclusion {
+    /// Runs a settlement under ``exclusively(_:_:)``: one settlement of a payment at a time across
+    /// every instance sharing the database.
+    /// - Parameters:
+    ///   - key: The payment's identity key.
+    ///   - body: The settlement.
+    /// - Returns: The settlement's answer.
+    /// - Throws: ``PostgresStoreError`` when the lock could not be taken (`body` did not run).
+    public func exclusively(payment key: String, _ body: @escaping @Sendable () async -> SettleResponse) async throws -> SettleResponse {
+        try await exclusively(key, body)
+    }
+}

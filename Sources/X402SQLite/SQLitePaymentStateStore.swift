@@ -13,7 +13,7 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
     private let writer: any DatabaseWriter
     /// How long settled and failed records are kept.
     public let retention: Duration
-    private let pruneClock = SQLitePruneClock()
+    private let pruneClock = PruneClock()
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, retention: Duration = .seconds(24 * 3600)) throws {
@@ -51,9 +51,9 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
 
     public func claim(_ identity: PaymentIdentity, lease: Duration, now: Date) async throws(PaymentStateStoreError) -> PaymentClaim {
         let prune = await pruneClock.isDue(now: now)
-        let cutoff = now.timeIntervalSince1970 - Self.seconds(retention)
+        let cutoff = now.timeIntervalSince1970 - retention.seconds
         let at = now.timeIntervalSince1970
-        let expiry = at + Self.seconds(lease)
+        let expiry = at + lease.seconds
         return try await run { [writer] in
             try await writer.write { db -> PaymentClaim in
                 if prune {
@@ -156,21 +156,5 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
         } catch {
             throw .unavailable("SQLite: \(error)")
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (s, atto) = duration.components
-        return Double(s) + Double(atto) / 1e18
-    }
-}
-
-/// When the last prune ran (per instance).
-actor SQLitePruneClock {
-    private var last = Date.distantPast
-
-    func isDue(now: Date) -> Bool {
-        guard now.timeIntervalSince(last) > 60 else { return false }
-        last = now
-        return true
     }
 }

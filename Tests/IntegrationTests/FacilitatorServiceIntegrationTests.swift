@@ -27,11 +27,18 @@ struct FacilitatorServiceIntegrationTests {
     static func start(devnet: Devnet, facilitator: DevnetAccount, database: String) async throws -> Running {
         var c = FacilitatorConfiguration()
         c.port = 0
-        c.networks = [.init(network: devnet.network, rpcURL: devnet.url)]
+        c.networks = [.init(network: try #require(Network(devnet.network)), rpcURL: devnet.url)]
         c.signerKeyEnv = ["FACILITATOR_KEY"]
         c.database = "sqlite:" + database
         c.receiptTimeoutSeconds = 60
-        let service = try await FacilitatorService(configuration: c, environment: ["FACILITATOR_KEY": facilitator.key.withUnsafeSecretBytes { Hex.encode($0) }])
+        // The library takes its stores as protocols; the CLI opens them the same way.
+        let service = try await FacilitatorService(
+            configuration: c,
+            openStorage: { location in
+                guard case .sqlite(let path) = location else { throw FacilitatorConfigurationError.database("expected SQLite, got \(location)") }
+                return FacilitatorStorage(settlements: try SQLiteSettlementStore(path: path), discovery: try SQLiteDiscoveryStore(path: path))
+            },
+            environment: ["FACILITATOR_KEY": facilitator.key.withUnsafeSecretBytes { Hex.encode($0) }])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = service.application { channel in
             continuation.yield(channel.localAddress?.port ?? 0)

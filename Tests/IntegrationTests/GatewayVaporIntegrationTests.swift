@@ -91,7 +91,7 @@ struct GatewayVaporIntegrationTests {
             var c = GatewayConfiguration()
             c.upstream = "http://127.0.0.1:\(await upstreamPort.wait())"
             c.payTo = payTo.checksummed
-            c.network = "eip155:84532"
+            c.network = .baseSepolia
             c.facilitator = facilitatorURL
             c.port = 0
             c.routes = [try .init(spec: "GET /api/*=\(price)")]

@@ -149,12 +149,4 @@ struct DiscoveryStoreTests {
         }
         #expect(try await SQLiteDiscoveryStore(path: path).page(type: nil, limit: 100, offset: 0, freshSince: .distantPast).total == 0)
     }
-
-    @Test("configuration database selects the store")
-    func selection() throws {
-        #expect(try FacilitatorStorage.openDiscovery(nil, logger: .init(label: "t")) is InMemoryDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery("memory", logger: .init(label: "t")) is InMemoryDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery("sqlite:" + temporaryDatabase(), logger: .init(label: "t")) is SQLiteDiscoveryStore)
-        #expect(try FacilitatorStorage.openDiscovery("postgres://u@localhost/db", logger: .init(label: "t")) is InMemoryDiscoveryStore)
-    }
 }

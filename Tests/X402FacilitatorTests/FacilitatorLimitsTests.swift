@@ -181,7 +181,7 @@ struct FacilitatorExposureTests {
     @Test("F9: a non-loopback address without bearer tokens is refused unless insecureNoAuth")
     func exposure() async throws {
         var c = FacilitatorConfiguration()
-        c.networks = [.init(network: "eip155:84532", rpcURL: "http://127.0.0.1:1")]
+        c.networks = [.init(network: .baseSepolia, rpcURL: "http://127.0.0.1:1")]
         c.signerKeyEnv = ["KEY"]
         let environment = ["KEY": "0x" + String(repeating: "11", count: 32), "TOKENS": "t0ken"]
         for host in ["127.0.0.1", "localhost", "::1", "127.0.0.2"] {
@@ -213,7 +213,7 @@ struct FacilitatorExposureTests {
              "deployERC6492Wallets": true, "erc6492Factories": ["0x6666666666666666666666666666666666666666"],
              "rateLimitPerClient": {"burst": 10, "perSecond": 1}, "rateLimitPerPayer": {"burst": 0, "perSecond": 0}}
             """
-        let c = try JSONDecoder().decode(FacilitatorConfiguration.self, from: Data(text.utf8))
+        let c = try FacilitatorConfiguration.parse(Array(text.utf8))
         #expect(c.maxGasPerSettlement == 300_000 && c.maxFeePerGasWei == 1_000_000_000 && c.maxPriorityFeePerGasWei == 100)
         #expect(c.erc6492Factories.count == 1 && c.deployERC6492Wallets)
         #expect(c.rateLimitPerClient == RateLimit(burst: 10, perSecond: 1) && !c.rateLimitPerPayer.isEnabled)

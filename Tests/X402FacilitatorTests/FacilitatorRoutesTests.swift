@@ -216,27 +216,67 @@ struct FacilitatorConfigurationTests {
             {"port": 8080, "networks": [{"network": "eip155:84532", "rpcURL": "http://127.0.0.1:8545", "signerKeyEnv": ["K"]}],
              "v1": false, "bearerTokensEnv": "TOKENS", "database": "sqlite:/tmp/x.sqlite"}
             """
-        let c = try JSONDecoder().decode(FacilitatorConfiguration.self, from: Data(text.utf8))
+        let c = try FacilitatorConfiguration.parse(Array(text.utf8))
+        #expect(try JSONDecoder().decode(FacilitatorConfiguration.self, from: Data(text.utf8)) == c)
         #expect(c.port == 8080 && c.host == "127.0.0.1" && !c.v1 && c.maxBodyBytes == 65536)
+        #expect(c.networks.first?.network == .baseSepolia)
         #expect(c.networks.first?.signerKeyEnv == ["K"])
         #expect(c.resolvedBearerTokens(environment: ["TOKENS": "a, b"]) == ["a", "b"])
         try c.validate()
     }
 
     @Test("invalid values are explained")
-    func validation() {
+    func validation() throws {
         var c = FacilitatorConfiguration()
         #expect(throws: FacilitatorConfigurationError.self) { try c.validate() }
-        c.networks = [.init(network: "solana:abc", rpcURL: "http://x")]
+        c.networks = [.init(network: try #require(Network("solana:abc")), rpcURL: "http://x")]
         #expect(throws: FacilitatorConfigurationError.self) { try c.validate() }
-        c.networks = [.init(network: "eip155:1", rpcURL: "http://x", schemes: ["upto"])]
-        #expect(throws: FacilitatorConfigurationError.self) { try c.validate() }
+        c.networks = [.init(network: .ethereum, rpcURL: "http://x", schemes: ["upto"])]
+        #expect(throws: FacilitatorConfigurationError.invalidValue("networks[0].schemes", "scheme \"upto\" on eip155:1 is not available (available: exact)")) {
+            try c.validate()
+        }
+        c.networks = [.init(network: .ethereum, rpcURL: "http://x")]
+        c.database = "redis://x"
+        #expect { try c.validate() } throws: { ($0 as? FacilitatorConfigurationError)?.description.hasPrefix("database: ") == true }
+    }
+
+    @Test("a typo in the file is refused with its key path, not silently dropped", arguments: [
+        (#"{"networks": [{"network": "eip155:84532", "rpcURL": "http://127.0.0.1:8545", "recieptTimeoutSeconds": 5}]}"#,
+         "unknown member \"networks[0].recieptTimeoutSeconds\""),
+        (#"{"recieptTimeoutSeconds": 5}"#, "unknown member \"recieptTimeoutSeconds\""),
+        (#"{"rateLimitPerPayer": {"burst": 1, "perSec": 2}}"#, "unknown member \"rateLimitPerPayer.perSec\""),
+        (#"{"networks": [{"network": "base", "rpcURL": "http://x"}]}"#, "networks[0].network: not a CAIP-2 network identifier: base"),
+        (#"{"port": "80"}"#, "port: "),
+        (#"{"networks": [{"network": "eip155:1"}]}"#, "networks[0].rpcURL: missing"),
+        ("[1]", "the top level must be an object"),
+        ("{", "not JSON"),
+    ])
+    func unknownMembers(text: String, reason: String) {
+        #expect {
+            try FacilitatorConfiguration.parse(Array(text.utf8))
+        } throws: { error in
+            guard case .invalidFile(let why) = error as? FacilitatorConfigurationError else { return false }
+            return why.contains(reason)
+        }
+    }
+
+    @Test("a file's errors name the file")
+    func fileErrors() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("x402-facilitator-config-\(UUID().uuidString).json").path
+        try Data(#"{"networks": [], "databse": "memory"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: FacilitatorConfigurationError.invalidFile("\(path): unknown member \"databse\"")) {
+            try FacilitatorConfiguration.load(path: path)
+        }
+        #expect(throws: FacilitatorConfigurationError.unreadableFile(path + ".missing")) {
+            try FacilitatorConfiguration.load(path: path + ".missing")
+        }
     }
 
     @Test("a missing signer key names the variable, never a value")
     func keys() async throws {
         var c = FacilitatorConfiguration()
-        c.networks = [.init(network: "eip155:84532", rpcURL: "http://127.0.0.1:1")]
+        c.networks = [.init(network: .baseSepolia, rpcURL: "http://127.0.0.1:1")]
         c.signerKeyEnv = ["NOPE"]
         await #expect(throws: FacilitatorConfigurationError.self) { _ = try await FacilitatorService(configuration: c, environment: [:]) }
         let key = "0x" + String(repeating: "11", count: 32)

@@ -176,10 +176,10 @@ struct GatewayConfigurationTests {
         let c = try GatewayConfiguration.parse(Array(text.utf8))
         try c.validate()
         #expect(c.port == 0 && c.host == "127.0.0.1")
-        #expect(try c.stateStoreKind() == .sqlite(path: "/tmp/gateway.sqlite"))
+        #expect(try c.stateLocation() == .sqlite(path: "/tmp/gateway.sqlite"))
         #expect(c.routes.count == 3)
         #expect(c.routes[0] == .init(route: "GET /api/*", price: "$0.01"))
-        #expect(c.routes[1].settleBefore == true && c.routes[1].network == "eip155:8453")
+        #expect(c.routes[1].settleBefore == true && c.routes[1].network == .base)
         let upstream = try c.upstreamURL()
         #expect(upstream.url(path: "/api/x", query: "q=1") == "http://127.0.0.1:8080/base/api/x?q=1")
 
@@ -208,7 +208,11 @@ struct GatewayConfigurationTests {
         ("not json", "not JSON"),
         ("[1]", "top level"),
         (valid + #","prot":1}"#, "unknown member \"prot\""),
-        (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","settle":true}"#) + "}", "routes[0]: unknown member \"settle\""),
+        (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","settle":true}"#) + "}", "unknown member \"routes[0].settle\""),
+        (valid + #","upstreamTimeoutSecond":5}"#, "unknown member \"upstreamTimeoutSecond\""),
+        // A network is a CAIP-2 identifier, checked when the file is read.
+        (valid.replacingOccurrences(of: "eip155:84532", with: "base") + "}", "network: not a CAIP-2 network identifier: base"),
+        (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","network":"base"}"#) + "}", "routes[0].network"),
         (valid + #","port":"80"}"#, "port"),
         (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a"}"#) + "}", "price"),
         (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #""GET /a""#) + "}", "METHOD /pattern=PRICE"),
@@ -227,11 +231,12 @@ struct GatewayConfigurationTests {
         ("upstream", "http://", "upstream"),
         ("facilitator", "", "facilitator"),
         ("payTo", "0x1234", "not an EVM address"),
-        ("network", "base", "invalid network"),
         ("price", "ten dollars", "invalid price"),
         ("price", "-$1", "invalid price"),
         ("route", "GET api", "route 'GET api'"),
         ("state", "redis://x", "state"),
+        ("state", "sqlite:", "state"),
+        ("state", "memroy:", "state"),
         ("port", "70000", "port"),
         ("asset-price", "$0.01", "atomic units"),
         ("routes", "", "routes"),
@@ -240,14 +245,13 @@ struct GatewayConfigurationTests {
         var c = GatewayConfiguration()
         c.upstream = "http://127.0.0.1:8080"
         c.payTo = payTo
-        c.network = "eip155:84532"
+        c.network = .baseSepolia
         c.facilitator = "http://127.0.0.1:4020"
         c.routes = [.init(route: "GET /a", price: "$0.01")]
         switch field {
         case "upstream": c.upstream = value
         case "facilitator": c.facilitator = value
         case "payTo": c.payTo = value
-        case "network": c.network = value
         case "price": c.routes[0].price = value
         case "route": c.routes[0].route = value
         case "state": c.state = value

@@ -145,7 +145,7 @@ func gatewayConfiguration(upstream: String) throws -> GatewayConfiguration {
     var c = GatewayConfiguration()
     c.upstream = upstream
     c.payTo = payTo
-    c.network = "eip155:84532"
+    c.network = .baseSepolia
     c.facilitator = "http://127.0.0.1:9"  // replaced by the scripted facilitator
     c.port = 0
     c.routes = [

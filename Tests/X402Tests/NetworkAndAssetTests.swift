@@ -37,6 +37,20 @@ struct NetworkAndAssetTests {
         #expect(LegacyNetworkName.network(for: "nope") == nil)
     }
 
+    @Test("one table: Solana devnet has the spec's id and its display name")
+    func knownNetworkTable() {
+        #expect(Network.solanaDevnet.identifier == "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1")
+        #expect(Network.solanaDevnet.humanDescription == "Solana Devnet (solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1)")
+        #expect(KnownNetwork.describe("solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1") == "Solana Devnet (solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1)")
+        #expect(KnownNetwork.describe("eip155:84532") == "Base Sepolia (eip155:84532)")
+        #expect(KnownNetwork.describe("eip155:999999") == "eip155:999999")
+        #expect(KnownNetwork.describe("base-sepolia") == "base-sepolia")
+        #expect(Network.baseSepolia.publicRPCURL == "https://sepolia.base.org")
+        #expect(Network.solanaDevnet.publicRPCURL == nil)
+        // Each network appears once.
+        #expect(Set(KnownNetwork.all.map(\.network)).count == KnownNetwork.all.count)
+    }
+
     @Test("patterns match namespaces or exact networks")
     func patterns() {
         #expect(NetworkPattern.evm.matches(.base))

@@ -123,3 +123,15 @@ public protocol SchemeSettlementRowStore: Sendable {
     /// Rows whose status is `status` (e.g. `pending`), oldest update first, at most `limit`.
     func schemeRecords(status: String, limit: Int) async throws -> [SchemeSettlementRow]
 }
+
+/// Runs one payment's settlement while no other instance sharing the settlement journal settles
+/// the same payment (PostgreSQL provides it with an advisory lock; a single-process store needs none).
+public protocol SettlementExclusion: Sendable {
+    /// Runs `body` while holding the exclusive right to settle the payment `key`.
+    /// - Parameters:
+    ///   - key: The payment's identity (payer and nonce), e.g. ``PaymentIdentity/key``.
+    ///   - body: The settlement; it runs once, after the right is obtained.
+    /// - Returns: What `body` returned.
+    /// - Throws: The store's error when the right cannot be obtained (then `body` did not run).
+    func exclusively(payment key: String, _ body: @escaping @Sendable () async -> SettleResponse) async throws -> SettleResponse
+}

@@ -6,7 +6,7 @@ import Testing
 @testable import X402SQLite
 
 @Suite("SQLite spend ledger")
-struct SpendLedgerSQLiteTests {
+struct SQLiteSpendLedgerTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func record(_ dollars: String, wallet: String = "0xwallet", at date: Date = start) -> SpendRecord {

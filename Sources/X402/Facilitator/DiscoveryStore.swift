@@ -1,17 +1,29 @@
 import Foundation
-import Logging
-import X402
 
 /// Where the bazaar catalog keeps its entries. Entries are keyed by the catalog's resource key
 /// (origin + route, plus the tool name for MCP); a later report of the same key replaces the
 /// earlier one and refreshes its `lastUpdated`.
 public protocol DiscoveryStore: Sendable {
     /// Inserts or replaces the entry under `key`.
+    /// - Parameters:
+    ///   - key: The catalog's resource key.
+    ///   - resource: The entry, with its `lastUpdated` time.
+    /// - Throws: The store's error when it cannot write.
     func upsert(key: String, resource: DiscoveryResource) async throws
     /// Entries updated at or after `freshSince`, optionally of one `type`, ordered by resource
     /// (then key): the `limit` entries from `offset`, and how many match in all.
+    /// - Parameters:
+    ///   - type: Only entries of this type (`http`, `mcp`), or all when `nil`.
+    ///   - limit: The most entries returned.
+    ///   - offset: How many matching entries to skip.
+    ///   - freshSince: Entries last updated before this time are left out.
+    /// - Returns: The page and the number of matching entries.
+    /// - Throws: The store's error when it cannot read.
     func page(type: String?, limit: Int, offset: Int, freshSince: Date) async throws -> (items: [DiscoveryResource], total: Int)
-    /// Deletes the entries last updated before `date`; returns how many went.
+    /// Deletes the entries last updated before `date`.
+    /// - Parameter date: The cut-off time.
+    /// - Returns: How many entries went.
+    /// - Throws: The store's error when it cannot write.
     @discardableResult func prune(updatedBefore date: Date) async throws -> Int
 }
 
@@ -37,25 +49,5 @@ public actor InMemoryDiscoveryStore: DiscoveryStore {
         let before = entries.count
         entries = entries.filter { $0.value.lastUpdated >= date }
         return before - entries.count
-    }
-}
-
-extension FacilitatorStorage {
-    /// The discovery store for the configuration's `database`: SQLite beside the settlement
-    /// journal for `sqlite:<path>` or a plain path, memory for `memory`. Other databases keep
-    /// the catalog in memory (logged once).
-    static func openDiscovery(_ database: String?, logger: Logger) throws -> any DiscoveryStore {
-        let location = database ?? "memory"
-        if location == "memory" || location == ":memory:" { return InMemoryDiscoveryStore() }
-        if let path = sqlitePath(location) { return try SQLiteDiscoveryStore(path: path) }
-        logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "\(location.prefix(while: { $0 != ":" }))"])
-        return InMemoryDiscoveryStore()
-    }
-
-    /// The file path of a `sqlite:<path>`, `sqlite://<path>` or plain-path location.
-    static func sqlitePath(_ location: String) -> String? {
-        if location.hasPrefix("sqlite://") { return String(location.dropFirst("sqlite://".count)) }
-        if location.hasPrefix("sqlite:") { return String(location.dropFirst("sqlite:".count)) }
-        return location.contains("://") || location.hasPrefix("postgres") ? nil : location
     }
 }

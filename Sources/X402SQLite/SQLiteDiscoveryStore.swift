@@ -7,20 +7,18 @@ import X402
 public final class SQLiteDiscoveryStore: DiscoveryStore, Sendable {
     private let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the table in the file at `path`.
+    /// Opens (creating the file, its directory and the table if needed) the store in the file at
+    /// `path`, normally the settlement store's file.
+    /// - Parameter path: The SQLite file.
+    /// - Throws: GRDB's error when the file cannot be opened or the table created.
     public init(path: String) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        writer = try DatabasePool(path: path, configuration: configuration)
-        try Self.createTable(writer)
+        writer = try SQLiteFile.open(path: path, busyTimeout: 10, setUp: Self.createTable)
     }
 
     /// A private in-memory database (tests).
+    /// - Throws: GRDB's error when the table cannot be created.
     public init() throws {
-        writer = try DatabaseQueue()
-        try Self.createTable(writer)
+        writer = try SQLiteFile.inMemory(setUp: Self.createTable)
     }
 
     private static func createTable(_ writer: any DatabaseWriter) throws {

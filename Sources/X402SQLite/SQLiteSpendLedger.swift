@@ -71,7 +71,7 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
                     throw SpendLedgerError.duplicateRecord(record.id)
                 }
                 if let budget {
-                    let since = now.addingTimeInterval(-Self.seconds(budget.window))
+                    let since = now.addingTimeInterval(-budget.window.seconds)
                     let spent = try Self.spent(db, wallet: record.wallet, since: since, until: now)
                     if spent + record.value > budget.limit {
                         throw PaymentRefusal.exceedsBudget(amount: record.value, spent: spent, budget: budget.limit, window: budget.window)
@@ -198,10 +198,6 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
         return try String.fetchAll(db, sql: sql, arguments: arguments)
             .map { DollarAmount(attodollars: UInt256(decimal: $0) ?? .max) }
             .sum()
-    }
-
-    private static func seconds(_ d: Duration) -> TimeInterval {
-        TimeInterval(d.components.seconds) + TimeInterval(d.components.attoseconds) / 1e18
     }
 
     private static func record(_ row: Row) -> SpendRecord? {

@@ -1,0 +1,33 @@
+import Foundation
+import Logging
+import X402
+import X402Facilitator
+import X402Postgres
+import X402SQLite
+
+extension FacilitatorStorage {
+    /// Opens the facilitator's stores at `location`: in memory; a SQLite file holding the
+    /// settlements and the discovery catalog; or a PostgreSQL database holding the settlements
+    /// (shared by several instances, one settlement of a payment at a time) with the catalog in
+    /// memory (logged once).
+    static func open(_ location: StoreLocation, logger: Logger) async throws -> FacilitatorStorage {
+        switch location {
+        case .memory:
+            return .inMemory()
+        case .sqlite(let path):
+            let store = try SQLiteSettlementStore(path: path)
+            logger.info("settlements recorded in SQLite", metadata: ["path": "\(path)"])
+            return FacilitatorStorage(settlements: store, discovery: try SQLiteDiscoveryStore(path: path))
+        case .postgres(let url):
+            let store: PostgresSettlementStore
+            do {
+                store = try await PostgresSettlementStore.connect(url: url, logger: logger)
+            } catch {
+                throw FacilitatorConfigurationError.database("\(error)")
+            }
+            logger.info("settlements recorded in PostgreSQL", metadata: ["database": "\(store.database.location)"])
+            logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "postgres"])
+            return FacilitatorStorage(settlements: store, exclusion: store, discovery: InMemoryDiscoveryStore())
+        }
+    }
+}
