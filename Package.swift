@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "X402EVMTests",
-            dependencies: ["X402", "X402EVM"],
+            dependencies: ["X402", "X402EVM", "X402TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
