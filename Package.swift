@@ -190,10 +190,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Helpers shared by the test targets (not a product): the scripted facilitator, the USDC scheme
+        // server, loopback servers, free ports, the process runner, the `.postgres` trait and the
+        // payment-state store checks.
+        .target(
+            name: "X402TestSupport",
+            dependencies: [
+                "X402",
+                "X402Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "X402Tests",
             dependencies: [
                 "X402",
+                "X402TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
@@ -201,27 +216,27 @@ let package = Package(
         ),
         .testTarget(
             name: "X402EVMTests",
-            dependencies: ["X402", "X402EVM"],
+            dependencies: ["X402", "X402EVM", "X402TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "X402HTTPTests",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "X402SQLiteTests",
-            dependencies: ["X402", "X402SQLite"],
+            dependencies: ["X402", "X402SQLite", "X402TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "X402HummingbirdTests",
             dependencies: [
-                "X402", "X402HTTP", "X402Hummingbird",
+                "X402", "X402HTTP", "X402Hummingbird", "X402TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -239,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "X402VaporTests",
             dependencies: [
-                "X402", "X402HTTP", "X402Vapor",
+                "X402", "X402HTTP", "X402Vapor", "X402TestSupport",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: swiftSettings
@@ -247,13 +262,13 @@ let package = Package(
         // Against a real PostgreSQL server (Tools/postgres); fails in CI when the server is missing.
         .testTarget(
             name: "X402PostgresTests",
-            dependencies: ["X402", "X402Postgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["X402", "X402Postgres", "X402TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "X402GatewayTests",
             dependencies: [
-                "X402", "X402HTTP", "X402Gateway",
+                "X402", "X402HTTP", "X402Gateway", "X402TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -264,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "SellerConformanceTests",
             dependencies: [
-                "X402", "X402Hummingbird", "X402Vapor", "X402Gateway",
+                "X402", "X402Hummingbird", "X402Vapor", "X402Gateway", "X402TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -277,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "X402CLITests",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite",
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite", "X402TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -295,6 +310,7 @@ let package = Package(
                 "X402Postgres",
                 "X402Vapor",
                 "X402Gateway",
+                "X402TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Vapor", package: "vapor"),

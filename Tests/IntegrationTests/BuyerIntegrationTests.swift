@@ -8,6 +8,7 @@ import X402EVM
 import X402HTTP
 import X402Hummingbird
 import X402SQLite
+import X402TestSupport
 
 /// The buyer on the devnet: the Swift client pays a Swift seller (Hummingbird `X402Middleware` +
 /// the Swift facilitator service) and the official Python SDK's seller (`py_server.py`, x402
@@ -178,40 +179,8 @@ struct BuyerIntegrationTests {
     // MARK: Helpers
 
     static func runCLI(_ binary: URL, _ arguments: [String], _ environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let directory = FileManager.default.temporaryDirectory
-        let outURL = directory.appendingPathComponent("x402-buyer-it-out-\(UUID().uuidString)")
-        let errURL = directory.appendingPathComponent("x402-buyer-it-err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("X402_") }
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try out.close()
-        try err.close()
-        return (
-            status, (try? String(contentsOf: outURL, encoding: .utf8)) ?? "", (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        )
+        let output = try await runProcess(binary, arguments, environment: environment)
+        return (output.status, output.stdout, output.stderr)
     }
 }
 

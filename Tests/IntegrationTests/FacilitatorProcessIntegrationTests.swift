@@ -4,6 +4,7 @@ import Testing
 import X402
 import X402EVM
 import X402SQLite
+import X402TestSupport
 
 #if canImport(Glibc)
 import Glibc

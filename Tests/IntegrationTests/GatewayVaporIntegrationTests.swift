@@ -8,6 +8,7 @@ import X402
 import X402EVM
 import X402Gateway
 import X402HTTP
+import X402TestSupport
 import X402Vapor
 
 /// The seller side on the devnet: the Swift facilitator service (in process, over HTTP), a Vapor
@@ -17,21 +18,6 @@ import X402Vapor
 /// `PAYMENT-RESPONSE` names the transaction and the payer, and the handler/upstream runs once.
 @Suite("seller side (Vapor, gateway) on the devnet", .devnet, .serialized)
 struct GatewayVaporIntegrationTests {
-    /// A port reported by a server once it listens.
-    actor PortBox {
-        private var port: Int?
-        private var waiters: [CheckedContinuation<Int, Never>] = []
-        func set(_ p: Int) {
-            port = p
-            for w in waiters { w.resume(returning: p) }
-            waiters = []
-        }
-        func wait() async -> Int {
-            if let port { return port }
-            return await withCheckedContinuation { waiters.append($0) }
-        }
-    }
-
     actor Hits {
         private(set) var count = 0
         func add() { count += 1 }
@@ -82,30 +68,21 @@ struct GatewayVaporIntegrationTests {
             await hits.add()
             return "upstream data"
         }
-        let upstreamPort = PortBox()
-        let upstream = Hummingbird.Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { await upstreamPort.set($0.localAddress?.port ?? 0) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await upstream.runService(gracefulShutdownSignals: []) }
+        let upstream = { (running: @escaping @Sendable (any Channel) async -> Void) in
+            Hummingbird.Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running)
+        }
+        try await serving(upstream) { upstreamPort in
             var c = GatewayConfiguration()
-            c.upstream = "http://127.0.0.1:\(await upstreamPort.wait())"
+            c.upstream = "http://127.0.0.1:\(upstreamPort)"
             c.payTo = payTo.checksummed
             c.network = .baseSepolia
             c.facilitator = facilitatorURL
             c.port = 0
             c.routes = [try .init(spec: "GET /api/*=\(price)")]
             let gateway = try Gateway(configuration: c, schemes: schemes)
-            let gatewayPort = PortBox()
-            let app = gateway.application { await gatewayPort.set($0.localAddress?.port ?? 0) }
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            do {
-                try await body("http://127.0.0.1:\(await gatewayPort.wait())/api/data")
-            } catch {
-                group.cancelAll()
-                throw error
+            try await serving({ gateway.application(onServerRunning: $0) }) { gatewayPort in
+                try await body("http://127.0.0.1:\(gatewayPort)/api/data")
             }
-            group.cancelAll()
         }
     }
 

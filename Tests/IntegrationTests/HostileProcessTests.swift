@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import X402
 import X402EVM
+import X402TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -67,20 +68,18 @@ struct HostileProcessTests {
             return "paid content"
         }
         router.get("health") { _, _ -> String in "ok" }
-        let upstreamPort = GatewayVaporIntegrationTests.PortBox()
-        let upstream = Hummingbird.Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { await upstreamPort.set($0.localAddress?.port ?? 0) })
+        let upstream = { (running: @escaping @Sendable (any Channel) async -> Void) in
+            Hummingbird.Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running)
+        }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await upstream.runService(gracefulShutdownSignals: []) }
+        try await serving(upstream) { upstreamPort in
             let gatewayPort = try freeLoopbackPort()
             let gatewayLog = directory.appendingPathComponent("gateway.log").path
             _ = FileManager.default.createFile(atPath: gatewayLog, contents: nil)
             let gateway = Process()
             gateway.executableURL = try x402Executable()
             gateway.arguments = [
-                "gateway", "--upstream", "http://127.0.0.1:\(await upstreamPort.wait())", "--route", "GET /paid/*=$0.01",
+                "gateway", "--upstream", "http://127.0.0.1:\(upstreamPort)", "--route", "GET /paid/*=$0.01",
                 "--pay-to", devnet.payee.address.checksummed, "--network", devnet.network, "--facilitator", facilitator.url,
                 "--port", "\(gatewayPort)",
             ]
@@ -140,7 +139,6 @@ struct HostileProcessTests {
             #expect(try await Self.status(base + "/health") == 200)
             #expect(try await Self.status(base + "/paid/data") == 402)
             #expect(await hits.paid == 0, "the paid upstream route was served; answers: \(answers)")
-            group.cancelAll()
         }
         await facilitator.stop()
     }

@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import X402
 import X402EVM
+import X402TestSupport
 
 #if canImport(Glibc)
 import Glibc

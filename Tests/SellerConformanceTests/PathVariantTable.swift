@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+import X402TestSupport
 
 /// One request variant and the statuses each seller may answer it with.
 struct Variant: Sendable, CustomTestStringConvertible {

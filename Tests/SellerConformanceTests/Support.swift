@@ -8,10 +8,9 @@ import Vapor
 import X402
 import X402Gateway
 import X402Hummingbird
+import X402TestSupport
 import X402Vapor
 
-let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
-let payer = "0x857b06519E91e3A54538791bDbb0E22373e36b66"
 /// Every paid body starts with this marker; free bodies never contain it.
 let paidMarker = "PAID-CONTENT"
 
@@ -22,32 +21,6 @@ let paidRoutes: RouteTable = [
     "GET /files/:name": .exact("$0.03", on: .baseSepolia, payTo: .fixed(payTo)),
 ]
 let paidRouteSpecs = ["GET /premium=$0.01", "GET /api/*=$0.02", "GET /files/:name=$0.03"]
-
-/// A facilitator with scripted answers that counts its calls; every `0xsigned` payment is good.
-actor ScriptedFacilitator: FacilitatorClient {
-    private(set) var verifies = 0
-    private(set) var settles = 0
-
-    func verify(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> VerifyResponse {
-        verifies += 1
-        guard request.paymentPayload.payload["signature"] == "0xsigned" else { return .invalid("invalid_exact_evm_payload_signature") }
-        return .valid(payer: payer)
-    }
-
-    func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        settles += 1
-        return SettleResponse(success: true, transaction: "0xabc", network: request.paymentRequirements.networkIdentifier, payer: payer)
-    }
-
-    func supported() async throws(FacilitatorClientError) -> SupportedResponse {
-        SupportedResponse(kinds: [SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")])
-    }
-}
-
-struct USDCServer: SchemeServer {
-    var scheme: String { "exact" }
-    func assetAmount(for price: Price, on network: Network) throws -> AssetAmount { try AssetRegistry.standard.resolve(price, on: network) }
-}
 
 func schemes() -> SchemeRegistry<any SchemeServer> {
     var schemes = SchemeRegistry<any SchemeServer>()
@@ -147,15 +120,6 @@ func parse(_ bytes: [UInt8], isHead: Bool) throws -> RawResponse {
     return RawResponse(status: status, headers: headers, body: String(decoding: body, as: UTF8.self))
 }
 
-/// The `PAYMENT-SIGNATURE` paying the first offer of a 402's `PAYMENT-REQUIRED`.
-func signature(for paymentRequiredHeader: String, nonce: String) throws -> String {
-    let required = try PaymentRequired(headerValue: paymentRequiredHeader)
-    let payment = PaymentPayload(
-        resource: required.resource, accepted: required.accepts[0],
-        payload: ["signature": "0xsigned", "authorization": ["from": .string(payer), "nonce": .string(nonce)]])
-    return payment.headerValue
-}
-
 // MARK: - The three sellers
 
 /// One seller under test, listening on a loopback port, in front of a handler or upstream that logs what it served.
@@ -171,39 +135,6 @@ enum SellerKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-actor PortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) {
-        port = p
-        for w in waiters { w.resume(returning: p) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
-
-/// Runs a Hummingbird application on a free loopback port for the duration of `body`.
-func serving<App: ApplicationProtocol & Sendable>(
-    _ make: (@escaping @Sendable (any Channel) async -> Void) -> App, _ body: (Int) async throws -> Void
-) async throws {
-    let box = PortBox()
-    let app = make { channel in await box.set(channel.localAddress?.port ?? 0) }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        let port = await box.wait()
-        do {
-            try await body(port)
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-        group.cancelAll()
-    }
-}
-
 func headerDictionary(_ fields: HTTPFields) -> [String: String] {
     var out: [String: String] = [:]
     for field in fields { out[field.name.canonicalName, default: ""] += (out[field.name.canonicalName] == nil ? "" : ", ") + field.value }
@@ -213,7 +144,7 @@ func headerDictionary(_ fields: HTTPFields) -> [String: String] {
 /// Runs `body` against a fresh seller of `kind`.
 func withSeller(_ kind: SellerKind, trustedProxies: [String] = [], _ body: (Seller) async throws -> Void) async throws {
     let served = ServedLog()
-    let facilitator = ScriptedFacilitator()
+    let facilitator = ScriptedFacilitator.seller()
     switch kind {
     case .hummingbird:
         let server = try ResourceServer(routes: paidRoutes, facilitator: facilitator, schemes: schemes())

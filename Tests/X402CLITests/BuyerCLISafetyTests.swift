@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 import X402
 import X402EVM
+import X402TestSupport
 
 /// A local server whose answers a test scripts (redirectors, hostile sellers), logging what it saw.
 enum CLIScriptedServer {
@@ -154,32 +155,10 @@ struct BuyerCLISafetyTests {
     static func runOnTerminal(_ cli: CLI, _ arguments: [String], input: String) async throws -> CLIResult {
         let binary = try #require(CLI.binary)
         let quoted = ([binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", quoted, "/dev/null"]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("X402_") }
-        environment["X402_HOME"] = cli.home.path
-        process.environment = environment
-        let stdin = Pipe()
-        let output = cli.home.appendingPathComponent("tty-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let out = try FileHandle(forWritingTo: output)
-        process.standardInput = stdin
-        process.standardOutput = out
-        process.standardError = out
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
-            do {
-                try process.run()
-                stdin.fileHandleForWriting.write(Data(input.utf8))
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try? stdin.fileHandleForWriting.close()
-        try out.close()
-        return CLIResult(status: status, stdout: (try? String(contentsOf: output, encoding: .utf8)) ?? "", stderr: "")
+        let output = try await runProcess(
+            URL(fileURLWithPath: "/usr/bin/script"), ["-qec", quoted, "/dev/null"], environment: ["X402_HOME": cli.home.path],
+            scratch: cli.home, input: input, mergingStderr: true)
+        return CLIResult(status: output.status, stdout: output.stdout, stderr: "")
     }
 
     @Test(

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402TestSupport
 
 /// The built `x402` binary against a local paid Hummingbird seller (`X402Middleware`, the real
 /// `ExactEVMServer`, a scripted facilitator that checks the signed authorization).

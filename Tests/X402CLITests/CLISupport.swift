@@ -5,6 +5,7 @@ import Testing
 import X402
 import X402EVM
 import X402Hummingbird
+import X402TestSupport
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -73,85 +74,34 @@ struct CLI {
             Issue.record("the x402 binary was not found beside the test bundle; build it (swift build --build-tests) or set X402_CLI")
             throw CancellationError()
         }
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("X402_") }
-        environment["X402_HOME"] = home.path
+        var environment = ["X402_HOME": home.path]
         for (k, v) in extra { environment[k] = v }
-        let outURL = home.appendingPathComponent("out-\(UUID().uuidString)")
-        let errURL = home.appendingPathComponent("err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try out.close()
-        try err.close()
-        let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: outURL)
-        try? FileManager.default.removeItem(at: errURL)
-        return CLIResult(status: status, stdout: stdout, stderr: stderr)
-    }
-}
-
-actor PortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) {
-        port = p
-        for w in waiters { w.resume(returning: p) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
+        let output = try await runProcess(binary, arguments, environment: environment, scratch: home)
+        return CLIResult(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 }
 
 /// The fault-injection seam: checks the buyer's authorization and answers with scripted verdicts.
 /// Settlement fails for payments to ``TestSeller/rejectingPayTo``.
-actor ScriptedFacilitator: FacilitatorClient {
-    let buyer: EthereumAddress
-    private(set) var verifies = 0
-    private(set) var settled: [String] = []
-
-    init(buyer: EthereumAddress) { self.buyer = buyer }
-
-    func verify(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> VerifyResponse {
-        verifies += 1
-        let authorization = request.paymentPayload.payload["authorization"]?.objectValue
-        guard let from = authorization?["from"]?.stringValue, from.lowercased() == buyer.lowercased,
-            authorization?["value"]?.stringValue == request.paymentRequirements.amountString
-        else { return .invalid(.exactEVMPayloadSignature) }
-        return .valid(payer: buyer.checksummed)
-    }
-
-    func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        let network = request.paymentRequirements.networkIdentifier
-        if request.paymentRequirements.payToAddress.lowercased() == TestSeller.rejectingPayTo.lowercased() {
-            return SettleResponse(success: false, errorReason: .insufficientFunds, transaction: "", network: network, payer: buyer.checksummed)
-        }
-        let transaction = Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
-        settled.append(transaction)
-        return SettleResponse(success: true, transaction: transaction, network: network, payer: buyer.checksummed)
-    }
-
-    func supported() async throws(FacilitatorClientError) -> SupportedResponse {
-        SupportedResponse(kinds: [SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")])
+extension ScriptedFacilitator {
+    init(buyer: EthereumAddress) {
+        self.init(
+            verify: { request in
+                let authorization = request.paymentPayload.payload["authorization"]?.objectValue
+                guard let from = authorization?["from"]?.stringValue, from.lowercased() == buyer.lowercased,
+                    authorization?["value"]?.stringValue == request.paymentRequirements.amountString
+                else { return .success(.invalid(.exactEVMPayloadSignature)) }
+                return .success(.valid(payer: buyer.checksummed))
+            },
+            settle: { request in
+                let network = request.paymentRequirements.networkIdentifier
+                if request.paymentRequirements.payToAddress.lowercased() == TestSeller.rejectingPayTo.lowercased() {
+                    return .success(
+                        SettleResponse(success: false, errorReason: .insufficientFunds, transaction: "", network: network, payer: buyer.checksummed))
+                }
+                let transaction = Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
+                return .success(SettleResponse(success: true, transaction: transaction, network: network, payer: buyer.checksummed))
+            })
     }
 }
 
@@ -201,26 +151,5 @@ enum TestSeller {
         router.get("free") { _, _ in "free data" }
         router.get("missing") { _, _ -> Response in Response(status: .notFound) }
         try await withLoopbackServer(router) { base in try await body(base, facilitator) }
-    }
-}
-
-/// Runs `router` on an ephemeral loopback port while `body` runs with its base URL, then stops it.
-func withLoopbackServer(
-    _ router: Router<BasicRequestContext>, _ body: (_ base: String) async throws -> Void
-) async throws {
-    let ports = PortBox()
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        let port = await ports.wait()
-        do {
-            try await body("http://127.0.0.1:\(port)")
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-        group.cancelAll()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import X402
+import X402TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -54,31 +55,9 @@ final class JSONRPCTestServer: @unchecked Sendable {
     /// `handler` gets each request and its 0-based index.
     init(_ handler: @escaping @Sendable (Request, Int) -> Behaviour) throws {
         self.handler = handler
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw ServerError.socket("socket") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw ServerError.socket("bind/listen")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        listener = fd
+        let bound = try loopbackSocket(reuseAddress: true, backlog: 64)
+        listener = bound.fd
+        port = bound.port
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -116,8 +95,6 @@ final class JSONRPCTestServer: @unchecked Sendable {
         server.stop()
         return port
     }
-
-    enum ServerError: Error { case socket(String) }
 
     // MARK: Connection handling
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+import X402TestSupport
 
 @testable import X402Gateway
 
@@ -26,7 +27,7 @@ struct GatewayTests {
     }
 
     @Test func paidRequestGetsTheUpstreamAnswerWithPaymentResponse() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, log in
             let (response, paid) = try await pay(gateway + "/api/data?city=Oslo&units=metric")
             #expect(response.status == 200)
@@ -55,7 +56,7 @@ struct GatewayTests {
     }
 
     @Test func paidPostForwardsTheRequestBody() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, log in
             let payload = String(repeating: "0123456789", count: 5000)
             let (response, _) = try await pay(gateway + "/api/echo", method: "POST", body: payload)
@@ -68,7 +69,7 @@ struct GatewayTests {
     }
 
     @Test func upstreamErrorIsPassedThroughAndNotSettled() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, log in
             let (response, _) = try await pay(gateway + "/api/fail")
             #expect(response.status == 500)
@@ -81,7 +82,7 @@ struct GatewayTests {
     }
 
     @Test func upstreamDownGives502AndIsNotSettled() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         // Port 9 (discard) on loopback: nothing listens there. AsyncHTTPClient retries a refused
         // connection until the deadline, so the 502 comes after upstreamTimeoutSeconds.
         try await withGateway(facilitator: facilitator, upstreamOverride: "http://127.0.0.1:9", upstreamTimeoutSeconds: 2) { gateway, _ in
@@ -96,7 +97,7 @@ struct GatewayTests {
     }
 
     @Test func settlementFailureWithholdsTheUpstreamBody() async throws {
-        let facilitator = ScriptedFacilitator(settle: .failure(.transactionFailed, message: "reverted", network: "eip155:84532"))
+        let facilitator = ScriptedFacilitator.seller(settle: .failure(.transactionFailed, message: "reverted", network: "eip155:84532"))
         try await withGateway(facilitator: facilitator) { gateway, log in
             let (response, _) = try await pay(gateway + "/api/data")
             #expect(response.status == 402)
@@ -110,7 +111,7 @@ struct GatewayTests {
     }
 
     @Test func settleBeforeRouteStreamsTheUpstreamBody() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, _ in
             let (response, _) = try await pay(gateway + "/api/stream")
             #expect(response.status == 200)
@@ -121,7 +122,7 @@ struct GatewayTests {
     }
 
     @Test func freeRoutesPassThroughUntouched() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, log in
             let free = try await fetch(gateway + "/free?a=1&b=two", headers: [("X-Custom", "kept"), ("X-Forwarded-For", "10.0.0.1")])
             #expect(free.status == 200 && free.body == "free")
@@ -144,7 +145,7 @@ struct GatewayTests {
     @Test func readyLineNamesTheURLUpstreamAndRoutes() throws {
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(USDCServer(), networks: NetworkPattern(namespace: "eip155"))
-        let gateway = try Gateway(configuration: try gatewayConfiguration(upstream: "http://127.0.0.1:8080"), schemes: schemes, facilitator: ScriptedFacilitator())
+        let gateway = try Gateway(configuration: try gatewayConfiguration(upstream: "http://127.0.0.1:8080"), schemes: schemes, facilitator: ScriptedFacilitator.seller())
         let line = try JSONValue(parsing: gateway.readyLine(port: 4567))
         #expect(line["url"] == "http://127.0.0.1:4567")
         #expect(line["upstream"] == "http://127.0.0.1:8080")
@@ -351,7 +352,7 @@ struct GatewayConfigurationTests {
     }
 
     @Test func headAndMethodOverridesArePricedAndOverridesNeverReachTheUpstream() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, log in
             let head = try await fetch(gateway + "/api/data", method: "HEAD")
             #expect(head.status == 402)
@@ -373,7 +374,7 @@ struct GatewayConfigurationTests {
     }
 
     @Test func theUpstreamGetsTheCanonicalPathThatWasCharged() async throws {
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withGateway(facilitator: facilitator) { gateway, log in
             let (response, _) = try await pay(gateway + "/api//%64ata?x=%2e%2e")
             #expect(response.status == 200)

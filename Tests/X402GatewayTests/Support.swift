@@ -5,39 +5,7 @@ import NIOCore
 import Testing
 import X402
 import X402Gateway
-
-let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
-let payer = "0x857b06519E91e3A54538791bDbb0E22373e36b66"
-
-/// A facilitator with scripted answers that records its calls (the fault-injection seam).
-actor ScriptedFacilitator: FacilitatorClient {
-    var settleAnswer: SettleResponse?
-    private(set) var verifies = 0
-    private(set) var settles = 0
-
-    init(settle: SettleResponse? = nil) { settleAnswer = settle }
-
-    func verify(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> VerifyResponse {
-        verifies += 1
-        guard request.paymentPayload.payload["signature"] == "0xsigned" else { return .invalid("invalid_exact_evm_payload_signature") }
-        return .valid(payer: payer)
-    }
-
-    func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        settles += 1
-        return settleAnswer
-            ?? SettleResponse(success: true, transaction: "0xabc", network: request.paymentRequirements.networkIdentifier, payer: payer)
-    }
-
-    func supported() async throws(FacilitatorClientError) -> SupportedResponse {
-        SupportedResponse(kinds: [SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")])
-    }
-}
-
-struct USDCServer: SchemeServer {
-    var scheme: String { "exact" }
-    func assetAmount(for price: Price, on network: Network) throws -> AssetAmount { try AssetRegistry.standard.resolve(price, on: network) }
-}
+import X402TestSupport
 
 /// What the upstream saw.
 struct SeenRequest: Sendable {
@@ -52,39 +20,6 @@ actor UpstreamLog {
     private(set) var requests: [SeenRequest] = []
     func add(_ r: SeenRequest) { requests.append(r) }
     var count: Int { requests.count }
-}
-
-actor PortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) {
-        port = p
-        for w in waiters { w.resume(returning: p) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
-
-/// Runs `app` on a free loopback port for the duration of `body`.
-func serving<App: ApplicationProtocol & Sendable>(
-    _ make: (@escaping @Sendable (any Channel) async -> Void) -> App, _ body: (Int) async throws -> Void
-) async throws {
-    let box = PortBox()
-    let app = make { channel in await box.set(channel.localAddress?.port ?? 0) }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        let port = await box.wait()
-        do {
-            try await body(port)
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-        group.cancelAll()
-    }
 }
 
 /// The real upstream service: a Hummingbird server that records every request.
@@ -159,7 +94,7 @@ func gatewayConfiguration(upstream: String) throws -> GatewayConfiguration {
 
 /// A gateway in front of a fresh upstream (or `upstreamOverride`), with a scripted facilitator.
 func withGateway(
-    facilitator: ScriptedFacilitator = ScriptedFacilitator(), upstreamOverride: String? = nil, upstreamTimeoutSeconds: Int = 60,
+    facilitator: ScriptedFacilitator = .seller(), upstreamOverride: String? = nil, upstreamTimeoutSeconds: Int = 60,
     trustedProxies: [String] = [], _ body: (_ gateway: String, _ log: UpstreamLog) async throws -> Void
 ) async throws {
     let log = UpstreamLog()
@@ -191,15 +126,6 @@ func fetch(_ url: String, method: String = "GET", headers: [(String, String)] = 
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
     let bytes = try await response.body.collect(upTo: 1 << 20)
     return Fetched(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: bytes))
-}
-
-/// The `PAYMENT-SIGNATURE` value paying the first offer of a 402's `PAYMENT-REQUIRED`.
-func signature(for paymentRequiredHeader: String, nonce: String = "0x01") throws -> String {
-    let required = try PaymentRequired(headerValue: paymentRequiredHeader)
-    let payment = PaymentPayload(
-        resource: required.resource, accepted: required.accepts[0],
-        payload: ["signature": "0xsigned", "authorization": ["from": .string(payer), "nonce": .string(nonce)]])
-    return payment.headerValue
 }
 
 /// Asks for `url`, then pays the 402 and returns the paid answer.

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Testing
+import X402TestSupport
 
 @testable import X402
 @testable import X402HTTP
@@ -18,41 +19,6 @@ actor ServerLog {
     func saw(authorization: String?) { authorizations.append(authorization ?? "") }
     var idempotencyKeys: [String] = []
     func saw(idempotencyKey: String?) { idempotencyKeys.append(idempotencyKey ?? "") }
-}
-
-actor PortBox {
-    private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) {
-        port = p
-        for w in waiters { w.resume(returning: p) }
-        waiters = []
-    }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
-
-/// Runs `router` on an ephemeral loopback port while `body` runs with its base URL, then stops it.
-func withLoopbackServer(
-    _ router: Router<BasicRequestContext>, _ body: (_ base: String) async throws -> Void
-) async throws {
-    let ports = PortBox()
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in await ports.set(channel.localAddress!.port!) })
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        let port = await ports.wait()
-        do {
-            try await body("http://127.0.0.1:\(port)")
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-        group.cancelAll()
-    }
 }
 
 let network = "eip155:84532"

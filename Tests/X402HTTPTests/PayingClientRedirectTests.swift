@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Testing
+import X402TestSupport
 
 @testable import X402
 @testable import X402HTTP

@@ -3,39 +3,9 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import X402
+import X402TestSupport
 
 @testable import X402Hummingbird
-
-let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
-let payer = "0x857b06519E91e3A54538791bDbb0E22373e36b66"
-
-/// A facilitator with scripted answers that records its calls.
-actor ScriptedFacilitator: FacilitatorClient {
-    var settleAnswer: SettleResponse?
-    private(set) var verifies = 0
-    private(set) var settles = 0
-
-    init(settle: SettleResponse? = nil) { settleAnswer = settle }
-
-    func verify(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> VerifyResponse {
-        verifies += 1
-        return .valid(payer: payer)
-    }
-
-    func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        settles += 1
-        return settleAnswer ?? SettleResponse(success: true, transaction: "0xabc", network: request.paymentRequirements.networkIdentifier, payer: payer)
-    }
-
-    func supported() async throws(FacilitatorClientError) -> SupportedResponse {
-        SupportedResponse(kinds: [SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")])
-    }
-}
-
-struct USDCServer: SchemeServer {
-    var scheme: String { "exact" }
-    func assetAmount(for price: Price, on network: Network) throws -> AssetAmount { try AssetRegistry.standard.resolve(price, on: network) }
-}
 
 actor Runs {
     private(set) var count = 0
@@ -65,15 +35,6 @@ func makeApp(_ facilitator: ScriptedFacilitator, runs: Runs, settlement: Settlem
     return Application(router: router)
 }
 
-/// The `PAYMENT-SIGNATURE` value paying the first offer of a 402's `PAYMENT-REQUIRED`.
-func signature(for paymentRequiredHeader: String, nonce: String = "0x01") throws -> String {
-    let required = try PaymentRequired(headerValue: paymentRequiredHeader)
-    let payment = PaymentPayload(
-        resource: required.resource, accepted: required.accepts[0],
-        payload: ["signature": "0x00", "authorization": ["from": .string(payer), "nonce": .string(nonce)]])
-    return payment.headerValue
-}
-
 func header(_ response: TestResponse, _ name: String) -> String? {
     response.headers.first { $0.name.rawName.lowercased() == name.lowercased() }?.value
 }
@@ -88,7 +49,7 @@ func headers(_ pairs: [(String, String)]) -> HTTPFields {
 struct X402MiddlewareTests {
     @Test func unpaidRequestGets402() async throws {
         let runs = Runs()
-        try await makeApp(ScriptedFacilitator(), runs: runs).test(.router) { client in
+        try await makeApp(ScriptedFacilitator.seller(), runs: runs).test(.router) { client in
             try await client.execute(uri: "/weather?city=Oslo", method: .get) { response in
                 #expect(response.status.code == 402)
                 #expect(String(buffer: response.body) == "{}")
@@ -107,7 +68,7 @@ struct X402MiddlewareTests {
 
     @Test func paidRequestGetsContentAndPaymentResponse() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await makeApp(facilitator, runs: runs).test(.router) { client in
             let required = try await client.execute(uri: "/weather", method: .get) { try #require(header($0, "PAYMENT-REQUIRED")) }
             let paid = try signature(for: required)
@@ -131,7 +92,7 @@ struct X402MiddlewareTests {
 
     @Test func settlementFailureWithholdsTheBody() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator(settle: .failure(.transactionFailed, message: "reverted", network: "eip155:84532"))
+        let facilitator = ScriptedFacilitator.seller(settle: .failure(.transactionFailed, message: "reverted", network: "eip155:84532"))
         try await makeApp(facilitator, runs: runs).test(.router) { client in
             let required = try await client.execute(uri: "/weather", method: .get) { try #require(header($0, "PAYMENT-REQUIRED")) }
             try await client.execute(uri: "/weather", method: .get, headers: headers([("PAYMENT-SIGNATURE", try signature(for: required))])) {
@@ -148,7 +109,7 @@ struct X402MiddlewareTests {
 
     @Test func handlerErrorIsNotSettled() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await makeApp(facilitator, runs: runs).test(.router) { client in
             let required = try await client.execute(uri: "/broken", method: .get) { try #require(header($0, "PAYMENT-REQUIRED")) }
             try await client.execute(uri: "/broken", method: .get, headers: headers([("PAYMENT-SIGNATURE", try signature(for: required))])) {
@@ -164,7 +125,7 @@ struct X402MiddlewareTests {
 
     @Test func settleBeforeHandlerStreamsAfterSettling() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await makeApp(facilitator, runs: runs, settlement: .beforeHandler).test(.router) { client in
             let required = try await client.execute(uri: "/weather", method: .get) { try #require(header($0, "PAYMENT-REQUIRED")) }
             try await client.execute(uri: "/weather", method: .get, headers: headers([("PAYMENT-SIGNATURE", try signature(for: required))])) {
@@ -178,7 +139,7 @@ struct X402MiddlewareTests {
     }
 
     @Test func browserGetsThePaywall() async throws {
-        try await makeApp(ScriptedFacilitator(), runs: Runs()).test(.router) { client in
+        try await makeApp(ScriptedFacilitator.seller(), runs: Runs()).test(.router) { client in
             let browser = headers([
                 ("Accept", "text/html,application/xhtml+xml"), ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126"),
             ])

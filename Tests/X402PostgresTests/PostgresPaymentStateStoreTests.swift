@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import X402
 import X402Postgres
+import X402TestSupport
 
 @Suite(.postgres) struct PostgresPaymentStateStoreTests {
     /// Two stores on two separate pools (as two server instances would have).

@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 import X402
 import X402Postgres
+import X402TestSupport
 
 @Suite(.postgres) struct PostgresSettlementStoreTests {
     /// The lock's connection dies while the settlement runs (so its COMMIT fails): the settlement's

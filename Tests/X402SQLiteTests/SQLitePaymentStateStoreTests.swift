@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402SQLite
+import X402TestSupport
 
 @Suite struct SQLitePaymentStateStoreTests {
     static func temporaryPath() -> String {

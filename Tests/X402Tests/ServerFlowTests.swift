@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import X402TestSupport
 
 @testable import X402
 

@@ -1,76 +1,12 @@
 import Foundation
 import Testing
+import X402TestSupport
 
 @testable import X402
 
-/// A facilitator whose answers are scripted per test, recording every call.
-actor ScriptedFacilitator: FacilitatorClient {
-    enum Verdict: Sendable {
-        case verify(VerifyResponse)
-        case settle(SettleResponse)
-        case fault(FacilitatorClientError)
-    }
-
-    var verifyAnswer: @Sendable (FacilitatorRequest) -> Result<VerifyResponse, FacilitatorClientError>
-    var settleAnswer: @Sendable (FacilitatorRequest) -> Result<SettleResponse, FacilitatorClientError>
-    var supportedAnswer: Result<SupportedResponse, FacilitatorClientError>
-    /// Suspension points inside each call, so concurrent requests interleave.
-    var yields: Int = 0
-    private(set) var verifyCalls: [FacilitatorRequest] = []
-    private(set) var settleCalls: [FacilitatorRequest] = []
-    private(set) var events: [String] = []
-
-    init(
-        verify: @escaping @Sendable (FacilitatorRequest) -> Result<VerifyResponse, FacilitatorClientError> = { _ in .success(.valid(payer: testPayer)) },
-        settle: @escaping @Sendable (FacilitatorRequest) -> Result<SettleResponse, FacilitatorClientError> = { r in
-            .success(SettleResponse(success: true, transaction: "0xfeed", network: r.paymentRequirements.networkIdentifier, payer: testPayer))
-        },
-        supported: Result<SupportedResponse, FacilitatorClientError> = .success(
-            SupportedResponse(kinds: [SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")]))
-    ) {
-        verifyAnswer = verify
-        settleAnswer = settle
-        supportedAnswer = supported
-    }
-
-    func setYields(_ n: Int) { yields = n }
-    func setVerify(_ f: @escaping @Sendable (FacilitatorRequest) -> Result<VerifyResponse, FacilitatorClientError>) { verifyAnswer = f }
-    func setSettle(_ f: @escaping @Sendable (FacilitatorRequest) -> Result<SettleResponse, FacilitatorClientError>) { settleAnswer = f }
-    func note(_ event: String) { events.append(event) }
-
-    func verify(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> VerifyResponse {
-        verifyCalls.append(request)
-        events.append("verify")
-        for _ in 0..<yields { await Task.yield() }
-        return try verifyAnswer(request).get()
-    }
-
-    func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        settleCalls.append(request)
-        events.append("settle")
-        for _ in 0..<yields { await Task.yield() }
-        return try settleAnswer(request).get()
-    }
-
-    func supported() async throws(FacilitatorClientError) -> SupportedResponse {
-        try supportedAnswer.get()
-    }
-}
-
-let testPayer = "0x857b06519E91e3A54538791bDbb0E22373e36b66"
-let testPayTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
-
-/// A scheme server for tests: prices through the standard asset table.
-struct TestSchemeServer: SchemeServer {
-    var scheme: String { "exact" }
-    func assetAmount(for price: Price, on network: Network) throws -> AssetAmount {
-        try AssetRegistry.standard.resolve(price, on: network)
-    }
-}
-
 func testSchemes() -> SchemeRegistry<any SchemeServer> {
     var r = SchemeRegistry<any SchemeServer>()
-    r.register(TestSchemeServer(), networks: NetworkPattern(namespace: "eip155"))
+    r.register(USDCServer(), networks: NetworkPattern(namespace: "eip155"))
     return r
 }
 

@@ -2,47 +2,9 @@ import Testing
 import Vapor
 import VaporTesting
 import X402
+import X402TestSupport
 
 @testable import X402Vapor
-
-let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
-let payer = "0x857b06519E91e3A54538791bDbb0E22373e36b66"
-
-/// A facilitator with scripted answers that records its calls (the fault-injection seam).
-actor ScriptedFacilitator: FacilitatorClient {
-    var settleAnswer: SettleResponse?
-    var fault: FacilitatorClientError?
-    private(set) var verifies = 0
-    private(set) var settles = 0
-
-    init(settle: SettleResponse? = nil, fault: FacilitatorClientError? = nil) {
-        settleAnswer = settle
-        self.fault = fault
-    }
-
-    func verify(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> VerifyResponse {
-        verifies += 1
-        if let fault { throw fault }
-        guard request.paymentPayload.payload["signature"] == "0xsigned" else { return .invalid("invalid_exact_evm_payload_signature") }
-        return .valid(payer: payer)
-    }
-
-    func settle(_ request: FacilitatorRequest) async throws(FacilitatorClientError) -> SettleResponse {
-        settles += 1
-        if let fault { throw fault }
-        return settleAnswer
-            ?? SettleResponse(success: true, transaction: "0xabc", network: request.paymentRequirements.networkIdentifier, payer: payer)
-    }
-
-    func supported() async throws(FacilitatorClientError) -> SupportedResponse {
-        SupportedResponse(kinds: [SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")])
-    }
-}
-
-struct USDCServer: SchemeServer {
-    var scheme: String { "exact" }
-    func assetAmount(for price: Price, on network: Network) throws -> AssetAmount { try AssetRegistry.standard.resolve(price, on: network) }
-}
 
 actor Runs {
     private(set) var count = 0
@@ -104,15 +66,6 @@ func configure(
     app.get("free") { _ in "free" }
 }
 
-/// The `PAYMENT-SIGNATURE` value paying the first offer of a 402's `PAYMENT-REQUIRED`.
-func signature(for paymentRequiredHeader: String, nonce: String = "0x01") throws -> String {
-    let required = try PaymentRequired(headerValue: paymentRequiredHeader)
-    let payment = PaymentPayload(
-        resource: required.resource, accepted: required.accepts[0],
-        payload: ["signature": "0xsigned", "authorization": ["from": .string(payer), "nonce": .string(nonce)]])
-    return payment.headerValue
-}
-
 /// The `X-PAYMENT` value paying the first offer of a v1 402 body.
 func v1Payment(for body: String) throws -> String {
     let required = try PaymentRequiredV1(json: try JSONValue(parsing: body))
@@ -131,7 +84,7 @@ func required(_ response: TestingHTTPResponse) throws -> String {
 struct X402VaporMiddlewareTests {
     @Test func unpaidRequestGets402() async throws {
         let runs = Runs()
-        try await withApp(configure: { try configure($0, facilitator: ScriptedFacilitator(), runs: runs) }) { app in
+        try await withApp(configure: { try configure($0, facilitator: ScriptedFacilitator.seller(), runs: runs) }) { app in
             try await app.testing().test(.GET, "weather?city=Oslo") { response in
                 #expect(response.status.code == 402)
                 #expect(response.body.string == "{}")
@@ -152,7 +105,7 @@ struct X402VaporMiddlewareTests {
 
     @Test func paidRequestGetsContentAndPaymentResponseAndAReplayIsRejected() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withApp(configure: { try configure($0, facilitator: facilitator, runs: runs) }) { app in
             let tester = try app.testing()
             let offer = try required(try await tester.sendRequest(.GET, "weather"))
@@ -185,7 +138,7 @@ struct X402VaporMiddlewareTests {
 
     @Test func v1ClientsGetTheBodyAndPayWithXPayment() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withApp(configure: { try configure($0, facilitator: facilitator, runs: runs) }) { app in
             let tester = try app.testing()
             let unpaid = try await tester.sendRequest(.GET, "weather", headers: ["X-PAYMENT": "not-base64!"])
@@ -208,7 +161,7 @@ struct X402VaporMiddlewareTests {
 
     @Test func settlementFailureWithholdsTheContent() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator(settle: .failure(.transactionFailed, message: "reverted", network: "eip155:84532"))
+        let facilitator = ScriptedFacilitator.seller(settle: .failure(.transactionFailed, message: "reverted", network: "eip155:84532"))
         try await withApp(configure: { try configure($0, facilitator: facilitator, runs: runs) }) { app in
             let tester = try app.testing()
             let offer = try required(try await tester.sendRequest(.GET, "weather"))
@@ -225,7 +178,7 @@ struct X402VaporMiddlewareTests {
 
     @Test func handlerErrorIsNotSettled() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator()
+        let facilitator = ScriptedFacilitator.seller()
         try await withApp(configure: { try configure($0, facilitator: facilitator, runs: runs) }) { app in
             let tester = try app.testing()
             let offer = try required(try await tester.sendRequest(.GET, "broken"))
@@ -242,7 +195,7 @@ struct X402VaporMiddlewareTests {
 
     @Test func facilitatorDownGives503AndNoContent() async throws {
         let runs = Runs()
-        let facilitator = ScriptedFacilitator(fault: .unreachable("connection refused"))
+        let facilitator = ScriptedFacilitator.seller(fault: .unreachable("connection refused"))
         try await withApp(configure: { try configure($0, facilitator: facilitator, runs: runs) }) { app in
             let tester = try app.testing()
             let offer = try required(try await tester.sendRequest(.GET, "weather"))
@@ -274,7 +227,7 @@ struct X402VaporMiddlewareTests {
     }
 
     @Test func browserGetsThePaywall() async throws {
-        try await withApp(configure: { try configure($0, facilitator: ScriptedFacilitator(), runs: Runs()) }) { app in
+        try await withApp(configure: { try configure($0, facilitator: ScriptedFacilitator.seller(), runs: Runs()) }) { app in
             let browser: HTTPHeaders = ["Accept": "text/html,application/xhtml+xml", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126"]
             try await app.testing().test(.GET, "weather", headers: browser) { response in
                 #expect(response.status.code == 402)

@@ -28,6 +28,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402TestSupport
 
 /// A funded account on the devnet.
 struct DevnetAccount: Sendable, CustomStringConvertible {
@@ -88,10 +89,7 @@ struct Devnet: Sendable {
     }
 
     /// `true` when the `CI` environment variable is set to anything but `false`/`0`/empty.
-    static var isCI: Bool {
-        guard let value = ProcessInfo.processInfo.environment["CI"]?.lowercased() else { return false }
-        return !["", "0", "false", "no"].contains(value)
-    }
+    static var isCI: Bool { TestEnvironment.isCI }
 
     /// The URL tried: `X402_DEVNET_URL`, else the state file's `rpcUrl`, else `http://127.0.0.1:8545`.
     static var configuredURL: String {

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import Testing
 import X402
+import X402TestSupport
 
 // Shared pieces of the seller-side integration tests (Hummingbird seller, browser paywall):
 // a Hummingbird app on a free loopback port, a long-running Python SDK tool, and plain HTTP.
@@ -20,16 +21,9 @@ struct RunningApp: Sendable {
     let task: Task<Void, any Error>
 
     static func start(_ router: Router<BasicRequestContext>) async -> RunningApp {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            })
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port = 0
-        for await p in ports { port = p }
+        let (port, task) = await startServing { running in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running)
+        }
         return RunningApp(url: "http://127.0.0.1:\(port)", task: task)
     }
 

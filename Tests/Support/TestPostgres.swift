@@ -5,23 +5,27 @@
 //   CI                 when set, a missing or unreachable server FAILS the tests instead of skipping them
 
 import Foundation
-import Logging
-import PostgresNIO
 import Testing
 import X402Postgres
 
-enum TestPostgres {
-    static var url: String? {
+/// The environment the tests run in.
+package enum TestEnvironment {
+    /// `true` when the `CI` environment variable is set to anything but `false`/`0`/`no`/empty.
+    package static var isCI: Bool {
+        guard let value = ProcessInfo.processInfo.environment["CI"]?.lowercased() else { return false }
+        return !["", "0", "false", "no"].contains(value)
+    }
+}
+
+package enum TestPostgres {
+    package static var url: String? {
         guard let url = ProcessInfo.processInfo.environment["X402_POSTGRES_URL"], !url.isEmpty else { return nil }
         return url
     }
 
-    static var isCI: Bool {
-        guard let value = ProcessInfo.processInfo.environment["CI"]?.lowercased() else { return false }
-        return !["", "0", "false", "no"].contains(value)
-    }
+    package static var isCI: Bool { TestEnvironment.isCI }
 
-    static let unavailableMessage =
+    package static let unavailableMessage =
         "PostgreSQL not available: set X402_POSTGRES_URL (start one with Tools/postgres/start.sh, or run scripts/test)"
 
     /// Whether the server answers (checked once per process).
@@ -36,22 +40,28 @@ enum TestPostgres {
         }
     }
 
-    static func shouldRun() async -> Bool {
+    /// Whether the tests should run: the server answers, or `CI` is set (then they fail loudly).
+    package static func shouldRun() async -> Bool {
         if isCI { return true }
         return await reachable.value
     }
 
-    /// A new pool on the test server; fails with a clear message when there is none.
-    static func open(maximumConnections: Int = 10) async throws -> PostgresStorePool {
+    /// The URL; fails with instructions when there is none.
+    package static func requireURL() throws -> String {
         guard let url else { throw PostgresStoreError(unavailableMessage) }
-        return try await PostgresStorePool.open(PostgresLocation(url: url), maximumConnections: maximumConnections)
+        return url
+    }
+
+    /// A new pool on the test server; fails with a clear message when there is none.
+    package static func open(maximumConnections: Int = 10) async throws -> PostgresStorePool {
+        try await PostgresStorePool.open(PostgresLocation(url: try requireURL()), maximumConnections: maximumConnections)
     }
 }
 
 extension Trait where Self == ConditionTrait {
     /// Runs when the test PostgreSQL server answers; skipped locally otherwise, and run (then
     /// failing with the reason) in CI.
-    static var postgres: Self {
+    package static var postgres: Self {
         .enabled(Comment(rawValue: TestPostgres.unavailableMessage)) { await TestPostgres.shouldRun() }
     }
 }

@@ -1,18 +1,23 @@
-// One set of behavioural checks for every PaymentStateStore (in memory, SQLite, PostgreSQL).
-// This file lives in X402PostgresTests; X402SQLiteTests compiles the same file through a symlink.
+// One set of behavioural checks for every PaymentStateStore (in memory, SQLite, PostgreSQL), run by
+// X402Tests (the in-memory reference), X402SQLiteTests and X402PostgresTests.
 
 import Foundation
 import Testing
 import X402
 
 /// Two handles on one backing store (two connections/pools/instances; the same object for memory).
-struct PaymentStateStorePair: Sendable {
-    let first: any PaymentStateStore
-    let second: any PaymentStateStore
+package struct PaymentStateStorePair: Sendable {
+    package let first: any PaymentStateStore
+    package let second: any PaymentStateStore
+
+    package init(first: any PaymentStateStore, second: any PaymentStateStore) {
+        self.first = first
+        self.second = second
+    }
 }
 
 /// The behaviour of ``InMemoryPaymentStateStore``, which every shared store must match.
-enum PaymentStateStoreCheck: String, CaseIterable, Sendable, CustomTestStringConvertible {
+package enum PaymentStateStoreCheck: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case claimThenRejectInFlight
     case verifiedInFlightIsRejected
     case staleClaimExpires
@@ -25,13 +30,13 @@ enum PaymentStateStoreCheck: String, CaseIterable, Sendable, CustomTestStringCon
     case distinctPaymentsDoNotInterfere
     case pendingIsResumedWithItsSettlementID
 
-    var testDescription: String { rawValue }
+    package var testDescription: String { rawValue }
 
-    static func freshIdentity() -> PaymentIdentity {
+    package static func freshIdentity() -> PaymentIdentity {
         PaymentIdentity(key: (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }.joined())
     }
 
-    func run(on stores: PaymentStateStorePair) async throws {
+    package func run(on stores: PaymentStateStorePair) async throws {
         let a = stores.first
         let b = stores.second
         let id = Self.freshIdentity()
@@ -187,14 +192,5 @@ enum PaymentStateStoreCheck: String, CaseIterable, Sendable, CustomTestStringCon
             #expect(try await b.record(for: other)?.phase == .presented)
             #expect(try await b.record(for: other)?.transaction == nil)
         }
-    }
-}
-
-/// The reference: the in-memory store passes every check.
-@Suite struct InMemoryPaymentStateStoreChecks {
-    @Test(arguments: PaymentStateStoreCheck.allCases)
-    func inMemory(_ check: PaymentStateStoreCheck) async throws {
-        let store = InMemoryPaymentStateStore()
-        try await check.run(on: PaymentStateStorePair(first: store, second: store))
     }
 }

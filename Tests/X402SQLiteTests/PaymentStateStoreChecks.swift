@@ -1,1 +1,0 @@
-../X402PostgresTests/PaymentStateStoreChecks.swift
