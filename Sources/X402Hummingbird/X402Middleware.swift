@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import X402
@@ -55,7 +56,7 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
                 await server.abandon(payment)
                 throw error
             }
-            switch await server.complete(payment, handlerStatus: response.status.code) {
+            switch await server.complete(payment, handlerStatus: response.status) {
             case .replace(let answer):
                 return Response(answer)
             case .release(let headers):
@@ -68,46 +69,24 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerRequest {
-    /// The engine's view of a Hummingbird request.
+    /// The engine's view of a Hummingbird request: its method, its path and query as Hummingbird
+    /// parses the target, its header fields, and its URL from the authority (or `Host`).
+    ///
+    /// - Parameter request: The Hummingbird request.
     public init(_ request: Request) {
-        var headers = HeaderFields()
-        for field in request.headers { headers.add(field.name.rawName, field.value) }
-        let host = request.head.authority ?? headers["Host"] ?? "localhost"
-        let scheme = request.head.scheme ?? headers["X-Forwarded-Proto"] ?? "http"
+        let host = request.head.authority ?? request.headers.firstValue(for: .hostHeader) ?? "localhost"
+        let scheme = request.head.scheme ?? request.headers.firstValue(for: .xForwardedProto) ?? "http"
         let query = request.uri.query.flatMap { $0.isEmpty ? nil : $0 }
         let url = "\(scheme)://\(host)\(request.uri.path)" + (query.map { "?\($0)" } ?? "")
-        self.init(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, url: url)
+        self.init(method: request.method, path: request.uri.path, query: query, headers: request.headers, url: url)
     }
 }
 
 extension Response {
     /// A Hummingbird response for an engine answer.
+    ///
+    /// - Parameter answer: The engine's response.
     public init(_ answer: ServerResponse) {
-        var fields = HTTPFields()
-        for (name, value) in answer.headers {
-            if let field = HeaderFieldName(name) { fields.append(HeaderField(name: field, value: value)) }
-        }
-        self.init(
-            status: HTTPResponse.Status(code: answer.status), headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        self.init(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }
-
-extension HTTPFields {
-    /// Merges the engine's release headers into a handler's response headers
-    /// (``HeaderFields/mergePaymentRelease(_:)``: `Cache-Control` and `Vary` merged, CDN cache headers dropped).
-    mutating func mergePaymentRelease(_ release: HeaderFields) {
-        var merged = HeaderFields()
-        for field in self { merged.add(field.name.rawName, field.value) }
-        merged.mergePaymentRelease(release)
-        var fields = HTTPFields()
-        for (name, value) in merged {
-            if let field = HeaderFieldName(name) { fields.append(HeaderField(name: field, value: value)) }
-        }
-        self = fields
-    }
-}
-
-/// `HTTPField` and its name type, reached through `HTTPFields` (HTTPTypes is not imported directly).
-typealias HeaderField = HTTPFields.Element
-typealias HeaderFieldName = HTTPFields.Element.Name

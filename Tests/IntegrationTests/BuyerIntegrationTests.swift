@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
@@ -91,7 +92,7 @@ struct BuyerIntegrationTests {
             Issue.record("not paid: \(response.payment)")
             return
         }
-        let decoded = try SettleResponse.fromResponseHeaders { response.headers[$0] }
+        let decoded = try SettleResponse.fromResponseHeaders { name in HTTPField.Name(name).flatMap { response.headers.firstValue(for: $0) } }
         #expect(decoded == paid.settlement)
         let record = try await ledger.history(wallet: payer.address.checksummed, limit: 10)
         #expect(record.count == 1)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
@@ -102,7 +103,7 @@ struct HummingbirdSellerIntegrationTests {
             return
         }
         // The header itself, decoded independently of the client's bookkeeping.
-        let header = try SettleResponse(headerValue: try #require(paid.headers["PAYMENT-RESPONSE"]))
+        let header = try SettleResponse(headerValue: try #require(paid.headers[.paymentResponse]))
         #expect(header.success && header.payer == w.payer.address.checksummed && header.network == w.network.identifier, "\(header)")
         #expect(receipt.settlement?.transaction == header.transaction)
         try await w.expectMined(header.transaction)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// What to do with a request, as decided by ``ResourceServer/decide(_:)``.
 public enum RequestDecision: Sendable {
@@ -30,7 +31,7 @@ public struct PendingPayment: Sendable {
 /// What to send once the handler has produced its status and headers.
 public enum PaymentCompletion: Sendable {
     /// Send the handler's response, adding these headers (e.g. `PAYMENT-RESPONSE`).
-    case release(addingHeaders: HeaderFields)
+    case release(addingHeaders: HTTPFields)
     /// Discard the handler's response (never send its body) and send this one.
     case replace(ServerResponse)
 }
@@ -101,8 +102,8 @@ public struct ResourceServer: Sendable {
         request.routeParameters = parameters
 
         // Which protocol the client speaks: a v1 client sends X-PAYMENT.
-        let signature = request.headers[PaymentHeaderName.paymentSignature]
-        let legacy = signature == nil ? request.headers[PaymentHeaderName.xPayment] : nil
+        let signature = request.headers.firstValue(for: .paymentSignature)
+        let legacy = signature == nil ? request.headers.firstValue(for: .xPayment) : nil
         let speaksV1 = acceptsV1 && legacy != nil
 
         let requirements: [PaymentRequirements]
@@ -131,12 +132,12 @@ public struct ResourceServer: Sendable {
             if request.isFromBrowser {
                 let html = route.paywallHTML ?? paywall.html(for: required)
                 return .respond(
-                    finish(ServerResponse(status: 402, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"], body: Array(html.utf8))))
+                    finish(ServerResponse(status: .paymentRequired, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: Array(html.utf8))))
             }
             if unpaidOfferVersion == .v1, acceptsV1, !offeredV1.isEmpty {
                 return .respond(v1Required(error: "X-PAYMENT header is required", accepts: offeredV1))
             }
-            return .respond(v2Required(required, status: 402))
+            return .respond(v2Required(required, status: .paymentRequired))
         }
 
         let offered: [AnyPaymentRequirements] = payload.version == .v1 ? offeredV1.map { .v1($0) } : requirements.map { .v2($0) }
@@ -208,14 +209,14 @@ public struct ResourceServer: Sendable {
 
     /// Finishes a paid request once the handler has answered with `handlerStatus` (its body not
     /// yet sent). Settles when the route settles after the handler and the status is below 400.
-    public func complete(_ payment: PendingPayment, handlerStatus: Int) async -> PaymentCompletion {
+    public func complete(_ payment: PendingPayment, handlerStatus: HTTPResponse.Status) async -> PaymentCompletion {
         let context = FailureContext(
             version: payment.attempt.payload.version, required: payment.paymentRequired,
             offeredV1: payment.offered.compactMap { if case .v1(let r) = $0 { r } else { nil } })
         if let settled = payment.settled {
             return .release(addingHeaders: settlementHeaders(settled, version: context.version))
         }
-        guard handlerStatus < 400 else {
+        guard handlerStatus.code < 400 else {
             // The handler refused; the payment was not used and may be presented again.
             await releaseQuietly(payment.attempt.identity)
             return .release(addingHeaders: corsHeaders())
@@ -339,7 +340,7 @@ public struct ResourceServer: Sendable {
         await markQuietly(attempt.identity, .settled, payer: settlement.payer, transaction: settlement.transaction)
         if let hook = hooks.afterSettle, case .abort(let response) = await hook(attempt, settlement) {
             var r = finish(response)
-            for (name, value) in settlementHeaders(settlement, version: context.version) { r.headers.set(name, value) }
+            for field in settlementHeaders(settlement, version: context.version) { r.headers[field.name] = field.value }
             return .failure(r)
         }
         return .success(settlement)
@@ -402,11 +403,11 @@ public struct ResourceServer: Sendable {
             return finish(custom)
         }
         let version = context?.version ?? .v2
-        func rejected(_ error: String, status: Int = 402, extra: JSONObject = [:]) -> ServerResponse {
+        func rejected(_ error: String, status: HTTPResponse.Status = .paymentRequired, extra: JSONObject = [:]) -> ServerResponse {
             if version == .v1 {
                 return v1Required(error: error, accepts: context?.offeredV1 ?? [], additionalMembers: extra)
             }
-            guard var required = context?.required else { return jsonError(500, error) }
+            guard var required = context?.required else { return jsonError(.internalServerError, error) }
             required.error = error
             return v2Required(required, status: status)
         }
@@ -417,7 +418,7 @@ public struct ResourceServer: Sendable {
             return rejected(record.phase == .settled ? ErrorReason.paymentAlreadyUsed.rawValue : ErrorReason.paymentInProgress.rawValue)
         case .verificationFailed(let v):
             let reason = v.invalidReason?.rawValue ?? "invalid_payment"
-            let status = v.invalidReason == .permit2AllowanceRequired && version == .v2 ? 412 : 402
+            let status: HTTPResponse.Status = v.invalidReason == .permit2AllowanceRequired && version == .v2 ? .preconditionFailed : .paymentRequired
             var extra = JSONObject()
             if let payer = v.payer { extra["payer"] = .string(payer) }
             return rejected(reason, status: status, extra: extra)
@@ -425,67 +426,67 @@ public struct ResourceServer: Sendable {
             if s.network.isEmpty, let network = context?.required?.accepts.first?.network.identifier { s.network = network }
             if version == .v1 {
                 var r = v1Required(error: s.errorReason?.rawValue ?? "settlement_failed", accepts: context?.offeredV1 ?? [])
-                r.headers.set(PaymentHeaderName.xPaymentResponse, s.headerValue)
+                r.headers[.xPaymentResponse] = s.headerValue
                 return r
             }
             return finish(
-                ServerResponse.json(402, .object([:]), headers: [PaymentHeaderName.paymentResponse: s.headerValue, "Cache-Control": "no-store"]))
+                ServerResponse.json(.paymentRequired, .object([:]), headers: [.paymentResponse: s.headerValue, .cacheControl: "no-store"]))
         case .facilitatorFault(let error):
-            let status: Int
+            let status: HTTPResponse.Status
             let message: String
             switch error {
             case .unreachable, .timeout:
-                status = 503
+                status = .serviceUnavailable
                 message = "The payment facilitator is unavailable; no payment was taken. Try again later."
             case .httpStatus, .invalidResponse:
-                status = 502
+                status = .badGateway
                 message = "The payment facilitator sent an invalid answer; no payment was taken."
             }
-            var headers: HeaderFields = ["Cache-Control": "no-store"]
-            if status == 503 { headers.set("Retry-After", "5") }
+            var headers: HTTPFields = [.cacheControl: "no-store"]
+            if status == .serviceUnavailable { headers[.retryAfter] = "5" }
             var body: JSONObject = ["error": .string(message), "details": .string(error.description)]
             if duringSettlement {
                 body["error"] = .string(
-                    status == 503
+                    status == .serviceUnavailable
                         ? "The payment facilitator is unavailable; the payment was not settled and the resource was not served."
                         : "The payment facilitator sent an invalid answer; the payment was not settled and the resource was not served.")
             }
             return finish(ServerResponse.json(status, .object(body), headers: headers))
         case .storeUnavailable:
-            return jsonError(503, "Payment state is unavailable; no payment was taken. Try again later.")
+            return jsonError(.serviceUnavailable, "Payment state is unavailable; no payment was taken. Try again later.")
         case .requirementsUnavailable:
-            return jsonError(500, "The price of this resource could not be determined.")
+            return jsonError(.internalServerError, "The price of this resource could not be determined.")
         }
     }
 
-    private func jsonError(_ status: Int, _ message: String) -> ServerResponse {
-        finish(ServerResponse.json(status, ["error": .string(message)], headers: ["Cache-Control": "no-store"]))
+    private func jsonError(_ status: HTTPResponse.Status, _ message: String) -> ServerResponse {
+        finish(ServerResponse.json(status, ["error": .string(message)], headers: [.cacheControl: "no-store"]))
     }
 
-    private func v2Required(_ required: PaymentRequired, status: Int) -> ServerResponse {
+    private func v2Required(_ required: PaymentRequired, status: HTTPResponse.Status) -> ServerResponse {
         finish(
             ServerResponse.json(
-                status, .object([:]), headers: [PaymentHeaderName.paymentRequired: required.headerValue, "Cache-Control": "no-store"]))
+                status, .object([:]), headers: [.paymentRequired: required.headerValue, .cacheControl: "no-store"]))
     }
 
     private func v1Required(error: String, accepts: [PaymentRequirementsV1], additionalMembers: JSONObject = [:]) -> ServerResponse {
         let body = PaymentRequiredV1(error: error, accepts: accepts, additionalMembers: additionalMembers)
-        return finish(ServerResponse.json(402, body.json, headers: ["Cache-Control": "no-store"]))
+        return finish(ServerResponse.json(.paymentRequired, body.json, headers: [.cacheControl: "no-store"]))
     }
 
-    private func settlementHeaders(_ settlement: SettleResponse, version: X402Version) -> HeaderFields {
+    private func settlementHeaders(_ settlement: SettleResponse, version: X402Version) -> HTTPFields {
         var headers = corsHeaders()
-        headers.set(version == .v1 ? PaymentHeaderName.xPaymentResponse : PaymentHeaderName.paymentResponse, settlement.headerValue)
+        headers[version == .v1 ? .xPaymentResponse : .paymentResponse] = settlement.headerValue
         // A paid response is for the payer only (merged with the handler's own by mergePaymentRelease).
-        headers.set("Cache-Control", "private")
-        headers.set("Vary", PaidResponseCaching.varyHeaders.joined(separator: ", "))
+        headers[.cacheControl] = "private"
+        headers[.vary] = PaidResponseCaching.varyHeaders.joined(separator: ", ")
         return headers
     }
 
-    private func corsHeaders() -> HeaderFields {
+    private func corsHeaders() -> HTTPFields {
         guard exposesHeadersForCORS else { return [:] }
         return [
-            "Access-Control-Expose-Headers": [
+            .accessControlExposeHeaders: [
                 PaymentHeaderName.paymentRequired, PaymentHeaderName.paymentResponse, PaymentHeaderName.xPaymentResponse,
             ].joined(separator: ", ")
         ]
@@ -493,7 +494,7 @@ public struct ResourceServer: Sendable {
 
     private func finish(_ response: ServerResponse) -> ServerResponse {
         var r = response
-        for (name, value) in corsHeaders() { r.headers.set(name, value) }
+        for field in corsHeaders() { r.headers[field.name] = field.value }
         return r
     }
 
