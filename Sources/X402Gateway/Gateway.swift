@@ -64,7 +64,8 @@ public struct Gateway: Sendable {
         let routes = try configuration.routeTable()
         let server: ResourceServer
         do {
-            server = try ResourceServer(routes: routes, facilitator: facilitatorClient, schemes: schemes, store: store, acceptsV1: configuration.v1)
+            server = try ResourceServer(
+                configuration: .init(routes: routes, facilitator: facilitatorClient, schemes: schemes, store: store, acceptsV1: configuration.v1))
         } catch {
             throw .server(error.description)
         }

@@ -6,10 +6,10 @@ import X402
 /// Hummingbird 2 middleware that charges for routes through a ``ResourceServer``.
 ///
 /// ```swift
-/// router.add(middleware: try X402Middleware(
+/// router.add(middleware: try X402Middleware(configuration: .init(
 ///     routes: ["GET /weather": .exact("$0.01", on: .base, payTo: "0x…")],
 ///     facilitator: HTTPFacilitatorClient(baseURL: "https://x402.org/facilitator"),
-///     schemes: schemes))
+///     schemes: schemes)))
 /// ```
 ///
 /// Unprotected requests pass straight through. For a paid request the handler runs, its response
@@ -29,17 +29,20 @@ import X402
 public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
     public let server: ResourceServer
 
+    /// A middleware charging through a ready resource server.
+    ///
+    /// - Parameter server: The resource server.
     public init(server: ResourceServer) {
         self.server = server
     }
 
-    /// Builds the resource server from its parts (see ``ResourceServer/init(routes:facilitator:schemes:store:hooks:paywall:exposesHeadersForCORS:claimLease:acceptsV1:)``).
-    public init(
-        routes: RouteTable, facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), paywall: Paywall = Paywall()
-    ) throws(RouteConfigurationError) {
-        self.server = try ResourceServer(
-            routes: routes, facilitator: facilitator, schemes: schemes, store: store, hooks: hooks, paywall: paywall)
+    /// A middleware charging through a resource server built from `configuration`.
+    ///
+    /// - Parameter configuration: The routes, facilitator, schemes and options
+    ///   (see ``ResourceServer/Configuration``).
+    /// - Throws: ``RouteConfigurationError`` for an invalid route, price or missing scheme.
+    public init(configuration: ResourceServer.Configuration) throws(RouteConfigurationError) {
+        self.server = try ResourceServer(configuration: configuration)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -5,10 +5,10 @@ import X402
 /// Vapor 4 middleware that charges for routes through a ``ResourceServer``.
 ///
 /// ```swift
-/// app.middleware.use(try X402VaporMiddleware(
+/// app.middleware.use(try X402VaporMiddleware(configuration: .init(
 ///     routes: ["GET /weather": .exact("$0.01", on: .base, payTo: "0x…")],
 ///     facilitator: HTTPFacilitatorClient(baseURL: "https://x402.org/facilitator"),
-///     schemes: schemes))
+///     schemes: schemes)))
 /// ```
 ///
 /// Unprotected requests pass straight through. For a paid request the handler runs and its
@@ -30,17 +30,20 @@ import X402
 public struct X402VaporMiddleware: AsyncMiddleware {
     public let server: ResourceServer
 
+    /// A middleware charging through a ready resource server.
+    ///
+    /// - Parameter server: The resource server.
     public init(server: ResourceServer) {
         self.server = server
     }
 
-    /// Builds the resource server from its parts (see ``ResourceServer``).
-    public init(
-        routes: RouteTable, facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), paywall: Paywall = Paywall()
-    ) throws(RouteConfigurationError) {
-        self.server = try ResourceServer(
-            routes: routes, facilitator: facilitator, schemes: schemes, store: store, hooks: hooks, paywall: paywall)
+    /// A middleware charging through a resource server built from `configuration`.
+    ///
+    /// - Parameter configuration: The routes, facilitator, schemes and options
+    ///   (see ``ResourceServer/Configuration``).
+    /// - Throws: ``RouteConfigurationError`` for an invalid route, price or missing scheme.
+    public init(configuration: ResourceServer.Configuration) throws(RouteConfigurationError) {
+        self.server = try ResourceServer(configuration: configuration)
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {

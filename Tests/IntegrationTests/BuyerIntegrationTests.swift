@@ -65,9 +65,9 @@ struct BuyerIntegrationTests {
         schemes.registerExactEVM()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(
+            middleware: try X402Middleware(configuration: .init(
                 routes: ["GET /report": .exact("$0.01", on: try #require(Network(devnet.network)), payTo: .fixed(payee.checksummed))],
-                facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes))
+                facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes)))
         router.get("report") { _, _ in "the paid report" }
         let app = await RunningApp.start(router)
         defer { app.task.cancel() }

@@ -76,9 +76,9 @@ struct SettlementOwnershipIntegrationTests {
         // The devnet's token sits at the Base Sepolia USDC address, so the standard asset table prices it.
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(ExactEVMServer(), networks: NetworkPattern(namespace: "eip155"))
-        let server = try ResourceServer(
+        let server = try ResourceServer(configuration: .init(
             routes: ["GET /report": .exact("$0.000777", on: network, payTo: .fixed(payee.checksummed), description: "report")],
-            facilitator: facilitator, schemes: schemes)
+            facilitator: facilitator, schemes: schemes))
         let handler: @Sendable (ServerRequest) async throws -> ServerResponse = { _ in
             ServerResponse(status: 200, headers: [.contentType: "text/plain"], body: Array("the report".utf8))
         }

@@ -338,9 +338,9 @@ struct HTTPFacilitatorClientTests {
             var schemes = SchemeRegistry<any SchemeServer>()
             schemes.register(PlainSchemeServer(), networks: NetworkPattern(namespace: "eip155"))
             for (scenario, expected) in [("ok", 200), ("negative200", 402), ("rs", 412), ("go", 402), ("garbage", 502), ("broken", 502)] {
-                let server = try ResourceServer(
+                let server = try ResourceServer(configuration: .init(
                     routes: ["GET /paid": .exact("$0.01", on: .baseSepolia, payTo: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C")],
-                    facilitator: client(base, scenario), schemes: schemes)
+                    facilitator: client(base, scenario), schemes: schemes))
                 let unpaid = await server.respond(to: ServerRequest(method: .get, path: "/paid")) { _ in ServerResponse(status: 200) }
                 let required = try PaymentRequired(headerValue: try #require(unpaid.headers[.paymentRequired]))
                 let payment = PaymentPayload(

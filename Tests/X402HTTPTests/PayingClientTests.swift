@@ -85,13 +85,13 @@ struct PaidSeller {
         let log = PayingRequestLog()
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(PayingSellerScheme(), networks: .evm)
-        let server = try ResourceServer(
+        let server = try ResourceServer(configuration: .init(
             routes: [
                 "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
                 "GET /dear": .exact("$2.00", on: .baseSepolia, payTo: .fixed(payTo)),
                 "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
             ],
-            facilitator: facilitator, schemes: schemes)
+            facilitator: facilitator, schemes: schemes))
 
         let router = Router()
         router.add(middleware: SellerGlue(server: server, log: log))

@@ -664,9 +664,9 @@ actor OwningFacilitator: FacilitatorClient {
 @Suite("Resource server: pending settlements (security review F6)")
 struct ServerPendingSettlementTests {
     func server(_ facilitator: OwningFacilitator, settlement: SettlementTiming = .afterHandler) throws -> ResourceServer {
-        try ResourceServer(
+        try ResourceServer(configuration: .init(
             routes: ["GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather", settlement: settlement)],
-            facilitator: facilitator, schemes: testSchemes())
+            facilitator: facilitator, schemes: testSchemes()))
     }
 
     func paid(_ server: ResourceServer) async throws -> ServerRequest {

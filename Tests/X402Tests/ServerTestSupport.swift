@@ -144,5 +144,5 @@ func makeServer(
 ) throws -> ResourceServer {
     let table: RouteTable =
         routes ?? ["GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather", settlement: settlement)]
-    return try ResourceServer(routes: table, facilitator: facilitator, schemes: testSchemes(), store: store, hooks: hooks)
+    return try ResourceServer(configuration: .init(routes: table, facilitator: facilitator, schemes: testSchemes(), store: store, hooks: hooks))
 }
