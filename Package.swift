@@ -24,6 +24,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -36,8 +37,13 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
-        // Core: wire types, codecs, networks, money, role protocols, engines. Foundation only.
-        .target(name: "X402", swiftSettings: swiftSettings),
+        // Core: wire types, codecs, networks, money, role protocols, engines. Foundation and
+        // swift-http-types (the seller's currency types: `HTTPFields`, `HTTPRequest.Method`, `HTTPResponse.Status`).
+        .target(
+            name: "X402",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: swiftSettings
+        ),
 
         // libsecp256k1 from the system (Debian libsecp256k1-dev, Homebrew secp256k1).
         .systemLibrary(
@@ -65,6 +71,7 @@ let package = Package(
             dependencies: [
                 "X402",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,14 +89,22 @@ let package = Package(
         // Hummingbird 2 middleware: a thin adapter over the core resource server.
         .target(
             name: "X402Hummingbird",
-            dependencies: ["X402", "X402HTTP", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "X402", "X402HTTP",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
 
         // Vapor 4 middleware: a thin adapter over the core resource server.
         .target(
             name: "X402Vapor",
-            dependencies: ["X402", "X402HTTP", .product(name: "Vapor", package: "vapor")],
+            dependencies: [
+                "X402", "X402HTTP",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Vapor", package: "vapor"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -185,7 +200,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "example-buyer",
-            dependencies: ["X402", "X402EVM", "X402HTTP"],
+            dependencies: ["X402", "X402EVM", "X402HTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Examples/Buyer",
             swiftSettings: swiftSettings
         ),
@@ -209,6 +224,7 @@ let package = Package(
             dependencies: [
                 "X402",
                 "X402TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],

@@ -31,9 +31,9 @@ func runSellerBenchmark(_ arguments: [String]) async throws {
     schemes.registerExactEVM()
     let router = Router()
     router.add(
-        middleware: try X402Middleware(
+        middleware: try X402Middleware(configuration: .init(
             routes: ["GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Benchmark resource", mimeType: "application/json")],
-            facilitator: SellerBenchmarkFacilitator(), schemes: schemes))
+            facilitator: SellerBenchmarkFacilitator(), schemes: schemes)))
     let body = ByteBuffer(string: #"{"report":{"weather":"sunny","temperature":70}}"#)
     router.get("paid") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body)) }
     router.get("free") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body)) }

@@ -7,6 +7,7 @@
 // --key-file, never from the command line. `--v1` signs only x402 protocol version 1 payments.
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import X402
 import X402EVM
 import X402HTTP
@@ -35,8 +36,8 @@ let payer = Payer(schemes: schemes, wallet: key.address.checksummed, policy: Spe
 let response: PayingClientResponse
 do { response = try await PayingHTTPClient(payer: payer).execute(HTTPClientRequest(url: url)) } catch { fail("\(error)") }
 var result: [String: Any] = ["status": response.status, "body": String(decoding: response.body, as: UTF8.self)]
-for name in ["PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE"] {
-    if let value = response.headers[name] { result["paymentResponseHeader"] = [name, value] }
+for name in [HTTPField.Name.paymentResponse, .xPaymentResponse] {
+    if let value = response.headers.firstValue(for: name) { result["paymentResponseHeader"] = [name.rawName, value] }
 }
 switch response.payment {
 case .paid(let receipt): result["transaction"] = receipt.settlement?.transaction ?? ""

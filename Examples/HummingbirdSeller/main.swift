@@ -31,15 +31,15 @@ guard let network = Network(option("network", "eip155:84532")) else { usage("--n
 
 var schemes = SchemeRegistry<any SchemeServer>()
 schemes.registerExactEVM()
-var server = try ResourceServer(
+var configuration = ResourceServer.Configuration(
     routes: ["GET /weather": .exact(.text(option("price", "$0.01")), on: network, payTo: .fixed(option("pay-to")),
                                     description: "Today's weather", mimeType: "application/json")],
     facilitator: HTTPFacilitatorClient(baseURL: option("facilitator", "http://127.0.0.1:4020")),
     schemes: schemes)
-if CommandLine.arguments.contains("--v1") { server.unpaidOfferVersion = .v1 }
+if CommandLine.arguments.contains("--v1") { configuration.unpaidOfferVersion = .v1 }
 
 let router = Router()
-router.add(middleware: X402Middleware(server: server))
+router.add(middleware: try X402Middleware(configuration: configuration))
 router.get("weather") { _, _ in
     Response(status: .ok, headers: [.contentType: "application/json"],
              body: .init(byteBuffer: ByteBuffer(string: #"{"report":{"weather":"sunny","temperature":70}}"#)))

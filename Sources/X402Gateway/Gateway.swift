@@ -64,7 +64,8 @@ public struct Gateway: Sendable {
         let routes = try configuration.routeTable()
         let server: ResourceServer
         do {
-            server = try ResourceServer(routes: routes, facilitator: facilitatorClient, schemes: schemes, store: store, acceptsV1: configuration.v1)
+            server = try ResourceServer(
+                configuration: .init(routes: routes, facilitator: facilitatorClient, schemes: schemes, store: store, acceptsV1: configuration.v1))
         } catch {
             throw .server(error.description)
         }
@@ -134,11 +135,9 @@ struct GatewayResponder: HTTPResponder {
     func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
         // Method overrides never reach the upstream, so the request is priced as the method it is.
         var request = request
-        if MethodOverride.headerNames.contains(where: { FieldName($0).map { request.headers[$0] != nil } ?? false }) {
+        if MethodOverride.headerNames.contains(where: { request.headers.contains($0) }) {
             var head = request.head
-            for name in MethodOverride.headerNames {
-                if let field = FieldName(name) { head.headerFields[values: field] = [] }
-            }
+            for name in MethodOverride.headerNames { head.headerFields[values: name] = [] }
             request = Request(head: head, body: request.body)
         }
         return try await middleware.handle(request, context: context) { request, context in

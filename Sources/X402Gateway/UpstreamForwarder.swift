@@ -61,7 +61,7 @@ struct UpstreamForwarder: Sendable {
             path = try RequestPath(request.uri.path)
         } catch {
             // The middleware refuses these first; never forward a path that was not judged.
-            return Self.problem(error.status, error.description)
+            return Self.problem(error.status.code, error.description)
         }
         var outgoing = HTTPClientRequest(url: upstream.url(path: path.canonical, query: query))
         outgoing.method = .init(rawValue: request.method.rawValue)

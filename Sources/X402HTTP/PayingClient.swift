@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import NIOCore
 import NIOFoundationCompat
 import X402
@@ -94,8 +95,10 @@ public struct PayingHTTPClient: Sendable {
                     "the HTTP client followed a redirect by itself; configure it with redirectConfiguration = .disallow")
             }
             let body = try await response.body.collect(upTo: maximumBodySize)
-            var headers = HeaderFields()
-            for header in response.headers { headers.add(header.name, header.value) }
+            var headers = HTTPFields()
+            for header in response.headers {
+                if let name = HTTPField.Name(header.name) { headers.append(HTTPField(name: name, value: header.value)) }
+            }
             return PayingClientResponse(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
         } catch let error as NIOTooManyBytesError {
             throw PayingClientError.transport("response body larger than \(maximumBodySize) bytes: \(error)")

@@ -1,15 +1,24 @@
 import Foundation
+import HTTPTypes
 import X402
 
 /// A buffered HTTP response as the paying clients return it.
 public struct PayingClientResponse: Sendable {
     public var status: Int
-    public var headers: HeaderFields
+    /// The response's header fields, in the order received.
+    public var headers: HTTPFields
     public var body: [UInt8]
     /// Whether and how the call was paid.
     public var payment: PaymentOutcome
 
-    public init(status: Int, headers: HeaderFields, body: [UInt8], payment: PaymentOutcome = .notRequired) {
+    /// A buffered response.
+    ///
+    /// - Parameters:
+    ///   - status: The status code.
+    ///   - headers: The header fields.
+    ///   - body: The body bytes.
+    ///   - payment: Whether and how the call was paid.
+    public init(status: Int, headers: HTTPFields, body: [UInt8], payment: PaymentOutcome = .notRequired) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -280,7 +289,7 @@ struct PayingFlow: Sendable {
         while true {
             attempts += 1
             var (second, _, settlementAnswer) = try await follow(from: hop, requestedOrigin: requestedOrigin, payment: (paymentOrigin, payment), send: send)
-            let settlement = settlementAnswer.flatMap { answer in try? SettleResponse.fromResponseHeaders { answer.headers[$0] } }
+            let settlement = settlementAnswer.flatMap { answer in try? SettleResponse.fromResponseHeaders { name in HTTPField.Name(name).flatMap { answer.headers.firstValue(for: $0) } } }
 
             if second.status == 402, let settlement, Self.isPending(settlement) {
                 try? await payer.recordUnconfirmed(of: prepared, reason: "settlement_pending", transaction: settlement.transaction)
@@ -344,11 +353,11 @@ struct PayingFlow: Sendable {
             let onPaymentOrigin = payment.map { origin == $0.origin } ?? false
             let response = try await send(hop, onPaymentOrigin ? payment?.headers ?? [] : [])
             if onPaymentOrigin,
-                response.headers[PaymentHeaderName.paymentResponse] != nil || response.headers[PaymentHeaderName.xPaymentResponse] != nil
+                response.headers.contains(.paymentResponse) || response.headers.contains(.xPaymentResponse)
             {
                 settlementAnswer = response
             }
-            guard Self.redirectStatuses.contains(response.status), let location = response.headers["Location"] else {
+            guard Self.redirectStatuses.contains(response.status), let location = response.headers.firstValue(for: .location) else {
                 return (response, hop, settlementAnswer)
             }
             guard redirects < options.maxRedirects else { throw PayingClientError.tooManyRedirects(options.maxRedirects) }
@@ -374,7 +383,7 @@ struct PayingFlow: Sendable {
 
     static func paymentRequired(in response: PayingClientResponse) throws -> AnyPaymentRequired {
         do {
-            return try AnyPaymentRequired(header: response.headers[PaymentHeaderName.paymentRequired], body: response.body)
+            return try AnyPaymentRequired(header: response.headers.firstValue(for: .paymentRequired), body: response.body)
         } catch {
             throw PayingClientError.unreadablePaymentRequired(error)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import X402
 
 #if canImport(FoundationNetworking)
@@ -73,9 +74,9 @@ public struct PayingURLSession: Sendable {
                     continuation.resume(throwing: PayingClientError.transport("not an HTTP response"))
                     return
                 }
-                var headers = HeaderFields()
+                var headers = HTTPFields()
                 for (name, value) in http.allHeaderFields {
-                    headers.add(String(describing: name), String(describing: value))
+                    if let name = HTTPField.Name(String(describing: name)) { headers.append(HTTPField(name: name, value: String(describing: value))) }
                 }
                 continuation.resume(returning: PayingClientResponse(status: http.statusCode, headers: headers, body: Array(data ?? Data())))
             }

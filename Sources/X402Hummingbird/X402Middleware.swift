@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import X402
@@ -5,10 +6,10 @@ import X402
 /// Hummingbird 2 middleware that charges for routes through a ``ResourceServer``.
 ///
 /// ```swift
-/// router.add(middleware: try X402Middleware(
+/// router.add(middleware: try X402Middleware(configuration: .init(
 ///     routes: ["GET /weather": .exact("$0.01", on: .base, payTo: "0x…")],
 ///     facilitator: HTTPFacilitatorClient(baseURL: "https://x402.org/facilitator"),
-///     schemes: schemes))
+///     schemes: schemes)))
 /// ```
 ///
 /// Unprotected requests pass straight through. For a paid request the handler runs, its response
@@ -28,17 +29,20 @@ import X402
 public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
     public let server: ResourceServer
 
+    /// A middleware charging through a ready resource server.
+    ///
+    /// - Parameter server: The resource server.
     public init(server: ResourceServer) {
         self.server = server
     }
 
-    /// Builds the resource server from its parts (see ``ResourceServer/init(routes:facilitator:schemes:store:hooks:paywall:exposesHeadersForCORS:claimLease:acceptsV1:)``).
-    public init(
-        routes: RouteTable, facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), paywall: Paywall = Paywall()
-    ) throws(RouteConfigurationError) {
-        self.server = try ResourceServer(
-            routes: routes, facilitator: facilitator, schemes: schemes, store: store, hooks: hooks, paywall: paywall)
+    /// A middleware charging through a resource server built from `configuration`.
+    ///
+    /// - Parameter configuration: The routes, facilitator, schemes and options
+    ///   (see ``ResourceServer/Configuration``).
+    /// - Throws: ``RouteConfigurationError`` for an invalid route, price or missing scheme.
+    public init(configuration: ResourceServer.Configuration) throws(RouteConfigurationError) {
+        self.server = try ResourceServer(configuration: configuration)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -55,7 +59,7 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
                 await server.abandon(payment)
                 throw error
             }
-            switch await server.complete(payment, handlerStatus: response.status.code) {
+            switch await server.complete(payment, handlerStatus: response.status) {
             case .replace(let answer):
                 return Response(answer)
             case .release(let headers):
@@ -68,46 +72,24 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension ServerRequest {
-    /// The engine's view of a Hummingbird request.
+    /// The engine's view of a Hummingbird request: its method, its path and query as Hummingbird
+    /// parses the target, its header fields, and its URL from the authority (or `Host`).
+    ///
+    /// - Parameter request: The Hummingbird request.
     public init(_ request: Request) {
-        var headers = HeaderFields()
-        for field in request.headers { headers.add(field.name.rawName, field.value) }
-        let host = request.head.authority ?? headers["Host"] ?? "localhost"
-        let scheme = request.head.scheme ?? headers["X-Forwarded-Proto"] ?? "http"
+        let host = request.head.authority ?? request.headers.firstValue(for: .hostHeader) ?? "localhost"
+        let scheme = request.head.scheme ?? request.headers.firstValue(for: .xForwardedProto) ?? "http"
         let query = request.uri.query.flatMap { $0.isEmpty ? nil : $0 }
         let url = "\(scheme)://\(host)\(request.uri.path)" + (query.map { "?\($0)" } ?? "")
-        self.init(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, url: url)
+        self.init(method: request.method, path: request.uri.path, query: query, headers: request.headers, url: url)
     }
 }
 
 extension Response {
     /// A Hummingbird response for an engine answer.
+    ///
+    /// - Parameter answer: The engine's response.
     public init(_ answer: ServerResponse) {
-        var fields = HTTPFields()
-        for (name, value) in answer.headers {
-            if let field = HeaderFieldName(name) { fields.append(HeaderField(name: field, value: value)) }
-        }
-        self.init(
-            status: HTTPResponse.Status(code: answer.status), headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        self.init(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }
-
-extension HTTPFields {
-    /// Merges the engine's release headers into a handler's response headers
-    /// (``HeaderFields/mergePaymentRelease(_:)``: `Cache-Control` and `Vary` merged, CDN cache headers dropped).
-    mutating func mergePaymentRelease(_ release: HeaderFields) {
-        var merged = HeaderFields()
-        for field in self { merged.add(field.name.rawName, field.value) }
-        merged.mergePaymentRelease(release)
-        var fields = HTTPFields()
-        for (name, value) in merged {
-            if let field = HeaderFieldName(name) { fields.append(HeaderField(name: field, value: value)) }
-        }
-        self = fields
-    }
-}
-
-/// `HTTPField` and its name type, reached through `HTTPFields` (HTTPTypes is not imported directly).
-typealias HeaderField = HTTPFields.Element
-typealias HeaderFieldName = HTTPFields.Element.Name

@@ -1,13 +1,14 @@
+import HTTPTypes
 import Vapor
 import X402
 
 /// Vapor 4 middleware that charges for routes through a ``ResourceServer``.
 ///
 /// ```swift
-/// app.middleware.use(try X402VaporMiddleware(
+/// app.middleware.use(try X402VaporMiddleware(configuration: .init(
 ///     routes: ["GET /weather": .exact("$0.01", on: .base, payTo: "0x…")],
 ///     facilitator: HTTPFacilitatorClient(baseURL: "https://x402.org/facilitator"),
-///     schemes: schemes))
+///     schemes: schemes)))
 /// ```
 ///
 /// Unprotected requests pass straight through. For a paid request the handler runs and its
@@ -29,17 +30,20 @@ import X402
 public struct X402VaporMiddleware: AsyncMiddleware {
     public let server: ResourceServer
 
+    /// A middleware charging through a ready resource server.
+    ///
+    /// - Parameter server: The resource server.
     public init(server: ResourceServer) {
         self.server = server
     }
 
-    /// Builds the resource server from its parts (see ``ResourceServer``).
-    public init(
-        routes: RouteTable, facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), paywall: Paywall = Paywall()
-    ) throws(RouteConfigurationError) {
-        self.server = try ResourceServer(
-            routes: routes, facilitator: facilitator, schemes: schemes, store: store, hooks: hooks, paywall: paywall)
+    /// A middleware charging through a resource server built from `configuration`.
+    ///
+    /// - Parameter configuration: The routes, facilitator, schemes and options
+    ///   (see ``ResourceServer/Configuration``).
+    /// - Throws: ``RouteConfigurationError`` for an invalid route, price or missing scheme.
+    public init(configuration: ResourceServer.Configuration) throws(RouteConfigurationError) {
+        self.server = try ResourceServer(configuration: configuration)
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -56,16 +60,13 @@ public struct X402VaporMiddleware: AsyncMiddleware {
                 await server.abandon(payment)
                 throw error
             }
-            switch await server.complete(payment, handlerStatus: Int(response.status.code)) {
+            switch await server.complete(payment, handlerStatus: HTTPResponse.Status(response.status)) {
             case .replace(let answer):
                 return Response(answer)
             case .release(let headers):
-                var merged = HeaderFields()
-                for (name, value) in response.headers { merged.add(name, value) }
+                var merged = HTTPFields(response.headers)
                 merged.mergePaymentRelease(headers)
-                var fields = HTTPHeaders()
-                for (name, value) in merged { fields.add(name: name, value: value) }
-                response.headers = fields
+                response.headers = HTTPHeaders(merged)
                 return response
             }
         }
@@ -74,23 +75,65 @@ public struct X402VaporMiddleware: AsyncMiddleware {
 
 extension ServerRequest {
     /// The engine's view of a Vapor request.
+    ///
+    /// - Parameter request: The Vapor request.
     public init(_ request: Request) {
-        var headers = HeaderFields()
-        for (name, value) in request.headers { headers.add(name, value) }
-        let host = request.url.host.map { h in request.url.port.map { "\(h):\($0)" } ?? h } ?? headers["Host"] ?? "localhost"
-        let scheme = request.url.scheme ?? headers["X-Forwarded-Proto"] ?? "http"
+        let headers = HTTPFields(request.headers)
+        let host = request.url.host.map { h in request.url.port.map { "\(h):\($0)" } ?? h } ?? headers.firstValue(for: .hostHeader) ?? "localhost"
+        let scheme = request.url.scheme ?? headers.firstValue(for: .xForwardedProto) ?? "http"
         let path = request.url.path.isEmpty ? "/" : request.url.path
         let query = request.url.query.flatMap { $0.isEmpty ? nil : $0 }
         let url = "\(scheme)://\(host)\(path)" + (query.map { "?\($0)" } ?? "")
-        self.init(method: request.method.rawValue, path: path, query: query, headers: headers, url: url)
+        // A method that is not a token cannot come through Vapor's parser; it would be priced as `GET`.
+        let method = HTTPRequest.Method(request.method.rawValue) ?? .get
+        self.init(method: method, path: path, query: query, headers: headers, url: url)
     }
 }
 
 extension Response {
     /// A Vapor response for an engine answer.
+    ///
+    /// - Parameter answer: The engine's response.
     public convenience init(_ answer: ServerResponse) {
-        var headers = HTTPHeaders()
-        for (name, value) in answer.headers { headers.add(name: name, value: value) }
-        self.init(status: HTTPResponseStatus(statusCode: answer.status), headers: headers, body: .init(buffer: ByteBuffer(bytes: answer.body)))
+        self.init(
+            status: HTTPResponseStatus(statusCode: answer.status.code), headers: HTTPHeaders(answer.headers),
+            body: .init(buffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+extension HTTPFields {
+    /// Vapor's (NIO's) header fields as `HTTPFields`, in order. A field whose name is not a valid
+    /// token (which NIO's parser does not let through) is left out; values are kept as received,
+    /// with bytes that may not appear in a field value turned into spaces.
+    ///
+    /// - Parameter headers: NIO header fields.
+    init(_ headers: HTTPHeaders) {
+        self.init()
+        reserveCapacity(headers.count)
+        for (name, value) in headers {
+            if let fieldName = HTTPField.Name(name) { append(HTTPField(name: fieldName, value: value)) }
+        }
+    }
+}
+
+extension HTTPHeaders {
+    /// `HTTPFields` as Vapor's (NIO's) header fields, in order.
+    ///
+    /// - Parameter fields: The fields.
+    init(_ fields: HTTPFields) {
+        self.init()
+        reserveCapacity(fields.count)
+        for field in fields { add(name: field.name.rawName, value: field.value) }
+    }
+}
+
+extension HTTPResponse.Status {
+    /// A Vapor (NIO) status as an `HTTPResponse.Status`; a code outside `0...999`, which a
+    /// handler could set but HTTP cannot carry, is read as `500`.
+    ///
+    /// - Parameter status: The NIO status.
+    init(_ status: HTTPResponseStatus) {
+        let code = Int(status.code)
+        self.init(code: (0...999).contains(code) ? code : 500)
     }
 }

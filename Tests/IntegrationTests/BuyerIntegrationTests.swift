@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
@@ -65,9 +66,9 @@ struct BuyerIntegrationTests {
         schemes.registerExactEVM()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(
+            middleware: try X402Middleware(configuration: .init(
                 routes: ["GET /report": .exact("$0.01", on: try #require(Network(devnet.network)), payTo: .fixed(payee.checksummed))],
-                facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes))
+                facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes)))
         router.get("report") { _, _ in "the paid report" }
         let app = await RunningApp.start(router)
         defer { app.task.cancel() }
@@ -92,7 +93,7 @@ struct BuyerIntegrationTests {
             Issue.record("not paid: \(response.payment)")
             return
         }
-        let decoded = try SettleResponse.fromResponseHeaders { response.headers[$0] }
+        let decoded = try SettleResponse.fromResponseHeaders { name in HTTPField.Name(name).flatMap { response.headers.firstValue(for: $0) } }
         #expect(decoded == paid.settlement)
         let record = try await ledger.history(wallet: payer.address.checksummed, limit: 10)
         #expect(record.count == 1)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
@@ -30,12 +31,12 @@ struct HummingbirdSellerIntegrationTests {
         let hits = HitCounter()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(
+            middleware: try X402Middleware(configuration: .init(
                 routes: [
                     "GET /weather": .exact(
                         "$0.01", on: network, payTo: .fixed(payee.checksummed), description: "Weather report", mimeType: "application/json")
                 ],
-                facilitator: HTTPFacilitatorClient(baseURL: facilitatorURL), schemes: schemes))
+                facilitator: HTTPFacilitatorClient(baseURL: facilitatorURL), schemes: schemes)))
         router.get("weather") { _, _ -> Response in
             await hits.hit()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: weather)))
@@ -102,7 +103,7 @@ struct HummingbirdSellerIntegrationTests {
             return
         }
         // The header itself, decoded independently of the client's bookkeeping.
-        let header = try SettleResponse(headerValue: try #require(paid.headers["PAYMENT-RESPONSE"]))
+        let header = try SettleResponse(headerValue: try #require(paid.headers[.paymentResponse]))
         #expect(header.success && header.payer == w.payer.address.checksummed && header.network == w.network.identifier, "\(header)")
         #expect(receipt.settlement?.transaction == header.transaction)
         try await w.expectMined(header.transaction)

@@ -50,9 +50,9 @@ struct PaywallBrowserTests {
         let hits = HitCounter()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(
+            middleware: try X402Middleware(configuration: .init(
                 routes: ["GET /premium": .exact("$0.01", on: network, payTo: .fixed(payTo), description: description, mimeType: "text/html")],
-                facilitator: facilitator, schemes: schemes, paywall: paywall))
+                facilitator: facilitator, schemes: schemes, paywall: paywall)))
         router.get("premium") { _, _ -> Response in
             await hits.hit()
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: premium)))

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import NIOCore
 import Testing
 import X402
@@ -75,18 +76,18 @@ struct SettlementOwnershipIntegrationTests {
         // The devnet's token sits at the Base Sepolia USDC address, so the standard asset table prices it.
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(ExactEVMServer(), networks: NetworkPattern(namespace: "eip155"))
-        let server = try ResourceServer(
+        let server = try ResourceServer(configuration: .init(
             routes: ["GET /report": .exact("$0.000777", on: network, payTo: .fixed(payee.checksummed), description: "report")],
-            facilitator: facilitator, schemes: schemes)
+            facilitator: facilitator, schemes: schemes))
         let handler: @Sendable (ServerRequest) async throws -> ServerResponse = { _ in
-            ServerResponse(status: 200, headers: ["Content-Type": "text/plain"], body: Array("the report".utf8))
+            ServerResponse(status: 200, headers: [.contentType: "text/plain"], body: Array("the report".utf8))
         }
-        let unpaid = try await server.respond(to: ServerRequest(method: "GET", path: "/report", headers: ["Host": "seller"]), handler: handler)
-        let required = try PaymentRequired(headerValue: try #require(unpaid.headers[PaymentHeaderName.paymentRequired]))
+        let unpaid = try await server.respond(to: ServerRequest(method: .get, path: "/report", headers: [.hostHeader: "seller"]), handler: handler)
+        let required = try PaymentRequired(headerValue: try #require(unpaid.headers[.paymentRequired]))
         let accepted = try #require(required.accepts.first)
         let signed = try await ExactEVMClient(signer: payer.key).createPayload(for: accepted, context: PaymentContext(version: .v2))
         let header = PaymentPayload(resource: required.resource, accepted: accepted, payload: signed.payload).headerValue
-        let paid = ServerRequest(method: "GET", path: "/report", headers: ["Host": "seller", PaymentHeaderName.paymentSignature: header])
+        let paid = ServerRequest(method: .get, path: "/report", headers: [.hostHeader: "seller", .paymentSignature: header])
 
         // Mining is paused only while the first settlement runs (the devnet is shared with suites
         // running in parallel): its record stays pending until the owner comes back, mined or not.
@@ -107,7 +108,7 @@ struct SettlementOwnershipIntegrationTests {
         }
         #expect(first.status == 402)
         #expect(!String(decoding: first.body, as: UTF8.self).contains("the report"))
-        let pending = try SettleResponse(headerValue: try #require(first.headers[PaymentHeaderName.paymentResponse]))
+        let pending = try SettleResponse(headerValue: try #require(first.headers[.paymentResponse]))
         #expect(!pending.success && pending.errorReason == .settlementPending, "\(pending)")
         let hash = try Bytes32(hex: pending.transaction)
         #expect(try await devnet.waitForReceipt(hash).succeeded)
@@ -116,7 +117,7 @@ struct SettlementOwnershipIntegrationTests {
         // (no verify: the nonce is used by now) and releases the content.
         let second = try await server.respond(to: paid, handler: handler)
         #expect(second.status == 200 && String(decoding: second.body, as: UTF8.self) == "the report", "\(second)")
-        let settled = try SettleResponse(headerValue: try #require(second.headers[PaymentHeaderName.paymentResponse]))
+        let settled = try SettleResponse(headerValue: try #require(second.headers[.paymentResponse]))
         #expect(settled.success && settled.transaction == pending.transaction)
         // And only once.
         let third = try await server.respond(to: paid, handler: handler)

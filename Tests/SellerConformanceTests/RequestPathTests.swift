@@ -1,3 +1,4 @@
+import HTTPTypes
 import Testing
 import X402
 
@@ -49,11 +50,17 @@ struct RequestPathTests {
         "POST /upload/[id].json": .exact("$0.04", on: .baseSepolia, payTo: .fixed("0x209693Bc6afc0C5328bA36FaF03C514EF312287C")),
     ]
 
-    func resolution(_ method: String, _ path: String, _ headers: HeaderFields = [:]) -> String {
-        switch routes.resolve(ServerRequest(method: method, path: path, headers: headers)) {
+    func resolution(_ method: String, _ path: String, _ headers: [String: String] = [:]) -> String {
+        guard let method = HTTPRequest.Method(method) else { return "invalid method \(method)" }
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            guard let name = HTTPField.Name(name) else { return "invalid field name \(name)" }
+            fields.append(HTTPField(name: name, value: value))
+        }
+        return switch routes.resolve(ServerRequest(method: method, path: path, headers: fields)) {
         case .free: "free"
         case .paid(let pattern, _, let parameters): "paid \(pattern.path)" + parameters.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        case .refused(let error): "refused \(error.status)"
+        case .refused(let error): "refused \(error.status.code)"
         case .preflight(let allow): "preflight \(allow.joined(separator: ","))"
         }
     }
@@ -102,18 +109,19 @@ struct RequestPathTests {
         #expect(params.match(method: "GET", path: "/a/b/v12.json/c/file/done") == ["n": "12", "name": "file"])
     }
 
-    @Test func paidResponsesAreCachedPrivatelyOnly() {
+    @Test func paidResponsesAreCachedPrivatelyOnly() throws {
         #expect(PaidResponseCaching.cacheControl(merging: []) == "private")
         #expect(PaidResponseCaching.cacheControl(merging: ["public, max-age=3600, s-maxage=86400, immutable"]) == "private")
         #expect(PaidResponseCaching.cacheControl(merging: ["no-store"]) == "no-store, private")
         #expect(PaidResponseCaching.cacheControl(merging: ["no-cache=\"Set-Cookie\"", "Private=\"X\", must-revalidate"]) == "no-cache, private, must-revalidate")
         #expect(PaidResponseCaching.vary(merging: ["Accept-Encoding"]) == "Accept-Encoding, PAYMENT-SIGNATURE, X-PAYMENT")
         #expect(PaidResponseCaching.vary(merging: ["*"]) == "*")
-        var headers: HeaderFields = ["Cache-Control": "public, max-age=60", "Surrogate-Control": "max-age=600", "Vary": "Accept"]
-        headers.mergePaymentRelease(["PAYMENT-RESPONSE": "x", "Cache-Control": "private", "Vary": "PAYMENT-SIGNATURE, X-PAYMENT"])
-        #expect(headers["Cache-Control"] == "private")
-        #expect(headers["Surrogate-Control"] == nil)
-        #expect(headers["Vary"] == "Accept, PAYMENT-SIGNATURE, X-PAYMENT")
-        #expect(headers["PAYMENT-RESPONSE"] == "x")
+        let surrogateControl = try #require(HTTPField.Name("Surrogate-Control"))
+        var headers: HTTPFields = [.cacheControl: "public, max-age=60", surrogateControl: "max-age=600", .vary: "Accept"]
+        headers.mergePaymentRelease([.paymentResponse: "x", .cacheControl: "private", .vary: "PAYMENT-SIGNATURE, X-PAYMENT"])
+        #expect(headers[.cacheControl] == "private")
+        #expect(headers[surrogateControl] == nil)
+        #expect(headers[.vary] == "Accept, PAYMENT-SIGNATURE, X-PAYMENT")
+        #expect(headers[.paymentResponse] == "x")
     }
 }

@@ -147,7 +147,7 @@ func withSeller(_ kind: SellerKind, trustedProxies: [String] = [], _ body: (Sell
     let facilitator = ScriptedFacilitator.seller()
     switch kind {
     case .hummingbird:
-        let server = try ResourceServer(routes: paidRoutes, facilitator: facilitator, schemes: schemes())
+        let server = try ResourceServer(configuration: .init(routes: paidRoutes, facilitator: facilitator, schemes: schemes()))
         let router = Hummingbird.Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: X402Middleware(server: server))
         @Sendable func paid(_ what: String, _ request: Hummingbird.Request) async -> Hummingbird.Response {
@@ -171,7 +171,7 @@ func withSeller(_ kind: SellerKind, trustedProxies: [String] = [], _ body: (Sell
     case .vapor:
         let app = try await Vapor.Application.make(.testing)
         do {
-            let server = try ResourceServer(routes: paidRoutes, facilitator: facilitator, schemes: schemes())
+            let server = try ResourceServer(configuration: .init(routes: paidRoutes, facilitator: facilitator, schemes: schemes()))
             app.middleware.use(X402VaporMiddleware(server: server))
             @Sendable func paid(_ what: String, _ request: Vapor.Request) async -> Vapor.Response {
                 var headers: [String: String] = [:]

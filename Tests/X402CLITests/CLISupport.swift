@@ -131,7 +131,7 @@ enum TestSeller {
         schemes.registerExactEVM()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(
+            middleware: try X402Middleware(configuration: .init(
                 routes: [
                     "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Premium data"),
                     "GET /medium": .exact("$0.50", on: .baseSepolia, payTo: .fixed(payTo)),
@@ -139,7 +139,7 @@ enum TestSeller {
                     "GET /reject": .exact("$0.01", on: .baseSepolia, payTo: .fixed(rejectingPayTo)),
                     "POST /echo": .exact("$0.02", on: .baseSepolia, payTo: .fixed(payTo)),
                 ],
-                facilitator: facilitator, schemes: schemes))
+                facilitator: facilitator, schemes: schemes)))
         router.get("paid") { _, _ in "premium data" }
         router.get("medium") { _, _ in "medium data" }
         router.get("dear") { _, _ in "expensive data" }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
@@ -303,18 +304,18 @@ struct HTTPFacilitatorClientTests {
             var schemes = SchemeRegistry<any SchemeServer>()
             schemes.register(PlainSchemeServer(), networks: NetworkPattern(namespace: "eip155"))
             for (scenario, expected) in [("ok", 200), ("negative200", 402), ("rs", 412), ("go", 402), ("garbage", 502), ("broken", 502)] {
-                let server = try ResourceServer(
+                let server = try ResourceServer(configuration: .init(
                     routes: ["GET /paid": .exact("$0.01", on: .baseSepolia, payTo: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C")],
-                    facilitator: client(base, scenario), schemes: schemes)
-                let unpaid = await server.respond(to: ServerRequest(method: "GET", path: "/paid")) { _ in ServerResponse(status: 200) }
-                let required = try PaymentRequired(headerValue: try #require(unpaid.headers["PAYMENT-REQUIRED"]))
+                    facilitator: client(base, scenario), schemes: schemes))
+                let unpaid = await server.respond(to: ServerRequest(method: .get, path: "/paid")) { _ in ServerResponse(status: 200) }
+                let required = try PaymentRequired(headerValue: try #require(unpaid.headers[.paymentRequired]))
                 let payment = PaymentPayload(
                     resource: required.resource, accepted: required.accepts[0],
                     payload: ["authorization": ["from": "0x1", "nonce": .string(scenario)], "signature": "0x"])
-                let r = await server.respond(to: ServerRequest(method: "GET", path: "/paid", headers: ["PAYMENT-SIGNATURE": payment.headerValue])) { _ in
+                let r = await server.respond(to: ServerRequest(method: .get, path: "/paid", headers: [.paymentSignature: payment.headerValue])) { _ in
                     ServerResponse(status: 200, body: Array("content".utf8))
                 }
-                #expect(r.status == expected, "\(scenario)")
+                #expect(r.status.code == expected, "\(scenario)")
                 #expect((r.bodyText == "content") == (expected == 200), "\(scenario)")
             }
         }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Testing
@@ -14,10 +15,10 @@ import X402TestSupport
 
 /// What a scripted server saw: path and request headers, in order.
 actor ScriptedLog {
-    private(set) var requests: [(path: String, headers: HeaderFields)] = []
-    func add(_ path: String, _ headers: HeaderFields) { requests.append((path, headers)) }
+    private(set) var requests: [(path: String, headers: HTTPFields)] = []
+    func add(_ path: String, _ headers: HTTPFields) { requests.append((path, headers)) }
     var paymentHeaders: [String] {
-        requests.compactMap { $0.headers[PaymentHeaderName.paymentSignature] ?? $0.headers[PaymentHeaderName.xPayment] }
+        requests.compactMap { $0.headers.firstValue(for: .paymentSignature) ?? $0.headers.firstValue(for: .xPayment) }
     }
     func count(_ path: String) -> Int { requests.filter { $0.path == path }.count }
 }
@@ -26,7 +27,7 @@ actor ScriptedLog {
 /// a capturing "other origin", a seller answering `settlement_pending`).
 enum ScriptedServer {
     typealias Answer = (status: Int, headers: [(String, String)], body: String)
-    typealias Handler = @Sendable (_ path: String, _ headers: HeaderFields) async -> Answer
+    typealias Handler = @Sendable (_ path: String, _ headers: HTTPFields) async -> Answer
 
     static func run(_ handler: @escaping Handler, _ body: @Sendable (_ base: String, _ log: ScriptedLog) async throws -> Void) async throws {
         let log = ScriptedLog()
@@ -52,8 +53,7 @@ struct ScriptedMiddleware<Context: RequestContext>: RouterMiddleware {
     let log: ScriptedLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var headers = HeaderFields()
-        for field in request.headers { headers.add(field.name.rawName, field.value) }
+        let headers = request.headers
         await log.add(request.uri.path, headers)
         let answer = await handler(request.uri.path, headers)
         var fields = HTTPFields()
@@ -146,7 +146,7 @@ struct PayingClientRedirectTests {
     func paymentHeaderStaysOnItsOrigin() async throws {
         try await ScriptedServer.run({ _, _ in (200, [], "captured") }) { captureBase, captureLog in
             let seller: ScriptedServer.Handler = { path, headers in
-                if headers[PaymentHeaderName.paymentSignature] == nil { return ScriptedServer.paymentRequired(url: "http://seller\(path)") }
+                if headers.firstValue(for: .paymentSignature) == nil { return ScriptedServer.paymentRequired(url: "http://seller\(path)") }
                 return (307, [("Location", "\(captureBase)/capture")], "")
             }
             try await ScriptedServer.run(seller) { base, sellerLog in
@@ -161,8 +161,8 @@ struct PayingClientRedirectTests {
                 #expect(await sellerLog.paymentHeaders.count == 1)
                 #expect(await captureLog.count("/capture") == 1)
                 #expect(await captureLog.paymentHeaders.isEmpty)
-                #expect(await captureLog.requests.first?.headers["Authorization"] == nil)
-                #expect(await sellerLog.requests.first?.headers["Authorization"] == "Bearer caller-secret")
+                #expect(await captureLog.requests.first?.headers.firstValue(for: .authorization) == nil)
+                #expect(await sellerLog.requests.first?.headers.firstValue(for: .authorization) == "Bearer caller-secret")
                 // No receipt from the paid origin: the spend stays pending (counted).
                 #expect(response.settlement == nil)
                 #expect(try await ledger.history(wallet: nil, limit: 1).first?.status == .pending)
@@ -200,7 +200,7 @@ struct PayingClientRedirectTests {
     static func pendingSeller(pendingAnswers: Int) -> ScriptedServer.Handler {
         let paid = CallCounter()
         return { path, headers in
-            guard headers[PaymentHeaderName.paymentSignature] != nil else { return ScriptedServer.paymentRequired(url: "http://seller\(path)") }
+            guard headers.firstValue(for: .paymentSignature) != nil else { return ScriptedServer.paymentRequired(url: "http://seller\(path)") }
             paid.add(path)
             if paid.urls.count <= pendingAnswers {
                 let pending = SettleResponse(

@@ -86,13 +86,13 @@ struct PaidSeller {
         let log = PayingRequestLog()
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(PayingSellerScheme(), networks: .evm)
-        let server = try ResourceServer(
+        let server = try ResourceServer(configuration: .init(
             routes: [
                 "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
                 "GET /dear": .exact("$2.00", on: .baseSepolia, payTo: .fixed(payTo)),
                 "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
             ],
-            facilitator: facilitator, schemes: schemes)
+            facilitator: facilitator, schemes: schemes))
 
         let router = Router()
         router.add(middleware: SellerGlue(server: server, log: log))
@@ -129,12 +129,11 @@ struct SellerGlue<Context: RequestContext>: RouterMiddleware {
     let log: PayingRequestLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var headers = HeaderFields()
-        for field in request.headers { headers.add(field.name.rawName, field.value) }
-        await log.hit(request.uri.path, payment: headers[PaymentHeaderName.paymentSignature] ?? headers[PaymentHeaderName.xPayment])
-        let host = headers["Host"] ?? "localhost"
+        let headers = request.headers
+        await log.hit(request.uri.path, payment: headers.firstValue(for: .paymentSignature) ?? headers.firstValue(for: .xPayment))
+        let host = headers.firstValue(for: .hostHeader) ?? "localhost"
         let incoming = ServerRequest(
-            method: request.method.rawValue, path: request.uri.path, query: nil, headers: headers, url: "http://\(host)\(request.uri.path)")
+            method: request.method, path: request.uri.path, query: nil, headers: headers, url: "http://\(host)\(request.uri.path)")
         switch await server.decide(incoming) {
         case .passThrough:
             return try await next(request, context)
@@ -142,20 +141,18 @@ struct SellerGlue<Context: RequestContext>: RouterMiddleware {
             return Self.response(answer)
         case .proceed(let payment):
             let response = try await next(request, context)
-            switch await server.complete(payment, handlerStatus: response.status.code) {
+            switch await server.complete(payment, handlerStatus: response.status) {
             case .replace(let answer): return Self.response(answer)
             case .release(let extra):
                 var released = response
-                for (name, value) in extra { released.headers[PayingFieldName(name)!] = value }
+                for field in extra { released.headers[field.name] = field.value }
                 return released
             }
         }
     }
 
     static func response(_ answer: ServerResponse) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in answer.headers { fields.append(PayingField(name: PayingFieldName(name)!, value: value)) }
-        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 import X402TestSupport
 
@@ -10,12 +11,12 @@ struct ServerUnpaidTests {
         let f = ScriptedFacilitator()
         let server = try makeServer(f)
         let counter = Counter()
-        let r = try await server.respond(to: request("GET", "/free"), handler: contentHandler(counter))
+        let r = try await server.respond(to: request(.get, "/free"), handler: contentHandler(counter))
         #expect(r.status == 200)
         #expect(await counter.value == 1)
         #expect(await f.verifyCalls.isEmpty)
         // Another method on a protected path is unprotected too.
-        let post = try await server.respond(to: request("POST", "/weather"), handler: contentHandler(counter))
+        let post = try await server.respond(to: request(.post, "/weather"), handler: contentHandler(counter))
         #expect(post.status == 200)
     }
 
@@ -23,10 +24,10 @@ struct ServerUnpaidTests {
         let f = ScriptedFacilitator()
         let server = try makeServer(f)
         let counter = Counter()
-        let r = try await server.respond(to: request("GET", "/weather?city=Paris"), handler: contentHandler(counter))
+        let r = try await server.respond(to: request(.get, "/weather?city=Paris"), handler: contentHandler(counter))
         #expect(r.status == 402)
         #expect(r.bodyText == "{}")
-        #expect(r.headers["content-type"] == "application/json")
+        #expect(r.headers[HTTPField.Name("content-type")!] == "application/json")
         #expect(await counter.value == 0)
         let required = try paymentRequired(r)
         #expect(required.error == "Payment required")
@@ -48,7 +49,7 @@ struct ServerUnpaidTests {
         let server = try makeServer(ScriptedFacilitator())
         for garbage in ["not base64!", Base64.encode(Array("{not json".utf8)), Base64.encode(Array("{\"x402Version\":2}".utf8))] {
             let r = await server.respond(
-                to: request(headers: ["Host": "h", PaymentHeaderName.paymentSignature: garbage])) { _ in ServerResponse(status: 200) }
+                to: request(headers: [.hostHeader: "h", .paymentSignature: garbage])) { _ in ServerResponse(status: 200) }
             #expect(r.status == 402)
             #expect(try paymentRequired(r).error == "Payment required")
         }
@@ -68,12 +69,12 @@ struct ServerUnpaidTests {
         let server = try makeServer(ScriptedFacilitator(), routes: routes)
         let r = await server.respond(
             to: request(headers: [
-                "Host": "h", "Accept": "text/html,application/xhtml+xml", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64)",
+                .hostHeader: "h", .accept: "text/html,application/xhtml+xml", .userAgent: "Mozilla/5.0 (X11; Linux x86_64)",
             ])
         ) { _ in ServerResponse(status: 200) }
         #expect(r.status == 402)
-        #expect(r.headers[PaymentHeaderName.paymentRequired] == nil)
-        #expect(r.headers["Content-Type"]?.hasPrefix("text/html") == true)
+        #expect(r.headers[.paymentRequired] == nil)
+        #expect(r.headers[.contentType]?.hasPrefix("text/html") == true)
         let html = r.bodyText
         #expect(html.contains("$0.25"))
         #expect(html.contains("base-sepolia"))
@@ -90,10 +91,10 @@ struct ServerUnpaidTests {
 
     @Test func nonBrowserWithHTMLAcceptStillGetsHeader() async throws {
         let server = try makeServer(ScriptedFacilitator())
-        let r = await server.respond(to: request(headers: ["Host": "h", "Accept": "text/html", "User-Agent": "curl/8"])) { _ in
+        let r = await server.respond(to: request(headers: [.hostHeader: "h", .accept: "text/html", .userAgent: "curl/8"])) { _ in
             ServerResponse(status: 200)
         }
-        #expect(r.headers[PaymentHeaderName.paymentRequired] != nil)
+        #expect(r.headers[.paymentRequired] != nil)
     }
 
     @Test func dynamicPriceAndPayToFromRouteParameters() async throws {
@@ -107,10 +108,10 @@ struct ServerUnpaidTests {
         ]
         let f = ScriptedFacilitator()
         let server = try makeServer(f, routes: routes)
-        let gold = try #require(try await server.requirements(for: request("GET", "/shops/a/items/gold")))
+        let gold = try #require(try await server.requirements(for: request(.get, "/shops/a/items/gold")))
         #expect(gold[0].amount == "2000000")
         #expect(gold[0].payTo == testPayTo)
-        let tin = try #require(try await server.requirements(for: request("GET", "/SHOPS/b/items/tin/")))
+        let tin = try #require(try await server.requirements(for: request(.get, "/SHOPS/b/items/tin/")))
         #expect(tin[0].amount == "500000")
         #expect(tin[0].payTo == testPayer)
         // The echo of a dynamic offer matches on the paid retry.
@@ -181,7 +182,7 @@ struct ServerPaidTests {
         let r = try await server.respond(to: try await paidRequest(server), handler: contentHandler(counter))
         #expect(r.status == 402)
         #expect(try paymentRequired(r).error == "invalid_exact_evm_insufficient_balance")
-        #expect(r.headers[PaymentHeaderName.paymentResponse] == nil)
+        #expect(r.headers[.paymentResponse] == nil)
         #expect(await counter.value == 0)
         #expect(await f.settleCalls.isEmpty)
     }
@@ -206,8 +207,8 @@ struct ServerPaidTests {
         let counter = Counter()
         let paid = try await paidRequest(server)
         let r = try await server.respond(to: paid, handler: contentHandler(counter))
-        #expect(r.status == status)
-        #expect(r.headers["Content-Type"] == "application/json")
+        #expect(r.status.code == status)
+        #expect(r.headers[.contentType] == "application/json")
         let body = try JSONValue(parsing: r.body)
         #expect(body["error"]?.stringValue?.contains("facilitator") == true)
         #expect(!r.bodyText.contains(paidContent))
@@ -228,7 +229,7 @@ struct ServerPaidTests {
         let r = try await server.respond(to: try await paidRequest(server), handler: contentHandler(counter))
         #expect(r.status == 402)
         #expect(r.bodyText == "{}")
-        #expect(r.headers[PaymentHeaderName.paymentRequired] == nil)
+        #expect(r.headers[.paymentRequired] == nil)
         let s = try settleResponse(r)
         #expect(!s.success)
         #expect(s.errorReason == .transactionFailed)
@@ -262,7 +263,7 @@ struct ServerPaidTests {
         let r = try await server.respond(to: paid, handler: contentHandler(counter, status: 500))
         #expect(r.status == 500)
         #expect(r.bodyText == paidContent)
-        #expect(r.headers[PaymentHeaderName.paymentResponse] == nil)
+        #expect(r.headers[.paymentResponse] == nil)
         #expect(await f.settleCalls.isEmpty)
         let again = try await server.respond(to: paid, handler: contentHandler(counter))
         #expect(again.status == 200)
@@ -297,7 +298,7 @@ struct ServerPaidTests {
             Issue.record("expected release")
             return
         }
-        #expect(headers[PaymentHeaderName.paymentResponse] != nil)
+        #expect(headers[.paymentResponse] != nil)
         #expect(await counter.value == 0)
     }
 
@@ -336,7 +337,7 @@ struct ServerPaidTests {
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<30 {
                 let server = i % 2 == 0 ? a : b
-                group.addTask { try await server.respond(to: paid, handler: contentHandler(counter)).status }
+                group.addTask { try await server.respond(to: paid, handler: contentHandler(counter)).status.code }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
@@ -397,11 +398,11 @@ struct ServerV1Tests {
         let server = try makeServer(f)
         let counter = Counter()
         let r = try await server.respond(
-            to: request(headers: ["Host": "api.example.com", PaymentHeaderName.xPayment: v1Payment().headerValue]),
+            to: request(headers: [.hostHeader: "api.example.com", .xPayment: v1Payment().headerValue]),
             handler: contentHandler(counter))
         #expect(r.status == 200)
-        #expect(r.headers[PaymentHeaderName.xPaymentResponse] != nil)
-        #expect(r.headers[PaymentHeaderName.paymentResponse] == nil)
+        #expect(r.headers[.xPaymentResponse] != nil)
+        #expect(r.headers[.paymentResponse] == nil)
         let call = try #require(await f.verifyCalls.first)
         guard case .v1(let req) = call.paymentRequirements else {
             Issue.record("expected v1 requirements")
@@ -417,7 +418,7 @@ struct ServerV1Tests {
         server.unpaidOfferVersion = .v1
         let r = await server.respond(to: request()) { _ in ServerResponse(status: 200) }
         #expect(r.status == 402)
-        #expect(r.headers[PaymentHeaderName.paymentRequired] == nil)
+        #expect(r.headers[.paymentRequired] == nil)
         let body = try PaymentRequiredV1(json: try JSONValue(parsing: r.body))
         #expect(body.error == "X-PAYMENT header is required")
         let offer = try #require(body.accepts.first)
@@ -432,14 +433,14 @@ struct ServerV1Tests {
         v2Only.acceptsV1 = false
         let fallback = await v2Only.respond(to: request()) { _ in ServerResponse(status: 200) }
         #expect(fallback.status == 402)
-        #expect(fallback.headers[PaymentHeaderName.paymentRequired] != nil)
+        #expect(fallback.headers[.paymentRequired] != nil)
         #expect(fallback.bodyText == "{}")
     }
 
     @Test func v1FailuresAnswerWithV1Body() async throws {
         let f = ScriptedFacilitator(verify: { _ in .success(.invalid(.invalidPayload, payer: testPayer)) })
         let server = try makeServer(f)
-        let r = await server.respond(to: request(headers: ["Host": "h", PaymentHeaderName.xPayment: v1Payment().headerValue])) { _ in
+        let r = await server.respond(to: request(headers: [.hostHeader: "h", .xPayment: v1Payment().headerValue])) { _ in
             ServerResponse(status: 200)
         }
         #expect(r.status == 402)
@@ -449,11 +450,11 @@ struct ServerV1Tests {
         #expect(body.additionalMembers["payer"] == .string(testPayer))
 
         let wrong = await server.respond(
-            to: request(headers: ["Host": "h", PaymentHeaderName.xPayment: v1Payment(network: "base").headerValue])
+            to: request(headers: [.hostHeader: "h", .xPayment: v1Payment(network: "base").headerValue])
         ) { _ in ServerResponse(status: 200) }
         #expect(try PaymentRequiredV1(json: try JSONValue(parsing: wrong.body)).error == "Unable to find matching payment requirements")
 
-        let garbage = await server.respond(to: request(headers: ["Host": "h", PaymentHeaderName.xPayment: "%%%"])) { _ in
+        let garbage = await server.respond(to: request(headers: [.hostHeader: "h", .xPayment: "%%%"])) { _ in
             ServerResponse(status: 200)
         }
         #expect(garbage.status == 402)
@@ -464,11 +465,11 @@ struct ServerV1Tests {
         let f = ScriptedFacilitator(settle: { _ in .success(.failure(.transactionFailed, network: "base-sepolia")) })
         let server = try makeServer(f)
         let r = try await server.respond(
-            to: request(headers: ["Host": "h", PaymentHeaderName.xPayment: v1Payment().headerValue]), handler: contentHandler(Counter()))
+            to: request(headers: [.hostHeader: "h", .xPayment: v1Payment().headerValue]), handler: contentHandler(Counter()))
         #expect(r.status == 402)
         #expect(!r.bodyText.contains(paidContent))
         #expect(try PaymentRequiredV1(json: try JSONValue(parsing: r.body)).error == "transaction_failed")
-        #expect(try settleResponse(r, header: PaymentHeaderName.xPaymentResponse).success == false)
+        #expect(try settleResponse(r, header: .xPaymentResponse).success == false)
     }
 }
 
@@ -562,9 +563,9 @@ struct ServerRouteAndStateTests {
             "/api/*": .exact("$0.001", on: .baseSepolia, payTo: .fixed(testPayTo)),
         ]
         let server = try makeServer(ScriptedFacilitator(), routes: routes)
-        #expect(try await server.requirements(for: request("GET", "/api/premium"))?.first?.amount == "1000000")
-        #expect(try await server.requirements(for: request("GET", "/api/other"))?.first?.amount == "1000")
-        #expect(try await server.requirements(for: request("GET", "/other")) == nil)
+        #expect(try await server.requirements(for: request(.get, "/api/premium"))?.first?.amount == "1000000")
+        #expect(try await server.requirements(for: request(.get, "/api/other"))?.first?.amount == "1000")
+        #expect(try await server.requirements(for: request(.get, "/other")) == nil)
     }
 
     @Test func identityIgnoresEncodingButNotNonce() {
@@ -616,9 +617,9 @@ struct ServerRouteAndStateTests {
         var server = try makeServer(ScriptedFacilitator())
         server.exposesHeadersForCORS = true
         let r = await server.respond(to: request()) { _ in ServerResponse(status: 200) }
-        #expect(r.headers["Access-Control-Expose-Headers"]?.contains("PAYMENT-REQUIRED") == true)
+        #expect(r.headers[.accessControlExposeHeaders]?.contains("PAYMENT-REQUIRED") == true)
         let paid = try await server.respond(to: try await paidRequest(server), handler: contentHandler(Counter()))
-        #expect(paid.headers["Access-Control-Expose-Headers"]?.contains("PAYMENT-RESPONSE") == true)
+        #expect(paid.headers[.accessControlExposeHeaders]?.contains("PAYMENT-RESPONSE") == true)
     }
 }
 
@@ -664,9 +665,9 @@ actor OwningFacilitator: FacilitatorClient {
 @Suite("Resource server: pending settlements (security review F6)")
 struct ServerPendingSettlementTests {
     func server(_ facilitator: OwningFacilitator, settlement: SettlementTiming = .afterHandler) throws -> ResourceServer {
-        try ResourceServer(
+        try ResourceServer(configuration: .init(
             routes: ["GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather", settlement: settlement)],
-            facilitator: facilitator, schemes: testSchemes())
+            facilitator: facilitator, schemes: testSchemes()))
     }
 
     func paid(_ server: ResourceServer) async throws -> ServerRequest {
@@ -674,7 +675,7 @@ struct ServerPendingSettlementTests {
         let required = try paymentRequired(unpaid)
         let accepted = try #require(required.accepts.first)
         let p = payment(for: accepted, nonce: "0x77", resource: required.resource)
-        return request("GET", "/weather", headers: ["Host": "api.example.com", PaymentHeaderName.paymentSignature: p.headerValue])
+        return request(.get, "/weather", headers: [.hostHeader: "api.example.com", .paymentSignature: p.headerValue])
     }
 
     @Test(arguments: [SettlementTiming.afterHandler, .beforeHandler])
@@ -742,9 +743,9 @@ struct ServerPendingSettlementTests {
                 ],
             ])
         let r = try await server.respond(
-            to: request(headers: ["Host": "h", PaymentHeaderName.xPayment: v1.headerValue]), handler: contentHandler(Counter()))
+            to: request(headers: [.hostHeader: "h", .xPayment: v1.headerValue]), handler: contentHandler(Counter()))
         #expect(r.status == 402)
-        let s = try settleResponse(r, header: PaymentHeaderName.xPaymentResponse)
+        let s = try settleResponse(r, header: .xPaymentResponse)
         #expect(!s.success && s.errorReason == .settlementPending && s.transaction == "0xabc")
     }
 }

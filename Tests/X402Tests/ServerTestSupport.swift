@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 import X402TestSupport
 
@@ -19,29 +20,29 @@ actor Counter {
 let paidContent = "the paid weather report"
 
 /// A handler that records its runs and answers with the paid content.
-func contentHandler(_ counter: Counter, facilitator: ScriptedFacilitator? = nil, status: Int = 200)
+func contentHandler(_ counter: Counter, facilitator: ScriptedFacilitator? = nil, status: HTTPResponse.Status = .ok)
     -> @Sendable (ServerRequest) async throws -> ServerResponse
 {
     { _ in
         await counter.increment()
         await facilitator?.note("handler")
-        return ServerResponse(status: status, headers: ["Content-Type": "text/plain"], body: Array(paidContent.utf8))
+        return ServerResponse(status: status, headers: [.contentType: "text/plain"], body: Array(paidContent.utf8))
     }
 }
 
 func request(
-    _ method: String = "GET", _ path: String = "/weather", headers: HeaderFields = ["Host": "api.example.com"]
+    _ method: HTTPRequest.Method = .get, _ path: String = "/weather", headers: HTTPFields = [.hostHeader: "api.example.com"]
 ) -> ServerRequest {
     ServerRequest(method: method, path: path, headers: headers)
 }
 
 /// Decodes the `PAYMENT-REQUIRED` header of a response.
 func paymentRequired(_ response: ServerResponse) throws -> PaymentRequired {
-    let header = try #require(response.headers[PaymentHeaderName.paymentRequired])
+    let header = try #require(response.headers[.paymentRequired])
     return try PaymentRequired(headerValue: header)
 }
 
-func settleResponse(_ response: ServerResponse, header: String = PaymentHeaderName.paymentResponse) throws -> SettleResponse {
+func settleResponse(_ response: ServerResponse, header: HTTPField.Name = .paymentResponse) throws -> SettleResponse {
     let value = try #require(response.headers[header])
     return try SettleResponse(headerValue: value)
 }
@@ -61,7 +62,7 @@ func payment(for accepted: PaymentRequirements, nonce: String = "0x01", resource
 
 /// Asks the server for its 402 and returns a paid request for the first offer.
 func paidRequest(
-    _ server: ResourceServer, method: String = "GET", path: String = "/weather", nonce: String = "0x01",
+    _ server: ResourceServer, method: HTTPRequest.Method = .get, path: String = "/weather", nonce: String = "0x01",
     tamper: (inout PaymentRequirements) -> Void = { _ in }
 ) async throws -> ServerRequest {
     let unpaid = await server.respond(to: request(method, path)) { _ in ServerResponse(status: 200) }
@@ -70,7 +71,7 @@ func paidRequest(
     var accepted = try #require(required.accepts.first)
     tamper(&accepted)
     let p = payment(for: accepted, nonce: nonce, resource: required.resource)
-    return request(method, path, headers: ["Host": "api.example.com", PaymentHeaderName.paymentSignature: p.headerValue])
+    return request(method, path, headers: [.hostHeader: "api.example.com", .paymentSignature: p.headerValue])
 }
 
 func makeServer(
@@ -79,5 +80,5 @@ func makeServer(
 ) throws -> ResourceServer {
     let table: RouteTable =
         routes ?? ["GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather", settlement: settlement)]
-    return try ResourceServer(routes: table, facilitator: facilitator, schemes: testSchemes(), store: store, hooks: hooks)
+    return try ResourceServer(configuration: .init(routes: table, facilitator: facilitator, schemes: testSchemes(), store: store, hooks: hooks))
 }

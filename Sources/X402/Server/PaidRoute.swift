@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// A value fixed when the route is declared, or computed from each request.
 ///
@@ -178,7 +179,7 @@ public struct RouteTable: Sendable, ExpressibleByDictionaryLiteral {
     public func resolve(_ request: ServerRequest) -> RouteResolution {
         let path: RequestPath
         do { path = try RequestPath(request.path) } catch { return .refused(error) }
-        if request.method == "OPTIONS" {
+        if request.method == .options {
             var allow: [String] = []
             for (pattern, _) in routes where path.readings.contains(where: { pattern.match(segments: $0) != nil }) {
                 let methods = pattern.method.map { $0 == "GET" ? ["GET", "HEAD"] : [$0] } ?? ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -222,31 +223,32 @@ public enum RouteResolution: Sendable {
     /// `Access-Control-Allow-Origin: *` (no credentials), the allowed methods and the requested
     /// headers (or the x402 ones).
     public static func preflightResponse(allow: [String], request: ServerRequest) -> ServerResponse {
-        var headers: HeaderFields = ["Allow": allow.joined(separator: ", "), "Cache-Control": "no-store"]
-        if request.headers["Origin"] != nil {
-            headers.set("Access-Control-Allow-Origin", "*")
-            headers.set("Access-Control-Allow-Methods", allow.joined(separator: ", "))
-            let requested = request.headers["Access-Control-Request-Headers"] ?? ""
+        var headers: HTTPFields = [.allow: allow.joined(separator: ", "), .cacheControl: "no-store"]
+        if request.headers.firstValue(for: .origin) != nil {
+            headers[.accessControlAllowOrigin] = "*"
+            headers[.accessControlAllowMethods] = allow.joined(separator: ", ")
+            let requested = request.headers.firstValue(for: .accessControlRequestHeaders) ?? ""
             let isTokenList = !requested.isEmpty && requested.utf8.count <= 1024
                 && requested.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || "0123456789-_, ".unicodeScalars.contains($0) }
-            headers.set(
-                "Access-Control-Allow-Headers",
-                isTokenList ? requested : "Content-Type, \(PaymentHeaderName.paymentSignature), \(PaymentHeaderName.xPayment)")
-            headers.set("Access-Control-Max-Age", "600")
+            headers[.accessControlAllowHeaders] =
+                isTokenList ? requested : "Content-Type, \(PaymentHeaderName.paymentSignature), \(PaymentHeaderName.xPayment)"
+            headers[.accessControlMaxAge] = "600"
         }
-        return ServerResponse(status: 204, headers: headers)
+        return ServerResponse(status: .noContent, headers: headers)
     }
 }
 
 /// Method-override conventions: a request carrying them may be served as another method.
 public enum MethodOverride {
     /// Headers through which a client names another method.
-    public static let headerNames = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"]
+    public static let headerNames: [HTTPField.Name] = [
+        .known("X-HTTP-Method-Override"), .known("X-HTTP-Method"), .known("X-Method-Override"),
+    ]
 
     /// The methods a request may be served as: its own method first, then every method named
     /// by an override header or a `_method` query parameter (upper-cased, letters only).
     public static func candidates(for request: ServerRequest) -> [String] {
-        var methods = [request.method.uppercased()]
+        var methods = [request.method.rawValue.uppercased()]
         func add(_ text: String) {
             for part in text.split(separator: ",") {
                 let m = String(part).trimmingSpaces.uppercased()
@@ -255,7 +257,7 @@ public enum MethodOverride {
             }
         }
         for name in headerNames {
-            for value in request.headers.values(for: name) { add(value) }
+            for value in request.headers[values: name] { add(value) }
         }
         if let query = request.query {
             for pair in query.split(separator: "&").prefix(256) {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// The path of a request target in one canonical form, used both to find a route's price and to
 /// reach the handler or upstream, so that what is charged is what is served.
@@ -238,9 +239,9 @@ public enum RequestPathError: Error, Sendable, Equatable, CustomStringConvertibl
     case ambiguous
 
     /// The HTTP status of the refusal.
-    public var status: Int {
-        if case .tooLong = self { return 414 }
-        return 400
+    public var status: HTTPResponse.Status {
+        if case .tooLong = self { return .uriTooLong }
+        return .badRequest
     }
 
     public var description: String {
@@ -258,6 +259,6 @@ public enum RequestPathError: Error, Sendable, Equatable, CustomStringConvertibl
 
     /// The refusal as a response (`{"error": "…"}`, `Cache-Control: no-store`).
     public var response: ServerResponse {
-        ServerResponse.json(status, ["error": .string(description)], headers: ["Cache-Control": "no-store"])
+        ServerResponse.json(status, ["error": .string(description)], headers: [.cacheControl: "no-store"])
     }
 }

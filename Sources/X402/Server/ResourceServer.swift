@@ -1,20 +1,11 @@
 import Foundation
-
-/// What to do with a request, as decided by ``ResourceServer/decide(_:)``.
-public enum RequestDecision: Sendable {
-    /// The route is not protected (or a hook granted access): run the handler, send its response.
-    case passThrough(ServerRequest)
-    /// Send this response; do not run the handler.
-    case respond(ServerResponse)
-    /// The payment is verified (and, for settle-before routes, settled): run the handler with this
-    /// request, then call ``ResourceServer/complete(_:handlerStatus:)`` before sending anything.
-    case proceed(PendingPayment)
-}
+import HTTPTypes
 
 /// A verified payment whose handler is about to run.
 public struct PendingPayment: Sendable {
     /// The request to hand to the route's handler (with route parameters filled in).
     public let request: ServerRequest
+    /// The payment, its chosen requirement and identity.
     public let attempt: PaymentAttempt
     /// When the payment is settled relative to the handler.
     public let settlement: SettlementTiming
@@ -25,97 +16,174 @@ public struct PendingPayment: Sendable {
     /// The settlement id of a resumed pending settlement (``PaymentClaim/resumed(_:)``); a new one
     /// is made for a first settlement.
     var settlementID: String? = nil
+
+    /// The terms the payment was made against.
+    var offer: PaymentOffer? {
+        paymentRequired.map { PaymentOffer(required: $0, requirementsV1: offered.compactMap { if case .v1(let r) = $0 { r } else { nil } }) }
+    }
 }
 
-/// What to send once the handler has produced its status and headers.
-public enum PaymentCompletion: Sendable {
-    /// Send the handler's response, adding these headers (e.g. `PAYMENT-RESPONSE`).
-    case release(addingHeaders: HeaderFields)
-    /// Discard the handler's response (never send its body) and send this one.
-    case replace(ServerResponse)
+/// The terms a paid route offers for one request: the v2 `PaymentRequired` and the v1
+/// requirements (empty when v1 is not accepted).
+public struct PaymentOffer: Sendable {
+    /// The v2 offer (`resource`, `accepts`, `extensions`).
+    public var required: PaymentRequired
+    /// The same offers as v1 requirements, for clients that speak v1.
+    public var requirementsV1: [PaymentRequirementsV1]
+    /// The route's own paywall page, if it has one.
+    public var paywallHTML: String? = nil
+}
+
+/// Why the payment lifecycle answers a request itself instead of running its handler: the
+/// facts, without a transport. ``ResourceServer/decide(_:)`` turns them into an HTTP answer
+/// (status, `PAYMENT-*` headers, body); another transport can answer them its own way.
+public struct PaymentAnswer: Sendable {
+    /// What happened.
+    public enum Reason: Sendable {
+        /// The request path is malformed, or ambiguous and could reach a paid route.
+        case refusedPath(RequestPathError)
+        /// An `OPTIONS` request on a paid path; these methods may be used on it.
+        case preflight(allow: [String])
+        /// The request carries no payment (or a `PAYMENT-SIGNATURE` that cannot be read).
+        case paymentRequired
+        /// A v1 `X-PAYMENT` header could not be read; the description says why.
+        case unreadablePayment(String)
+        /// The payment was refused, or could not be verified or settled.
+        case failed(PaymentFailure, duringSettlement: Bool)
+        /// A hook answered with this response. After a settlement, `settlement` is the
+        /// settlement whose receipt still goes with the answer (the money has moved).
+        case hookResponse(ServerResponse, settlement: SettleResponse?)
+    }
+
+    /// What happened.
+    public var reason: Reason
+    /// The request, with the matched route's parameters once a route is matched.
+    public var request: ServerRequest
+    /// The protocol version the client speaks (`.v2` until a v1 payment is read).
+    public var version: X402Version
+    /// The route's terms, once they are known.
+    public var offer: PaymentOffer?
+}
+
+/// How the payment lifecycle judged a request before its handler runs.
+public enum PaymentStep: Sendable {
+    /// The route is not protected (or a hook granted access): run the handler.
+    case free(ServerRequest)
+    /// Do not run the handler; answer the request with this.
+    case answer(PaymentAnswer)
+    /// The payment is verified (and, for settle-before routes, settled): run the handler, then
+    /// call ``ResourceServer/conclude(_:handlerSucceeded:)`` before releasing anything.
+    case proceed(PendingPayment)
+}
+
+/// How a paid request ends once its handler has answered.
+public enum PaymentConclusion: Sendable {
+    /// The payment is settled: release the handler's answer with this receipt.
+    case settled(SettleResponse)
+    /// The handler refused; nothing was settled and the payment may be presented again.
+    case unsettled
+    /// The settlement failed or a hook stopped it: discard the handler's answer and send this.
+    case answer(PaymentAnswer)
 }
 
 /// The transport-free x402 resource server: decides, for each request, whether it is protected,
 /// what it costs, and whether its payment is good; settles; and never lets paid content out
 /// without a successful settlement.
 ///
-/// An adapter calls ``decide(_:)``; on ``RequestDecision/proceed(_:)`` it runs the handler
-/// *without sending anything*, then calls ``complete(_:handlerStatus:)`` and either sends the
-/// handler's response with the returned headers or the replacement. For settle-before routes the
-/// settlement has already happened, so the adapter may stream the handler's body.
+/// The payment lifecycle (``evaluate(_:)`` → run the handler → ``conclude(_:handlerSucceeded:)``)
+/// knows nothing of a transport: it reports ``PaymentAnswer`` facts. The HTTP answer
+/// (`ResourceServer+HTTP.swift`) turns them into status codes, `PAYMENT-*` headers, the v1 body
+/// or v2 header, the paywall and CORS headers: an HTTP adapter calls ``decide(_:)``; on
+/// ``RequestDecision/proceed(_:)`` it runs the handler *without sending anything*, then calls
+/// ``complete(_:handlerStatus:)`` and either sends the handler's response with the returned
+/// headers or the replacement. For settle-before routes the settlement has already happened, so
+/// the adapter may stream the handler's body.
 public struct ResourceServer: Sendable {
+    /// The paid routes.
     public let routes: RouteTable
+    /// Verifies and settles payments.
     public let facilitator: any FacilitatorClient
+    /// The scheme servers that price the routes' payment options.
     public let schemes: SchemeRegistry<any SchemeServer>
+    /// Where claims on payments are kept, so a replay is refused on every instance.
     public let store: any PaymentStateStore
+    /// Callbacks around verification and settlement.
     public var hooks: ServerHooks
+    /// The HTML page sent to browsers instead of a bare 402 (HTTP answer).
     public var paywall: Paywall
-    /// Add `Access-Control-Expose-Headers` for the x402 headers to every x402 answer and release.
+    /// Add `Access-Control-Expose-Headers` for the x402 headers to every x402 answer and release
+    /// (HTTP answer).
     public var exposesHeadersForCORS: Bool
     /// How long a request may hold a payment before another request may take it over.
     public var claimLease: Duration
     /// Offer v1 requirements (and accept `X-PAYMENT`) for clients that speak v1.
     public var acceptsV1: Bool
-    /// The protocol of the 402 sent for an unpaid request: `.v2` (default) sends `PAYMENT-REQUIRED`;
-    /// `.v1` makes a legacy seller that sends the v1 offer as the JSON body instead (needs ``acceptsV1``).
-    public var unpaidOfferVersion: X402Version = .v2
+    /// The protocol of the 402 sent for an unpaid request: `.v2` sends `PAYMENT-REQUIRED`; `.v1`
+    /// makes a legacy seller that sends the v1 offer as the JSON body instead (needs
+    /// ``acceptsV1``; HTTP answer).
+    public var unpaidOfferVersion: X402Version
     private let supportedCache: SupportedCache
 
+    /// A resource server for `configuration`.
+    ///
+    /// - Parameter configuration: The routes, facilitator, schemes, store, hooks and options.
     /// - Throws: ``RouteConfigurationError`` for an invalid route pattern or price, or an option
     ///   whose scheme has no registered ``SchemeServer``.
-    public init(
-        routes: RouteTable, facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), paywall: Paywall = Paywall(),
-        exposesHeadersForCORS: Bool = false, claimLease: Duration = .seconds(600), acceptsV1: Bool = true
-    ) throws(RouteConfigurationError) {
-        try routes.validate()
-        for (_, route) in routes.routes {
-            for option in route.accepts where !schemes.supports(version: .v2, scheme: option.scheme, network: option.network) {
+    public init(configuration: Configuration) throws(RouteConfigurationError) {
+        try configuration.routes.validate()
+        for (_, route) in configuration.routes.routes {
+            for option in route.accepts where !configuration.schemes.supports(version: .v2, scheme: option.scheme, network: option.network) {
                 throw .noSchemeServer(scheme: option.scheme, network: option.network.identifier)
             }
         }
-        self.routes = routes
-        self.facilitator = facilitator
-        self.schemes = schemes
-        self.store = store
-        self.hooks = hooks
-        self.paywall = paywall
-        self.exposesHeadersForCORS = exposesHeadersForCORS
-        self.claimLease = claimLease
-        self.acceptsV1 = acceptsV1
+        self.routes = configuration.routes
+        self.facilitator = configuration.facilitator
+        self.schemes = configuration.schemes
+        self.store = configuration.store
+        self.hooks = configuration.hooks
+        self.paywall = configuration.paywall
+        self.exposesHeadersForCORS = configuration.exposesHeadersForCORS
+        self.claimLease = configuration.claimLease
+        self.acceptsV1 = configuration.acceptsV1
+        self.unpaidOfferVersion = configuration.unpaidOfferVersion
         self.supportedCache = SupportedCache()
     }
 
-    // MARK: - Deciding
+    // MARK: - Evaluating
 
-    /// Decides what to do with a request before its handler runs.
-    public func decide(_ incoming: ServerRequest) async -> RequestDecision {
+    /// Judges a request before its handler runs: finds its route and price, reads, claims and
+    /// verifies its payment (and settles it first for settle-before routes).
+    ///
+    /// - Parameter incoming: The request.
+    /// - Returns: Whether to run the handler, answer without it, or run it for a pending payment.
+    public func evaluate(_ incoming: ServerRequest) async -> PaymentStep {
         let pattern: RoutePattern, route: PaidRoute, parameters: [String: String]
         switch routes.resolve(incoming) {
-        case .free: return .passThrough(incoming)
-        case .refused(let refusal): return .respond(finish(refusal.response))
-        case .preflight(let allow): return .respond(finish(RouteResolution.preflightResponse(allow: allow, request: incoming)))
+        case .free: return .free(incoming)
+        case .refused(let refusal): return .answer(PaymentAnswer(reason: .refusedPath(refusal), request: incoming, version: .v2))
+        case .preflight(let allow): return .answer(PaymentAnswer(reason: .preflight(allow: allow), request: incoming, version: .v2))
         case .paid(let p, let r, let params): (pattern, route, parameters) = (p, r, params)
         }
         var request = incoming
         request.routeParameters = parameters
 
         // Which protocol the client speaks: a v1 client sends X-PAYMENT.
-        let signature = request.headers[PaymentHeaderName.paymentSignature]
-        let legacy = signature == nil ? request.headers[PaymentHeaderName.xPayment] : nil
+        let signature = request.headers.firstValue(for: .paymentSignature)
+        let legacy = signature == nil ? request.headers.firstValue(for: .xPayment) : nil
         let speaksV1 = acceptsV1 && legacy != nil
 
         let requirements: [PaymentRequirements]
         do {
             requirements = try await buildRequirements(for: request, route: route)
         } catch {
-            return await fail(request, .requirementsUnavailable(String(describing: error)), context: nil)
+            return .answer(
+                PaymentAnswer(
+                    reason: .failed(.requirementsUnavailable(String(describing: error)), duringSettlement: false), request: request, version: .v2))
         }
-        let required = PaymentRequired(
-            error: "Payment required",
-            resource: ResourceInfo(url: route.resource ?? request.url, description: route.description, mimeType: route.mimeType),
-            accepts: requirements, extensions: route.extensions)
-        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: required.resource!, route: route) }
+        let resource = ResourceInfo(url: route.resource ?? request.url, description: route.description, mimeType: route.mimeType)
+        let required = PaymentRequired(error: "Payment required", resource: resource, accepts: requirements, extensions: route.extensions)
+        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route) }
+        let offer = PaymentOffer(required: required, requirementsV1: offeredV1, paywallHTML: route.paywallHTML)
 
         // Read the payment.
         let payload: AnyPaymentPayload
@@ -123,37 +191,30 @@ public struct ResourceServer: Sendable {
             do {
                 payload = try AnyPaymentPayload(headerValue: legacy)
             } catch {
-                return .respond(v1Required(error: "Invalid X-PAYMENT header: \(error)", accepts: offeredV1))
+                return .answer(PaymentAnswer(reason: .unreadablePayment("\(error)"), request: request, version: .v1, offer: offer))
             }
         } else if let signature, let decoded = try? AnyPaymentPayload(headerValue: signature) {
             payload = decoded
         } else {
-            if request.isFromBrowser {
-                let html = route.paywallHTML ?? paywall.html(for: required)
-                return .respond(
-                    finish(ServerResponse(status: 402, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"], body: Array(html.utf8))))
-            }
-            if unpaidOfferVersion == .v1, acceptsV1, !offeredV1.isEmpty {
-                return .respond(v1Required(error: "X-PAYMENT header is required", accepts: offeredV1))
-            }
-            return .respond(v2Required(required, status: 402))
+            return .answer(PaymentAnswer(reason: .paymentRequired, request: request, version: .v2, offer: offer))
         }
 
         let offered: [AnyPaymentRequirements] = payload.version == .v1 ? offeredV1.map { .v1($0) } : requirements.map { .v2($0) }
-        let context = FailureContext(version: payload.version, required: required, offeredV1: offeredV1)
+        func failed(_ failure: PaymentFailure) -> PaymentStep {
+            .answer(PaymentAnswer(reason: .failed(failure, duringSettlement: false), request: request, version: payload.version, offer: offer))
+        }
 
         // Match the payment to an offer.
-        guard let chosen = RequirementsMatching.accepted(payload, in: offered) else {
-            return await fail(request, .noMatchingRequirements, context: context)
-        }
+        guard let chosen = RequirementsMatching.accepted(payload, in: offered) else { return failed(.noMatchingRequirements) }
         let attempt = PaymentAttempt(
             request: request, route: pattern.description, payload: payload, requirements: chosen, identity: PaymentIdentity(payload))
 
         if let hook = hooks.beforeVerify {
             switch await hook(attempt) {
             case .proceed: break
-            case .abort(let response): return .respond(finish(response))
-            case .grantAccess: return .passThrough(request)
+            case .abort(let response):
+                return .answer(PaymentAnswer(reason: .hookResponse(response, settlement: nil), request: request, version: payload.version, offer: offer))
+            case .grantAccess: return .free(request)
             }
         }
 
@@ -165,12 +226,11 @@ public struct ResourceServer: Sendable {
                 return await resumePending(
                     PendingPayment(
                         request: request, attempt: attempt, settlement: route.settlement, settled: nil, offered: offered,
-                        paymentRequired: required, settlementID: record.settlementID),
-                    context: context)
-            case .rejected(let record): return await fail(request, .replayed(record), context: context)
+                        paymentRequired: required, settlementID: record.settlementID))
+            case .rejected(let record): return failed(.replayed(record))
             }
         } catch {
-            return await fail(request, .storeUnavailable(error), context: context)
+            return failed(.storeUnavailable(error))
         }
 
         // Verify.
@@ -180,122 +240,97 @@ public struct ResourceServer: Sendable {
             verification = try await facilitator.verify(facilitatorRequest)
         } catch {
             await releaseQuietly(attempt.identity)
-            return await fail(request, .facilitatorFault(error), context: context)
+            return failed(.facilitatorFault(error))
         }
         guard verification.isValid else {
             await markQuietly(attempt.identity, .failed, payer: verification.payer)
-            return await fail(request, .verificationFailed(verification), context: context)
+            return failed(.verificationFailed(verification))
         }
         await markQuietly(attempt.identity, .verified, payer: verification.payer)
         if let hook = hooks.afterVerify, case .abort(let response) = await hook(attempt, verification) {
             await releaseQuietly(attempt.identity)
-            return .respond(finish(response))
+            return .answer(PaymentAnswer(reason: .hookResponse(response, settlement: nil), request: request, version: payload.version, offer: offer))
         }
 
         var pending = PendingPayment(
             request: request, attempt: attempt, settlement: route.settlement, settled: nil, offered: offered,
             paymentRequired: required)
         if route.settlement == .beforeHandler {
-            switch await settle(pending, context: context) {
+            switch await settle(pending) {
             case .success(let settlement): pending = PendingPayment(
                 request: request, attempt: attempt, settlement: route.settlement, settled: settlement, offered: offered,
                 paymentRequired: required)
-            case .failure(let response): return .respond(response)
+            case .failure(let answer): return .answer(answer)
             }
         }
         return .proceed(pending)
     }
 
-    /// Finishes a paid request once the handler has answered with `handlerStatus` (its body not
-    /// yet sent). Settles when the route settles after the handler and the status is below 400.
-    public func complete(_ payment: PendingPayment, handlerStatus: Int) async -> PaymentCompletion {
-        let context = FailureContext(
-            version: payment.attempt.payload.version, required: payment.paymentRequired,
-            offeredV1: payment.offered.compactMap { if case .v1(let r) = $0 { r } else { nil } })
-        if let settled = payment.settled {
-            return .release(addingHeaders: settlementHeaders(settled, version: context.version))
-        }
-        guard handlerStatus < 400 else {
+    /// Ends a paid request once its handler has answered (its answer not yet sent): settles when
+    /// the route settles after the handler and the handler succeeded.
+    ///
+    /// - Parameters:
+    ///   - payment: The payment from ``PaymentStep/proceed(_:)``.
+    ///   - handlerSucceeded: Whether the handler served the resource (for HTTP, a status below 400).
+    /// - Returns: The settlement to release the answer with, ``PaymentConclusion/unsettled`` when
+    ///   the handler refused, or the answer that replaces the handler's.
+    public func conclude(_ payment: PendingPayment, handlerSucceeded: Bool) async -> PaymentConclusion {
+        if let settled = payment.settled { return .settled(settled) }
+        guard handlerSucceeded else {
             // The handler refused; the payment was not used and may be presented again.
             await releaseQuietly(payment.attempt.identity)
-            return .release(addingHeaders: corsHeaders())
+            return .unsettled
         }
-        switch await settle(payment, context: context) {
-        case .success(let settlement):
-            return .release(addingHeaders: settlementHeaders(settlement, version: context.version))
-        case .failure(let response):
-            return .replace(response)
+        switch await settle(payment) {
+        case .success(let settlement): return .settled(settlement)
+        case .failure(let answer): return .answer(answer)
         }
     }
 
     /// Forgets a pending payment whose handler failed without answering (it may be presented again).
-    /// Not needed after ``complete(_:handlerStatus:)``.
+    /// Not needed after ``conclude(_:handlerSucceeded:)``.
+    ///
+    /// - Parameter payment: The payment from ``PaymentStep/proceed(_:)``.
     public func abandon(_ payment: PendingPayment) async {
         if payment.settled == nil { await releaseQuietly(payment.attempt.identity) }
-    }
-
-    /// Runs the whole flow around `handler`, holding the handler's response until settlement.
-    /// Convenient for adapters with buffered bodies and for tests.
-    public func respond(
-        to request: ServerRequest, handler: @Sendable (ServerRequest) async throws -> ServerResponse
-    ) async rethrows -> ServerResponse {
-        switch await decide(request) {
-        case .respond(let response):
-            return response
-        case .passThrough(let request):
-            return try await handler(request)
-        case .proceed(let payment):
-            let output: ServerResponse
-            do {
-                output = try await handler(payment.request)
-            } catch {
-                await abandon(payment)
-                throw error
-            }
-            switch await complete(payment, handlerStatus: output.status) {
-            case .replace(let response):
-                return response
-            case .release(let headers):
-                var released = output
-                released.headers.mergePaymentRelease(headers)
-                return released
-            }
-        }
     }
 
     // MARK: - Settling
 
     private enum SettleOutcome {
         case success(SettleResponse)
-        case failure(ServerResponse)
+        case failure(PaymentAnswer)
     }
 
     /// The client presented a payment whose settlement is pending: ask the facilitator again with
     /// the same settlement id, without verifying (the authorization may be used on-chain by now),
     /// and run the handler only once the settlement is confirmed.
-    private func resumePending(_ payment: PendingPayment, context: FailureContext) async -> RequestDecision {
-        switch await settle(payment, context: context) {
+    private func resumePending(_ payment: PendingPayment) async -> PaymentStep {
+        switch await settle(payment) {
         case .success(let settlement):
             var settled = PendingPayment(
                 request: payment.request, attempt: payment.attempt, settlement: payment.settlement, settled: settlement,
                 offered: payment.offered, paymentRequired: payment.paymentRequired)
             settled.settlementID = payment.settlementID
             return .proceed(settled)
-        case .failure(let response):
-            return .respond(response)
+        case .failure(let answer):
+            return .answer(answer)
         }
     }
 
-    private func settle(_ payment: PendingPayment, context: FailureContext) async -> SettleOutcome {
+    private func settle(_ payment: PendingPayment) async -> SettleOutcome {
         let attempt = payment.attempt
         let resuming = payment.settlementID != nil
+        func answer(_ reason: PaymentAnswer.Reason) -> SettleOutcome {
+            .failure(PaymentAnswer(reason: reason, request: attempt.request, version: attempt.payload.version, offer: payment.offer))
+        }
         if let hook = hooks.beforeSettle, case .abort(let response) = await hook(attempt) {
             if resuming {
                 await markQuietly(attempt.identity, .pending, payer: nil)
             } else {
                 await releaseQuietly(attempt.identity)
             }
-            return .failure(finish(response))
+            return answer(.hookResponse(response, settlement: nil))
         }
         // One settlement id per settlement attempt, recorded before the facilitator is asked, so
         // that a retry after a lost answer or `settlement_pending` is recognised as its owner.
@@ -305,17 +340,17 @@ public struct ResourceServer: Sendable {
                 try await store.beginSettlement(attempt.identity, settlementID: settlementID, now: Date())
             } catch {
                 await releaseQuietly(attempt.identity)
-                return .failure(await failResponse(attempt.request, .storeUnavailable(error), context: context, duringSettlement: true))
+                return answer(.failed(.storeUnavailable(error), duringSettlement: true))
             }
         }
         let request = FacilitatorRequest(paymentPayload: attempt.payload, paymentRequirements: attempt.requirements)
         let facilitator = self.facilitator
-        let answer: Result<SettleResponse, FacilitatorClientError> = await SettlementIdempotency.$current.withValue(settlementID) {
+        let result: Result<SettleResponse, FacilitatorClientError> = await SettlementIdempotency.$current.withValue(settlementID) {
             () async -> Result<SettleResponse, FacilitatorClientError> in
             do throws(FacilitatorClientError) { return .success(try await facilitator.settle(request)) } catch { return .failure(error) }
         }
         let settlement: SettleResponse
-        switch answer {
+        switch result {
         case .success(let response):
             settlement = response
         case .failure(let error):
@@ -325,7 +360,7 @@ public struct ResourceServer: Sendable {
             let pending = SettleResponse.failure(
                 .settlementPending, message: "the facilitator did not confirm the settlement (\(error)); present the same payment again",
                 network: attempt.requirements.networkIdentifier)
-            return .failure(await failResponse(attempt.request, .settlementFailed(pending), context: context, duringSettlement: true))
+            return answer(.failed(.settlementFailed(pending), duringSettlement: true))
         }
         guard settlement.success else {
             if settlement.errorReason == .settlementPending {
@@ -334,13 +369,11 @@ public struct ResourceServer: Sendable {
             } else {
                 await markQuietly(attempt.identity, .failed, payer: settlement.payer)
             }
-            return .failure(await failResponse(attempt.request, .settlementFailed(settlement), context: context, duringSettlement: true))
+            return answer(.failed(.settlementFailed(settlement), duringSettlement: true))
         }
         await markQuietly(attempt.identity, .settled, payer: settlement.payer, transaction: settlement.transaction)
         if let hook = hooks.afterSettle, case .abort(let response) = await hook(attempt, settlement) {
-            var r = finish(response)
-            for (name, value) in settlementHeaders(settlement, version: context.version) { r.headers.set(name, value) }
-            return .failure(r)
+            return answer(.hookResponse(response, settlement: settlement))
         }
         return .success(settlement)
     }
@@ -348,6 +381,10 @@ public struct ResourceServer: Sendable {
     // MARK: - Requirements
 
     /// The v2 requirements the route offers for `request`, in the route's order.
+    ///
+    /// - Parameter request: The request.
+    /// - Returns: The requirements, or `nil` when no paid route matches the request.
+    /// - Throws: When a price or recipient cannot be computed, or a scheme is missing.
     public func requirements(for request: ServerRequest) async throws -> [PaymentRequirements]? {
         guard case .paid(_, let route, let parameters) = routes.resolve(request) else { return nil }
         var request = request
@@ -381,120 +418,6 @@ public struct ResourceServer: Sendable {
         return PaymentRequirementsV1(
             scheme: r.scheme, network: name, maxAmountRequired: r.amount, resource: resource.url, description: route.description,
             mimeType: route.mimeType, payTo: r.payTo, maxTimeoutSeconds: r.maxTimeoutSeconds ?? 300, asset: r.asset, extra: r.extra)
-    }
-
-    // MARK: - Failures
-
-    struct FailureContext {
-        var version: X402Version
-        var required: PaymentRequired?
-        var offeredV1: [PaymentRequirementsV1]
-    }
-
-    private func fail(_ request: ServerRequest, _ failure: PaymentFailure, context: FailureContext?) async -> RequestDecision {
-        .respond(await failResponse(request, failure, context: context, duringSettlement: false))
-    }
-
-    private func failResponse(_ request: ServerRequest, _ failure: PaymentFailure, context: FailureContext?, duringSettlement: Bool) async
-        -> ServerResponse
-    {
-        if let hook = hooks.onFailure, case .respond(let custom) = await hook(request, failure) {
-            return finish(custom)
-        }
-        let version = context?.version ?? .v2
-        func rejected(_ error: String, status: Int = 402, extra: JSONObject = [:]) -> ServerResponse {
-            if version == .v1 {
-                return v1Required(error: error, accepts: context?.offeredV1 ?? [], additionalMembers: extra)
-            }
-            guard var required = context?.required else { return jsonError(500, error) }
-            required.error = error
-            return v2Required(required, status: status)
-        }
-        switch failure {
-        case .noMatchingRequirements:
-            return rejected(version == .v1 ? "Unable to find matching payment requirements" : "No matching payment requirements")
-        case .replayed(let record):
-            return rejected(record.phase == .settled ? ErrorReason.paymentAlreadyUsed.rawValue : ErrorReason.paymentInProgress.rawValue)
-        case .verificationFailed(let v):
-            let reason = v.invalidReason?.rawValue ?? "invalid_payment"
-            let status = v.invalidReason == .permit2AllowanceRequired && version == .v2 ? 412 : 402
-            var extra = JSONObject()
-            if let payer = v.payer { extra["payer"] = .string(payer) }
-            return rejected(reason, status: status, extra: extra)
-        case .settlementFailed(var s):
-            if s.network.isEmpty, let network = context?.required?.accepts.first?.network.identifier { s.network = network }
-            if version == .v1 {
-                var r = v1Required(error: s.errorReason?.rawValue ?? "settlement_failed", accepts: context?.offeredV1 ?? [])
-                r.headers.set(PaymentHeaderName.xPaymentResponse, s.headerValue)
-                return r
-            }
-            return finish(
-                ServerResponse.json(402, .object([:]), headers: [PaymentHeaderName.paymentResponse: s.headerValue, "Cache-Control": "no-store"]))
-        case .facilitatorFault(let error):
-            let status: Int
-            let message: String
-            switch error {
-            case .unreachable, .timeout:
-                status = 503
-                message = "The payment facilitator is unavailable; no payment was taken. Try again later."
-            case .httpStatus, .invalidResponse:
-                status = 502
-                message = "The payment facilitator sent an invalid answer; no payment was taken."
-            }
-            var headers: HeaderFields = ["Cache-Control": "no-store"]
-            if status == 503 { headers.set("Retry-After", "5") }
-            var body: JSONObject = ["error": .string(message), "details": .string(error.description)]
-            if duringSettlement {
-                body["error"] = .string(
-                    status == 503
-                        ? "The payment facilitator is unavailable; the payment was not settled and the resource was not served."
-                        : "The payment facilitator sent an invalid answer; the payment was not settled and the resource was not served.")
-            }
-            return finish(ServerResponse.json(status, .object(body), headers: headers))
-        case .storeUnavailable:
-            return jsonError(503, "Payment state is unavailable; no payment was taken. Try again later.")
-        case .requirementsUnavailable:
-            return jsonError(500, "The price of this resource could not be determined.")
-        }
-    }
-
-    private func jsonError(_ status: Int, _ message: String) -> ServerResponse {
-        finish(ServerResponse.json(status, ["error": .string(message)], headers: ["Cache-Control": "no-store"]))
-    }
-
-    private func v2Required(_ required: PaymentRequired, status: Int) -> ServerResponse {
-        finish(
-            ServerResponse.json(
-                status, .object([:]), headers: [PaymentHeaderName.paymentRequired: required.headerValue, "Cache-Control": "no-store"]))
-    }
-
-    private func v1Required(error: String, accepts: [PaymentRequirementsV1], additionalMembers: JSONObject = [:]) -> ServerResponse {
-        let body = PaymentRequiredV1(error: error, accepts: accepts, additionalMembers: additionalMembers)
-        return finish(ServerResponse.json(402, body.json, headers: ["Cache-Control": "no-store"]))
-    }
-
-    private func settlementHeaders(_ settlement: SettleResponse, version: X402Version) -> HeaderFields {
-        var headers = corsHeaders()
-        headers.set(version == .v1 ? PaymentHeaderName.xPaymentResponse : PaymentHeaderName.paymentResponse, settlement.headerValue)
-        // A paid response is for the payer only (merged with the handler's own by mergePaymentRelease).
-        headers.set("Cache-Control", "private")
-        headers.set("Vary", PaidResponseCaching.varyHeaders.joined(separator: ", "))
-        return headers
-    }
-
-    private func corsHeaders() -> HeaderFields {
-        guard exposesHeadersForCORS else { return [:] }
-        return [
-            "Access-Control-Expose-Headers": [
-                PaymentHeaderName.paymentRequired, PaymentHeaderName.paymentResponse, PaymentHeaderName.xPaymentResponse,
-            ].joined(separator: ", ")
-        ]
-    }
-
-    private func finish(_ response: ServerResponse) -> ServerResponse {
-        var r = response
-        for (name, value) in corsHeaders() { r.headers.set(name, value) }
-        return r
     }
 
     // MARK: - Store helpers
