@@ -46,7 +46,12 @@ public struct EIP712Domain: Sendable, Hashable {
     }
 
     /// Reads a domain from a typed-data `domain` object.
-    public init(_ value: TypedDataValue) throws(TypedDataError) {
+    ///
+    /// - Parameter value: A JSON object with any subset of `name`, `version`, `chainId`,
+    ///   `verifyingContract` and `salt`; `chainId` may be a JSON number or a decimal or `0x` hex string.
+    /// - Throws: ``TypedDataError/invalidStructure(_:)`` for a non-object or an unknown member,
+    ///   ``TypedDataError/invalidValue(path:type:reason:)`` for a member of the wrong type.
+    public init(_ value: JSONValue) throws(TypedDataError) {
         guard case let .object(members) = value else { throw .invalidStructure("domain must be an object") }
         for key in members.keys where !Self.canonicalFields.contains(where: { $0.name == key }) {
             throw .invalidStructure("unsupported domain field \"\(key)\"")
@@ -88,12 +93,17 @@ public struct EIP712Domain: Sendable, Hashable {
         return result
     }
 
-    /// The domain as a typed-data JSON object (`chainId` as a JSON number).
-    public var jsonValue: TypedDataValue {
-        var members: [String: TypedDataValue] = [:]
+    /// The domain as a typed-data JSON object: the present fields in canonical order, `chainId` as
+    /// a JSON number.
+    public var jsonValue: JSONValue {
+        var members = JSONObject()
         if let name { members["name"] = .string(name) }
         if let version { members["version"] = .string(version) }
-        if let chainId { members["chainId"] = .number(chainId.decimalString) }
+        if let chainId {
+            // Decimal digits always match the number grammar; the string form would hash the same anyway.
+            let digits = chainId.decimalString
+            members["chainId"] = JSONNumber(literal: digits).map(JSONValue.number) ?? .string(digits)
+        }
         if let verifyingContract { members["verifyingContract"] = .string(verifyingContract.checksummed) }
         if let salt { members["salt"] = .string(salt.hexString) }
         return .object(members)
