@@ -1,4 +1,4 @@
-import Foundation
+import NIOConcurrencyHelpers
 import X402
 
 /// An EIP-712 domain with its separator computed once (and cached process-wide).
@@ -33,12 +33,12 @@ public struct EIP712Domain: Sendable, Hashable {
         self.verifyingContract = verifyingContract
         self.salt = salt
         let key = CacheKey(name: name, version: version, chainId: chainId, verifyingContract: verifyingContract, salt: salt)
-        if let cached = Self.cache.withLock({ $0[key] }) {
+        if let cached = Self.cache.withLockedValue({ $0[key] }) {
             separator = cached
             return
         }
         let computed = Self.computeSeparator(key)
-        Self.cache.withLock { storage in
+        Self.cache.withLockedValue { storage in
             if storage.count >= 1024 { storage.removeAll(keepingCapacity: true) }
             storage[key] = computed
         }
@@ -136,12 +136,14 @@ public struct EIP712Domain: Sendable, Hashable {
         }
     }
 
-    private static let cache = LockedDictionary<CacheKey, Bytes32>()
+    /// Separators by domain; emptied when it reaches 1,024 entries, so peers cannot grow it without bound.
+    private static let cache = NIOLockedValueBox<[CacheKey: Bytes32]>([:])
 
-    private static let typeHashes: LockedDictionary<Int, Bytes32> = LockedDictionary()
+    /// `EIP712Domain` type hashes by the bit mask of present fields (at most 32 entries).
+    private static let typeHashes = NIOLockedValueBox<[Int: Bytes32]>([:])
 
     private static func typeHash(mask: Int) -> Bytes32 {
-        if let cached = typeHashes.withLock({ $0[mask] }) { return cached }
+        if let cached = typeHashes.withLockedValue({ $0[mask] }) { return cached }
         var text = "EIP712Domain("
         var first = true
         for (bit, field) in canonicalFields.enumerated() where mask & (1 << bit) != 0 {
@@ -151,7 +153,7 @@ public struct EIP712Domain: Sendable, Hashable {
         }
         text += ")"
         let hash = Keccak256.hash(utf8: text)
-        typeHashes.withLock { $0[mask] = hash }
+        typeHashes.withLockedValue { $0[mask] = hash }
         return hash
     }
 
@@ -171,17 +173,5 @@ public struct EIP712Domain: Sendable, Hashable {
             if let contract = key.verifyingContract { writer.append(contract) }
             if let salt = key.salt { writer.append(salt) }
         }
-    }
-}
-
-/// A dictionary behind a lock (Foundation's `NSLock`, available on every platform we support).
-final class LockedDictionary<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
-    private var storage: [Key: Value] = [:]
-    private let lock = NSLock()
-
-    func withLock<R>(_ body: (inout [Key: Value]) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&storage)
     }
 }
