@@ -59,7 +59,7 @@ let usdcBaseSepolia = try! EthereumAddress("0x036CbD53842c5426634e7929541eC2318f
 
 /// Parse the payload JSON, build the EIP-712 digest via the typed fast path, recover the signer.
 func recoverEIP3009Signer(_ json: [UInt8]) throws -> EthereumAddress {
-    let payload = try TypedDataValue(json: json)
+    let payload = try JSONValue(parsing: json)
     guard let authorizationObject = payload["authorization"], let signatureText = payload["signature"]?.stringValue else {
         throw TypedDataError.invalidStructure("missing authorization or signature")
     }
@@ -79,7 +79,7 @@ let typedDataJSON = Array(TransferWithAuthorization(
     from: expectedSigner, to: try! EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), value: 10000,
     validAfter: 1_740_672_089, validBefore: 1_740_672_154,
     nonce: try! Bytes32(hex: "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480")
-).typedData(in: EIP712Domain(name: "USDC", version: "2", chainId: 84532, verifyingContract: usdcBaseSepolia)).jsonValue.jsonString.utf8)
+).typedData(in: EIP712Domain(name: "USDC", version: "2", chainId: 84532, verifyingContract: usdcBaseSepolia)).jsonValue.serialized())
 
 let transferCallTypes = try! ABIType.parameterList("address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32")
 let transferCallValues: [ABIValue] = [

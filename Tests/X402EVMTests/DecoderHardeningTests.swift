@@ -137,7 +137,9 @@ struct DecoderHardeningTests {
     @Test("hostile typed-data numbers and nesting are typed errors")
     func hostileTypedData() {
         let deep = String(repeating: "[", count: 100_000)
-        #expect(throws: TypedDataError.self) { _ = try TypedDataValue(json: deep) }
+        let tooDeep = typedDataParseError { _ = try TypedData(json: deep) }
+        #expect(tooDeep?.kind == .tooDeep(limit: TypedData.maximumDepth))
+        #expect(tooDeep?.offset == TypedData.maximumDepth)
         for literal in ["1e9223372036854775807", "-1e-9223372036854775808", "1" + String(repeating: "0", count: 100)] {
             let json = #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}]},"primaryType":"EIP712Domain","domain":{"chainId":\#(literal)},"message":{}}"#
             #expect(throws: TypedDataError.self) { _ = try TypedData(json: json).domainSeparator() }

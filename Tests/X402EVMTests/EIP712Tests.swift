@@ -129,7 +129,7 @@ struct EIP712Tests {
         let signature = permit.sign(with: key, chainId: 84532)
         #expect(try permit.recoverSigner(of: signature, chainId: 84532) == key.address)
         // JSON text round trip keeps the digest.
-        let reparsed = try TypedData(json: typedData.jsonValue.jsonString)
+        let reparsed = try TypedData(json: typedData.jsonValue.serialized())
         #expect(try reparsed.digest() == permit.digest(chainId: 84532))
         #expect(try PermitWitnessTransferFrom(message: reparsed.message) == permit)
     }
@@ -156,8 +156,8 @@ struct EIP712Tests {
 
     @Test("malformed typed data fails with typed errors")
     func malformed() throws {
-        func mutated(_ transform: (inout [String: TypedDataValue]) -> Void) throws -> TypedData {
-            guard case var .object(root) = try TypedDataValue(json: Self.mail) else { throw TypedDataError.invalidStructure("") }
+        func mutated(_ transform: (inout JSONObject) -> Void) throws -> TypedData {
+            guard case var .object(root) = try JSONValue(parsing: Self.mail) else { throw TypedDataError.invalidStructure("") }
             transform(&root)
             return try TypedData(value: .object(root))
         }
@@ -170,17 +170,17 @@ struct EIP712Tests {
         }
         #expect(throws: TypedDataError.missingValue(path: "message.to.wallet")) {
             try mutated { root in
-                root["message"] = try! TypedDataValue(json: #"{"from":{"name":"a","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b"},"contents":""}"#)
+                root["message"] = try! JSONValue(parsing: #"{"from":{"name":"a","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b"},"contents":""}"#)
             }.digest()
         }
         #expect(throws: TypedDataError.self) {
             try mutated { root in
-                root["message"] = try! TypedDataValue(json: #"{"from":{"name":"a","wallet":"0xcD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":""}"#)
+                root["message"] = try! JSONValue(parsing: #"{"from":{"name":"a","wallet":"0xcD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":""}"#)
             }.digest()
         }
         #expect(throws: TypedDataError.domainMismatch(declared: ["chainId", "name", "verifyingContract", "version"], present: ["chainId", "name", "verifyingContract"])) {
             try mutated { root in
-                root["domain"] = try! TypedDataValue(json: #"{"name":"Ether Mail","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"}"#)
+                root["domain"] = try! JSONValue(parsing: #"{"name":"Ether Mail","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"}"#)
             }.digest()
         }
         let uint8 = #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"uint8"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":"256"}}"#
@@ -217,4 +217,71 @@ struct EIP712Tests {
         let decoded = try JSONDecoder().decode(TypedData.self, from: encoded)
         #expect(try decoded.digest() == typedData.digest())
     }
+
+    @Test("Codable keeps integers beyond Int64 exact (UInt64, then Decimal), never rounded through Double")
+    func codableExactIntegers() throws {
+        let json = #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}],"T":[{"name":"a","type":"uint256"},{"name":"b","type":"uint256"}]},"primaryType":"T","domain":{"chainId":1},"message":{"a":18446744073709551615,"b":1000000000000000000000000000001}}"#
+        let typedData = try TypedData(json: json)
+        let asStrings = try TypedData(json: json
+            .replacingOccurrences(of: "18446744073709551615", with: "\"18446744073709551615\"")
+            .replacingOccurrences(of: "1000000000000000000000000000001", with: "\"1000000000000000000000000000001\""))
+        #expect(try typedData.digest() == asStrings.digest())
+        let decoded = try JSONDecoder().decode(TypedData.self, from: Data(json.utf8))
+        #expect(decoded == typedData)
+        #expect(try decoded.digest() == typedData.digest())
+        let reencoded = try JSONDecoder().decode(TypedData.self, from: JSONEncoder().encode(typedData))
+        #expect(try reencoded.digest() == typedData.digest())
+    }
+
+    @Test("typed-data JSON goes through the core parser: 128 levels of nesting, errors carry the parser's offset")
+    func coreParser() throws {
+        func typedData(depth: Int) -> String {
+            // The root object and `message` are two levels; the rest are arrays.
+            let arrays = depth - 2
+            return #"{"types":{},"primaryType":"T","domain":{},"message":{"v":"# + String(repeating: "[", count: arrays)
+                + String(repeating: "]", count: arrays) + "}}"
+        }
+        _ = try TypedData(json: typedData(depth: TypedData.maximumDepth))
+        let tooDeep = typedDataParseError { _ = try TypedData(json: typedData(depth: TypedData.maximumDepth + 1)) }
+        #expect(tooDeep?.kind == .tooDeep(limit: 128))
+        #expect(tooDeep?.offset == 57 + 126)  // the 127th bracket, after the 57-byte prefix
+        let duplicate = typedDataParseError { _ = try TypedData(json: #"{"types":{},"types":{}}"#) }
+        #expect(duplicate?.kind == .duplicateKey("types"))
+        #expect(duplicate?.offset == 12)
+        let surrogate = typedDataParseError { _ = try TypedData(json: #"{"types":{},"primaryType":"\ud800"}"#) }
+        #expect(surrogate?.kind == .invalidUnicodeEscape)
+        #expect(surrogate?.offset == 33)
+    }
+
+    @Test("the JSON form is deterministic and re-parses to equal typed data")
+    func jsonForm() throws {
+        let permit = PermitWitnessTransferFrom(
+            permitted: .init(token: try EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e"), amount: 10000),
+            spender: Permit2.uptoProxyAddress, nonce: 7, deadline: 1_740_672_154,
+            witness: .init(to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"),
+                           facilitator: try EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66"), validAfter: 1_740_672_089)
+        )
+        let typedData = permit.typedData(chainId: 84532)
+        let text = typedData.jsonValue.serializedString()
+        #expect(text == typedData.jsonValue.serializedString())
+        let root = try JSONValue(parsing: text)
+        #expect(root.objectValue?.keys == ["types", "primaryType", "domain", "message"])
+        #expect(root["types"]?.objectValue?.keys == ["EIP712Domain", "PermitWitnessTransferFrom", "TokenPermissions", "Witness"])
+        #expect(root["domain"]?.objectValue?.keys == ["name", "chainId", "verifyingContract"])
+        #expect(root["domain"]?["chainId"] == .number(JSONNumber(84532)))
+        #expect(root["message"]?["witness"]?.objectValue?.keys == ["to", "facilitator", "validAfter"])
+        #expect(try TypedData(json: text) == typedData)
+        #expect(try TypedData(value: root) == typedData)
+    }
+}
+
+/// The core parser's error inside the ``TypedDataError/invalidJSON(_:)`` that `body` threw; `nil` if
+/// it threw anything else or nothing.
+func typedDataParseError(_ body: () throws -> Void) -> JSONParseError? {
+    do {
+        try body()
+    } catch let TypedDataError.invalidJSON(error) {
+        return error
+    } catch {}
+    return nil
 }

@@ -67,4 +67,24 @@ struct JSONValueTests {
             signers: ["eip155:*": ["0x1"]])
         #expect(try JSONDecoder().decode(SupportedResponse.self, from: JSONEncoder().encode(supported)) == supported)
     }
+
+    @Test("hashing agrees with semantic equality: equal values hash alike, in sets and as keys")
+    func hashingMatchesEquality() throws {
+        let pairs = [
+            (#"{"a":1,"b":[1,2]}"#, #"{"b":[1,2],"a":1.0}"#), ("60", "6e1"), ("0.10", "1e-1"), ("-0", "0"),
+            (#"[{"x":null,"y":true}]"#, #"[{"y":true,"x":null}]"#), (#""é""#, #""\u00e9""#),
+        ]
+        for (left, right) in pairs {
+            let a = try JSONValue(parsing: left)
+            let b = try JSONValue(parsing: right)
+            #expect(a == b)
+            #expect(a.hashValue == b.hashValue, "\(left) and \(right)")
+        }
+        let distinct: Set<JSONValue> = try Set(["1", #""1""#, "[1]", #"{"1":1}"#, "true", "null", "[]", "{}"].map { try JSONValue(parsing: $0) })
+        #expect(distinct.count == 8)
+        #expect(distinct.contains(try JSONValue(parsing: "1.0")))
+        // The parse error is hashable too, so it can sit inside other hashable error types.
+        let error = #expect(throws: JSONParseError.self) { try JSONValue(parsing: "[1,]") }
+        #expect(Set([error, error]).count == 1)
+    }
 }

@@ -6,10 +6,11 @@ import FuzzSupport
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTypedData(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzInput(data, size)
-    if let value = try? TypedDataValue(json: bytes) {
-        guard (try? TypedDataValue(json: value.jsonString)) == value else { fatalError("typed-data JSON round trip") }
-    }
     guard let typed = try? TypedData(json: bytes) else { return 0 }
+    // The JSON form re-parses to equal typed data (the parser itself is the `json` target's job).
+    guard let reparsed = try? TypedData(json: typed.jsonValue.serialized()), reparsed == typed else {
+        fatalError("typed-data JSON round trip")
+    }
     _ = try? typed.domainFields()
     _ = try? typed.domainSeparator()
     _ = try? typed.structHash()

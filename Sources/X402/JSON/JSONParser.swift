@@ -1,6 +1,6 @@
 /// Why a JSON text was rejected, with the byte offset where parsing stopped.
-public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
         case unexpectedEnd
         case unexpectedCharacter(UInt8)
         case invalidNumber

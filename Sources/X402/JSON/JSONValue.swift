@@ -86,6 +86,34 @@ extension JSONValue: Equatable {
     }
 }
 
+extension JSONValue: Hashable {
+    /// Hashes consistently with the semantic ``==``: numbers by exact value (`60` and `6e1` hash
+    /// alike), objects by their key set (member order is ignored), arrays in order.
+    ///
+    /// - Parameter hasher: The hasher to feed.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0 as UInt8)
+        case .bool(let b):
+            hasher.combine(1 as UInt8)
+            hasher.combine(b)
+        case .number(let n):
+            hasher.combine(2 as UInt8)
+            hasher.combine(n)
+        case .string(let s):
+            hasher.combine(3 as UInt8)
+            hasher.combine(s)
+        case .array(let a):
+            hasher.combine(4 as UInt8)
+            hasher.combine(a.count)
+            for element in a { element.hash(into: &hasher) }
+        case .object(let o):
+            hasher.combine(5 as UInt8)
+            hasher.combine(o)
+        }
+    }
+}
+
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {

@@ -1,4 +1,4 @@
-import Foundation
+import NIOConcurrencyHelpers
 import X402
 
 /// An EIP-712 domain with its separator computed once (and cached process-wide).
@@ -33,12 +33,12 @@ public struct EIP712Domain: Sendable, Hashable {
         self.verifyingContract = verifyingContract
         self.salt = salt
         let key = CacheKey(name: name, version: version, chainId: chainId, verifyingContract: verifyingContract, salt: salt)
-        if let cached = Self.cache.withLock({ $0[key] }) {
+        if let cached = Self.cache.withLockedValue({ $0[key] }) {
             separator = cached
             return
         }
         let computed = Self.computeSeparator(key)
-        Self.cache.withLock { storage in
+        Self.cache.withLockedValue { storage in
             if storage.count >= 1024 { storage.removeAll(keepingCapacity: true) }
             storage[key] = computed
         }
@@ -46,7 +46,12 @@ public struct EIP712Domain: Sendable, Hashable {
     }
 
     /// Reads a domain from a typed-data `domain` object.
-    public init(_ value: TypedDataValue) throws(TypedDataError) {
+    ///
+    /// - Parameter value: A JSON object with any subset of `name`, `version`, `chainId`,
+    ///   `verifyingContract` and `salt`; `chainId` may be a JSON number or a decimal or `0x` hex string.
+    /// - Throws: ``TypedDataError/invalidStructure(_:)`` for a non-object or an unknown member,
+    ///   ``TypedDataError/invalidValue(path:type:reason:)`` for a member of the wrong type.
+    public init(_ value: JSONValue) throws(TypedDataError) {
         guard case let .object(members) = value else { throw .invalidStructure("domain must be an object") }
         for key in members.keys where !Self.canonicalFields.contains(where: { $0.name == key }) {
             throw .invalidStructure("unsupported domain field \"\(key)\"")
@@ -88,12 +93,17 @@ public struct EIP712Domain: Sendable, Hashable {
         return result
     }
 
-    /// The domain as a typed-data JSON object (`chainId` as a JSON number).
-    public var jsonValue: TypedDataValue {
-        var members: [String: TypedDataValue] = [:]
+    /// The domain as a typed-data JSON object: the present fields in canonical order, `chainId` as
+    /// a JSON number.
+    public var jsonValue: JSONValue {
+        var members = JSONObject()
         if let name { members["name"] = .string(name) }
         if let version { members["version"] = .string(version) }
-        if let chainId { members["chainId"] = .number(chainId.decimalString) }
+        if let chainId {
+            // Decimal digits always match the number grammar; the string form would hash the same anyway.
+            let digits = chainId.decimalString
+            members["chainId"] = JSONNumber(literal: digits).map(JSONValue.number) ?? .string(digits)
+        }
         if let verifyingContract { members["verifyingContract"] = .string(verifyingContract.checksummed) }
         if let salt { members["salt"] = .string(salt.hexString) }
         return .object(members)
@@ -126,12 +136,14 @@ public struct EIP712Domain: Sendable, Hashable {
         }
     }
 
-    private static let cache = LockedDictionary<CacheKey, Bytes32>()
+    /// Separators by domain; emptied when it reaches 1,024 entries, so peers cannot grow it without bound.
+    private static let cache = NIOLockedValueBox<[CacheKey: Bytes32]>([:])
 
-    private static let typeHashes: LockedDictionary<Int, Bytes32> = LockedDictionary()
+    /// `EIP712Domain` type hashes by the bit mask of present fields (at most 32 entries).
+    private static let typeHashes = NIOLockedValueBox<[Int: Bytes32]>([:])
 
     private static func typeHash(mask: Int) -> Bytes32 {
-        if let cached = typeHashes.withLock({ $0[mask] }) { return cached }
+        if let cached = typeHashes.withLockedValue({ $0[mask] }) { return cached }
         var text = "EIP712Domain("
         var first = true
         for (bit, field) in canonicalFields.enumerated() where mask & (1 << bit) != 0 {
@@ -141,7 +153,7 @@ public struct EIP712Domain: Sendable, Hashable {
         }
         text += ")"
         let hash = Keccak256.hash(utf8: text)
-        typeHashes.withLock { $0[mask] = hash }
+        typeHashes.withLockedValue { $0[mask] = hash }
         return hash
     }
 
@@ -161,17 +173,5 @@ public struct EIP712Domain: Sendable, Hashable {
             if let contract = key.verifyingContract { writer.append(contract) }
             if let salt = key.salt { writer.append(salt) }
         }
-    }
-}
-
-/// A dictionary behind a lock (Foundation's `NSLock`, available on every platform we support).
-final class LockedDictionary<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
-    private var storage: [Key: Value] = [:]
-    private let lock = NSLock()
-
-    func withLock<R>(_ body: (inout [Key: Value]) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&storage)
     }
 }

@@ -108,7 +108,11 @@ public struct PermitWitnessTransferFrom: Sendable, Hashable, Codable {
     static let uptoTypeHash = Keccak256.hash(utf8: uptoTypeString)
 
     /// Reads a typed-data `message` object (`permitted`, `spender`, `nonce`, `deadline`, `witness`).
-    public init(message: TypedDataValue) throws(TypedDataError) {
+    ///
+    /// - Parameter message: The message object; a `witness.facilitator` member selects the `upto` witness.
+    /// - Throws: ``TypedDataError/missingValue(path:)`` or ``TypedDataError/invalidValue(path:type:reason:)``
+    ///   naming the offending member (e.g. `message.permitted.amount`).
+    public init(message: JSONValue) throws(TypedDataError) {
         let reader = MessageReader(object: message, path: "message")
         let permitted = try reader.nested("permitted")
         let witness = try reader.nested("witness")
@@ -174,11 +178,10 @@ public struct PermitWitnessTransferFrom: Sendable, Hashable, Codable {
             "TokenPermissions": [.init(name: "token", type: "address"), .init(name: "amount", type: "uint256")],
             "Witness": witnessFields,
         ]
-        var witnessMembers: [String: TypedDataValue] = [
-            "to": .string(witness.to.checksummed), "validAfter": .string(witness.validAfter.decimalString),
-        ]
+        var witnessMembers: JSONObject = ["to": .string(witness.to.checksummed)]
         if let facilitator = witness.facilitator { witnessMembers["facilitator"] = .string(facilitator.checksummed) }
-        let message: TypedDataValue = .object([
+        witnessMembers["validAfter"] = .string(witness.validAfter.decimalString)
+        let message: JSONValue = .object([
             "permitted": .object(["token": .string(permitted.token.checksummed), "amount": .string(permitted.amount.decimalString)]),
             "spender": .string(spender.checksummed), "nonce": .string(nonce.decimalString),
             "deadline": .string(deadline.decimalString), "witness": .object(witnessMembers),

@@ -41,7 +41,12 @@ public struct TransferWithAuthorization: Sendable, Hashable, Codable {
     ]
 
     /// Reads the x402 `authorization` object (integers as decimal strings or JSON numbers).
-    public init(_ object: TypedDataValue) throws(TypedDataError) {
+    ///
+    /// - Parameter object: The `authorization` (or typed-data `message`) JSON object; addresses
+    ///   must carry a valid EIP-55 checksum if mixed-case.
+    /// - Throws: ``TypedDataError/missingValue(path:)`` or ``TypedDataError/invalidValue(path:type:reason:)``
+    ///   naming the offending member (e.g. `authorization.value`).
+    public init(_ object: JSONValue) throws(TypedDataError) {
         let reader = MessageReader(object: object, path: "authorization")
         self.init(
             from: try reader.address("from"), to: try reader.address("to"), value: try reader.uint("value"),
@@ -78,8 +83,8 @@ public struct TransferWithAuthorization: Sendable, Hashable, Codable {
         try signature.recoverSigner(digest: digest(in: domain))
     }
 
-    /// The message as typed-data JSON values.
-    public var messageValue: TypedDataValue {
+    /// The message as a typed-data JSON object, members in type order (integers as decimal strings).
+    public var messageValue: JSONValue {
         .object([
             "from": .string(from.checksummed), "to": .string(to.checksummed), "value": .string(value.decimalString),
             "validAfter": .string(validAfter.decimalString), "validBefore": .string(validBefore.decimalString),
@@ -97,10 +102,10 @@ public struct TransferWithAuthorization: Sendable, Hashable, Codable {
 
 /// Reads typed message fields with precise error paths.
 struct MessageReader {
-    let object: TypedDataValue
+    let object: JSONValue
     let path: String
 
-    func member(_ key: String) throws(TypedDataError) -> TypedDataValue {
+    func member(_ key: String) throws(TypedDataError) -> JSONValue {
         guard case let .object(members) = object else {
             throw .invalidValue(path: path, type: "object", reason: "expected a JSON object")
         }

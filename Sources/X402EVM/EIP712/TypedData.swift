@@ -1,3 +1,4 @@
+import Foundation
 import X402
 
 /// EIP-712 typed data in the `eth_signTypedData_v4` JSON shape:
@@ -6,6 +7,9 @@ import X402
 /// Supports nested structs, struct and atomic arrays (dynamic `T[]` and fixed `T[k]`, nested),
 /// `bytes`, `string`, `bool`, `address`, every `uint<N>`/`int<N>` and `bytes1`…`bytes32`.
 /// Integers may be JSON numbers or strings (decimal, or `0x` hex for non-negative values).
+///
+/// The JSON is read with the core parser (``X402/JSONValue/init(parsing:maximumDepth:)``), which keeps
+/// every number's literal text, so integers above 2^53 are hashed exactly.
 public struct TypedData: Sendable, Hashable {
     /// One member of a struct type.
     public struct Field: Sendable, Hashable, Codable {
@@ -22,29 +26,56 @@ public struct TypedData: Sendable, Hashable {
     public var types: [String: [Field]]
     public var primaryType: String
     /// The domain object (`name`, `version`, `chainId`, `verifyingContract`, `salt`; any subset).
-    public var domain: TypedDataValue
+    public var domain: JSONValue
     /// The message object.
-    public var message: TypedDataValue
+    public var message: JSONValue
 
-    public init(types: [String: [Field]], primaryType: String, domain: TypedDataValue, message: TypedDataValue) {
+    /// Creates typed data from its four parts; nothing is checked until it is hashed.
+    ///
+    /// - Parameters:
+    ///   - types: Struct definitions by name (may include `EIP712Domain`).
+    ///   - primaryType: The struct type of `message`.
+    ///   - domain: The domain object.
+    ///   - message: The message object.
+    public init(types: [String: [Field]], primaryType: String, domain: JSONValue, message: JSONValue) {
         self.types = types
         self.primaryType = primaryType
         self.domain = domain
         self.message = message
     }
 
+    /// The deepest nesting of arrays and objects accepted when parsing typed-data JSON.
+    public static let maximumDepth = 128
+
     /// Parses `eth_signTypedData_v4` JSON. Numbers are kept exactly (no floating-point rounding).
+    ///
+    /// - Parameter json: UTF-8 JSON text (RFC 8259; duplicate keys and nesting beyond ``maximumDepth``
+    ///   are rejected).
+    /// - Throws: ``TypedDataError/invalidJSON(_:)`` if the text is not JSON, or
+    ///   ``TypedDataError/invalidStructure(_:)`` if it lacks the `eth_signTypedData_v4` shape.
     public init(json: some Collection<UInt8>) throws(TypedDataError) {
-        try self.init(value: try TypedDataValue(json: json))
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: json, maximumDepth: Self.maximumDepth)
+        } catch {
+            throw .invalidJSON(error)
+        }
+        try self.init(value: value)
     }
 
     /// Parses `eth_signTypedData_v4` JSON text.
+    ///
+    /// - Parameter text: The JSON text.
+    /// - Throws: ``TypedDataError/invalidJSON(_:)`` or ``TypedDataError/invalidStructure(_:)``.
     public init(json text: String) throws(TypedDataError) {
-        try self.init(value: try TypedDataValue(json: text))
+        try self.init(json: Array(text.utf8))
     }
 
     /// Reads the four members from an already parsed JSON object.
-    public init(value: TypedDataValue) throws(TypedDataError) {
+    ///
+    /// - Parameter value: The `{"types", "primaryType", "domain", "message"}` object.
+    /// - Throws: ``TypedDataError/invalidStructure(_:)`` when a member is missing or of the wrong JSON type.
+    public init(value: JSONValue) throws(TypedDataError) {
         guard case let .object(root) = value else { throw .invalidStructure("typed data must be a JSON object") }
         guard case let .object(typeMembers)? = root["types"] else { throw .invalidStructure("missing or invalid \"types\" object") }
         guard case let .string(primaryType)? = root["primaryType"] else {
@@ -69,11 +100,16 @@ public struct TypedData: Sendable, Hashable {
         self.init(types: types, primaryType: primaryType, domain: domain, message: message)
     }
 
-    /// The JSON object form.
-    public var jsonValue: TypedDataValue {
-        var typeMembers: [String: TypedDataValue] = [:]
-        for (name, fields) in types {
-            typeMembers[name] = .array(fields.map { .object(["name": .string($0.name), "type": .string($0.type)]) })
+    /// The JSON object form: `types` (with `EIP712Domain` first, then by name), `primaryType`,
+    /// `domain`, `message`. Serialize it with ``X402/JSONValue/serialized()``.
+    public var jsonValue: JSONValue {
+        var typeMembers = JSONObject()
+        let names = types.keys.sorted { lhs, rhs in
+            if lhs == "EIP712Domain" || rhs == "EIP712Domain" { return lhs == "EIP712Domain" && rhs != lhs }
+            return Array(lhs.utf8).lexicographicallyPrecedes(Array(rhs.utf8))
+        }
+        for name in names {
+            typeMembers[name] = .array((types[name] ?? []).map { .object(["name": .string($0.name), "type": .string($0.type)]) })
         }
         return .object([
             "types": .object(typeMembers), "primaryType": .string(primaryType), "domain": domain, "message": message,
@@ -177,29 +213,122 @@ extension TypedData: Codable {
         case types, primaryType, domain, message
     }
 
+    /// Decodes the `eth_signTypedData_v4` shape. Integers in `domain` and `message` beyond `Int64`
+    /// are read as `UInt64` or `Decimal` (about 38 digits), not `Double`; use `init(json:)`
+    /// where every digit of a `uint256` written as a JSON number matters.
+    ///
+    /// - Parameter decoder: The decoder to read from.
+    /// - Throws: `DecodingError` when a member is missing or not JSON.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             types: try container.decode([String: [Field]].self, forKey: .types),
             primaryType: try container.decode(String.self, forKey: .primaryType),
-            domain: try container.decode(TypedDataValue.self, forKey: .domain),
-            message: try container.decode(TypedDataValue.self, forKey: .message)
+            domain: try container.decode(ExactCodableJSON.self, forKey: .domain).value,
+            message: try container.decode(ExactCodableJSON.self, forKey: .message).value
         )
     }
 
+    /// Encodes the `eth_signTypedData_v4` shape; integer literals beyond `Int64` are written as
+    /// `UInt64` or `Decimal` so they are not rounded through `Double`.
+    ///
+    /// - Parameter encoder: The encoder to write to.
+    /// - Throws: Whatever the encoder throws.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(types, forKey: .types)
         try container.encode(primaryType, forKey: .primaryType)
-        try container.encode(domain, forKey: .domain)
-        try container.encode(message, forKey: .message)
+        try container.encode(ExactCodableJSON(domain), forKey: .domain)
+        try container.encode(ExactCodableJSON(message), forKey: .message)
+    }
+}
+
+/// A ``X402/JSONValue`` through `Codable` with integers kept as exact as the coder allows: `Int64`,
+/// then `UInt64`, then `Decimal`, never `Double` (which rounds integers above 2^53).
+private struct ExactCodableJSON: Codable {
+    var value: JSONValue
+
+    init(_ value: JSONValue) {
+        self.value = value
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        if let keyed = try? decoder.container(keyedBy: Key.self) {
+            var object = JSONObject()
+            for key in keyed.allKeys {
+                object[key.stringValue] = try keyed.decode(ExactCodableJSON.self, forKey: key).value
+            }
+            value = .object(object)
+            return
+        }
+        if var unkeyed = try? decoder.unkeyedContainer() {
+            var elements: [JSONValue] = []
+            while !unkeyed.isAtEnd { elements.append(try unkeyed.decode(ExactCodableJSON.self).value) }
+            value = .array(elements)
+            return
+        }
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            value = .null
+        } else if let flag = try? container.decode(Bool.self) {
+            value = .bool(flag)
+        } else if let text = try? container.decode(String.self) {
+            value = .string(text)
+        } else if let number = try? container.decode(Int64.self) {
+            value = .number(JSONNumber(number))
+        } else if let number = try? container.decode(UInt64.self) {
+            value = .number(JSONNumber(number))
+        } else if let number = try? container.decode(Decimal.self), let literal = JSONNumber(literal: "\(number)") {
+            value = .number(literal)
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unsupported JSON value")
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch value {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case let .bool(flag):
+            var container = encoder.singleValueContainer()
+            try container.encode(flag)
+        case let .number(number):
+            var container = encoder.singleValueContainer()
+            if let exact = Int64(number.literal) {
+                try container.encode(exact)
+            } else if let exact = UInt64(number.literal) {
+                try container.encode(exact)
+            } else if let decimal = Decimal(string: number.literal) {
+                try container.encode(decimal)
+            } else {
+                try container.encode(number.literal)
+            }
+        case let .string(text):
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        case let .array(elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements { try container.encode(ExactCodableJSON(element)) }
+        case let .object(object):
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, member) in object { try container.encode(ExactCodableJSON(member), forKey: Key(key)) }
+        }
     }
 }
 
 /// Why typed data could not be parsed or hashed.
 public enum TypedDataError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The text is not valid JSON.
-    case invalidJSON(String)
+    /// The text is not valid JSON (the core parser's error, with the byte offset).
+    case invalidJSON(JSONParseError)
     /// The JSON does not have the `eth_signTypedData_v4` shape.
     case invalidStructure(String)
     /// A field's type is neither an EIP-712 atomic type nor a struct defined in `types`.
@@ -217,7 +346,7 @@ public enum TypedDataError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidJSON(reason): "typed data is not valid JSON: \(reason)"
+        case let .invalidJSON(error): "typed data is not valid JSON: \(error)"
         case let .invalidStructure(reason): "invalid typed data: \(reason)"
         case let .undefinedType(type): "typed data uses undefined type \"\(type)\""
         case let .missingValue(path): "typed data has no value for \(path)"

@@ -63,7 +63,7 @@ final class TypedDataEncoder {
         return text
     }
 
-    func hashStruct(_ name: String, _ value: TypedDataValue, path: String) throws(TypedDataError) -> Bytes32 {
+    func hashStruct(_ name: String, _ value: JSONValue, path: String) throws(TypedDataError) -> Bytes32 {
         guard let fields = types[name] else { throw .undefinedType(name) }
         guard case let .object(members) = value else {
             throw .invalidValue(path: path, type: name, reason: "expected a JSON object")
@@ -79,7 +79,7 @@ final class TypedDataEncoder {
         return Keccak256.hash(encoded)
     }
 
-    private func encodeField(_ type: String, _ value: TypedDataValue, path: String) throws(TypedDataError) -> Bytes32 {
+    private func encodeField(_ type: String, _ value: JSONValue, path: String) throws(TypedDataError) -> Bytes32 {
         if type.hasSuffix("]") {
             guard let open = type.lastIndex(of: "[") else { throw .undefinedType(type) }
             let elementType = String(type[..<open])
@@ -106,7 +106,7 @@ final class TypedDataEncoder {
         return try Self.encodeAtomic(abiType, typeName: type, value, path: path)
     }
 
-    static func encodeAtomic(_ type: ABIType, typeName: String, _ value: TypedDataValue, path: String) throws(TypedDataError) -> Bytes32 {
+    static func encodeAtomic(_ type: ABIType, typeName: String, _ value: JSONValue, path: String) throws(TypedDataError) -> Bytes32 {
         func invalid(_ reason: String) -> TypedDataError { .invalidValue(path: path, type: typeName, reason: reason) }
         switch type {
         case let .uint(bits):
@@ -142,7 +142,7 @@ final class TypedDataEncoder {
         }
     }
 
-    private static func hexBytes(_ value: TypedDataValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> [UInt8] {
+    private static func hexBytes(_ value: JSONValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> [UInt8] {
         guard case let .string(text) = value, text.hasHexPrefix else {
             throw invalid("expected 0x-prefixed hex")
         }
@@ -153,11 +153,11 @@ final class TypedDataEncoder {
         }
     }
 
-    static func unsignedInteger(_ value: TypedDataValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> UInt256 {
+    static func unsignedInteger(_ value: JSONValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> UInt256 {
         let parsed: UInt256?
         switch value {
-        case let .number(text):
-            parsed = UInt256(decimal: text)
+        case let .number(number):
+            parsed = UInt256(decimal: number.literal)
         case let .string(text):
             if text.hasHexPrefix {
                 parsed = UInt256(hex: text)
@@ -171,11 +171,11 @@ final class TypedDataEncoder {
         return parsed
     }
 
-    static func signedInteger(_ value: TypedDataValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> Int256 {
+    static func signedInteger(_ value: JSONValue, _ invalid: (String) -> TypedDataError) throws(TypedDataError) -> Int256 {
         let parsed: Int256?
         switch value {
-        case let .number(text):
-            parsed = Int256(decimal: text)
+        case let .number(number):
+            parsed = Int256(decimal: number.literal)
         case let .string(text):
             let negative = text.utf8.first == UInt8(ascii: "-")
             let digits = negative ? text.dropFirst() : Substring(text)
