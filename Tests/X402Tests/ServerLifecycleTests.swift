@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import X402TestSupport
 
 @testable import X402
 

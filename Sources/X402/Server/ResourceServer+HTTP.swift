@@ -160,11 +160,11 @@ extension ResourceServer {
         case .facilitatorFault(let error):
             let status: HTTPResponse.Status
             let message: String
-            switch error {
+            switch error.code {
             case .unreachable, .timeout:
                 status = .serviceUnavailable
                 message = "The payment facilitator is unavailable; no payment was taken. Try again later."
-            case .httpStatus, .invalidResponse:
+            default:
                 status = .badGateway
                 message = "The payment facilitator sent an invalid answer; no payment was taken."
             }

@@ -1,12 +1,12 @@
 import Foundation
+import NIOConcurrencyHelpers
 import X402
 
 /// The signed bytes handed to the `beforeBroadcast` step (written once, read after the submission).
-final class ManagedRaw: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes: [UInt8]?
-    var value: [UInt8]? { lock.withLock { bytes } }
-    func set(_ value: [UInt8]) { lock.withLock { bytes = value } }
+final class ManagedRaw: Sendable {
+    private let bytes = NIOLockedValueBox<[UInt8]?>(nil)
+    var value: [UInt8]? { bytes.withLockedValue { $0 } }
+    func set(_ value: [UInt8]) { bytes.withLockedValue { $0 = value } }
 }
 
 /// How one settlement ended, independent of the request's wire form.
