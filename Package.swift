@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "X402", targets: ["X402"]),
         .library(name: "X402EVM", targets: ["X402EVM"]),
+        .library(name: "X402EVMRPC", targets: ["X402EVMRPC"]),
         .library(name: "X402HTTP", targets: ["X402HTTP"]),
         .library(name: "X402SQLite", targets: ["X402SQLite"]),
         .library(name: "X402Hummingbird", targets: ["X402Hummingbird"]),
@@ -46,15 +47,22 @@ let package = Package(
             providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]
         ),
 
-        // EVM primitives: keccak, keys, addresses, EIP-712, ABI, RLP, transactions, JSON-RPC.
+        // EVM primitives: keccak, keys, addresses, EIP-712, ABI, RLP, transactions, the
+        // `EthereumClient` protocol. No networking: a buyer that only signs builds no HTTP client.
         .target(
             name: "X402EVM",
+            dependencies: ["X402", "CSecp256k1"],
+            swiftSettings: swiftSettings
+        ),
+
+        // `JSONRPCClient`: the `EthereumClient` over HTTP JSON-RPC (AsyncHTTPClient), kept out of X402EVM.
+        .target(
+            name: "X402EVMRPC",
             dependencies: [
-                "X402",
-                "CSecp256k1",
+                "X402", "X402EVM",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,7 +128,7 @@ let package = Package(
         .target(
             name: "X402Facilitator",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres",
+                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Postgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "X402CLI",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres", "X402Hummingbird",
+                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Postgres", "X402Hummingbird",
                 "X402Gateway", "X402Facilitator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,6 +209,12 @@ let package = Package(
             name: "X402EVMTests",
             dependencies: ["X402", "X402EVM"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // The JSON-RPC transport against a raw-socket test node that injects faults.
+        .testTarget(
+            name: "X402EVMRPCTests",
+            dependencies: ["X402", "X402EVM", "X402EVMRPC"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -286,6 +300,7 @@ let package = Package(
             dependencies: [
                 "X402",
                 "X402EVM",
+                "X402EVMRPC",
                 "X402HTTP",
                 "X402Hummingbird",
                 "X402Facilitator",

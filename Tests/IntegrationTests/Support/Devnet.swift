@@ -28,6 +28,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// A funded account on the devnet.
 struct DevnetAccount: Sendable, CustomStringConvertible {
