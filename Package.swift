@@ -22,6 +22,15 @@ let package = Package(
         .executable(name: "x402", targets: ["X402CLI"]),
         .executable(name: "x402-bench", targets: ["x402-bench"]),
     ],
+    // Heavy optional dependencies sit behind traits (on by default, so this repository and CI build
+    // everything). A consumer that needs neither depends with `traits: []`; see docs/benchmarks.md
+    // ("Build cost") for what that saves. Code in those modules is compiled under `#if Vapor` /
+    // `#if PostgreSQL`, so the package also builds with `--disable-default-traits`.
+    traits: [
+        .trait(name: "Vapor", description: "X402Vapor: the Vapor 4 middleware (vapor/vapor)."),
+        .trait(name: "PostgreSQL", description: "X402Postgres: PostgreSQL stores (postgres-nio) for state shared by several instances."),
+        .default(enabledTraits: ["Vapor", "PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -97,7 +106,7 @@ let package = Package(
         // Vapor 4 middleware: a thin adapter over the core resource server.
         .target(
             name: "X402Vapor",
-            dependencies: ["X402", "X402HTTP", .product(name: "Vapor", package: "vapor")],
+            dependencies: ["X402", "X402HTTP", .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"]))],
             swiftSettings: swiftSettings
         ),
 
@@ -106,7 +115,7 @@ let package = Package(
             name: "X402Postgres",
             dependencies: [
                 "X402",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -128,7 +137,8 @@ let package = Package(
         .target(
             name: "X402Facilitator",
             dependencies: [
-                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Postgres",
+                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite",
+                .target(name: "X402Postgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,8 +153,9 @@ let package = Package(
         .executableTarget(
             name: "X402CLI",
             dependencies: [
-                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Postgres", "X402Hummingbird",
+                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Hummingbird",
                 "X402Gateway", "X402Facilitator",
+                .target(name: "X402Postgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -184,7 +195,7 @@ let package = Package(
             name: "example-vapor-seller",
             dependencies: [
                 "X402", "X402EVM", "X402HTTP", "X402Vapor",
-                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
             ],
             path: "Examples/VaporSeller",
             swiftSettings: swiftSettings

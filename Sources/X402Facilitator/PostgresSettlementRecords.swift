@@ -1,3 +1,5 @@
+// Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
+#if PostgreSQL
 import Foundation
 import Logging
 import X402
@@ -28,3 +30,4 @@ extension FacilitatorStorage {
             journal: journal, evmRecords: JournaledSettlementRecords(base: SchemeSettlementRecords(store: store), journal: journal))
     }
 }
+#endif  // PostgreSQL

@@ -8,7 +8,12 @@ extension FacilitatorStorage {
     /// `sqlite:<path>` or a plain path; a `postgres://` URL opens ``openPostgres(_:logger:)``.
     static func openSQLite(_ location: String, logger: Logger) async throws -> FacilitatorStorage {
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            #if PostgreSQL
             return try await openPostgres(location, logger: logger)
+            #else
+            // The URL may hold a password: do not repeat it.
+            throw FacilitatorConfigurationError("database postgres://…: this build has no PostgreSQL support (package trait PostgreSQL is off)")
+            #endif
         }
         var path = location
         if path.hasPrefix("sqlite://") {

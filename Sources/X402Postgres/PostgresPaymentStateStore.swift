@@ -1,3 +1,5 @@
+// Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
+#if PostgreSQL
 import Foundation
 import Logging
 import PostgresNIO
@@ -191,3 +193,4 @@ extension Duration {
         return Double(s) + Double(atto) / 1e18
     }
 }
+#endif  // PostgreSQL

@@ -1,3 +1,5 @@
+// Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
+#if PostgreSQL
 import Foundation
 import Logging
 import PostgresNIO
@@ -276,3 +278,4 @@ final class BodyOutcome<T: Sendable>: @unchecked Sendable {
     var value: T? { lock.withLock { result } }
     func set(_ value: T) { lock.withLock { result = value } }
 }
+#endif  // PostgreSQL

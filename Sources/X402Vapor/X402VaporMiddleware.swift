@@ -1,3 +1,5 @@
+// Compiled only with the package trait `Vapor` (on by default); see Package.swift.
+#if Vapor
 import Vapor
 import X402
 
@@ -94,3 +96,4 @@ extension Response {
         self.init(status: HTTPResponseStatus(statusCode: answer.status), headers: headers, body: .init(buffer: ByteBuffer(bytes: answer.body)))
     }
 }
+#endif  // Vapor
