@@ -20,7 +20,6 @@ let package = Package(
         .library(name: "X402Postgres", targets: ["X402Postgres"]),
         .library(name: "X402Gateway", targets: ["X402Gateway"]),
         .executable(name: "x402", targets: ["X402CLI"]),
-        .executable(name: "x402-bench", targets: ["x402-bench"]),
     ],
     // Heavy optional dependencies sit behind traits (on by default, so this repository and CI build
     // everything). A consumer that needs neither depends with `traits: []`; see docs/benchmarks.md
@@ -162,51 +161,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(
-            name: "x402-bench",
-            dependencies: ["X402", "X402EVM"],
-            path: "Benchmarks/x402-bench",
-            swiftSettings: swiftSettings
-        ),
-
-        // HTTP-level load benchmarks: the seller's 402 and paid paths, the facilitator's /verify.
-        .executableTarget(
-            name: "x402-loadbench",
-            dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402Facilitator",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            path: "Benchmarks/x402-loadbench",
-            swiftSettings: swiftSettings
-        ),
-
-        // Examples (each under 60 lines), built with the package so CI keeps them compiling.
-        .executableTarget(
-            name: "example-hummingbird-seller",
-            dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ],
-            path: "Examples/HummingbirdSeller",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "example-vapor-seller",
-            dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Vapor",
-                .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
-            ],
-            path: "Examples/VaporSeller",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "example-buyer",
-            dependencies: ["X402", "X402EVM", "X402HTTP"],
-            path: "Examples/Buyer",
-            swiftSettings: swiftSettings
-        ),
-
         .testTarget(
             name: "X402Tests",
             dependencies: [
@@ -327,3 +281,56 @@ let package = Package(
         ),
     ]
 )
+
+// Benchmarks and examples: only when X402_DEV_TARGETS is set (`.ci/run`, `scripts/test`,
+// `scripts/demo` and the commands in docs/benchmarks.md set it), like ENABLE_HB_BENCHMARKS in
+// Hummingbird, so that neither a plain `swift build` here nor a consumer's build compiles them.
+if Context.environment["X402_DEV_TARGETS"] != nil {
+    package.products.append(.executable(name: "x402-bench", targets: ["x402-bench"]))
+    package.targets += [
+        .executableTarget(
+            name: "x402-bench",
+            dependencies: ["X402", "X402EVM"],
+            path: "Benchmarks/x402-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP-level load benchmarks: the seller's 402 and paid paths, the facilitator's /verify.
+        .executableTarget(
+            name: "x402-loadbench",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402Facilitator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/x402-loadbench",
+            swiftSettings: swiftSettings
+        ),
+
+        // Examples (each under 60 lines); CI builds them (X402_DEV_TARGETS=1) so they keep compiling.
+        .executableTarget(
+            name: "example-hummingbird-seller",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/HummingbirdSeller",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-vapor-seller",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Vapor",
+                .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
+            ],
+            path: "Examples/VaporSeller",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-buyer",
+            dependencies: ["X402", "X402EVM", "X402HTTP"],
+            path: "Examples/Buyer",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
