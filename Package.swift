@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "X402", targets: ["X402"]),
         .library(name: "X402EVM", targets: ["X402EVM"]),
+        .library(name: "X402EVMRPC", targets: ["X402EVMRPC"]),
         .library(name: "X402HTTP", targets: ["X402HTTP"]),
         .library(name: "X402SQLite", targets: ["X402SQLite"]),
         .library(name: "X402Hummingbird", targets: ["X402Hummingbird"]),
@@ -19,7 +20,15 @@ let package = Package(
         .library(name: "X402Postgres", targets: ["X402Postgres"]),
         .library(name: "X402Gateway", targets: ["X402Gateway"]),
         .executable(name: "x402", targets: ["X402CLI"]),
-        .executable(name: "x402-bench", targets: ["x402-bench"]),
+    ],
+    // Heavy optional dependencies sit behind traits (on by default, so this repository and CI build
+    // everything). A consumer that needs neither depends with `traits: []`; see docs/benchmarks.md
+    // ("Build cost") for what that saves. Code in those modules is compiled under `#if Vapor` /
+    // `#if PostgreSQL`, so the package also builds with `--disable-default-traits`.
+    traits: [
+        .trait(name: "Vapor", description: "X402Vapor: the Vapor 4 middleware (vapor/vapor)."),
+        .trait(name: "PostgreSQL", description: "X402Postgres: PostgreSQL stores (postgres-nio) for state shared by several instances."),
+        .default(enabledTraits: ["Vapor", "PostgreSQL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -52,16 +61,22 @@ let package = Package(
             providers: [.apt(["libsecp256k1-dev"]), .brew(["secp256k1"])]
         ),
 
-        // EVM primitives: keccak, keys, addresses, EIP-712, ABI, RLP, transactions, JSON-RPC.
+        // EVM primitives: keccak, keys, addresses, EIP-712, ABI, RLP, transactions, the
+        // `EthereumClient` protocol. No networking: a buyer that only signs builds no HTTP client.
         .target(
             name: "X402EVM",
+            dependencies: ["X402", "CSecp256k1", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+
+        // `JSONRPCClient`: the `EthereumClient` over HTTP JSON-RPC (AsyncHTTPClient), kept out of X402EVM.
+        .target(
+            name: "X402EVMRPC",
             dependencies: [
-                "X402",
-                "CSecp256k1",
+                "X402", "X402EVM",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,7 +119,7 @@ let package = Package(
             dependencies: [
                 "X402", "X402HTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,7 +129,7 @@ let package = Package(
             name: "X402Postgres",
             dependencies: [
                 "X402",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -138,7 +153,7 @@ let package = Package(
         .target(
             name: "X402Facilitator",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP",
+                "X402", "X402EVM", "X402EVMRPC", "X402HTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -153,56 +168,12 @@ let package = Package(
         .executableTarget(
             name: "X402CLI",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402SQLite", "X402Postgres", "X402Hummingbird",
+                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Hummingbird",
                 "X402Gateway", "X402Facilitator",
+                .target(name: "X402Postgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
-        ),
-
-        .executableTarget(
-            name: "x402-bench",
-            dependencies: ["X402", "X402EVM"],
-            path: "Benchmarks/x402-bench",
-            swiftSettings: swiftSettings
-        ),
-
-        // HTTP-level load benchmarks: the seller's 402 and paid paths, the facilitator's /verify.
-        .executableTarget(
-            name: "x402-loadbench",
-            dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402Facilitator",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            path: "Benchmarks/x402-loadbench",
-            swiftSettings: swiftSettings
-        ),
-
-        // Examples (each under 60 lines), built with the package so CI keeps them compiling.
-        .executableTarget(
-            name: "example-hummingbird-seller",
-            dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ],
-            path: "Examples/HummingbirdSeller",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "example-vapor-seller",
-            dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Vapor",
-                .product(name: "Vapor", package: "vapor"),
-            ],
-            path: "Examples/VaporSeller",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "example-buyer",
-            dependencies: ["X402", "X402EVM", "X402HTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
-            path: "Examples/Buyer",
             swiftSettings: swiftSettings
         ),
 
@@ -235,6 +206,12 @@ let package = Package(
             name: "X402EVMTests",
             dependencies: ["X402", "X402EVM", "X402TestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // The JSON-RPC transport against a raw-socket test node that injects faults.
+        .testTarget(
+            name: "X402EVMRPCTests",
+            dependencies: ["X402", "X402EVM", "X402EVMRPC"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -320,6 +297,7 @@ let package = Package(
             dependencies: [
                 "X402",
                 "X402EVM",
+                "X402EVMRPC",
                 "X402HTTP",
                 "X402Hummingbird",
                 "X402Facilitator",
@@ -341,4 +319,57 @@ let package = Package(
 // (scripts/docs sets X402_DOCS=1), so consumers and ordinary builds do not resolve it.
 if Context.environment["X402_DOCS"] != nil {
     package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"))
+}
+
+// Benchmarks and examples: only when X402_DEV_TARGETS is set (`.ci/run`, `scripts/test`,
+// `scripts/demo` and the commands in docs/benchmarks.md set it), like ENABLE_HB_BENCHMARKS in
+// Hummingbird, so that neither a plain `swift build` here nor a consumer's build compiles them.
+if Context.environment["X402_DEV_TARGETS"] != nil {
+    package.products.append(.executable(name: "x402-bench", targets: ["x402-bench"]))
+    package.targets += [
+        .executableTarget(
+            name: "x402-bench",
+            dependencies: ["X402", "X402EVM"],
+            path: "Benchmarks/x402-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // HTTP-level load benchmarks: the seller's 402 and paid paths, the facilitator's /verify.
+        .executableTarget(
+            name: "x402-loadbench",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402Facilitator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/x402-loadbench",
+            swiftSettings: swiftSettings
+        ),
+
+        // Examples (each under 60 lines); CI builds them (X402_DEV_TARGETS=1) so they keep compiling.
+        .executableTarget(
+            name: "example-hummingbird-seller",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/HummingbirdSeller",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-vapor-seller",
+            dependencies: [
+                "X402", "X402EVM", "X402HTTP", "X402Vapor",
+                .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
+            ],
+            path: "Examples/VaporSeller",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-buyer",
+            dependencies: ["X402", "X402EVM", "X402HTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Examples/Buyer",
+            swiftSettings: swiftSettings
+        ),
+    ]
 }

@@ -17,12 +17,13 @@ func fuzzer(_ name: String, _ target: String, _ dependencies: [Target.Dependency
 
 let x402: Target.Dependency = .product(name: "X402", package: "swift-x402")
 let x402EVM: Target.Dependency = .product(name: "X402EVM", package: "swift-x402")
+let x402EVMRPC: Target.Dependency = .product(name: "X402EVMRPC", package: "swift-x402")
 
 let fuzzers = [
     fuzzer("header", "FuzzHeader", [x402]),
     fuzzer("json", "FuzzJSON", [x402]),
     fuzzer("facilitator-request", "FuzzFacilitatorRequest", [x402, x402EVM]),
-    fuzzer("jsonrpc", "FuzzJSONRPC", [x402, x402EVM]),
+    fuzzer("jsonrpc", "FuzzJSONRPC", [x402, x402EVM, x402EVMRPC]),
     fuzzer("rlp", "FuzzRLP", [x402, x402EVM]),
     fuzzer("abi", "FuzzABI", [x402, x402EVM]),
     fuzzer("typed-data", "FuzzTypedData", [x402, x402EVM]),

@@ -1,6 +1,6 @@
 // x402-bench: micro-benchmarks for swift-x402 hot paths.
 //
-//     swift run -c release x402-bench [filter] [--iterations N]
+//     X402_DEV_TARGETS=1 swift run -c release x402-bench [filter] [--iterations N]
 //
 // Each case warms up, then runs timed batches and reports the median µs/op over batches.
 
@@ -131,7 +131,7 @@ let filter = arguments.first
 
 print("x402-bench — median µs/op over 7 batches (min in parentheses)")
 #if DEBUG
-print("WARNING: debug build; run with `swift run -c release x402-bench` for meaningful numbers")
+print("WARNING: debug build; run with `X402_DEV_TARGETS=1 swift run -c release x402-bench` for meaningful numbers")
 #endif
 for benchmark in cases where filter.map({ benchmark.name.localizedCaseInsensitiveContains($0) }) ?? true {
     let result = measure(benchmark, scale: scale)

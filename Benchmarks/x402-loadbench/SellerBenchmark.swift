@@ -1,6 +1,6 @@
 // x402-loadbench seller: the seller's HTTP path under load, all in one process.
 //
-//     swift run -c release x402-loadbench seller [--requests N] [--concurrency C] [--warmup W] [--cases free,unpaid,paid]
+//     X402_DEV_TARGETS=1 swift run -c release x402-loadbench seller [--requests N] [--concurrency C] [--warmup W] [--cases free,unpaid,paid]
 //
 // * Server: a Hummingbird app on 127.0.0.1 with `X402Middleware`; `GET /paid` costs $0.01 in USDC on
 //   eip155:84532, `GET /free` is unprotected (the baseline).

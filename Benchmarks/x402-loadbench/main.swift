@@ -1,7 +1,7 @@
 // x402-loadbench: HTTP-level load benchmarks.
 //
-//     swift run -c release x402-loadbench seller [options]   # unpaid 402 and paid path, in-process facilitator
-//     swift run -c release x402-loadbench verify [options]   # facilitator /verify against the devnet
+//     X402_DEV_TARGETS=1 swift run -c release x402-loadbench seller [options]   # unpaid 402 and paid path, in-process facilitator
+//     X402_DEV_TARGETS=1 swift run -c release x402-loadbench verify [options]   # facilitator /verify against the devnet
 //
 // Each case prints req/s and latency percentiles; results and commands live in docs/benchmarks.md.
 

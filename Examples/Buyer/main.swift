@@ -1,7 +1,7 @@
 // A minimal paying client: fetches a URL, pays a 402 once (at most $0.10), prints one JSON line.
 //
-//   X402_BUYER_KEY=0x… swift run example-buyer http://127.0.0.1:8080/weather
-//   swift run example-buyer --key-file buyer.key [--v1] http://127.0.0.1:8080/weather
+//   X402_DEV_TARGETS=1 X402_BUYER_KEY=0x… swift run example-buyer http://127.0.0.1:8080/weather
+//   X402_DEV_TARGETS=1 swift run example-buyer --key-file buyer.key [--v1] http://127.0.0.1:8080/weather
 //
 // The key comes from the environment variable named by --key-env (default X402_BUYER_KEY) or from
 // --key-file, never from the command line. `--v1` signs only x402 protocol version 1 payments.

@@ -1,6 +1,6 @@
 // A minimal paid API: `GET /weather` costs $0.01 in USDC, settled through an x402 facilitator.
 //
-//   swift run example-hummingbird-seller --port 8080 --pay-to 0xYourAddress \
+//   X402_DEV_TARGETS=1 swift run example-hummingbird-seller --port 8080 --pay-to 0xYourAddress \
 //       --facilitator http://127.0.0.1:4020 [--price '$0.01'] [--network eip155:84532] [--v1]
 //
 // Each option can also come from the environment: --pay-to ↔ X402_PAY_TO, and so on.

@@ -1,8 +1,9 @@
 // A minimal paid API on Vapor 4: `GET /weather` costs $0.01 in USDC, settled by an x402 facilitator.
 //
-//   X402_PAY_TO=0xYourAddress X402_FACILITATOR=http://127.0.0.1:4020 swift run example-vapor-seller serve --port 8080
+//   X402_PAY_TO=0xYourAddress X402_FACILITATOR=http://127.0.0.1:4020 X402_DEV_TARGETS=1 swift run example-vapor-seller serve --port 8080
 //
 // X402_PRICE (default $0.01) and X402_NETWORK (default eip155:84532, Base Sepolia) are optional.
+#if Vapor
 import Foundation
 import Vapor
 import X402
@@ -33,3 +34,6 @@ app.get("weather") { _ in
 }
 try await app.execute()
 try await app.asyncShutdown()
+#else
+print("example-vapor-seller: built without the Vapor package trait")
+#endif

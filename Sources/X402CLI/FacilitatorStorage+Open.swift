@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import X402
 import X402Facilitator
+#if PostgreSQL
 import X402Postgres
+#endif
 import X402SQLite
 
 extension FacilitatorStorage {
@@ -19,6 +21,7 @@ extension FacilitatorStorage {
             logger.info("settlements recorded in SQLite", metadata: ["path": "\(path)"])
             return FacilitatorStorage(settlements: store, discovery: try SQLiteDiscoveryStore(path: path))
         case .postgres(let url):
+            #if PostgreSQL
             let store: PostgresSettlementStore
             do {
                 store = try await PostgresSettlementStore.connect(url: url, logger: logger)
@@ -28,6 +31,10 @@ extension FacilitatorStorage {
             logger.info("settlements recorded in PostgreSQL", metadata: ["database": "\(store.database.location)"])
             logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "postgres"])
             return FacilitatorStorage(settlements: store, exclusion: store, discovery: InMemoryDiscoveryStore())
+            #else
+            _ = url
+            throw FacilitatorConfigurationError.database("this x402 was built without PostgreSQL support (package trait PostgreSQL is off)")
+            #endif
         }
     }
 }

@@ -4,7 +4,9 @@ import Logging
 import X402
 import X402EVM
 import X402Gateway
+#if PostgreSQL
 import X402Postgres
+#endif
 import X402SQLite
 
 /// `x402 gateway`: a paid reverse proxy in front of any HTTP service.
@@ -125,12 +127,17 @@ struct GatewayCommand: AsyncParsableCommand {
                 throw ValidationError("--state sqlite:\(path): \(error)")
             }
         case .postgres(let url):
+            #if PostgreSQL
             do {
                 return try await PostgresPaymentStateStore.connect(url: url)
             } catch {
                 // The URL may hold a password: name only the failure.
                 throw ValidationError("--state postgres: cannot open the payment state store: \(error.description)")
             }
+            #else
+            _ = url
+            throw ValidationError("--state postgres: this x402 was built without PostgreSQL support (package trait PostgreSQL is off)")
+            #endif
         }
     }
 }

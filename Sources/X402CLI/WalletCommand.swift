@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import X402
 import X402EVM
+import X402EVMRPC
 
 #if canImport(Glibc)
     import Glibc

@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// A runnable facilitator assembled from a ``FacilitatorConfiguration``: EVM chains with their
 /// signer keys, the `exact` scheme, the engine, the HTTP routes and the lifecycle services.

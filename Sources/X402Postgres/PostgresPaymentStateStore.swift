@@ -1,3 +1,5 @@
+// Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
+#if PostgreSQL
 import Foundation
 import Logging
 import PostgresNIO
@@ -172,3 +174,4 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         }
     }
 }
+#endif  // PostgreSQL

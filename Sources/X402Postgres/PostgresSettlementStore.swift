@@ -1,3 +1,5 @@
+// Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
+#if PostgreSQL
 import Foundation
 import Logging
 import PostgresNIO
@@ -298,3 +300,4 @@ extension PostgresSettlementStore: SettlementExclusion {
         try await exclusively(key, body)
     }
 }
+#endif  // PostgreSQL

@@ -1,3 +1,5 @@
+// Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
+#if PostgreSQL
 import Foundation
 import Logging
 import PostgresNIO
@@ -134,3 +136,4 @@ public final class PostgresStorePool: Sendable {
         return "\(error)"
     }
 }
+#endif  // PostgreSQL

@@ -1,3 +1,5 @@
+// Compiled only with the package trait `Vapor` (on by default); see Package.swift.
+#if Vapor
 import HTTPTypes
 import Vapor
 import X402
@@ -137,3 +139,4 @@ extension HTTPResponse.Status {
         self.init(code: (0...999).contains(code) ? code : 500)
     }
 }
+#endif  // Vapor

@@ -1,6 +1,7 @@
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// ``JSONRPCClient`` against the real devnet (Tools/devnet). See README.md in this folder.
 @Suite("JSON-RPC client on the devnet", .devnet)

@@ -2,6 +2,7 @@
 // errors, and the result decoders for quantities, data, addresses, receipts, logs and fee history).
 import X402
 import X402EVM
+import X402EVMRPC
 import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")

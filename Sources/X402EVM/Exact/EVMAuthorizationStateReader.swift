@@ -4,6 +4,7 @@ import X402
 /// spend reconciliation (`SpendReconciler`).
 ///
 /// ```swift
+/// // `JSONRPCClient` is in the X402EVMRPC module; any `EthereumClient` will do.
 /// let reader = EVMAuthorizationStateReader(clients: ["eip155:8453": JSONRPCClient(url: rpcURL)])
 /// let summary = try await payer.reconcile(using: reader)
 /// ```

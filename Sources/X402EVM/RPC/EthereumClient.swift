@@ -132,8 +132,8 @@ public enum EthereumClientError: Error, Sendable, Hashable, CustomStringConverti
 
 /// Read and write access to an EVM chain: the seam between the schemes and a node.
 ///
-/// ``JSONRPCClient`` implements it over HTTP JSON-RPC. Tests inject faults through their own
-/// conformances.
+/// `JSONRPCClient` (module `X402EVMRPC`) implements it over HTTP JSON-RPC, so this module needs no
+/// HTTP client. Tests inject faults through their own conformances.
 public protocol EthereumClient: Sendable {
     func chainID() async throws(EthereumClientError) -> UInt64
     func blockNumber() async throws(EthereumClientError) -> UInt64

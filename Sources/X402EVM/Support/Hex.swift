@@ -100,7 +100,8 @@ public enum HexError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension StringProtocol {
     /// Whether the text starts with `0x` or `0X` (byte comparison, no Unicode processing).
-    var hasHexPrefix: Bool {
+    /// `package` so the JSON-RPC transport (X402EVMRPC) shares it without making it API.
+    package var hasHexPrefix: Bool {
         var iterator = utf8.makeIterator()
         return iterator.next() == 0x30 && { $0 == 0x78 || $0 == 0x58 }(iterator.next())
     }

@@ -28,6 +28,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 import X402TestSupport
 
 /// A funded account on the devnet.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import X402EVM
 import X402
+import X402EVM
+@testable import X402EVMRPC
 
 /// Transport faults and retries of ``JSONRPCClient`` against a scripted local HTTP server.
 @Suite("JSON-RPC client transport")
@@ -255,7 +256,7 @@ struct JSONRPCTransportTests {
         #expect(JSONRPCClient.shouldRetry(fault(transient: true, reached: false), .notIdempotent))
         #expect(!JSONRPCClient.shouldRetry(fault(transient: true, reached: true), .notIdempotent))
         #expect(!JSONRPCClient.shouldRetry(fault(transient: false, reached: false), .notIdempotent))
-        #expect(!JSONRPCClient.classify(CancellationError()).isTransient)
+        #expect(!JSONRPCClient.classify(CancellationError(), url: "http://127.0.0.1/").isTransient)
     }
 
     @Test("a refused connection is a transport error saying so, and counts as never delivered")
@@ -277,6 +278,15 @@ struct JSONRPCTransportTests {
         let client = JSONRPCClient(url: "not a url")
         let error = await #expect(throws: EthereumClientError.self) { _ = try await client.chainID() }
         #expect(error == .transport("invalid node URL"))
+    }
+
+    @Test("a URL scheme AsyncHTTPClient cannot speak is an invalid node URL, not retried")
+    func unsupportedScheme() async throws {
+        for url in ["ftp://127.0.0.1:1/", "FTP://127.0.0.1:1/"] {
+            let client = JSONRPCClient(configuration: .init(url: url, maxRetries: 3, backoffBase: .milliseconds(1)))
+            let error = await #expect(throws: EthereumClientError.self) { _ = try await client.chainID() }
+            #expect(error == .transport("invalid node URL"))
+        }
     }
 
     // MARK: Writes
