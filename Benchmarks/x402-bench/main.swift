@@ -52,9 +52,10 @@ let digest = Keccak256.hash(utf8: "x402 benchmark digest")
 let signature = key.sign(digest: digest)
 
 /// The spec's EIP-3009 example payload (test-vectors.md §4), as a facilitator receives it.
-let eip3009PayloadJSON = Array("""
-{"signature":"0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c","authorization":{"from":"0x857b06519E91e3A54538791bDbb0E22373e36b66","to":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","value":"10000","validAfter":"1740672089","validBefore":"1740672154","nonce":"0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"}}
-""".utf8)
+let eip3009PayloadJSON = Array(
+    """
+    {"signature":"0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c","authorization":{"from":"0x857b06519E91e3A54538791bDbb0E22373e36b66","to":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","value":"10000","validAfter":"1740672089","validBefore":"1740672154","nonce":"0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"}}
+    """.utf8)
 let usdcBaseSepolia = try! EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e")
 
 /// Parse the payload JSON, build the EIP-712 digest via the typed fast path, recover the signer.
@@ -75,11 +76,12 @@ func recoverEIP3009Signer(_ json: [UInt8]) throws -> EthereumAddress {
 let expectedSigner = try! EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66")
 precondition(try! recoverEIP3009Signer(eip3009PayloadJSON) == expectedSigner, "EIP-3009 vector must recover to its from")
 
-let typedDataJSON = Array(TransferWithAuthorization(
-    from: expectedSigner, to: try! EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), value: 10000,
-    validAfter: 1_740_672_089, validBefore: 1_740_672_154,
-    nonce: try! Bytes32(hex: "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480")
-).typedData(in: EIP712Domain(name: "USDC", version: "2", chainId: 84532, verifyingContract: usdcBaseSepolia)).jsonValue.serialized())
+let typedDataJSON = Array(
+    TransferWithAuthorization(
+        from: expectedSigner, to: try! EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), value: 10000,
+        validAfter: 1_740_672_089, validBefore: 1_740_672_154,
+        nonce: try! Bytes32(hex: "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480")
+    ).typedData(in: EIP712Domain(name: "USDC", version: "2", chainId: 84532, verifyingContract: usdcBaseSepolia)).jsonValue.serialized())
 
 let transferCallTypes = try! ABIType.parameterList("address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32")
 let transferCallValues: [ABIValue] = [
@@ -105,8 +107,11 @@ let cases: [BenchmarkCase] = [
     },
     BenchmarkCase(name: "EIP-3009 struct hash + digest (fast path)", iterations: 200_000) {
         let domain = EIP712Domain(name: "USDC", version: "2", chainId: 84532, verifyingContract: usdcBaseSepolia)
-        return fold(TransferWithAuthorization(from: expectedSigner, to: usdcBaseSepolia, value: 10000, validAfter: 1, validBefore: 2,
-                                              nonce: digest).digest(in: domain))
+        return fold(
+            TransferWithAuthorization(
+                from: expectedSigner, to: usdcBaseSepolia, value: 10000, validAfter: 1, validBefore: 2,
+                nonce: digest
+            ).digest(in: domain))
     },
     BenchmarkCase(name: "EIP-55 parse (mixed case, checksum verified)", iterations: 200_000) {
         fold(try! EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66"))

@@ -31,9 +31,13 @@ func runSellerBenchmark(_ arguments: [String]) async throws {
     schemes.registerExactEVM()
     let router = Router()
     router.add(
-        middleware: try X402Middleware(configuration: .init(
-            routes: ["GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Benchmark resource", mimeType: "application/json")],
-            facilitator: SellerBenchmarkFacilitator(), schemes: schemes)))
+        middleware: try X402Middleware(
+            configuration: .init(
+                routes: [
+                    "GET /paid": .exact(
+                        "$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Benchmark resource", mimeType: "application/json")
+                ],
+                facilitator: SellerBenchmarkFacilitator(), schemes: schemes)))
     let body = ByteBuffer(string: #"{"report":{"weather":"sunny","temperature":70}}"#)
     router.get("paid") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body)) }
     router.get("free") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body)) }
@@ -146,7 +150,8 @@ struct SellerCaseResult {
     func print(_ name: String) {
         func ms(_ s: Double) -> String { String(format: "%9.3f", s * 1000) }
         Swift.print(
-            name.padding(toLength: 7, withPad: " ", startingAt: 0), String(format: "%9d %5d %9.0f", requests, concurrency, Double(requests) / seconds),
+            name.padding(toLength: 7, withPad: " ", startingAt: 0),
+            String(format: "%9d %5d %9.0f", requests, concurrency, Double(requests) / seconds),
             ms(percentile(0.5)), ms(percentile(0.9)), ms(percentile(0.99)), ms(latencies.last ?? .nan), String(format: "%7d", errors))
     }
 }

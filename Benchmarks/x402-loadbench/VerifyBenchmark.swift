@@ -216,7 +216,8 @@ func runVerifyBenchmark(_ arguments: [String]) async throws {
         let parts = text.split(separator: " ").compactMap { Double($0) }
         if parts.count >= 3 { load = (parts[0], parts[1], parts[2]) }
     }
-    let label = options.label ?? (options.facilitatorURL == nil ? "swift in-process, simulate \(options.simulate ? "on" : "off")" : options.facilitatorURL!)
+    let label =
+        options.label ?? (options.facilitatorURL == nil ? "swift in-process, simulate \(options.simulate ? "on" : "off")" : options.facilitatorURL!)
     func number(_ value: Double) -> JSONValue { JSONNumber(value).map(JSONValue.number) ?? .null }
     func integer(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
     var result = JSONObject()

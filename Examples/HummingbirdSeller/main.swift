@@ -32,8 +32,11 @@ guard let network = Network(option("network", "eip155:84532")) else { usage("--n
 var schemes = SchemeRegistry<any SchemeServer>()
 schemes.registerExactEVM()
 var configuration = ResourceServer.Configuration(
-    routes: ["GET /weather": .exact(.text(option("price", "$0.01")), on: network, payTo: .fixed(option("pay-to")),
-                                    description: "Today's weather", mimeType: "application/json")],
+    routes: [
+        "GET /weather": .exact(
+            .text(option("price", "$0.01")), on: network, payTo: .fixed(option("pay-to")),
+            description: "Today's weather", mimeType: "application/json")
+    ],
     facilitator: HTTPFacilitatorClient(baseURL: option("facilitator", "http://127.0.0.1:4020")),
     schemes: schemes)
 if CommandLine.arguments.contains("--v1") { configuration.unpaidOfferVersion = .v1 }
@@ -41,8 +44,9 @@ if CommandLine.arguments.contains("--v1") { configuration.unpaidOfferVersion = .
 let router = Router()
 router.add(middleware: try X402Middleware(configuration: configuration))
 router.get("weather") { _, _ in
-    Response(status: .ok, headers: [.contentType: "application/json"],
-             body: .init(byteBuffer: ByteBuffer(string: #"{"report":{"weather":"sunny","temperature":70}}"#)))
+    Response(
+        status: .ok, headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(string: #"{"report":{"weather":"sunny","temperature":70}}"#)))
 }
 router.get("health") { _, _ in "ok" }
 

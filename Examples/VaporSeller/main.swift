@@ -19,18 +19,23 @@ guard let payTo = env["X402_PAY_TO"], let network = Network(env["X402_NETWORK"] 
 
 var schemes = SchemeRegistry<any SchemeServer>()
 schemes.registerExactEVM()
-let payments = try X402VaporMiddleware(configuration: .init(
-    routes: ["GET /weather": .exact(.text(env["X402_PRICE"] ?? "$0.01"), on: network, payTo: .fixed(payTo),
-                                    description: "Today's weather", mimeType: "application/json")],
-    facilitator: HTTPFacilitatorClient(baseURL: env["X402_FACILITATOR"] ?? "http://127.0.0.1:4020"),
-    schemes: schemes))
+let payments = try X402VaporMiddleware(
+    configuration: .init(
+        routes: [
+            "GET /weather": .exact(
+                .text(env["X402_PRICE"] ?? "$0.01"), on: network, payTo: .fixed(payTo),
+                description: "Today's weather", mimeType: "application/json")
+        ],
+        facilitator: HTTPFacilitatorClient(baseURL: env["X402_FACILITATOR"] ?? "http://127.0.0.1:4020"),
+        schemes: schemes))
 
 let app = try await Application.make(.detect())
 app.http.server.configuration.hostname = "127.0.0.1"
 app.middleware.use(payments)
 app.get("weather") { _ in
-    Response(status: .ok, headers: ["Content-Type": "application/json"],
-             body: .init(string: #"{"report":{"weather":"sunny","temperature":70}}"#))
+    Response(
+        status: .ok, headers: ["Content-Type": "application/json"],
+        body: .init(string: #"{"report":{"weather":"sunny","temperature":70}}"#))
 }
 try await app.execute()
 try await app.asyncShutdown()

@@ -501,7 +501,8 @@ extension UInt256 {
     package static func parseHex(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt256? {
         var digits = utf8[...]
         if digits.count >= 2, digits[digits.startIndex] == 0x30,
-           digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58 {
+            digits[digits.startIndex + 1] == 0x78 || digits[digits.startIndex + 1] == 0x58
+        {
             digits = digits.dropFirst(2)
         }
         guard !digits.isEmpty, digits.count <= 64 else { return nil }

@@ -117,7 +117,8 @@ enum LedgerReconciliation {
             }
             if !quiet, let error = summary.firstError {
                 BuyerOutput.warn(
-                    "note: \(summary.unreadable.count) expired unconfirmed payment(s) could not be checked on chain (\(peer(error))); they keep counting against the budget")
+                    "note: \(summary.unreadable.count) expired unconfirmed payment(s) could not be checked on chain (\(peer(error))); they keep counting against the budget"
+                )
             }
         } catch {
             if !quiet { BuyerOutput.warn("note: the ledger could not be reconciled: \(error)") }

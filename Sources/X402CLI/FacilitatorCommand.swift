@@ -39,7 +39,9 @@ extension FacilitatorCommand {
 
         @OptionGroup var server: ServerOptions<FacilitatorServerDefaults>
 
-        @Option(name: .long, help: ArgumentHelp("An environment variable holding comma-separated bearer tokens required on /verify and /settle.", valueName: "name"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("An environment variable holding comma-separated bearer tokens required on /verify and /settle.", valueName: "name"))
         var bearerTokenEnv: String?
 
         /// The database when neither the file nor `--database` names one (the library's default is memory).
@@ -48,37 +50,63 @@ extension FacilitatorCommand {
         /// The library's defaults, read by the help texts.
         private static let defaults = FacilitatorConfiguration()
 
-        @Option(name: .long, help: ArgumentHelp("Settlement records: sqlite:<path>, a path, postgres://user@host:port/db (password via PGPASSWORD), or memory (default \(Self.defaultDatabase))."))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Settlement records: sqlite:<path>, a path, postgres://user@host:port/db (password via PGPASSWORD), or memory (default \(Self.defaultDatabase))."
+            ))
         var database: String?
 
         @Option(name: .long, help: ArgumentHelp("Largest accepted /verify or /settle body in bytes (default \(Self.defaults.maxBodyBytes))."))
         var maxBodyBytes: Int?
 
-        @Option(name: .long, help: ArgumentHelp("Seconds /settle waits for a receipt before answering settlement_pending (default \(Self.defaults.receiptTimeoutSeconds))."))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Seconds /settle waits for a receipt before answering settlement_pending (default \(Self.defaults.receiptTimeoutSeconds))."))
         var receiptTimeout: Int?
 
-        @Flag(inversion: .prefixedNo, help: ArgumentHelp("Simulate transfers during /verify (default: \(Self.defaults.simulateInVerify ? "on" : "off"))."))
+        @Flag(
+            inversion: .prefixedNo,
+            help: ArgumentHelp("Simulate transfers during /verify (default: \(Self.defaults.simulateInVerify ? "on" : "off"))."))
         var simulate: Bool?
 
-        @Option(name: .long, help: ArgumentHelp("Gas ceiling of a contract-wallet settlement; payments needing more are refused (default \(Self.defaults.maxGasPerSettlement))."))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Gas ceiling of a contract-wallet settlement; payments needing more are refused (default \(Self.defaults.maxGasPerSettlement))."))
         var maxGasPerSettlement: UInt64?
 
-        @Option(name: .long, help: ArgumentHelp("Ceiling on maxFeePerGas in wei; payments are refused above it (default \(Self.wei(Self.defaults.maxFeePerGasWei)))."))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Ceiling on maxFeePerGas in wei; payments are refused above it (default \(Self.wei(Self.defaults.maxFeePerGasWei)))."))
         var maxFeePerGasWei: UInt64?
 
-        @Option(name: .long, help: ArgumentHelp("Ceiling on the priority fee (tip) in wei (default \(Self.wei(Self.defaults.maxPriorityFeePerGasWei)))."))
+        @Option(
+            name: .long, help: ArgumentHelp("Ceiling on the priority fee (tip) in wei (default \(Self.wei(Self.defaults.maxPriorityFeePerGasWei)))."))
         var maxPriorityFeePerGasWei: UInt64?
 
-        @Option(name: .long, help: ArgumentHelp("An extra accepted token (repeatable), besides each network's registry stablecoin.", valueName: "caip2=address"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("An extra accepted token (repeatable), besides each network's registry stablecoin.", valueName: "caip2=address"))
         var acceptAsset: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("An allowed ERC-6492 wallet factory (repeatable); enables deployment through it.", valueName: "address"))
+        @Option(
+            name: .long, help: ArgumentHelp("An allowed ERC-6492 wallet factory (repeatable); enables deployment through it.", valueName: "address"))
         var erc6492Factory: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Per-client-address limit on /verify and /settle (burst 0: off; default \(Self.rate(Self.defaults.rateLimitPerClient))).", valueName: "burst/perSecond"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Per-client-address limit on /verify and /settle (burst 0: off; default \(Self.rate(Self.defaults.rateLimitPerClient))).",
+                valueName: "burst/perSecond"))
         var rateLimitPerClient: String?
 
-        @Option(name: .long, help: ArgumentHelp("Per-payer limit on /verify and /settle (burst 0: off; default \(Self.rate(Self.defaults.rateLimitPerPayer))).", valueName: "burst/perSecond"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Per-payer limit on /verify and /settle (burst 0: off; default \(Self.rate(Self.defaults.rateLimitPerPayer))).",
+                valueName: "burst/perSecond"))
         var rateLimitPerPayer: String?
 
         @Flag(name: .long, help: "Allow listening on a non-loopback address without bearer tokens (anyone can then spend the facilitator's gas).")

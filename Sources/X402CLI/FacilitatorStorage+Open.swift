@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import X402
 import X402Facilitator
+import X402SQLite
+
 #if PostgreSQL
 import X402Postgres
 #endif
-import X402SQLite
 
 extension FacilitatorStorage {
     /// Opens the facilitator's stores at `location`: in memory; a SQLite file holding the

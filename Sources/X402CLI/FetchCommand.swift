@@ -39,7 +39,10 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Pay a 402 that comes from another origin than the URL's, after a redirect (the policy still applies).")
     var allowCrossOriginPayment = false
 
-    @Option(name: .long, help: ArgumentHelp("While the settlement is reported pending, re-send the same payment for up to this many seconds (default 60).", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "While the settlement is reported pending, re-send the same payment for up to this many seconds (default 60).", valueName: "seconds"))
     var pendingWait: Int = 60
 
     @Flag(name: .long, help: "Print one JSON object on stdout (stable keys, for scripts and agents).")
@@ -184,7 +187,8 @@ struct FetchReport {
             summary.append(
                 "payment of \(peer(price.human)) to \(peer(rejection.candidate.payTo)) on \(peer(rejection.candidate.network.humanDescription)) was rejected by the server: \(peer(rejection.reason)) (HTTP \(response.status))"
             )
-            summary.append("  the server holds the signature, so the payment stays counted against your budget until its authorization expires unused")
+            summary.append(
+                "  the server holds the signature, so the payment stays counted against your budget until its authorization expires unused")
         case .pending(let pending):
             exit = .pending
             let price = PriceDescription(candidate: pending.candidate)
@@ -223,9 +227,9 @@ struct FetchReport {
             var o = object
             o["exitCode"] = .number(JSONNumber(Int(exit.rawValue)))
             BuyerOutput.printJSON(o)
-            if exit != .paid && exit != .free { summary.forEach { BuyerOutput.warn(peer($0)) } }
+            if exit != .paid && exit != .free { for line in summary { BuyerOutput.warn(peer(line)) } }
         } else {
-            summary.forEach { BuyerOutput.warn(peer($0)) }
+            for line in summary { BuyerOutput.warn(peer(line)) }
             if let body { BuyerOutput.write(body) }
         }
     }

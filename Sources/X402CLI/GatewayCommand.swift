@@ -4,10 +4,11 @@ import Logging
 import X402
 import X402EVM
 import X402Gateway
+import X402SQLite
+
 #if PostgreSQL
 import X402Postgres
 #endif
-import X402SQLite
 
 /// `x402 gateway`: a paid reverse proxy in front of any HTTP service.
 struct GatewayCommand: AsyncParsableCommand {
@@ -29,7 +30,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The HTTP service to put behind payments.", valueName: "url"))
     var upstream: String?
 
-    @Option(name: .long, help: ArgumentHelp("A paid route, e.g. 'GET /api/*=$0.01' (repeatable; replaces the file's routes).", valueName: "METHOD /pattern=PRICE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A paid route, e.g. 'GET /api/*=$0.01' (repeatable; replaces the file's routes).", valueName: "METHOD /pattern=PRICE"))
     var route: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("The recipient of payments.", valueName: "address"))
@@ -41,7 +44,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The facilitator's base URL.", valueName: "url"))
     var facilitator: String?
 
-    @Option(name: .long, help: ArgumentHelp("An environment variable holding the facilitator credential ('Bearer …' or 'Header: value').", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("An environment variable holding the facilitator credential ('Bearer …' or 'Header: value').", valueName: "name"))
     var facilitatorAuthEnv: String?
 
     @OptionGroup var server: ServerOptions<GatewayServerDefaults>
@@ -49,7 +54,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Payment state: memory, sqlite:PATH or postgres://… (default \(GatewayConfiguration().state))."))
     var state: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the upstream's response head (default \(GatewayConfiguration().upstreamTimeoutSeconds))."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Seconds to wait for the upstream's response head (default \(GatewayConfiguration().upstreamTimeoutSeconds))."))
     var upstreamTimeout: Int?
 
     @Option(

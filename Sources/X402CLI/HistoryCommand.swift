@@ -61,7 +61,9 @@ struct HistoryCommand: AsyncParsableCommand {
         for r in records {
             let asset = AssetRegistry.standard.asset(address: r.asset, on: Network(r.network) ?? .eip155(0))
             let atomic = "\(peer(r.amount)) atomic units of \(peer(asset?.symbol ?? r.asset))"
-            print("\(formatter.string(from: r.createdAt))  \(r.status.rawValue.padding(toLength: max(8, r.status.rawValue.count), withPad: " ", startingAt: 0))  \(r.value) (\(atomic))")
+            print(
+                "\(formatter.string(from: r.createdAt))  \(r.status.rawValue.padding(toLength: max(8, r.status.rawValue.count), withPad: " ", startingAt: 0))  \(r.value) (\(atomic))"
+            )
             print("  network      \(peer(KnownNetwork.describe(r.network)))")
             print("  recipient    \(peer(r.payTo))")
             if let resource = r.resource { print("  resource     \(peer(resource))") }

@@ -7,7 +7,11 @@ struct KeyOptions: ParsableArguments {
     /// The environment variable read when neither option is given.
     static let defaultEnvironmentVariable = "X402_PRIVATE_KEY"
 
-    @Option(name: .long, help: ArgumentHelp("A file holding the wallet's private key (64 hex digits). Default: $X402_KEY_FILE, else $X402_HOME/key when it exists.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A file holding the wallet's private key (64 hex digits). Default: $X402_KEY_FILE, else $X402_HOME/key when it exists.", valueName: "path"
+        ))
     var keyFile: String?
 
     @Option(name: .long, help: ArgumentHelp("An environment variable holding the private key (default X402_PRIVATE_KEY).", valueName: "name"))
@@ -20,7 +24,8 @@ struct KeyOptions: ParsableArguments {
     func validate() throws {
         if keyOnCommandLine != nil {
             throw ValidationError(
-                "private keys are never accepted on the command line (they leak into shell history and process lists); use --key-file PATH or --key-env NAME")
+                "private keys are never accepted on the command line (they leak into shell history and process lists); use --key-file PATH or --key-env NAME"
+            )
         }
         if keyFile != nil && keyEnv != nil { throw ValidationError("use either --key-file or --key-env, not both") }
     }

@@ -34,7 +34,8 @@ extension LimitsCommand {
                 let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
                 await LedgerReconciliation.run(ledger: ledger, quiet: json)
                 let window = policy.budget?.window ?? SpendBudget.day
-                spent = try await ledger.spent(by: key.address.checksummed, since: Date().addingTimeInterval(-TimeInterval(window.components.seconds)))
+                spent = try await ledger.spent(
+                    by: key.address.checksummed, since: Date().addingTimeInterval(-TimeInterval(window.components.seconds)))
             } else if key != nil {
                 spent = .zero
             }
@@ -46,7 +47,7 @@ extension LimitsCommand {
                 ])
             } else {
                 print("limits from \(path)\(isDefault ? " (not written yet: defaults)" : "")")
-                limits.lines.forEach { print($0) }
+                for line in limits.lines { print(line) }
                 if let key, let spent {
                     let left = policy.budget.map { " (\($0.limit - spent) left)" } ?? ""
                     print("spent in the last 24 hours by \(key.address.checksummed): \(spent)\(left)")
@@ -142,7 +143,7 @@ extension LimitsCommand {
                 BuyerOutput.printJSON(["file": .string(path), "limits": .object(limits.json)])
             } else {
                 print("saved \(path)")
-                limits.lines.forEach { print($0) }
+                for line in limits.lines { print(line) }
             }
         }
     }

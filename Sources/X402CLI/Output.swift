@@ -2,9 +2,9 @@ import Foundation
 import X402
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A failure reported on stderr with exit code 1.

@@ -111,7 +111,9 @@ struct QuoteCommand: AsyncParsableCommand {
         if let resource = quote.paymentRequired.resource?.url, !resource.isEmpty { print("resource:    \(peer(resource))") }
         if let spent, let budget = policy.budget { print("spent in the last 24 hours: \(spent) of \(budget.limit)") }
         if let other = quote.crossOriginURL {
-            print("note: the payment request came from \(peer(other)), another origin, after a redirect; fetch pays it only with --allow-cross-origin-payment")
+            print(
+                "note: the payment request came from \(peer(other)), another origin, after a redirect; fetch pays it only with --allow-cross-origin-payment"
+            )
         }
     }
 

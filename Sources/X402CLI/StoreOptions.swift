@@ -3,10 +3,15 @@ import Foundation
 
 /// Where the ledger and the limits file live.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The spend ledger (SQLite). Default: $X402_LEDGER, else $X402_HOME/ledger.sqlite (X402_HOME defaults to ~/.x402).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The spend ledger (SQLite). Default: $X402_LEDGER, else $X402_HOME/ledger.sqlite (X402_HOME defaults to ~/.x402).", valueName: "path"))
     var ledger: String?
 
-    @Option(name: .long, help: ArgumentHelp("The spending-limits file (JSON). Default: $X402_POLICY, else policy.json beside the ledger.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The spending-limits file (JSON). Default: $X402_POLICY, else policy.json beside the ledger.", valueName: "path"))
     var policy: String?
 
     var ledgerPath: String {

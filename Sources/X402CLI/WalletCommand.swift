@@ -5,9 +5,9 @@ import X402EVM
 import X402EVMRPC
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// `x402 wallet new|address|balance`.
@@ -166,7 +166,9 @@ extension WalletCommand {
                 print("\(owner.checksummed) on \(network.humanDescription)")
                 if let token, let tokenBalance {
                     let name = symbol ?? token.checksummed
-                    print("  \(name): \(tokenDecimal.map { "\($0) (\(tokenBalance.decimalString) atomic units)" } ?? "\(tokenBalance.decimalString) atomic units")")
+                    print(
+                        "  \(name): \(tokenDecimal.map { "\($0) (\(tokenBalance.decimalString) atomic units)" } ?? "\(tokenBalance.decimalString) atomic units")"
+                    )
                 }
                 print("  ETH:  \(ethText) (\(eth.decimalString) wei)")
             }

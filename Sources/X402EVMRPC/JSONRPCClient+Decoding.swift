@@ -36,7 +36,8 @@ extension JSONRPCClient {
     }
 
     /// Results of a batch answer, matched to the calls by id.
-    static func decodeBatchResponse(_ bytes: [UInt8], status: Int, count: Int) throws(EthereumClientError) -> [Result<JSONValue, EthereumClientError>] {
+    static func decodeBatchResponse(_ bytes: [UInt8], status: Int, count: Int) throws(EthereumClientError) -> [Result<JSONValue, EthereumClientError>]
+    {
         let json = try parseJSON(bytes)
         if let object = json.objectValue {
             // A node that rejects the whole batch answers with one error object.

@@ -199,8 +199,9 @@ public struct JSONRPCClient: EthereumClient {
             guard case .node(_, let message, _) = error else { throw error }
             if Self.isAlreadyKnown(message) { return localHash }
             if Self.isNonceTooLow(message),
-               let known = try? await request(method: "eth_getTransactionByHash", params: [EthereumJSON.bytes32(localHash)]),
-               !known.isNull {
+                let known = try? await request(method: "eth_getTransactionByHash", params: [EthereumJSON.bytes32(localHash)]),
+                !known.isNull
+            {
                 return localHash
             }
             throw error

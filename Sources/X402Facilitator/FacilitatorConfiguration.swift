@@ -156,7 +156,8 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     static let schema: ConfigurationSchema = {
         var members: [String: ConfigurationSchema] = [:]
         for key in Key.allCases { members[key.rawValue] = .value }
-        members[Key.networks.rawValue] = .array(.object(Dictionary(uniqueKeysWithValues: NetworkEntry.CodingKeys.allCases.map { ($0.rawValue, ConfigurationSchema.value) })))
+        members[Key.networks.rawValue] = .array(
+            .object(Dictionary(uniqueKeysWithValues: NetworkEntry.CodingKeys.allCases.map { ($0.rawValue, ConfigurationSchema.value) })))
         members[Key.acceptedAssets.rawValue] = .map(.value)
         let rate = ConfigurationSchema.object(["burst": .value, "perSecond": .value])
         members[Key.rateLimitPerClient.rawValue] = rate

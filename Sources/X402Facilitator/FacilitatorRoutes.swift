@@ -110,8 +110,11 @@ public struct FacilitatorRoutes: Sendable {
         metrics.verified(response, duration: ContinuousClock.now - started)
         // The catalog is not fed here: a verify costs the caller nothing, so it must not publish.
         context.logger.info(
-            "verify", metadata: ["network": "\(incoming.networkIdentifier)", "valid": "\(response.isValid)",
-                "reason": "\(response.invalidReason?.rawValue ?? "")", "payer": "\(response.payer ?? "")"])
+            "verify",
+            metadata: [
+                "network": "\(incoming.networkIdentifier)", "valid": "\(response.isValid)",
+                "reason": "\(response.invalidReason?.rawValue ?? "")", "payer": "\(response.payer ?? "")",
+            ])
         return Self.json(response.json)
     }
 
@@ -132,9 +135,12 @@ public struct FacilitatorRoutes: Sendable {
         metrics.settled(response, duration: ContinuousClock.now - started)
         if response.success, let catalog, case .payment(let payment) = incoming { await catalog.record(payment) }
         context.logger.info(
-            "settle", metadata: ["network": "\(response.network)", "success": "\(response.success)",
+            "settle",
+            metadata: [
+                "network": "\(response.network)", "success": "\(response.success)",
                 "reason": "\(response.errorReason?.rawValue ?? "")", "transaction": "\(response.transaction)",
-                "payer": "\(response.payer ?? "")"])
+                "payer": "\(response.payer ?? "")",
+            ])
         return Self.json(response.json)
     }
 

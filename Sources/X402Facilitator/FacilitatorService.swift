@@ -118,7 +118,9 @@ public struct FacilitatorService: Sendable {
 
     /// Reads hex keys from environment variables and files; several keys may be separated by
     /// commas or newlines.
-    static func loadKeys(environmentVariables: [String], files: [String], environment: [String: String], network: Network) throws
+    static func loadKeys(
+        environmentVariables: [String], files: [String], environment: [String: String], network: Network
+    ) throws
         -> [PrivateKey]
     {
         var texts: [(source: String, text: String)] = []

@@ -11,7 +11,8 @@ struct SchemeSettlementRecords: SettlementRecordStore {
         guard let status = SettlementRecord.Status(status: row.status, reason: row.reason, message: row.message) else {
             throw FacilitatorStorageError("scheme settlement row \(row.key) has unknown status \(row.status)")
         }
-        var record = SettlementRecord(key: key, transaction: try Bytes32(hex: row.transaction), status: status, updatedAt: UInt64(max(0, row.updatedAt)))
+        var record = SettlementRecord(
+            key: key, transaction: try Bytes32(hex: row.transaction), status: status, updatedAt: UInt64(max(0, row.updatedAt)))
         record.applyDetail(row.detail)
         return record
     }

@@ -108,7 +108,8 @@ public struct SettlementResumer: Sendable {
             }
         }
         guard let receipt else { return false }
-        let transferred = receipt.succeeded
+        let transferred =
+            receipt.succeeded
             && receipt.logs.contains { log in
                 log.address == key.token && log.topics.count == 3 && log.topics[0] == EIP3009Calls.transferTopic
                     && log.topics[1] == key.payer.word
@@ -122,7 +123,8 @@ public struct SettlementResumer: Sendable {
             let message = "transaction \(text) was mined but did not transfer"
             status = .failed(reason: .exactEVMTransactionFailed, message: message)
             entry.status = .failed
-            entry.response = .failure(.exactEVMTransactionFailed, message: message, network: entry.network, payer: key.payer.checksummed, transaction: text)
+            entry.response = .failure(
+                .exactEVMTransactionFailed, message: message, network: entry.network, payer: key.payer.checksummed, transaction: text)
         }
         entry.updatedAt = Date()
         var record = (try? await records.record(for: key)) ?? SettlementRecord(key: key, transaction: hash, status: status, updatedAt: 0)

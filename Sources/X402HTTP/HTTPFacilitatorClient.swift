@@ -214,7 +214,8 @@ public struct HTTPFacilitatorClient: FacilitatorClient {
                 throw .unreachable("facilitator credentials unavailable")
             }
         }
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let deadline =
+            NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         do {
             let response = try await httpClient.execute(request, deadline: deadline, logger: logger)
             let buffer = try await response.body.collect(upTo: configuration.maximumResponseBytes)

@@ -201,7 +201,10 @@ public struct PayingClientOptions: Sendable {
     public var crossOriginPayment: CrossOriginPaymentHandler?
     public var pendingSettlement: PendingSettlementPolicy
 
-    public init(maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil, pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy()) {
+    public init(
+        maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil,
+        pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy()
+    ) {
         self.maxRedirects = max(0, maxRedirects)
         self.crossOriginPayment = crossOriginPayment
         self.pendingSettlement = pendingSettlement
@@ -257,7 +260,8 @@ struct PayingFlow: Sendable {
     ///   - send: sends one hop with extra headers, without following redirects.
     func run(url: String, requestHeaders: [(String, String)], send: Send) async throws -> PayingClientResponse {
         guard let requestedOrigin = PayingOrigin(url) else { throw PayingClientError.invalidRedirect(url) }
-        let (first, hop, _) = try await follow(from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
+        let (first, hop, _) = try await follow(
+            from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
         guard first.status == 402 else { return first }
 
         let carried = requestHeaders.first {
@@ -288,8 +292,11 @@ struct PayingFlow: Sendable {
         var delay = policy.initialDelay
         while true {
             attempts += 1
-            var (second, _, settlementAnswer) = try await follow(from: hop, requestedOrigin: requestedOrigin, payment: (paymentOrigin, payment), send: send)
-            let settlement = settlementAnswer.flatMap { answer in try? SettleResponse.fromResponseHeaders { name in HTTPField.Name(name).flatMap { answer.headers.firstValue(for: $0) } } }
+            var (second, _, settlementAnswer) = try await follow(
+                from: hop, requestedOrigin: requestedOrigin, payment: (paymentOrigin, payment), send: send)
+            let settlement = settlementAnswer.flatMap { answer in
+                try? SettleResponse.fromResponseHeaders { name in HTTPField.Name(name).flatMap { answer.headers.firstValue(for: $0) } }
+            }
 
             if second.status == 402, let settlement, Self.isPending(settlement) {
                 try? await payer.recordUnconfirmed(of: prepared, reason: "settlement_pending", transaction: settlement.transaction)
@@ -374,7 +381,8 @@ struct PayingFlow: Sendable {
     /// Quotes without paying: `nil` when the answer was not a 402.
     func quote(url: String, send: Send) async throws -> (PayingClientResponse, PaymentQuote?) {
         guard let requestedOrigin = PayingOrigin(url) else { throw PayingClientError.invalidRedirect(url) }
-        let (first, hop, _) = try await follow(from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
+        let (first, hop, _) = try await follow(
+            from: PayingHop(url: url, becomesGet: false, crossOrigin: false), requestedOrigin: requestedOrigin, payment: nil, send: send)
         guard first.status == 402 else { return (first, nil) }
         var quote = payer.quote(try Self.paymentRequired(in: first))
         if PayingOrigin(hop.url) != requestedOrigin { quote.crossOriginURL = hop.url }

@@ -3,7 +3,7 @@ import HTTPTypes
 import X402
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// A URLSession wrapper that pays for what it fetches, within the payer's limits (same
@@ -32,7 +32,8 @@ public struct PayingURLSession: Sendable {
     /// - Throws: `PaymentRefusal` when the guard rails refuse, ``PayingClientError`` otherwise.
     public func data(for request: URLRequest) async throws -> PayingClientResponse {
         let headers = (request.allHTTPHeaderFields ?? [:]).map { ($0.key, $0.value) }
-        return try await PayingFlow(payer: payer, options: options).run(url: request.url?.absoluteString ?? "", requestHeaders: headers) { hop, extra in
+        return try await PayingFlow(payer: payer, options: options).run(url: request.url?.absoluteString ?? "", requestHeaders: headers) {
+            hop, extra in
             try await send(request, hop: hop, adding: extra)
         }
     }

@@ -21,7 +21,9 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
     private let pruneClock = PruneClock()
 
     /// Uses `database`, creating the table (default `x402_payment_state`) if missing.
-    public init(database: PostgresStorePool, table: String = "x402_payment_state", retention: Duration = .seconds(24 * 3600))
+    public init(
+        database: PostgresStorePool, table: String = "x402_payment_state", retention: Duration = .seconds(24 * 3600)
+    )
         async throws(PostgresStoreError)
     {
         guard table.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !table.isEmpty else {
@@ -34,15 +36,15 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
             "payment state",
             [
                 """
-                        CREATE TABLE IF NOT EXISTS \(table) (
-                            identity TEXT PRIMARY KEY,
-                            phase TEXT NOT NULL,
-                            payer TEXT,
-                            tx TEXT,
-                            updated_at DOUBLE PRECISION NOT NULL,
-                            lease_expires_at DOUBLE PRECISION
-                        )
-                        """,
+                CREATE TABLE IF NOT EXISTS \(table) (
+                    identity TEXT PRIMARY KEY,
+                    phase TEXT NOT NULL,
+                    payer TEXT,
+                    tx TEXT,
+                    updated_at DOUBLE PRECISION NOT NULL,
+                    lease_expires_at DOUBLE PRECISION
+                )
+                """,
                 "CREATE INDEX IF NOT EXISTS \(table)_phase ON \(table) (phase, updated_at)",
                 "ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS settlement_id TEXT",
             ])
@@ -65,24 +67,27 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         for _ in 0..<5 {
             // A pending record keeps its phase, payer, transaction and settlement id when claimed.
             let claimed = try await run { [table] () async throws -> PaymentRecord? in
-                var query = PostgresQuery(unsafeSQL: """
-                    INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at, settlement_id)
-                    VALUES ($1, 'presented', NULL, NULL, $2, $3, NULL)
-                    ON CONFLICT (identity) DO UPDATE SET
-                        phase = CASE WHEN t.phase = 'pending' THEN 'pending' ELSE 'presented' END,
-                        payer = CASE WHEN t.phase = 'pending' THEN t.payer ELSE NULL END,
-                        tx = CASE WHEN t.phase = 'pending' THEN t.tx ELSE NULL END,
-                        settlement_id = CASE WHEN t.phase = 'pending' THEN t.settlement_id ELSE NULL END,
-                        updated_at = EXCLUDED.updated_at, lease_expires_at = EXCLUDED.lease_expires_at
-                    WHERE t.phase = 'failed'
-                        OR (t.phase IN ('presented', 'verified', 'pending') AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $2))
-                    RETURNING phase, payer, tx, updated_at, settlement_id
-                    """)
+                var query = PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at, settlement_id)
+                        VALUES ($1, 'presented', NULL, NULL, $2, $3, NULL)
+                        ON CONFLICT (identity) DO UPDATE SET
+                            phase = CASE WHEN t.phase = 'pending' THEN 'pending' ELSE 'presented' END,
+                            payer = CASE WHEN t.phase = 'pending' THEN t.payer ELSE NULL END,
+                            tx = CASE WHEN t.phase = 'pending' THEN t.tx ELSE NULL END,
+                            settlement_id = CASE WHEN t.phase = 'pending' THEN t.settlement_id ELSE NULL END,
+                            updated_at = EXCLUDED.updated_at, lease_expires_at = EXCLUDED.lease_expires_at
+                        WHERE t.phase = 'failed'
+                            OR (t.phase IN ('presented', 'verified', 'pending') AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= $2))
+                        RETURNING phase, payer, tx, updated_at, settlement_id
+                        """)
                 query.binds.append(key, context: .default)
                 query.binds.append(at, context: .default)
                 query.binds.append(expiry, context: .default)
                 let rows = try await self.database.client.query(query, logger: self.database.logger)
-                for try await (phaseText, payer, transaction, updatedAt, settlementID) in rows.decode((String, String?, String?, Double, String?).self) {
+                for try await (phaseText, payer, transaction, updatedAt, settlementID) in rows.decode(
+                    (String, String?, String?, Double, String?).self)
+                {
                     return PaymentRecord(
                         identity: identity, phase: PaymentPhase(rawValue: phaseText) ?? .presented, payer: payer, transaction: transaction,
                         updatedAt: Date(timeIntervalSince1970: updatedAt), settlementID: settlementID)
@@ -95,18 +100,21 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         throw .unavailable("the claim on \(key) kept changing under concurrent updates")
     }
 
-    public func update(_ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date)
+    public func update(
+        _ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date
+    )
         async throws(PaymentStateStoreError)
     {
         try await run { [table] in
-            var query = PostgresQuery(unsafeSQL: """
-                INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at)
-                VALUES ($1, $2, $3, $4, $5, NULL)
-                ON CONFLICT (identity) DO UPDATE SET phase = EXCLUDED.phase, payer = COALESCE(EXCLUDED.payer, t.payer),
-                    tx = COALESCE(EXCLUDED.tx, t.tx), updated_at = EXCLUDED.updated_at,
-                    lease_expires_at = CASE WHEN EXCLUDED.phase IN ('settled', 'failed', 'pending') THEN NULL ELSE t.lease_expires_at END,
-                    settlement_id = CASE WHEN EXCLUDED.phase = 'pending' THEN t.settlement_id ELSE NULL END
-                """)
+            var query = PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at)
+                    VALUES ($1, $2, $3, $4, $5, NULL)
+                    ON CONFLICT (identity) DO UPDATE SET phase = EXCLUDED.phase, payer = COALESCE(EXCLUDED.payer, t.payer),
+                        tx = COALESCE(EXCLUDED.tx, t.tx), updated_at = EXCLUDED.updated_at,
+                        lease_expires_at = CASE WHEN EXCLUDED.phase IN ('settled', 'failed', 'pending') THEN NULL ELSE t.lease_expires_at END,
+                        settlement_id = CASE WHEN EXCLUDED.phase = 'pending' THEN t.settlement_id ELSE NULL END
+                    """)
             query.binds.append(identity.key, context: .default)
             query.binds.append(phase.rawValue, context: .default)
             query.binds.append(payer, context: .default)
@@ -118,11 +126,12 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
 
     public func beginSettlement(_ identity: PaymentIdentity, settlementID: String, now: Date) async throws(PaymentStateStoreError) {
         try await run { [table] in
-            var query = PostgresQuery(unsafeSQL: """
-                INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at, settlement_id)
-                VALUES ($1, 'pending', NULL, NULL, $2, NULL, $3)
-                ON CONFLICT (identity) DO UPDATE SET phase = 'pending', settlement_id = EXCLUDED.settlement_id, updated_at = EXCLUDED.updated_at
-                """)
+            var query = PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO \(table) AS t (identity, phase, payer, tx, updated_at, lease_expires_at, settlement_id)
+                    VALUES ($1, 'pending', NULL, NULL, $2, NULL, $3)
+                    ON CONFLICT (identity) DO UPDATE SET phase = 'pending', settlement_id = EXCLUDED.settlement_id, updated_at = EXCLUDED.updated_at
+                    """)
             query.binds.append(identity.key, context: .default)
             query.binds.append(now.timeIntervalSince1970, context: .default)
             query.binds.append(settlementID, context: .default)

@@ -56,7 +56,9 @@ public final class PostgresSettlementStore: SettlementJournalStore, SchemeSettle
     }
 
     /// Opens pools to the database at `url` (`postgres://user@host:port/database`) and the store in it.
-    public static func connect(url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres"))
+    public static func connect(
+        url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres")
+    )
         async throws(PostgresStoreError) -> PostgresSettlementStore
     {
         let database = try await PostgresStorePool.open(PostgresLocation(url: url), maximumConnections: maximumConnections, logger: logger)

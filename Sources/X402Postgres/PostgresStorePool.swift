@@ -38,7 +38,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         else { throw PostgresStoreError("not a postgres:// URL") }
         guard let host = components.host, !host.isEmpty else { throw PostgresStoreError("the postgres URL has no host") }
         let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty, !database.contains("/") else { throw PostgresStoreError("the postgres URL names no database (postgres://user@host:port/database)") }
+        guard !database.isEmpty, !database.contains("/") else {
+            throw PostgresStoreError("the postgres URL names no database (postgres://user@host:port/database)")
+        }
         for item in components.queryItems ?? [] where item.name == "sslmode" {
             guard ["disable", "allow", "prefer"].contains(item.value ?? "") else {
                 throw PostgresStoreError("sslmode=\(item.value ?? "") is not supported (only unencrypted connections)")
@@ -78,7 +80,9 @@ public final class PostgresStorePool: Sendable {
 
     /// Starts a pool of at most `maximumConnections` connections to `location` and checks that
     /// the server answers.
-    public static func open(_ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres"))
+    public static func open(
+        _ location: PostgresLocation, maximumConnections: Int = 20, logger: Logger = Logger(label: "x402.postgres")
+    )
         async throws(PostgresStoreError) -> PostgresStorePool
     {
         var configuration = PostgresClient.Configuration(

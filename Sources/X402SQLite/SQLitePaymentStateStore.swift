@@ -86,7 +86,9 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
         }
     }
 
-    public func update(_ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date)
+    public func update(
+        _ identity: PaymentIdentity, to phase: PaymentPhase, payer: String?, transaction: String?, now: Date
+    )
         async throws(PaymentStateStoreError)
     {
         try await run { [writer] in

@@ -100,7 +100,10 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
                     UPDATE spend_ledger SET status = 'settled', "transaction" = ?, payer = ?, receipt = ?, completed_at = ?, failure_reason = NULL
                     WHERE id = ?
                     """,
-                arguments: [receipt.transaction, receipt.payer, String(decoding: receipt.json.serialized(), as: UTF8.self), at.timeIntervalSince1970, id.uuidString])
+                arguments: [
+                    receipt.transaction, receipt.payer, String(decoding: receipt.json.serialized(), as: UTF8.self), at.timeIntervalSince1970,
+                    id.uuidString,
+                ])
         }
     }
 
@@ -128,7 +131,8 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
     public func markUsedOnChain(_ id: UUID, at: Date) async throws {
         try await update(id) { db in
             try db.execute(
-                sql: "UPDATE spend_ledger SET status = 'settled', completed_at = ? WHERE id = ?", arguments: [at.timeIntervalSince1970, id.uuidString])
+                sql: "UPDATE spend_ledger SET status = 'settled', completed_at = ? WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, id.uuidString])
         }
     }
 

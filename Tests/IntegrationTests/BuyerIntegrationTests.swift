@@ -66,9 +66,10 @@ struct BuyerIntegrationTests {
         schemes.registerExactEVM()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(configuration: .init(
-                routes: ["GET /report": .exact("$0.01", on: try #require(Network(devnet.network)), payTo: .fixed(payee.checksummed))],
-                facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes)))
+            middleware: try X402Middleware(
+                configuration: .init(
+                    routes: ["GET /report": .exact("$0.01", on: try #require(Network(devnet.network)), payTo: .fixed(payee.checksummed))],
+                    facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes)))
         router.get("report") { _, _ in "the paid report" }
         let app = await RunningApp.start(router)
         defer { app.task.cancel() }
@@ -179,9 +180,10 @@ struct BuyerIntegrationTests {
 
     // MARK: Helpers
 
-    static func runCLI(_ binary: URL, _ arguments: [String], _ environment: [String: String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    static func runCLI(
+        _ binary: URL, _ arguments: [String], _ environment: [String: String]
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let output = try await runProcess(binary, arguments, environment: environment)
         return (output.status, output.stdout, output.stderr)
     }
 }
-

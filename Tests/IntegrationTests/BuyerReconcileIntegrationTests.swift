@@ -61,7 +61,10 @@ struct BuyerReconcileIntegrationTests {
         }
 
         // The server settles the first signature behind the buyer's back.
-        guard case .v2(let payload) = settledLater.payload else { Issue.record("not v2"); return }
+        guard case .v2(let payload) = settledLater.payload else {
+            Issue.record("not v2")
+            return
+        }
         let parsed = try ExactEVMPayload(json: payload.payload)
         let receipt = try await devnet.transact(
             from: relayer, to: devnet.token, data: EIP3009Calls.transfer(parsed.authorization, signature: parsed.signature))
@@ -117,7 +120,8 @@ struct BuyerReconcileIntegrationTests {
             scheme: "exact", network: try #require(Network(devnet.network)), amount: "10000", asset: devnet.token.checksummed,
             payTo: payee.checksummed, maxTimeoutSeconds: 300, extra: ["name": "USDC", "version": "2"])
         let used = try await client.signedPayload(for: requirements)
-        let receipt = try await devnet.transact(from: relayer, to: devnet.token, data: EIP3009Calls.transfer(used.authorization, signature: used.signature))
+        let receipt = try await devnet.transact(
+            from: relayer, to: devnet.token, data: EIP3009Calls.transfer(used.authorization, signature: used.signature))
         #expect(receipt.succeeded)
         let unused = try await client.signedPayload(for: requirements)
 
@@ -132,7 +136,8 @@ struct BuyerReconcileIntegrationTests {
             try await ledger.reserve(record, budget: nil, now: record.createdAt)
             try await ledger.recordAuthorization(
                 record.id,
-                SignedAuthorization(authorizer: buyer.address.checksummed, nonce: Hex.encode(payload.authorization.nonce.bytes), validBefore: expired))
+                SignedAuthorization(authorizer: buyer.address.checksummed, nonce: Hex.encode(payload.authorization.nonce.bytes), validBefore: expired)
+            )
             try await ledger.markUnconfirmed(record.id, reason: "payment rejected", transaction: nil, at: record.createdAt)
             ids.append(record.id)
         }

@@ -33,7 +33,9 @@ struct ExactEVMIntegrationTests {
                 payer: try await payer, payee: devnet.randomAddress(), network: network, pool: chain.signers)
         }
 
-        func requirements(amount: String = "1000", payTo: EthereumAddress? = nil, asset: EthereumAddress? = nil, network: Network? = nil)
+        func requirements(
+            amount: String = "1000", payTo: EthereumAddress? = nil, asset: EthereumAddress? = nil, network: Network? = nil
+        )
             -> PaymentRequirements
         {
             PaymentRequirements(

@@ -9,8 +9,11 @@ struct FacilitatorExposureProcessTests {
     static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = try x402Executable()
-        process.arguments = ["facilitator", "serve", "--network", "eip155:84532=http://127.0.0.1:1", "--signer-key-env", "X402_EXPOSURE_KEY",
-            "--database", "memory", "--port", "0"] + arguments
+        process.arguments =
+            [
+                "facilitator", "serve", "--network", "eip155:84532=http://127.0.0.1:1", "--signer-key-env", "X402_EXPOSURE_KEY",
+                "--database", "memory", "--port", "0",
+            ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["X402_EXPOSURE_KEY"] = "0x" + String(repeating: "22", count: 32)
         for (key, value) in extra { environment[key] = value }
@@ -52,7 +55,8 @@ struct FacilitatorExposureProcessTests {
         #expect(text.contains("without bearer tokens"), "\(text)")
         let (insecure, started) = try Self.run(["--host", "0.0.0.0", "--insecure-no-auth"])
         #expect(insecure == -1 && started.contains("x402 facilitator listening"), "with --insecure-no-auth the service should start: \(started)")
-        let (tokens, _) = try Self.run(["--host", "0.0.0.0", "--bearer-token-env", "X402_EXPOSURE_TOKENS"], environment: ["X402_EXPOSURE_TOKENS": "t0k3n"])
+        let (tokens, _) = try Self.run(
+            ["--host", "0.0.0.0", "--bearer-token-env", "X402_EXPOSURE_TOKENS"], environment: ["X402_EXPOSURE_TOKENS": "t0k3n"])
         #expect(tokens == -1, "with bearer tokens the service should start")
     }
 }

@@ -19,7 +19,9 @@ struct FacilitatorKeySafetyIntegrationTests {
     static let echo = try! EthereumAddress("0x1271000000000000000000000000000000000003")
 
     /// Signs as `wallet` with a random key: the hostile wallets accept anything (or pretend to).
-    static func payment(from wallet: EthereumAddress, _ requirements: PaymentRequirements, signatureBytes: Int = 65) async throws
+    static func payment(
+        from wallet: EthereumAddress, _ requirements: PaymentRequirements, signatureBytes: Int = 65
+    ) async throws
         -> AnyPaymentPayload
     {
         var payload = try await ExactEVMClient(signer: Wallets.WalletSigner(address: wallet, owner: .random())).signedPayload(for: requirements)
@@ -53,14 +55,17 @@ struct FacilitatorKeySafetyIntegrationTests {
 
         /// A payment signed by `signer` (the owner, or a stranger), wrapped for ERC-6492 with
         /// `factory` (default: the real one) and `calldata` (default: the real deployment).
-        func payment(_ requirements: PaymentRequirements, signer: PrivateKey? = nil, factory: EthereumAddress? = nil, calldata: [UInt8]? = nil)
+        func payment(
+            _ requirements: PaymentRequirements, signer: PrivateKey? = nil, factory: EthereumAddress? = nil, calldata: [UInt8]? = nil
+        )
             async throws -> AnyPaymentPayload
         {
             let client = ExactEVMClient(signer: Wallets.WalletSigner(address: wallet, owner: signer ?? owner))
             var payload = try await client.signedPayload(for: requirements)
-            payload.signature = ERC6492Signature(
-                factory: factory ?? self.factory, factoryCalldata: calldata ?? factoryCalldata, innerSignature: payload.signature
-            ).wrappedBytes
+            payload.signature =
+                ERC6492Signature(
+                    factory: factory ?? self.factory, factoryCalldata: calldata ?? factoryCalldata, innerSignature: payload.signature
+                ).wrappedBytes
             return .v2(PaymentPayload(accepted: requirements, payload: payload.json))
         }
     }

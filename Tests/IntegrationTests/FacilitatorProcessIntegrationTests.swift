@@ -6,13 +6,13 @@ import X402EVM
 import X402SQLite
 import X402TestSupport
 
+@testable import X402Facilitator
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-@testable import X402Facilitator
 
 /// `x402 facilitator serve` as a real child process: found through `X402_CLI` or next to the
 /// test bundle, given its signer key in the environment, listening on a free port.
@@ -32,10 +32,11 @@ final class FacilitatorProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = try x402Executable()
-        process.arguments = [
-            "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_FACILITATOR_KEY",
-            "--port", "\(port)", "--database", "sqlite:" + database,
-        ] + extraArguments
+        process.arguments =
+            [
+                "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_FACILITATOR_KEY",
+                "--port", "\(port)", "--database", "sqlite:" + database,
+            ] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["X402_IT_FACILITATOR_KEY"] = key.withUnsafeSecretBytes { Hex.encode($0) }
         environment["X402_TEST_CRASH_AT"] = nil

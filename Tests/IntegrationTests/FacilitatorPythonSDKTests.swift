@@ -50,7 +50,9 @@ struct FacilitatorPythonSDKTests {
                     process.waitUntilExit()
                     guard process.terminationStatus == 0, let value = try? JSONValue(parsing: Array(data)) else {
                         throw DevnetError(
-                            description: "\(arguments.prefix(1)) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self)) \(String(decoding: errorData.data.suffix(2000), as: UTF8.self))")
+                            description:
+                                "\(arguments.prefix(1)) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self)) \(String(decoding: errorData.data.suffix(2000), as: UTF8.self))"
+                        )
                     }
                     continuation.resume(returning: value)
                 } catch {

@@ -38,9 +38,10 @@ struct GatewayVaporIntegrationTests {
         do {
             let network = X402.Network.baseSepolia
             app.middleware.use(
-                try X402VaporMiddleware(configuration: .init(
-                    routes: ["GET /report": .exact(.text(price), on: network, payTo: .fixed(payTo.checksummed), description: "A report")],
-                    facilitator: HTTPFacilitatorClient(baseURL: facilitatorURL), schemes: schemes)))
+                try X402VaporMiddleware(
+                    configuration: .init(
+                        routes: ["GET /report": .exact(.text(price), on: network, payTo: .fixed(payTo.checksummed), description: "A report")],
+                        facilitator: HTTPFacilitatorClient(baseURL: facilitatorURL), schemes: schemes)))
             app.get("report") { _ async -> String in
                 await hits.add()
                 return "the report"

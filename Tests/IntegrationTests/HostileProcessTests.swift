@@ -31,7 +31,9 @@ struct HostileProcessTests {
         for literal in ["1e9223372036854775807", "10e9223372036854775807", "0.1e-9223372036854775808", "-1e-9223372036854775808", "1e10001"] {
             texts.append(#"{"x402Version":\#(literal),"accepted":{},"payload":{}}"#)
             texts.append(#"{"x402Version":1,"scheme":"exact","network":"base-sepolia","payload":{"authorization":{"value":\#(literal)}}}"#)
-            texts.append(#"{"x402Version":2,"accepted":{"scheme":"exact","network":"eip155:84532","amount":\#(literal),"maxTimeoutSeconds":\#(literal)},"payload":{}}"#)
+            texts.append(
+                #"{"x402Version":2,"accepted":{"scheme":"exact","network":"eip155:84532","amount":\#(literal),"maxTimeoutSeconds":\#(literal)},"payload":{}}"#
+            )
         }
         texts.append(String(repeating: "[", count: 20_000))
         texts.append(String(repeating: #"{"a":"#, count: 5_000) + "1" + String(repeating: "}", count: 5_000))

@@ -31,12 +31,13 @@ struct HummingbirdSellerIntegrationTests {
         let hits = HitCounter()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(configuration: .init(
-                routes: [
-                    "GET /weather": .exact(
-                        "$0.01", on: network, payTo: .fixed(payee.checksummed), description: "Weather report", mimeType: "application/json")
-                ],
-                facilitator: HTTPFacilitatorClient(baseURL: facilitatorURL), schemes: schemes)))
+            middleware: try X402Middleware(
+                configuration: .init(
+                    routes: [
+                        "GET /weather": .exact(
+                            "$0.01", on: network, payTo: .fixed(payee.checksummed), description: "Weather report", mimeType: "application/json")
+                    ],
+                    facilitator: HTTPFacilitatorClient(baseURL: facilitatorURL), schemes: schemes)))
         router.get("weather") { _, _ -> Response in
             await hits.hit()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: weather)))

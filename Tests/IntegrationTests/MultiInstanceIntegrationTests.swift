@@ -29,7 +29,7 @@ struct MultiInstanceIntegrationTests {
         let payer = try await payerAccount
 
         var facilitators: [X402Process] = []
-        defer { facilitators.forEach { $0.stop() } }
+        defer { for facilitator in facilitators { facilitator.stop() } }
         for signer in signers {
             facilitators.append(try await X402Process.facilitator(devnet: devnet, signer: signer, database: database))
         }
@@ -111,7 +111,7 @@ extension MultiInstanceIntegrationTests {
         let facilitator = try await X402Process.facilitator(devnet: devnet, signer: try await facilitatorAccount, database: "memory")
         defer { facilitator.stop() }
         var gateways: [X402Process] = []
-        defer { gateways.forEach { $0.stop() } }
+        defer { for gateway in gateways { gateway.stop() } }
         for _ in 0..<3 {
             gateways.append(
                 try await X402Process.start(
@@ -212,7 +212,8 @@ final class X402Process: Sendable {
             guard let ready = try? JSONValue(parsing: line), let found = ready["url"]?.stringValue else {
                 let child = X402Process(process: process, url: "", logPath: logPath)
                 child.stop()
-                throw X402ProcessFailed(description: "x402 \(arguments.prefix(1)) did not start: \(String(decoding: line, as: UTF8.self)) \(child.logTail)")
+                throw X402ProcessFailed(
+                    description: "x402 \(arguments.prefix(1)) did not start: \(String(decoding: line, as: UTF8.self)) \(child.logTail)")
             }
             url = found
         }

@@ -12,7 +12,8 @@ import X402Hummingbird
 /// and shows the paid content, settled on the devnet.
 @Suite("Paywall in headless Chromium", .chromium)
 struct PaywallBrowserTests {
-    static let premium = #"<!DOCTYPE html><html><head><title>Premium</title></head><body><h1 id="premium">Premium article: the answer is 42</h1></body></html>"#
+    static let premium =
+        #"<!DOCTYPE html><html><head><title>Premium</title></head><body><h1 id="premium">Premium article: the answer is 42</h1></body></html>"#
 
     /// Clicks the page's pay button once the page has loaded, as a user would.
     static let autoClick = #"<script>window.addEventListener("load", function () { document.getElementById("pay").click(); });</script>"#
@@ -50,9 +51,10 @@ struct PaywallBrowserTests {
         let hits = HitCounter()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(configuration: .init(
-                routes: ["GET /premium": .exact("$0.01", on: network, payTo: .fixed(payTo), description: description, mimeType: "text/html")],
-                facilitator: facilitator, schemes: schemes, paywall: paywall)))
+            middleware: try X402Middleware(
+                configuration: .init(
+                    routes: ["GET /premium": .exact("$0.01", on: network, payTo: .fixed(payTo), description: description, mimeType: "text/html")],
+                    facilitator: facilitator, schemes: schemes, paywall: paywall)))
         router.get("premium") { _, _ -> Response in
             await hits.hit()
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: premium)))
@@ -93,10 +95,13 @@ struct PaywallBrowserTests {
             guard let list = params?.arrayValue, list.count == 2, let from = list[0].stringValue, let text = list[1].stringValue else {
                 throw WalletRefusal(description: "params must be [address, typedDataJSON]")
             }
-            guard (try? EthereumAddress(from, validatingChecksum: false)) == key.address else { throw WalletRefusal(description: "unknown account \(from)") }
+            guard (try? EthereumAddress(from, validatingChecksum: false)) == key.address else {
+                throw WalletRefusal(description: "unknown account \(from)")
+            }
             let typed = try TypedData(json: text)
             guard typed.primaryType == "TransferWithAuthorization" else { throw WalletRefusal(description: "refusing to sign \(typed.primaryType)") }
-            guard let contract = typed.domain["verifyingContract"]?.stringValue, (try? EthereumAddress(contract, validatingChecksum: false)) == token else {
+            guard let contract = typed.domain["verifyingContract"]?.stringValue, (try? EthereumAddress(contract, validatingChecksum: false)) == token
+            else {
                 throw WalletRefusal(description: "unexpected token")
             }
             return .string(try typed.sign(with: key).hexString)

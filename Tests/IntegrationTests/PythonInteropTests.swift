@@ -68,7 +68,8 @@ struct PythonInteropTests {
             let chain = EVMFacilitatorChain(network: network, client: devnet.client, signers: [account.key], receiptPollInterval: .milliseconds(50))
             let payee = devnet.randomAddress()
             // The Swift seller's side of the scheme prices the route.
-            let priced = try ExactEVMServer().assetAmount(for: .tokenAmount(amount: UInt256(decimal: amount)!, asset: devnet.token.checksummed), on: network)
+            let priced = try ExactEVMServer().assetAmount(
+                for: .tokenAmount(amount: UInt256(decimal: amount)!, asset: devnet.token.checksummed), on: network)
             let requirements = PaymentRequirements(
                 scheme: "exact", network: network, amount: priced.amount.decimalString, asset: priced.asset, payTo: payee.checksummed,
                 maxTimeoutSeconds: 120, extra: priced.extra)
@@ -126,18 +127,21 @@ struct PythonInteropTests {
         let request: JSONValue = ["paymentPayload": payload.json, "paymentRequirements": s.requirements.json]
         let rpc = ["--rpc-url", s.devnet.url, "--key-env", "X402_INTEROP_TEST_KEY"]
 
-        let verified = try VerifyResponse(json: try await Self.runPython("py_check.py", ["verify"] + rpc, stdin: request, key: s.facilitatorAccount.key))
+        let verified = try VerifyResponse(
+            json: try await Self.runPython("py_check.py", ["verify"] + rpc, stdin: request, key: s.facilitatorAccount.key))
         #expect(verified.isValid, "\(verified)")
         #expect(verified.payer?.lowercased() == s.payer.address.checksummed.lowercased())
 
-        let settled = try SettleResponse(json: try await Self.runPython("py_check.py", ["settle"] + rpc, stdin: request, key: s.facilitatorAccount.key))
+        let settled = try SettleResponse(
+            json: try await Self.runPython("py_check.py", ["settle"] + rpc, stdin: request, key: s.facilitatorAccount.key))
         #expect(settled.success, "\(settled)")
         let receipt = try #require(try await s.devnet.client.transactionReceipt(try Bytes32(hex: settled.transaction)))
         #expect(receipt.succeeded)
         #expect(try await s.devnet.usdcBalance(of: s.payee) == 4321)
 
         // The Python facilitator refuses the same authorization again, and so does Swift's.
-        let replay = try VerifyResponse(json: try await Self.runPython("py_check.py", ["verify"] + rpc, stdin: request, key: s.facilitatorAccount.key))
+        let replay = try VerifyResponse(
+            json: try await Self.runPython("py_check.py", ["verify"] + rpc, stdin: request, key: s.facilitatorAccount.key))
         #expect(!replay.isValid)
         let swiftReplay = await s.facilitator.verify(.v2(payload), requirements: .v2(s.requirements))
         #expect(swiftReplay.invalidReason == .exactEVMNonceAlreadyUsed, "\(swiftReplay)")
@@ -150,12 +154,14 @@ struct PythonInteropTests {
             scheme: "exact", network: "base-sepolia", maxAmountRequired: "1500", resource: "http://127.0.0.1/v1", description: "",
             mimeType: "", payTo: s.payee.checksummed, maxTimeoutSeconds: 120, asset: s.devnet.token.checksummed,
             extra: ["name": "USDC", "version": "2"])
-        let scheme = try await ExactEVMClient(signer: s.payer.key).createPayload(for: try #require(v1.normalized), context: PaymentContext(version: .v1))
+        let scheme = try await ExactEVMClient(signer: s.payer.key).createPayload(
+            for: try #require(v1.normalized), context: PaymentContext(version: .v1))
         let payload = PaymentPayloadV1(scheme: "exact", network: "base-sepolia", payload: scheme.payload)
         let request: JSONValue = ["paymentPayload": payload.json, "paymentRequirements": v1.json]
         let settled = try SettleResponse(
-            json: try await Self.runPython("py_check.py", ["settle", "--rpc-url", s.devnet.url, "--key-env", "X402_INTEROP_TEST_KEY"], stdin: request,
-                                           key: s.facilitatorAccount.key))
+            json: try await Self.runPython(
+                "py_check.py", ["settle", "--rpc-url", s.devnet.url, "--key-env", "X402_INTEROP_TEST_KEY"], stdin: request,
+                key: s.facilitatorAccount.key))
         #expect(settled.success, "\(settled)")
         #expect(try await s.devnet.usdcBalance(of: s.payee) == 1500)
     }

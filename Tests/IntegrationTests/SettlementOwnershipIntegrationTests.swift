@@ -8,13 +8,13 @@ import X402EVM
 import X402HTTP
 import X402SQLite
 
+@testable import X402Facilitator
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-@testable import X402Facilitator
 
 /// One payment buys one delivery, pending settlements end well, no settlement is lost (issue #13:
 /// security review F2, F6, F11, F12), against a real `x402 facilitator serve` on the devnet.
@@ -62,7 +62,9 @@ struct SettlementOwnershipIntegrationTests {
         #expect(try await devnet.usdcBalance(of: payment.payee) == payment.amount)
     }
 
-    @Test("a Swift seller with a pending settlement (mining paused): 402 settlement_pending with the hash, then the content once it is mined; one transfer")
+    @Test(
+        "a Swift seller with a pending settlement (mining paused): 402 settlement_pending with the hash, then the content once it is mined; one transfer"
+    )
     func sellerPendingThenConfirmed() async throws {
         let devnet = try await Devnet.shared()
         let facilitatorAccount = try await devnet.freshAccount()
@@ -76,9 +78,10 @@ struct SettlementOwnershipIntegrationTests {
         // The devnet's token sits at the Base Sepolia USDC address, so the standard asset table prices it.
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(ExactEVMServer(), networks: NetworkPattern(namespace: "eip155"))
-        let server = try ResourceServer(configuration: .init(
-            routes: ["GET /report": .exact("$0.000777", on: network, payTo: .fixed(payee.checksummed), description: "report")],
-            facilitator: facilitator, schemes: schemes))
+        let server = try ResourceServer(
+            configuration: .init(
+                routes: ["GET /report": .exact("$0.000777", on: network, payTo: .fixed(payee.checksummed), description: "report")],
+                facilitator: facilitator, schemes: schemes))
         let handler: @Sendable (ServerRequest) async throws -> ServerResponse = { _ in
             ServerResponse(status: 200, headers: [.contentType: "text/plain"], body: Array("the report".utf8))
         }

@@ -59,7 +59,8 @@ struct RequestPathTests {
         }
         return switch routes.resolve(ServerRequest(method: method, path: path, headers: fields)) {
         case .free: "free"
-        case .paid(let pattern, _, let parameters): "paid \(pattern.path)" + parameters.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+        case .paid(let pattern, _, let parameters):
+            "paid \(pattern.path)" + parameters.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
         case .refused(let error): "refused \(error.status.code)"
         case .preflight(let allow): "preflight \(allow.joined(separator: ","))"
         }
@@ -113,7 +114,9 @@ struct RequestPathTests {
         #expect(PaidResponseCaching.cacheControl(merging: []) == "private")
         #expect(PaidResponseCaching.cacheControl(merging: ["public, max-age=3600, s-maxage=86400, immutable"]) == "private")
         #expect(PaidResponseCaching.cacheControl(merging: ["no-store"]) == "no-store, private")
-        #expect(PaidResponseCaching.cacheControl(merging: ["no-cache=\"Set-Cookie\"", "Private=\"X\", must-revalidate"]) == "no-cache, private, must-revalidate")
+        #expect(
+            PaidResponseCaching.cacheControl(merging: ["no-cache=\"Set-Cookie\"", "Private=\"X\", must-revalidate"])
+                == "no-cache, private, must-revalidate")
         #expect(PaidResponseCaching.vary(merging: ["Accept-Encoding"]) == "Accept-Encoding, PAYMENT-SIGNATURE, X-PAYMENT")
         #expect(PaidResponseCaching.vary(merging: ["*"]) == "*")
         let surrogateControl = try #require(HTTPField.Name("Surrogate-Control"))

@@ -80,13 +80,16 @@ extension ScriptedFacilitator {
         ScriptedFacilitator(
             verify: { request in
                 if let fault { return .failure(fault) }
-                guard request.paymentPayload.payload["signature"] == "0xsigned" else { return .success(.invalid("invalid_exact_evm_payload_signature")) }
+                guard request.paymentPayload.payload["signature"] == "0xsigned" else {
+                    return .success(.invalid("invalid_exact_evm_payload_signature"))
+                }
                 return .success(.valid(payer: payer))
             },
             settle: { request in
                 if let fault { return .failure(fault) }
                 return .success(
-                    settle ?? SettleResponse(success: true, transaction: "0xabc", network: request.paymentRequirements.networkIdentifier, payer: payer))
+                    settle
+                        ?? SettleResponse(success: true, transaction: "0xabc", network: request.paymentRequirements.networkIdentifier, payer: payer))
             })
     }
 }

@@ -175,7 +175,8 @@ struct BuyerCLISafetyTests {
                 return (200, [("PAYMENT-RESPONSE", done.headerValue)], "delivered")
             }
             return CLIScriptedServer.paymentRequired(
-                url: "http://seller\(path)", payTo: path == "/bad" ? hostilePayTo : TestSeller.payTo, description: "\u{1B}[31mfree\u{202E}", amount: "500000")
+                url: "http://seller\(path)", payTo: path == "/bad" ? hostilePayTo : TestSeller.payTo, description: "\u{1B}[31mfree\u{202E}",
+                amount: "500000")
         }) { base, log in
             let bad = try await Self.runOnTerminal(cli, ["fetch", base + "/bad", "--key-file", keyFile], input: "y\n")
             #expect(bad.status == 3, "\(bad)")
@@ -187,7 +188,9 @@ struct BuyerCLISafetyTests {
 
             let good = try await Self.runOnTerminal(cli, ["fetch", base + "/good", "--key-file", keyFile], input: "y\n")
             #expect(good.status == 0, "\(good)")
-            #expect(good.stdout.contains("Pay $0.50 (500000 atomic units of USDC) to \(TestSeller.payTo) on Base Sepolia (eip155:84532) for \(base)/good?"), "\(good)")
+            #expect(
+                good.stdout.contains(
+                    "Pay $0.50 (500000 atomic units of USDC) to \(TestSeller.payTo) on Base Sepolia (eip155:84532) for \(base)/good?"), "\(good)")
             #expect(!good.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, "\(good)")
             #expect(await log.paymentHeaders.count == 1)
         }

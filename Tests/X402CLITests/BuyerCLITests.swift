@@ -9,7 +9,9 @@ import X402TestSupport
 @Suite("x402 buyer CLI")
 struct BuyerCLITests {
     /// A buyer key in a 0600 file, a private home, and a seller that knows the buyer.
-    static func withSeller(_ body: @Sendable (_ cli: CLI, _ keyFile: String, _ key: PrivateKey, _ base: String, _ facilitator: ScriptedFacilitator) async throws -> Void) async throws {
+    static func withSeller(
+        _ body: @Sendable (_ cli: CLI, _ keyFile: String, _ key: PrivateKey, _ base: String, _ facilitator: ScriptedFacilitator) async throws -> Void
+    ) async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
         let key = PrivateKey.random()
@@ -81,7 +83,9 @@ struct BuyerCLITests {
             #expect(o["refusal"] == .null)
             #expect(o["exitCode"] == 0)
 
-            let post = try await cli.run(["fetch", base + "/echo", "-X", "POST", "-d", "hello", "-H", "Content-Type: text/plain", "--key-file", keyFile, "--json"])
+            let post = try await cli.run([
+                "fetch", base + "/echo", "-X", "POST", "-d", "hello", "-H", "Content-Type: text/plain", "--key-file", keyFile, "--json",
+            ])
             #expect(post.status == 0, "\(post)")
             #expect(try post.json()["body"] == "echo: hello")
             #expect(try post.json()["payment"]?["amount"] == "20000")

@@ -8,7 +8,7 @@ import X402Hummingbird
 import X402TestSupport
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// What one run of the `x402` binary produced.
@@ -125,21 +125,23 @@ enum TestSeller {
     static let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
     static let rejectingPayTo = "0x1111111111111111111111111111111111111111"
 
-    static func run(buyer: EthereumAddress, _ body: @Sendable (_ base: String, _ facilitator: ScriptedFacilitator) async throws -> Void) async throws {
+    static func run(buyer: EthereumAddress, _ body: @Sendable (_ base: String, _ facilitator: ScriptedFacilitator) async throws -> Void) async throws
+    {
         let facilitator = ScriptedFacilitator(buyer: buyer)
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.registerExactEVM()
         let router = Router()
         router.add(
-            middleware: try X402Middleware(configuration: .init(
-                routes: [
-                    "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Premium data"),
-                    "GET /medium": .exact("$0.50", on: .baseSepolia, payTo: .fixed(payTo)),
-                    "GET /dear": .exact("$2.00", on: .baseSepolia, payTo: .fixed(payTo)),
-                    "GET /reject": .exact("$0.01", on: .baseSepolia, payTo: .fixed(rejectingPayTo)),
-                    "POST /echo": .exact("$0.02", on: .baseSepolia, payTo: .fixed(payTo)),
-                ],
-                facilitator: facilitator, schemes: schemes)))
+            middleware: try X402Middleware(
+                configuration: .init(
+                    routes: [
+                        "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Premium data"),
+                        "GET /medium": .exact("$0.50", on: .baseSepolia, payTo: .fixed(payTo)),
+                        "GET /dear": .exact("$2.00", on: .baseSepolia, payTo: .fixed(payTo)),
+                        "GET /reject": .exact("$0.01", on: .baseSepolia, payTo: .fixed(rejectingPayTo)),
+                        "POST /echo": .exact("$0.02", on: .baseSepolia, payTo: .fixed(payTo)),
+                    ],
+                    facilitator: facilitator, schemes: schemes)))
         router.get("paid") { _, _ in "premium data" }
         router.get("medium") { _, _ in "medium data" }
         router.get("dear") { _, _ in "expensive data" }

@@ -1,7 +1,8 @@
 import Testing
 import X402
-@testable import X402EVM
 import X402EVMRPC
+
+@testable import X402EVM
 
 /// The few `exact` fixtures the hostile-node test needs (the same keys and amounts as the
 /// X402EVMTests `ExactFixture`).

@@ -1,6 +1,7 @@
 import Testing
 import X402
 import X402EVM
+
 @testable import X402EVMRPC
 
 /// Decoding of JSON-RPC answers and the retry classification of methods (no network).
@@ -30,16 +31,24 @@ struct JSONRPCAnswerDecodingTests {
         #expect(throws: EthereumClientError.self) { try decode("not json") }
     }
 
-    @Test("error objects keep code, message and revert data in every shape nodes use", arguments: [
-        (#"{"code":3,"message":"execution reverted: x","data":"0x08c379a0"}"#, 3, "execution reverted: x", [UInt8]?([0x08, 0xc3, 0x79, 0xa0])),
-        (#"{"code":3,"message":"execution reverted","data":"0x"}"#, 3, "execution reverted", []),
-        (#"{"code":-32000,"message":"execution reverted","data":{"message":"x","data":"0xdeadbeef"}}"#, -32000, "execution reverted", [0xde, 0xad, 0xbe, 0xef]),
-        (#"{"code":-32015,"message":"VM execution error.","data":"Reverted 0xdeadbeef"}"#, -32015, "VM execution error.", [0xde, 0xad, 0xbe, 0xef]),
-        (#"{"code":-32000,"message":"nonce too low","data":"some text"}"#, -32000, "nonce too low", nil),
-        (#"{"code":-32000,"message":"m","data":{"reason":"no data member"}}"#, -32000, "m", nil),
-        (#"{"code":-32000,"message":"m","data":12}"#, -32000, "m", nil),
-        (#"{"code":-32601}"#, -32601, "", nil),
-    ])
+    @Test(
+        "error objects keep code, message and revert data in every shape nodes use",
+        arguments: [
+            (#"{"code":3,"message":"execution reverted: x","data":"0x08c379a0"}"#, 3, "execution reverted: x", [UInt8]?([0x08, 0xc3, 0x79, 0xa0])),
+            (#"{"code":3,"message":"execution reverted","data":"0x"}"#, 3, "execution reverted", []),
+            (
+                #"{"code":-32000,"message":"execution reverted","data":{"message":"x","data":"0xdeadbeef"}}"#, -32000, "execution reverted",
+                [0xde, 0xad, 0xbe, 0xef]
+            ),
+            (
+                #"{"code":-32015,"message":"VM execution error.","data":"Reverted 0xdeadbeef"}"#, -32015, "VM execution error.",
+                [0xde, 0xad, 0xbe, 0xef]
+            ),
+            (#"{"code":-32000,"message":"nonce too low","data":"some text"}"#, -32000, "nonce too low", nil),
+            (#"{"code":-32000,"message":"m","data":{"reason":"no data member"}}"#, -32000, "m", nil),
+            (#"{"code":-32000,"message":"m","data":12}"#, -32000, "m", nil),
+            (#"{"code":-32601}"#, -32601, "", nil),
+        ])
     func errorShapes(text: String, code: Int, message: String, data: [UInt8]?) throws {
         let error = try JSONRPCClient.nodeError(json(text))
         #expect(error == .node(code: code, message: message, data: data))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+
 @testable import X402EVMRPC
 
 /// Transport faults and retries of ``JSONRPCClient`` against a scripted local HTTP server.
@@ -9,9 +10,10 @@ import X402EVM
 struct JSONRPCTransportTests {
     /// Fast retries and a short timeout so fault tests finish quickly.
     func client(_ server: JSONRPCTestServer, timeout: Duration = .seconds(5), maxRetries: Int = 2, path: String = "") -> JSONRPCClient {
-        JSONRPCClient(configuration: .init(
-            url: server.url + path, timeout: timeout, maxRetries: maxRetries, backoffBase: .milliseconds(5), maxBackoff: .milliseconds(20)
-        ))
+        JSONRPCClient(
+            configuration: .init(
+                url: server.url + path, timeout: timeout, maxRetries: maxRetries, backoffBase: .milliseconds(5), maxBackoff: .milliseconds(20)
+            ))
     }
 
     static let rawTransaction: [UInt8] = [0x02, 0xf8, 0x6b, 0x01, 0x02, 0x03]
@@ -63,11 +65,16 @@ struct JSONRPCTransportTests {
             ("eth_getTransactionCount", ["0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "pending"]),
             ("eth_getBalance", ["0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "0x1b4"]),
             ("eth_getCode", ["0x036cbd53842c5426634e7929541ec2318f3dcf7e", "earliest"]),
-            ("eth_call", [
-                ["from": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "to": "0x036cbd53842c5426634e7929541ec2318f3dcf7e",
-                 "gas": "0x186a0", "value": "0xa", "data": "0x06fdde03"],
-                "latest",
-            ]),
+            (
+                "eth_call",
+                [
+                    [
+                        "from": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "to": "0x036cbd53842c5426634e7929541ec2318f3dcf7e",
+                        "gas": "0x186a0", "value": "0xa", "data": "0x06fdde03",
+                    ],
+                    "latest",
+                ]
+            ),
             ("eth_estimateGas", [["to": "0x036cbd53842c5426634e7929541ec2318f3dcf7e", "data": "0x"]]),
             ("eth_sendRawTransaction", [.string(Hex.encode(Self.rawTransaction))]),
             ("eth_getTransactionReceipt", [.string(hash.hexString)]),
@@ -105,7 +112,7 @@ struct JSONRPCTransportTests {
     @Test("a JSON-RPC error sent with a non-2xx status keeps the node's error")
     func errorBodyWithBadStatus() async throws {
         let server = try JSONRPCTestServer(script: [
-            .respond(status: 400, body: #"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid argument 0"}}"#),
+            .respond(status: 400, body: #"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid argument 0"}}"#)
         ])
         defer { server.stop() }
         let error = await #expect(throws: EthereumClientError.self) { _ = try await client(server).blockNumber() }
@@ -229,10 +236,11 @@ struct JSONRPCTransportTests {
     @Test("connection refused is a transport error or timeout")
     func connectionRefused() async throws {
         let port = try JSONRPCTestServer.unusedPort()
-        let client = JSONRPCClient(configuration: .init(
-            url: "http://127.0.0.1:\(port)/key-in-path", timeout: .milliseconds(500), maxRetries: 1, backoffBase: .milliseconds(5),
-            headers: [("Authorization", "Bearer top-secret")]
-        ))
+        let client = JSONRPCClient(
+            configuration: .init(
+                url: "http://127.0.0.1:\(port)/key-in-path", timeout: .milliseconds(500), maxRetries: 1, backoffBase: .milliseconds(5),
+                headers: [("Authorization", "Bearer top-secret")]
+            ))
         let error = await #expect(throws: EthereumClientError.self) { _ = try await client.chainID() }
         switch error {
         case .transport, .timeout: break
@@ -262,9 +270,10 @@ struct JSONRPCTransportTests {
     @Test("a refused connection is a transport error saying so, and counts as never delivered")
     func refusedConnection() async throws {
         let port = try JSONRPCTestServer.unusedPort()
-        let client = JSONRPCClient(configuration: .init(
-            url: "http://127.0.0.1:\(port)/", timeout: .seconds(1), maxRetries: 0, backoffBase: .milliseconds(5)
-        ))
+        let client = JSONRPCClient(
+            configuration: .init(
+                url: "http://127.0.0.1:\(port)/", timeout: .seconds(1), maxRetries: 0, backoffBase: .milliseconds(5)
+            ))
         let error = await #expect(throws: EthereumClientError.self) {
             _ = try await client.request(method: "devnet_mint", params: ["0x00", "1"])
         }
@@ -398,11 +407,15 @@ struct JSONRPCTransportTests {
 
     @Test("batch: results matched by id whatever the answer order; missing answers are per-call errors")
     func batchMatching() async throws {
-        let server = try JSONRPCTestServer(script: [.respond(status: 200, body: """
-            [{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"method not found"}},
-             {"jsonrpc":"2.0","id":1,"result":"0x14a34"},
-             {"jsonrpc":"2.0","id":2,"result":null}]
-            """)])
+        let server = try JSONRPCTestServer(script: [
+            .respond(
+                status: 200,
+                body: """
+                    [{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"method not found"}},
+                     {"jsonrpc":"2.0","id":1,"result":"0x14a34"},
+                     {"jsonrpc":"2.0","id":2,"result":null}]
+                    """)
+        ])
         defer { server.stop() }
         let results = try await client(server).batch([
             RPCCall("eth_chainId"), RPCCall("eth_getTransactionReceipt", ["0x00"]), RPCCall("nope"), RPCCall("eth_blockNumber"),
@@ -423,7 +436,7 @@ struct JSONRPCTransportTests {
     @Test("batch: a node rejecting the whole batch throws its error; reads are retried together")
     func batchErrors() async throws {
         let rejecting = try JSONRPCTestServer(script: [
-            .respond(status: 200, body: #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch too large"}}"#),
+            .respond(status: 200, body: #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch too large"}}"#)
         ])
         defer { rejecting.stop() }
         let error = await #expect(throws: EthereumClientError.self) { _ = try await client(rejecting).batch([RPCCall("eth_chainId")]) }

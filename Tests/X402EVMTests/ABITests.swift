@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import X402EVM
 import X402
+
+@testable import X402EVM
 
 /// Converts an eth-abi fixture value (JSON) to an `ABIValue` of `type`.
 func abiValue(fromFixture json: Any, type: ABIType) throws -> ABIValue {
@@ -105,7 +106,12 @@ struct ABITests {
         #expect(Hex.encode(calldata) == "0x70a08231000000000000000000000000857b06519e91e3a54538791bdbb0e22373e36b66")
     }
 
-    @Test("invalid type texts are rejected", arguments: ["uint7", "uint264", "uint0", "int", "bytes0", "bytes33", "(uint256", "uint256[", "uint256[0]", "uint256[01]", "tuple", "Uint256", "(uint256,)", "address payable"])
+    @Test(
+        "invalid type texts are rejected",
+        arguments: [
+            "uint7", "uint264", "uint0", "int", "bytes0", "bytes33", "(uint256", "uint256[", "uint256[0]", "uint256[01]", "tuple", "Uint256",
+            "(uint256,)", "address payable",
+        ])
     func invalidTypes(text: String) throws {
         if text == "int" {
             #expect(try ABIType(text) == .int(256))
@@ -160,8 +166,9 @@ struct ERC6492Tests {
     func roundTrip() throws {
         let key = try PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         let inner = key.sign(digest: Keccak256.hash(utf8: "x")).bytes
-        let wrapped = ERC6492Signature(factory: try EthereumAddress("0xcA11bde05977b3631167028862bE2a173976CA11"),
-                                       factoryCalldata: [0xde, 0xad], innerSignature: inner)
+        let wrapped = ERC6492Signature(
+            factory: try EthereumAddress("0xcA11bde05977b3631167028862bE2a173976CA11"),
+            factoryCalldata: [0xde, 0xad], innerSignature: inner)
         let bytes = wrapped.wrappedBytes
         #expect(Hex.encode(bytes.suffix(32)) == "0x6492649264926492649264926492649264926492649264926492649264926492")
         #expect(ERC6492Signature(wrapped: bytes) == wrapped)

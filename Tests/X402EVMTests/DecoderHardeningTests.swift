@@ -1,6 +1,6 @@
 import Testing
-
 import X402
+
 @testable import X402EVM
 
 /// Hostile bytes for the EVM decoders (ABI, RLP, JSON-RPC answers, EIP-712 typed data): each is a
@@ -67,7 +67,9 @@ struct DecoderHardeningTests {
         // ERC-6492 unwrapping of attacker bytes with a huge length is `nil`, not a crash.
         let wrapped = Self.word(1) + Self.word(96) + Self.word(128) + Self.word(0x7FFF_FFFF) + ERC6492Signature.magicSuffix
         #expect(ERC6492Signature(wrapped: wrapped) == nil)
-        #expect(RevertReason(data: RevertReason.errorSelector + Self.word(32) + maxWord) == .malformed(RevertReason.errorSelector + Self.word(32) + maxWord))
+        #expect(
+            RevertReason(data: RevertReason.errorSelector + Self.word(32) + maxWord)
+                == .malformed(RevertReason.errorSelector + Self.word(32) + maxWord))
     }
 
     // MARK: RLP
@@ -125,7 +127,8 @@ struct DecoderHardeningTests {
         #expect(tooDeep?.kind == .tooDeep(limit: TypedData.maximumDepth))
         #expect(tooDeep?.offset == TypedData.maximumDepth)
         for literal in ["1e9223372036854775807", "-1e-9223372036854775808", "1" + String(repeating: "0", count: 100)] {
-            let json = #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}]},"primaryType":"EIP712Domain","domain":{"chainId":\#(literal)},"message":{}}"#
+            let json =
+                #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}]},"primaryType":"EIP712Domain","domain":{"chainId":\#(literal)},"message":{}}"#
             #expect(throws: TypedDataError.self) { _ = try TypedData(json: json).domainSeparator() }
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import X402EVM
 import X402
+
+@testable import X402EVM
 
 @Suite("EIP-712")
 struct EIP712Tests {
@@ -90,22 +91,28 @@ struct EIP712Tests {
         #expect(domain.separator.hexString == "0x71f17a3b2ff373b803d70a5a07c046c1a2bc8e89c09ef722fcb047abe94c9818")
         #expect(authorization.structHash.hexString == "0x49ad644555c7bdf3ea4fc022a4940ae5589b230b1dde0065c5504fa19bbe39a4")
         #expect(authorization.digest(in: domain).hexString == "0xf256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6")
-        let signature = try Signature(hex: "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c")
+        let signature = try Signature(
+            hex:
+                "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c"
+        )
         #expect(try authorization.recoverSigner(of: signature, in: domain) == authorization.from)
         #expect(TransferWithAuthorization.typeHash.hexString == "0x7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267")
     }
 
     @Test("domain separators and type hashes from test-vectors.md §7")
     func derivedConstants() throws {
-        let baseUSDC = EIP712Domain(name: "USD Coin", version: "2", chainId: 8453,
-                                    verifyingContract: try EthereumAddress("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"))
+        let baseUSDC = EIP712Domain(
+            name: "USD Coin", version: "2", chainId: 8453,
+            verifyingContract: try EthereumAddress("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"))
         #expect(baseUSDC.separator.hexString == "0x02fa7265e7c5d81118673727957699e4d68f74cd74b7db77da710fe8a2c7834f")
         #expect(Permit2.domain(chainId: 8453).separator.hexString == "0x3b6f35e4fce979ef8eac3bcdc8c3fc38fe7911bb0c69c8fe72bf1fd1a17e6f07")
         #expect(Permit2.domain(chainId: 84532).separator.hexString == "0x010f27a92fb9a32622f44f001dc4d15706a85b33499cfc2ce9033113ab26592c")
-        #expect(EIP712Domain(name: "x402 offer", version: "1", chainId: 1).separator.hexString
-            == "0x5dc92544087ab60aa57c539b9543f9282416b0dcf2c2ae0d4d0051052a9e61b6")
-        #expect(EIP712Domain(name: "x402 receipt", version: "1", chainId: 1).separator.hexString
-            == "0xfd7f8c81cdd24b25c99ba22e191cee41d8809abbc12e8fdbd42fddfa5bb9e406")
+        #expect(
+            EIP712Domain(name: "x402 offer", version: "1", chainId: 1).separator.hexString
+                == "0x5dc92544087ab60aa57c539b9543f9282416b0dcf2c2ae0d4d0051052a9e61b6")
+        #expect(
+            EIP712Domain(name: "x402 receipt", version: "1", chainId: 1).separator.hexString
+                == "0xfd7f8c81cdd24b25c99ba22e191cee41d8809abbc12e8fdbd42fddfa5bb9e406")
         #expect(PermitWitnessTransferFrom.exactTypeHash.hexString == "0xebc156cd23678a74c94df13d772ef5478420637f0c94bd10d509e1dc98f521c7")
         #expect(PermitWitnessTransferFrom.uptoTypeHash.hexString == "0x51dff6974ad4388c499e7fcfe838d2bd767162553a144098ce20ea661d70c2ee")
         #expect(PermitWitnessTransferFrom.Witness.exactTypeHash.hexString == "0xd97b3239a7f32295517bd14cb074edfdd188dfe5eb42f802bb26d4fd1eb12c37")
@@ -120,8 +127,9 @@ struct EIP712Tests {
         let permit = PermitWitnessTransferFrom(
             permitted: .init(token: try EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e"), amount: 10000),
             spender: Permit2.uptoProxyAddress, nonce: UInt256.max - 5, deadline: 1_740_672_154,
-            witness: .init(to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"),
-                           facilitator: try EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66"), validAfter: 1_740_672_089)
+            witness: .init(
+                to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"),
+                facilitator: try EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66"), validAfter: 1_740_672_089)
         )
         let typedData = permit.typedData(chainId: 84532)
         #expect(try typedData.digest() == permit.digest(chainId: 84532))
@@ -135,13 +143,13 @@ struct EIP712Tests {
     }
 
     static let mail = """
-    {"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
-    "Person":[{"name":"name","type":"string"},{"name":"wallet","type":"address"}],
-    "Mail":[{"name":"from","type":"Person"},{"name":"to","type":"Person"},{"name":"contents","type":"string"}]},
-    "primaryType":"Mail",
-    "domain":{"name":"Ether Mail","version":"1","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
-    "message":{"from":{"name":"Cow","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"Bob","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":"Hello, Bob!"}}
-    """
+        {"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
+        "Person":[{"name":"name","type":"string"},{"name":"wallet","type":"address"}],
+        "Mail":[{"name":"from","type":"Person"},{"name":"to","type":"Person"},{"name":"contents","type":"string"}]},
+        "primaryType":"Mail",
+        "domain":{"name":"Ether Mail","version":"1","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message":{"from":{"name":"Cow","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"Bob","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":"Hello, Bob!"}}
+        """
 
     @Test("the EIP-712 Mail example: published encodeType and digest")
     func mailExample() throws {
@@ -151,7 +159,10 @@ struct EIP712Tests {
         let key = try PrivateKey(bytes: Keccak256.hash(utf8: "cow").bytes)
         #expect(key.address.checksummed == "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826")
         let signature = try typedData.sign(with: key)
-        #expect(signature.hexString == "0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b915621c")
+        #expect(
+            signature.hexString
+                == "0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b915621c"
+        )
     }
 
     @Test("malformed typed data fails with typed errors")
@@ -170,30 +181,41 @@ struct EIP712Tests {
         }
         #expect(throws: TypedDataError.missingValue(path: "message.to.wallet")) {
             try mutated { root in
-                root["message"] = try! JSONValue(parsing: #"{"from":{"name":"a","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b"},"contents":""}"#)
+                root["message"] = try! JSONValue(
+                    parsing: #"{"from":{"name":"a","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b"},"contents":""}"#)
             }.digest()
         }
         #expect(throws: TypedDataError.self) {
             try mutated { root in
-                root["message"] = try! JSONValue(parsing: #"{"from":{"name":"a","wallet":"0xcD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":""}"#)
+                root["message"] = try! JSONValue(
+                    parsing:
+                        #"{"from":{"name":"a","wallet":"0xcD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"b","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":""}"#
+                )
             }.digest()
         }
-        #expect(throws: TypedDataError.domainMismatch(declared: ["chainId", "name", "verifyingContract", "version"], present: ["chainId", "name", "verifyingContract"])) {
+        #expect(
+            throws: TypedDataError.domainMismatch(
+                declared: ["chainId", "name", "verifyingContract", "version"], present: ["chainId", "name", "verifyingContract"])
+        ) {
             try mutated { root in
-                root["domain"] = try! JSONValue(parsing: #"{"name":"Ether Mail","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"}"#)
+                root["domain"] = try! JSONValue(
+                    parsing: #"{"name":"Ether Mail","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"}"#)
             }.digest()
         }
-        let uint8 = #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"uint8"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":"256"}}"#
+        let uint8 =
+            #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"uint8"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":"256"}}"#
         #expect(throws: TypedDataError.invalidValue(path: "message.v", type: "uint8", reason: "out of range for 8 bits")) {
             try TypedData(json: uint8).digest()
         }
         let negativeUint = uint8.replacingOccurrences(of: "\"256\"", with: "-1")
         #expect(throws: TypedDataError.self) { try TypedData(json: negativeUint).digest() }
-        let fixedArray = #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"uint256[3]"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":[1,2]}}"#
+        let fixedArray =
+            #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"uint256[3]"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":[1,2]}}"#
         #expect(throws: TypedDataError.arrayLengthMismatch(path: "message.v", expected: 3, actual: 2)) {
             try TypedData(json: fixedArray).digest()
         }
-        let shortBytes = #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"bytes32"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":"0x1234"}}"#
+        let shortBytes =
+            #"{"types":{"EIP712Domain":[{"name":"name","type":"string"}],"T":[{"name":"v","type":"bytes32"}]},"primaryType":"T","domain":{"name":"x"},"message":{"v":"0x1234"}}"#
         #expect(throws: TypedDataError.self) { try TypedData(json: shortBytes).digest() }
         let duplicateKey = #"{"types":{},"types":{}}"#
         #expect(throws: TypedDataError.self) { try TypedData(json: duplicateKey) }
@@ -201,11 +223,20 @@ struct EIP712Tests {
 
     @Test("JSON numbers above 2^53 are exact, and numbers and strings hash the same")
     func exactNumbers() throws {
-        let asString = #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}],"T":[{"name":"v","type":"uint256"},{"name":"i","type":"int256"}]},"primaryType":"T","domain":{"chainId":1},"message":{"v":"115792089237316195423570985008687907853269984665640564039457584007913129639935","i":"-57896044618658097711785492504343953926634992332820282019728792003956564819968"}}"#
-        let asNumber = asString
-            .replacingOccurrences(of: "\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"", with: "115792089237316195423570985008687907853269984665640564039457584007913129639935")
-            .replacingOccurrences(of: "\"-57896044618658097711785492504343953926634992332820282019728792003956564819968\"", with: "-57896044618658097711785492504343953926634992332820282019728792003956564819968")
-        let asHex = asString.replacingOccurrences(of: "\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"", with: "\"0x" + String(repeating: "f", count: 64) + "\"")
+        let asString =
+            #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}],"T":[{"name":"v","type":"uint256"},{"name":"i","type":"int256"}]},"primaryType":"T","domain":{"chainId":1},"message":{"v":"115792089237316195423570985008687907853269984665640564039457584007913129639935","i":"-57896044618658097711785492504343953926634992332820282019728792003956564819968"}}"#
+        let asNumber =
+            asString
+            .replacingOccurrences(
+                of: "\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"",
+                with: "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+            )
+            .replacingOccurrences(
+                of: "\"-57896044618658097711785492504343953926634992332820282019728792003956564819968\"",
+                with: "-57896044618658097711785492504343953926634992332820282019728792003956564819968")
+        let asHex = asString.replacingOccurrences(
+            of: "\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"",
+            with: "\"0x" + String(repeating: "f", count: 64) + "\"")
         #expect(try TypedData(json: asString).digest() == TypedData(json: asNumber).digest())
         #expect(try TypedData(json: asString).digest() == TypedData(json: asHex).digest())
     }
@@ -220,11 +251,14 @@ struct EIP712Tests {
 
     @Test("Codable keeps integers beyond Int64 exact (UInt64, then Decimal), never rounded through Double")
     func codableExactIntegers() throws {
-        let json = #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}],"T":[{"name":"a","type":"uint256"},{"name":"b","type":"uint256"}]},"primaryType":"T","domain":{"chainId":1},"message":{"a":18446744073709551615,"b":1000000000000000000000000000001}}"#
+        let json =
+            #"{"types":{"EIP712Domain":[{"name":"chainId","type":"uint256"}],"T":[{"name":"a","type":"uint256"},{"name":"b","type":"uint256"}]},"primaryType":"T","domain":{"chainId":1},"message":{"a":18446744073709551615,"b":1000000000000000000000000000001}}"#
         let typedData = try TypedData(json: json)
-        let asStrings = try TypedData(json: json
-            .replacingOccurrences(of: "18446744073709551615", with: "\"18446744073709551615\"")
-            .replacingOccurrences(of: "1000000000000000000000000000001", with: "\"1000000000000000000000000000001\""))
+        let asStrings = try TypedData(
+            json:
+                json
+                .replacingOccurrences(of: "18446744073709551615", with: "\"18446744073709551615\"")
+                .replacingOccurrences(of: "1000000000000000000000000000001", with: "\"1000000000000000000000000000001\""))
         #expect(try typedData.digest() == asStrings.digest())
         let decoded = try JSONDecoder().decode(TypedData.self, from: Data(json.utf8))
         #expect(decoded == typedData)
@@ -258,8 +292,9 @@ struct EIP712Tests {
         let permit = PermitWitnessTransferFrom(
             permitted: .init(token: try EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e"), amount: 10000),
             spender: Permit2.uptoProxyAddress, nonce: 7, deadline: 1_740_672_154,
-            witness: .init(to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"),
-                           facilitator: try EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66"), validAfter: 1_740_672_089)
+            witness: .init(
+                to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"),
+                facilitator: try EthereumAddress("0x857b06519E91e3A54538791bDbb0E22373e36b66"), validAfter: 1_740_672_089)
         )
         let typedData = permit.typedData(chainId: 84532)
         let text = typedData.jsonValue.serializedString()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+
 @testable import X402EVM
 
 @Suite("exact EVM client and server")
@@ -196,9 +197,10 @@ struct ExactEVMClientTests {
         #expect(throws: (any Error).self) { _ = try server.assetAmount(for: try .dollars("1"), on: .solanaDevnet) }
 
         var registry = AssetRegistry()
-        registry.register(Asset(
-            network: .eip155(31337), address: "0x2222222222222222222222222222222222222222", symbol: "TST", decimals: 18,
-            eip712Name: "Test", eip712Version: "1", transferMethod: .eip3009))
+        registry.register(
+            Asset(
+                network: .eip155(31337), address: "0x2222222222222222222222222222222222222222", symbol: "TST", decimals: 18,
+                eip712Name: "Test", eip712Version: "1", transferMethod: .eip3009))
         let local = try ExactEVMServer(assets: registry).assetAmount(for: try .dollars("0.5"), on: .eip155(31337))
         #expect(local.amount == UInt256(500_000_000_000_000_000 as UInt64))
         #expect(local.extra["name"]?.stringValue == "Test")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+
 @testable import X402EVM
 
 @Suite("exact EVM facilitator: verification")
@@ -96,13 +97,19 @@ struct ExactEVMFacilitatorTests {
         let payment = try await F.payment()
         // Tampering with any signed field breaks the signature.
         #expect(await verify(editingAuthorization(payment, "value", "20000"), F.requirements(amount: "20000")).invalidReason == .exactEVMSignature)
-        #expect(await verify(editingAuthorization(payment, "to", .string(F.otherKey.address.checksummed)), F.requirements(payTo: F.otherKey.address.checksummed)).invalidReason == .exactEVMSignature)
+        #expect(
+            await verify(
+                editingAuthorization(payment, "to", .string(F.otherKey.address.checksummed)), F.requirements(payTo: F.otherKey.address.checksummed)
+            ).invalidReason == .exactEVMSignature)
         #expect(await verify(editingAuthorization(payment, "validBefore", .string(String(F.now + 100_000)))).invalidReason == .exactEVMSignature)
         #expect(await verify(editingAuthorization(payment, "nonce", .string(Bytes32.random().hexString))).invalidReason == .exactEVMSignature)
         // Another asset means another EIP-712 domain.
         let otherAsset = "0x1111111111111111111111111111111111111111"
         var movedAsset = payment
-        if case .v2(var p) = payment { p.accepted.asset = otherAsset; movedAsset = .v2(p) }
+        if case .v2(var p) = payment {
+            p.accepted.asset = otherAsset
+            movedAsset = .v2(p)
+        }
         // (The other asset is allowlisted so the signature check, not the asset allowlist, decides.)
         let allowing = F.facilitator(chain: ScriptedChain()) { $0.acceptedAssets = [.baseSepolia: [try! EthereumAddress(otherAsset)]] }
         #expect(await allowing.verify(movedAsset, requirements: .v2(F.requirements(asset: otherAsset))).invalidReason == .exactEVMSignature)
@@ -135,8 +142,9 @@ struct ExactEVMFacilitatorTests {
         let authorization = TransferWithAuthorization(
             from: wallet, to: F.payTo, value: 10_000, validAfter: UInt256(F.now - 600), validBefore: UInt256(F.now + 60), nonce: .random())
         let signature = [UInt8](repeating: 0xAB, count: 100)
-        let payment = AnyPaymentPayload.v2(PaymentPayload(
-            accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: signature).json))
+        let payment = AnyPaymentPayload.v2(
+            PaymentPayload(
+                accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: signature).json))
         let chain = ScriptedChain()
         chain.codes[wallet] = [0x60, 0x00]
         let gasSeen = GasRecorder()
@@ -163,9 +171,10 @@ struct ExactEVMFacilitatorTests {
         let requirements = F.requirements()
         let authorization = TransferWithAuthorization(
             from: wallet, to: F.payTo, value: 10_000, validAfter: UInt256(F.now - 600), validBefore: UInt256(F.now + 60), nonce: .random())
-        let payment = AnyPaymentPayload.v2(PaymentPayload(
-            accepted: requirements,
-            payload: ExactEVMPayload(authorization: authorization, signature: [UInt8](repeating: 0xAB, count: 100)).json))
+        let payment = AnyPaymentPayload.v2(
+            PaymentPayload(
+                accepted: requirements,
+                payload: ExactEVMPayload(authorization: authorization, signature: [UInt8](repeating: 0xAB, count: 100)).json))
         let magic = EIP3009Calls.erc1271MagicValue + [UInt8](repeating: 0, count: 28)
         let chain = ScriptedChain()
         chain.codes[wallet] = [0x60, 0x00]
@@ -280,8 +289,9 @@ struct ExactEVMFacilitatorTests {
             from: wallet, to: F.payTo, value: 10_000, validAfter: UInt256(F.now - 600), validBefore: UInt256(F.now + 60), nonce: .random())
         let inner = authorization.sign(with: F.otherKey, in: F.domain()).bytes
         let wrapped = ERC6492Signature(factory: factory, factoryCalldata: [1, 2, 3, 4], innerSignature: inner).wrappedBytes
-        let payment = AnyPaymentPayload.v2(PaymentPayload(
-            accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: wrapped).json))
+        let payment = AnyPaymentPayload.v2(
+            PaymentPayload(
+                accepted: requirements, payload: ExactEVMPayload(authorization: authorization, signature: wrapped).json))
 
         let isValidSignature = ABI.selector("isValidSignature(bytes32,bytes)")
         let magic = EIP3009Calls.erc1271MagicValue + [UInt8](repeating: 0, count: 28)

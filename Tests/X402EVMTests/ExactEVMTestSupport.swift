@@ -1,5 +1,6 @@
 import Foundation
 import X402
+
 @testable import X402EVM
 
 /// A scriptable, fault-injecting `EthereumClient` with a tiny nonce-keeping "mempool".
@@ -101,7 +102,8 @@ final class ScriptedChain: EthereumClient, @unchecked Sendable {
                 }
             }
             guard let tx = try? SignedTransaction(rawBytes: raw) else { throw .node(code: -32000, message: "invalid transaction", data: nil) }
-            if chain.accepted.contains(where: { $0.hash == tx.hash }) || chain.queued[tx.from]?.values.contains(where: { $0.hash == tx.hash }) == true {
+            if chain.accepted.contains(where: { $0.hash == tx.hash }) || chain.queued[tx.from]?.values.contains(where: { $0.hash == tx.hash }) == true
+            {
                 throw .node(code: -32000, message: "already known", data: nil)
             }
             guard case .eip1559(let body) = tx.body else { throw .node(code: -32000, message: "unsupported", data: nil) }
@@ -181,7 +183,8 @@ enum ExactFixture {
     }
 
     static func facilitator(
-        chain: ScriptedChain, simulate: Bool = false, now: UInt64 = ExactFixture.now, configure: (inout ExactEVMFacilitator.Options) -> Void = { _ in }
+        chain: ScriptedChain, simulate: Bool = false, now: UInt64 = ExactFixture.now,
+        configure: (inout ExactEVMFacilitator.Options) -> Void = { _ in }
     ) -> ExactEVMFacilitator {
         var options = ExactEVMFacilitator.Options()
         options.simulateInVerify = simulate
@@ -210,8 +213,8 @@ enum ExactFixture {
     /// The Transfer log a successful transferWithAuthorization emits, read from the calldata.
     static func transferLogs(_ tx: SignedTransaction) -> [EventLog] {
         guard case .eip1559(let body) = tx.body, let to = body.to, body.data.count >= 4 + 96,
-              let values = try? ABI.decode(["address", "address", "uint256"], from: body.data[4..<(4 + 96)]),
-              let from = values[0].addressValue, let recipient = values[1].addressValue, let value = values[2].uintValue
+            let values = try? ABI.decode(["address", "address", "uint256"], from: body.data[4..<(4 + 96)]),
+            let from = values[0].addressValue, let recipient = values[1].addressValue, let value = values[2].uintValue
         else { return [] }
         return [EventLog(address: to, topics: [EIP3009Calls.transferTopic, from.word, recipient.word], data: value.bigEndianBytes)]
     }

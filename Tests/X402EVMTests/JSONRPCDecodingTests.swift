@@ -1,6 +1,7 @@
 import Testing
-@testable import X402EVM
 import X402
+
+@testable import X402EVM
 
 /// Parsing and encoding of JSON-RPC values and answers (no network).
 @Suite("JSON-RPC encoding and decoding")
@@ -9,18 +10,22 @@ struct JSONRPCDecodingTests {
 
     // MARK: Quantities
 
-    @Test("quantities: strict 0x hex, leading zeros accepted", arguments: [
-        ("0x0", UInt64(0)), ("0x00", 0), ("0x1", 1), ("0x14a34", 84532), ("0X14A34", 84532), ("0x0000000000014a34", 84532),
-        ("0xffffffffffffffff", .max), ("0x0000ffffffffffffffff", .max),
-    ])
+    @Test(
+        "quantities: strict 0x hex, leading zeros accepted",
+        arguments: [
+            ("0x0", UInt64(0)), ("0x00", 0), ("0x1", 1), ("0x14a34", 84532), ("0X14A34", 84532), ("0x0000000000014a34", 84532),
+            ("0xffffffffffffffff", .max), ("0x0000ffffffffffffffff", .max),
+        ])
     func quantities(text: String, value: UInt64) throws {
         #expect(try EthereumJSON.uint64(.string(text)) == value)
         #expect(try EthereumJSON.uint256(.string(text)) == UInt256(value))
     }
 
-    @Test("malformed quantities are invalidResponse", arguments: [
-        "0x", "", "14a34", "0xg1", "0x 1", "-0x1", "0x1.5", "0x10000000000000000",
-    ])
+    @Test(
+        "malformed quantities are invalidResponse",
+        arguments: [
+            "0x", "", "14a34", "0xg1", "0x 1", "-0x1", "0x1.5", "0x10000000000000000",
+        ])
     func badQuantities(text: String) {
         #expect(throws: EthereumClientError.self) { try EthereumJSON.uint64(.string(text)) }
     }
@@ -29,7 +34,10 @@ struct JSONRPCDecodingTests {
     func nonStringQuantities() throws {
         for value: JSONValue in [12, nil, true, ["0x1"]] {
             let error = #expect(throws: EthereumClientError.self) { try EthereumJSON.uint64(value, field: "gasUsed") }
-            guard case .invalidResponse(let message) = error else { Issue.record("\(String(describing: error))"); continue }
+            guard case .invalidResponse(let message) = error else {
+                Issue.record("\(String(describing: error))")
+                continue
+            }
             #expect(message.hasPrefix("gasUsed:"))
         }
     }
@@ -150,11 +158,13 @@ struct JSONRPCDecodingTests {
 
     @Test("fee history with and without rewards")
     func feeHistory() throws {
-        let history = try EthereumJSON.feeHistory(json("""
-            {"oldestBlock":"0x10","baseFeePerGas":["0xf4240","0xf4241","0xf4242"],"gasUsedRatio":[0,0.25],
-             "baseFeePerBlobGas":["0x1","0x1","0x1"],"blobGasUsedRatio":[0,0],
-             "reward":[["0x1","0x2"],["0x3","0x4"]]}
-            """))
+        let history = try EthereumJSON.feeHistory(
+            json(
+                """
+                {"oldestBlock":"0x10","baseFeePerGas":["0xf4240","0xf4241","0xf4242"],"gasUsedRatio":[0,0.25],
+                 "baseFeePerBlobGas":["0x1","0x1","0x1"],"blobGasUsedRatio":[0,0],
+                 "reward":[["0x1","0x2"],["0x3","0x4"]]}
+                """))
         #expect(history.oldestBlock == 16)
         #expect(history.baseFeePerGas == [1_000_000, 1_000_001, 1_000_002])
         #expect(history.gasUsedRatio == [0, 0.25])
@@ -170,7 +180,9 @@ struct JSONRPCDecodingTests {
 
     @Test("error descriptions are short and carry no request details")
     func descriptions() {
-        #expect(EthereumClientError.node(code: 3, message: "execution reverted", data: [1, 2]).description == "node error 3: execution reverted (data 0x0102)")
+        #expect(
+            EthereumClientError.node(code: 3, message: "execution reverted", data: [1, 2]).description
+                == "node error 3: execution reverted (data 0x0102)")
         #expect(EthereumClientError.timeout.description == "node request timed out")
     }
 }

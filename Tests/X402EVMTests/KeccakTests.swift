@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import X402EVM
 
 @Suite("Keccak-256")
@@ -25,10 +26,22 @@ struct KeccakTests {
     @Test("derived EIP-712 type hashes from test-vectors.md §7.1")
     func typeHashes() {
         let table: [(String, String)] = [
-            ("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)", "0x8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f"),
-            ("EIP712Domain(string name,uint256 chainId,address verifyingContract)", "0x8cad95687ba82c2ce50e74f7b754645e5117c3a5bec8151c0726d5857980a866"),
-            ("TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)", "0x7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267"),
-            ("PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Witness witness)TokenPermissions(address token,uint256 amount)Witness(address to,uint256 validAfter)", "0xebc156cd23678a74c94df13d772ef5478420637f0c94bd10d509e1dc98f521c7"),
+            (
+                "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
+                "0x8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f"
+            ),
+            (
+                "EIP712Domain(string name,uint256 chainId,address verifyingContract)",
+                "0x8cad95687ba82c2ce50e74f7b754645e5117c3a5bec8151c0726d5857980a866"
+            ),
+            (
+                "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)",
+                "0x7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267"
+            ),
+            (
+                "PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Witness witness)TokenPermissions(address token,uint256 amount)Witness(address to,uint256 validAfter)",
+                "0xebc156cd23678a74c94df13d772ef5478420637f0c94bd10d509e1dc98f521c7"
+            ),
             ("TokenPermissions(address token,uint256 amount)", "0x618358ac3db8dc274f0cd8829da7e234bd48cd73c4a740aede1adec9846d06a1"),
         ]
         for (text, hash) in table {

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import X402EVM
 import X402
+
+@testable import X402EVM
 
 @Suite("Keys, signatures and addresses")
 struct KeyTests {
@@ -51,8 +52,9 @@ struct KeyTests {
         let hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
         setenv("X402_EVM_TEST_KEY", hex, 1)
         defer { unsetenv("X402_EVM_TEST_KEY") }
-        #expect(try PrivateKey(environmentVariable: "X402_EVM_TEST_KEY").address.checksummed
-            == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+        #expect(
+            try PrivateKey(environmentVariable: "X402_EVM_TEST_KEY").address.checksummed
+                == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
         #expect(throws: KeyError.missingEnvironmentVariable("X402_EVM_TEST_KEY_UNSET")) {
             try PrivateKey(environmentVariable: "X402_EVM_TEST_KEY_UNSET")
         }
@@ -160,8 +162,10 @@ struct KeyTests {
 
     @Test("malformed addresses are rejected")
     func badAddresses() {
-        for text in ["", "0x", "857b06519E91e3A54538791bDbb0E22373e36b66", "0x857b06519E91e3A54538791bDbb0E22373e36b6",
-                     "0x857b06519E91e3A54538791bDbb0E22373e36b666", "0xg57b06519e91e3a54538791bdbb0e22373e36b66"] {
+        for text in [
+            "", "0x", "857b06519E91e3A54538791bDbb0E22373e36b66", "0x857b06519E91e3A54538791bDbb0E22373e36b6",
+            "0x857b06519E91e3A54538791bDbb0E22373e36b666", "0xg57b06519e91e3a54538791bdbb0e22373e36b66",
+        ] {
             #expect(throws: AddressError.invalidFormat) { try EthereumAddress(text) }
         }
     }
@@ -179,7 +183,10 @@ struct KeyTests {
 
     @Test("spec EIP-3009 signature (test-vectors.md §4) recovers to its from")
     func specSignature() throws {
-        let signature = try Signature(hex: "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c")
+        let signature = try Signature(
+            hex:
+                "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c"
+        )
         let digest = try Bytes32(hex: "0xf256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6")
         #expect(signature.v == 28)
         #expect(try signature.recoverSigner(digest: digest).checksummed == "0x857b06519E91e3A54538791bDbb0E22373e36b66")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+
 @testable import X402EVM
 
 @Suite("Settlement: nonce manager, signer pool, idempotent settle")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import X402EVM
 import X402
+
+@testable import X402EVM
 
 func rlpItem(fromFixture json: Any) throws -> RLPItem {
     if let text = json as? String { return .bytes(try Hex.decode(text)) }
@@ -25,8 +26,8 @@ struct TransactionTests {
 
     @Test("RLP decoding rejects non-canonical and truncated input")
     func rlpStrict() {
-        #expect(throws: RLPError.nonCanonical) { try RLPItem(decoding: [0x81, 0x05]) }      // single byte < 0x80 must not be prefixed
-        #expect(throws: RLPError.nonCanonical) { try RLPItem(decoding: [0xB8, 0x01, 0xFF]) } // long form for a short string
+        #expect(throws: RLPError.nonCanonical) { try RLPItem(decoding: [0x81, 0x05]) }  // single byte < 0x80 must not be prefixed
+        #expect(throws: RLPError.nonCanonical) { try RLPItem(decoding: [0xB8, 0x01, 0xFF]) }  // long form for a short string
         #expect(throws: RLPError.truncated) { try RLPItem(decoding: [0x83, 0x01]) }
         #expect(throws: RLPError.trailingBytes) { try RLPItem(decoding: [0x01, 0x02]) }
         #expect(throws: RLPError.truncated) { try RLPItem(decoding: [0xC2, 0x01]) }
@@ -60,10 +61,11 @@ struct TransactionTests {
             } else {
                 var accessList: [AccessListEntry] = []
                 for entry in (tx["accessList"] as? [[String: Any]]) ?? [] {
-                    accessList.append(AccessListEntry(
-                        address: try EthereumAddress(try entry.string("address")),
-                        storageKeys: try (entry["storageKeys"] as? [String] ?? []).map { try Bytes32(hex: $0) }
-                    ))
+                    accessList.append(
+                        AccessListEntry(
+                            address: try EthereumAddress(try entry.string("address")),
+                            storageKeys: try (entry["storageKeys"] as? [String] ?? []).map { try Bytes32(hex: $0) }
+                        ))
                 }
                 let transaction = EIP1559Transaction(
                     chainId: chainId, nonce: try uint64("nonce"), maxPriorityFeePerGas: try uint("maxPriorityFeePerGas"),
@@ -87,8 +89,9 @@ struct TransactionTests {
     @Test("the chain id is bound into the signature")
     func chainBinding() throws {
         let key = try PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-        let base = LegacyTransaction(chainId: 8453, nonce: 1, gasPrice: 1_000_000_000, gasLimit: 21000,
-                                     to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), value: 1)
+        let base = LegacyTransaction(
+            chainId: 8453, nonce: 1, gasPrice: 1_000_000_000, gasLimit: 21000,
+            to: try EthereumAddress("0x209693Bc6afc0C5328bA36FaF03C514EF312287C"), value: 1)
         var other = base
         other.chainId = 84532
         #expect(base.signingHash != other.signingHash)
@@ -105,9 +108,10 @@ struct TransactionTests {
     @Test("raw transactions with unsupported types, bad RLP or tampered fields are rejected or re-attributed")
     func rawRejections() throws {
         let key = try PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-        let transaction = EIP1559Transaction(chainId: 8453, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 2, gasLimit: 50000,
-                                             to: try EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e"),
-                                             data: try ABI.encodeCall("approve(address,uint256)", [.address(Permit2.address), .uint(.max)]))
+        let transaction = EIP1559Transaction(
+            chainId: 8453, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 2, gasLimit: 50000,
+            to: try EthereumAddress("0x036CbD53842c5426634e7929541eC2318f3dCF7e"),
+            data: try ABI.encodeCall("approve(address,uint256)", [.address(Permit2.address), .uint(.max)]))
         let signed = transaction.signed(with: key)
         #expect(try SignedTransaction(rawBytes: signed.rawBytes).from == key.address)
         #expect(throws: TransactionError.unsupportedType(0x01)) { try SignedTransaction(rawBytes: [0x01] + signed.rawBytes.dropFirst()) }

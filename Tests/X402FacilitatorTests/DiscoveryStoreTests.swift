@@ -75,7 +75,8 @@ struct DiscoveryStoreTests {
         let path = temporaryDatabase()
         // The settlement journal opens (and migrates) the file first, as the service does.
         let journal = try SQLiteSettlementStore(path: path)
-        try await journal.save(SettlementJournalEntry(id: "e", network: "eip155:84532", scheme: "exact", status: .received, createdAt: Date(), updatedAt: Date()))
+        try await journal.save(
+            SettlementJournalEntry(id: "e", network: "eip155:84532", scheme: "exact", status: .received, createdAt: Date(), updatedAt: Date()))
         let t = Date(timeIntervalSince1970: 1_800_000_123.5)
         do {
             let store = try SQLiteDiscoveryStore(path: path)

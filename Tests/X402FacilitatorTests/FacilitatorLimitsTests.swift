@@ -88,7 +88,8 @@ extension FacilitatorLimitsTests {
             #expect(body["reason"] == "rate_limited" && body["error"]?.stringValue != nil)
             #expect(headers[.retryAfter] != nil)
             // The payer's address is case-insensitive.
-            let (upper, _, _) = try await client.post("/verify", Self.body(for: kind, from: Self.payer.uppercased().replacingOccurrences(of: "0X", with: "0x")))
+            let (upper, _, _) = try await client.post(
+                "/verify", Self.body(for: kind, from: Self.payer.uppercased().replacingOccurrences(of: "0X", with: "0x")))
             #expect(upper == .tooManyRequests)
             let (other, verdict, _) = try await client.post("/verify", Self.body(for: kind, from: "0x2222222222222222222222222222222222222222"))
             #expect(other == .ok && verdict["isValid"] == true)
@@ -171,7 +172,9 @@ extension FacilitatorLimitsTests {
         #expect(entry(url: "https://api.example.com/a", bazaar: ["bazaar": ["info": ["input": .object(many.merging(["type": "http"]))]]]) == nil)
         #expect(entry(url: "https://api.example.com/a", bazaar: ["bazaar": .object(many.merging(["info": ["input": ["type": "http"]]]))]) == nil)
         let huge = String(repeating: "x", count: 20_000)
-        #expect(entry(url: "https://api.example.com/a", bazaar: ["bazaar": ["info": ["input": ["type": "http"], "output": ["example": .string(huge)]]]]) == nil)
+        #expect(
+            entry(url: "https://api.example.com/a", bazaar: ["bazaar": ["info": ["input": ["type": "http"], "output": ["example": .string(huge)]]]])
+                == nil)
         #expect(entry(url: "https://api.example.com/a", bazaar: ["bazaar": ["info": ["input": ["type": "http\u{0}"]]]]) == nil)
     }
 }

@@ -25,7 +25,8 @@ final class FakeScheme: SchemeFacilitator, @unchecked Sendable {
     func settle(_ payload: AnyPaymentPayload, requirements: AnyPaymentRequirements) async -> SettleResponse {
         lock.withLock { settlements += 1 }
         guard payload.payload["ok"]?.boolValue == true else { return .failure(.invalidPayload, network: payload.networkIdentifier) }
-        return SettleResponse(success: true, transaction: "0x" + String(repeating: "ab", count: 32), network: payload.networkIdentifier, payer: "0xPAYER")
+        return SettleResponse(
+            success: true, transaction: "0x" + String(repeating: "ab", count: 32), network: payload.networkIdentifier, payer: "0xPAYER")
     }
 
     func signers(for network: Network) -> [String] { ["0xFACILITATOR"] }
@@ -46,7 +47,9 @@ enum Fixtures {
         return String(decoding: FacilitatorRequest(paymentPayload: .v2(payload), paymentRequirements: .v2(r)).jsonBytes(), as: UTF8.self)
     }
 
-    static func routes(tokens: [String] = [], catalog: DiscoveryCatalog? = DiscoveryCatalog(), scheme: FakeScheme = FakeScheme(), journal: SettlementJournal? = nil) -> FacilitatorRoutes {
+    static func routes(
+        tokens: [String] = [], catalog: DiscoveryCatalog? = DiscoveryCatalog(), scheme: FakeScheme = FakeScheme(), journal: SettlementJournal? = nil
+    ) -> FacilitatorRoutes {
         let engine = FacilitatorEngine(schemes: [(scheme, [.baseSepolia])], extensions: ["bazaar"])
         var settle: (@Sendable (IncomingFacilitatorRequest, Logger) async -> SettleResponse)?
         if let journal {
@@ -232,7 +235,10 @@ struct FacilitatorConfigurationTests {
         c.networks = [.init(network: try #require(Network("solana:abc")), rpcURL: "http://x")]
         #expect(throws: FacilitatorConfigurationError.self) { try c.validate() }
         c.networks = [.init(network: .ethereum, rpcURL: "http://x", schemes: ["upto"])]
-        #expect(throws: FacilitatorConfigurationError.invalidValue("networks[0].schemes", "scheme \"upto\" on eip155:1 is not available (available: exact)")) {
+        #expect(
+            throws: FacilitatorConfigurationError.invalidValue(
+                "networks[0].schemes", "scheme \"upto\" on eip155:1 is not available (available: exact)")
+        ) {
             try c.validate()
         }
         c.networks = [.init(network: .ethereum, rpcURL: "http://x")]
@@ -240,17 +246,21 @@ struct FacilitatorConfigurationTests {
         #expect { try c.validate() } throws: { ($0 as? FacilitatorConfigurationError)?.description.hasPrefix("database: ") == true }
     }
 
-    @Test("a typo in the file is refused with its key path, not silently dropped", arguments: [
-        (#"{"networks": [{"network": "eip155:84532", "rpcURL": "http://127.0.0.1:8545", "recieptTimeoutSeconds": 5}]}"#,
-         "unknown member \"networks[0].recieptTimeoutSeconds\""),
-        (#"{"recieptTimeoutSeconds": 5}"#, "unknown member \"recieptTimeoutSeconds\""),
-        (#"{"rateLimitPerPayer": {"burst": 1, "perSec": 2}}"#, "unknown member \"rateLimitPerPayer.perSec\""),
-        (#"{"networks": [{"network": "base", "rpcURL": "http://x"}]}"#, "networks[0].network: not a CAIP-2 network identifier: base"),
-        (#"{"port": "80"}"#, "port: "),
-        (#"{"networks": [{"network": "eip155:1"}]}"#, "networks[0].rpcURL: missing"),
-        ("[1]", "the top level must be an object"),
-        ("{", "not JSON"),
-    ])
+    @Test(
+        "a typo in the file is refused with its key path, not silently dropped",
+        arguments: [
+            (
+                #"{"networks": [{"network": "eip155:84532", "rpcURL": "http://127.0.0.1:8545", "recieptTimeoutSeconds": 5}]}"#,
+                "unknown member \"networks[0].recieptTimeoutSeconds\""
+            ),
+            (#"{"recieptTimeoutSeconds": 5}"#, "unknown member \"recieptTimeoutSeconds\""),
+            (#"{"rateLimitPerPayer": {"burst": 1, "perSec": 2}}"#, "unknown member \"rateLimitPerPayer.perSec\""),
+            (#"{"networks": [{"network": "base", "rpcURL": "http://x"}]}"#, "networks[0].network: not a CAIP-2 network identifier: base"),
+            (#"{"port": "80"}"#, "port: "),
+            (#"{"networks": [{"network": "eip155:1"}]}"#, "networks[0].rpcURL: missing"),
+            ("[1]", "the top level must be an object"),
+            ("{", "not JSON"),
+        ])
     func unknownMembers(text: String, reason: String) {
         #expect {
             try FacilitatorConfiguration.parse(Array(text.utf8))

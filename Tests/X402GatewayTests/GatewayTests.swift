@@ -145,7 +145,8 @@ struct GatewayTests {
     @Test func readyLineNamesTheURLUpstreamAndRoutes() throws {
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(USDCServer(), networks: NetworkPattern(namespace: "eip155"))
-        let gateway = try Gateway(configuration: try gatewayConfiguration(upstream: "http://127.0.0.1:8080"), schemes: schemes, facilitator: ScriptedFacilitator.seller())
+        let gateway = try Gateway(
+            configuration: try gatewayConfiguration(upstream: "http://127.0.0.1:8080"), schemes: schemes, facilitator: ScriptedFacilitator.seller())
         let line = try JSONValue(parsing: gateway.readyLine(port: 4567))
         #expect(line["url"] == "http://127.0.0.1:4567")
         #expect(line["upstream"] == "http://127.0.0.1:8080")
@@ -188,10 +189,16 @@ struct GatewayConfigurationTests {
         let report = try #require(table.match(method: "POST", path: "/api/report"))
         #expect(report.route.settlement == .beforeHandler)
         #expect(report.route.accepts[0].network == .base)
-        guard case .fixed(let recipient) = report.route.accepts[0].payTo else { Issue.record("payTo"); return }
+        guard case .fixed(let recipient) = report.route.accepts[0].payTo else {
+            Issue.record("payTo")
+            return
+        }
         #expect(recipient == "0x857b06519E91e3A54538791bDbb0E22373e36b66")
         let token = try #require(table.match(method: "GET", path: "/token/7"))
-        guard case .price(.tokenAmount(let amount, let asset, let extra)) = token.route.accepts[0].price else { Issue.record("price"); return }
+        guard case .price(.tokenAmount(let amount, let asset, let extra)) = token.route.accepts[0].price else {
+            Issue.record("price")
+            return
+        }
         #expect(amount == UInt256(1234) && asset == "0x036CbD53842c5426634e7929541eC2318f3dCF7e" && extra?["version"] == "2")
         #expect(table.match(method: "GET", path: "/other") == nil)
     }
@@ -203,17 +210,24 @@ struct GatewayConfigurationTests {
         #expect(throws: GatewayConfigurationError.self) { try GatewayConfiguration.Route(spec: "GET /api/*=") }
     }
 
-    static let valid = #"{"upstream":"http://127.0.0.1:8080","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","network":"eip155:84532","facilitator":"http://127.0.0.1:4020","routes":["GET /a=$0.01"]"#
+    static let valid =
+        #"{"upstream":"http://127.0.0.1:8080","payTo":"0x209693Bc6afc0C5328bA36FaF03C514EF312287C","network":"eip155:84532","facilitator":"http://127.0.0.1:4020","routes":["GET /a=$0.01"]"#
 
     @Test(arguments: [
         ("not json", "not JSON"),
         ("[1]", "top level"),
         (valid + #","prot":1}"#, "unknown member \"prot\""),
-        (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","settle":true}"#) + "}", "unknown member \"routes[0].settle\""),
+        (
+            valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","settle":true}"#) + "}",
+            "unknown member \"routes[0].settle\""
+        ),
         (valid + #","upstreamTimeoutSecond":5}"#, "unknown member \"upstreamTimeoutSecond\""),
         // A network is a CAIP-2 identifier, checked when the file is read.
         (valid.replacingOccurrences(of: "eip155:84532", with: "base") + "}", "network: not a CAIP-2 network identifier: base"),
-        (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","network":"base"}"#) + "}", "routes[0].network"),
+        (
+            valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a","price":"$0.01","network":"base"}"#) + "}",
+            "routes[0].network"
+        ),
         (valid + #","port":"80"}"#, "port"),
         (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #"{"route":"GET /a"}"#) + "}", "price"),
         (valid.replacingOccurrences(of: #""GET /a=$0.01""#, with: #""GET /a""#) + "}", "METHOD /pattern=PRICE"),
@@ -334,7 +348,9 @@ struct GatewayConfigurationTests {
         #expect(try IPAddressRange("::1").contains("::1"))
         #expect(try IPAddressRange("[fe80::1]/64").contains("fe80::abcd%eth0"))
         #expect(try IPAddressRange("10.1.2.3/8").description == "10.0.0.0/8")
-        for bad in ["10.0.0.0/33", "300.1.1.1", "10.0.0", "1.2.3.4/", "1.2.3.4/-1", "::1::2", "fe80::/129", "gggg::1", "abc", "", "1:2:3:4:5:6:7:8:9"] {
+        for bad in [
+            "10.0.0.0/33", "300.1.1.1", "10.0.0", "1.2.3.4/", "1.2.3.4/-1", "::1::2", "fe80::/129", "gggg::1", "abc", "", "1:2:3:4:5:6:7:8:9",
+        ] {
             #expect(throws: GatewayConfigurationError.self, "\(bad)") { try IPAddressRange(bad) }
         }
         let json = #"{"upstream":"http://127.0.0.1:8080","trustedProxies":["10.0.0.0/8","::1/128"],"routes":["GET /x=$0.01"]}"#
@@ -362,7 +378,10 @@ struct GatewayConfigurationTests {
             #expect(await log.count == 0, "neither HEAD nor OPTIONS reaches the upstream unpaid")
             let overridden = try await fetch(
                 gateway + "/free/upload", method: "POST",
-                headers: [("X-HTTP-Method-Override", "GET"), ("X-HTTP-Method", "GET"), ("X-Method-Override", "GET"), ("X-Original-URL", "/api/data"), ("X-Rewrite-URL", "/api/data")],
+                headers: [
+                    ("X-HTTP-Method-Override", "GET"), ("X-HTTP-Method", "GET"), ("X-Method-Override", "GET"), ("X-Original-URL", "/api/data"),
+                    ("X-Rewrite-URL", "/api/data"),
+                ],
                 body: "x")
             #expect(overridden.status == 202)
             let seen = try #require(await log.requests.first)

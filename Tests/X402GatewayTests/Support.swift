@@ -28,7 +28,9 @@ func upstreamApp(log: UpstreamLog, onServerRunning: @escaping @Sendable (any Cha
     @Sendable func record(_ request: Request, _ context: BasicRequestContext) async throws -> SeenRequest {
         let body = try await request.body.collect(upTo: 1 << 20)
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName, default: ""] += (headers[field.name.canonicalName] == nil ? "" : ", ") + field.value }
+        for field in request.headers {
+            headers[field.name.canonicalName, default: ""] += (headers[field.name.canonicalName] == nil ? "" : ", ") + field.value
+        }
         let seen = SeenRequest(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers, body: String(buffer: body))
         await log.add(seen)

@@ -109,7 +109,9 @@ func sampleRequest() -> FacilitatorRequest {
     return FacilitatorRequest(paymentPayload: .v2(payload), paymentRequirements: .v2(requirements))
 }
 
-func client(_ base: String, _ scenario: String, authentication: FacilitatorAuthentication = .none, timeout: Duration = .seconds(10))
+func client(
+    _ base: String, _ scenario: String, authentication: FacilitatorAuthentication = .none, timeout: Duration = .seconds(10)
+)
     -> HTTPFacilitatorClient
 {
     HTTPFacilitatorClient(
@@ -218,14 +220,16 @@ struct HTTPFacilitatorClientTests {
             #expect(settleError == .httpStatus(502, bodyExcerpt: "upstream down"))
             // A non-2xx claiming success is never a success.
             let lying = client(base, "lying")
-            guard let e500 = await failure({ () async throws(FacilitatorClientError) in try await lying.settle(sampleRequest()) }), e500.code == .httpStatus, e500.httpStatus == 500
+            guard let e500 = await failure({ () async throws(FacilitatorClientError) in try await lying.settle(sampleRequest()) }),
+                e500.code == .httpStatus, e500.httpStatus == 500
             else {
                 Issue.record("expected httpStatus 500")
                 return
             }
             // An unknown path is a 404 without a verdict.
             let missing = client(base, "nothing-here")
-            guard let e404 = await failure({ () async throws(FacilitatorClientError) in try await missing.verify(sampleRequest()) }), e404.code == .httpStatus, e404.httpStatus == 404
+            guard let e404 = await failure({ () async throws(FacilitatorClientError) in try await missing.verify(sampleRequest()) }),
+                e404.code == .httpStatus, e404.httpStatus == 404
             else {
                 Issue.record("expected httpStatus 404")
                 return
@@ -257,7 +261,9 @@ struct HTTPFacilitatorClientTests {
             #expect(kinds.kinds.isEmpty)
             #expect(await log.counts["limited"] == 3)
             let limited = client(base, "alwayslimited")
-            guard let e = await failure({ () async throws(FacilitatorClientError) in try await limited.supported() }), e.code == .httpStatus, e.httpStatus == 429 else {
+            guard let e = await failure({ () async throws(FacilitatorClientError) in try await limited.supported() }), e.code == .httpStatus,
+                e.httpStatus == 429
+            else {
                 Issue.record("expected 429")
                 return
             }
@@ -281,10 +287,12 @@ struct HTTPFacilitatorClientTests {
         try await withFacilitator { base, log in
             let fixed = try await client(base, "auth", authentication: .headers([("Authorization", "Bearer secret")])).verify(sampleRequest())
             #expect(fixed.isValid)
-            let provided = client(base, "auth", authentication: .provider { endpoint in
-                #expect(endpoint == .verify)
-                return [("Authorization", "Bearer secret")]
-            })
+            let provided = client(
+                base, "auth",
+                authentication: .provider { endpoint in
+                    #expect(endpoint == .verify)
+                    return [("Authorization", "Bearer secret")]
+                })
             let viaProvider = try await provided.verify(sampleRequest())
             #expect(viaProvider.isValid)
             await #expect(throws: FacilitatorClientError.self) { _ = try await client(base, "auth").verify(sampleRequest()) }
@@ -304,9 +312,10 @@ struct HTTPFacilitatorClientTests {
             var schemes = SchemeRegistry<any SchemeServer>()
             schemes.register(PlainSchemeServer(), networks: NetworkPattern(namespace: "eip155"))
             for (scenario, expected) in [("ok", 200), ("negative200", 402), ("rs", 412), ("go", 402), ("garbage", 502), ("broken", 502)] {
-                let server = try ResourceServer(configuration: .init(
-                    routes: ["GET /paid": .exact("$0.01", on: .baseSepolia, payTo: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C")],
-                    facilitator: client(base, scenario), schemes: schemes))
+                let server = try ResourceServer(
+                    configuration: .init(
+                        routes: ["GET /paid": .exact("$0.01", on: .baseSepolia, payTo: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C")],
+                        facilitator: client(base, scenario), schemes: schemes))
                 let unpaid = await server.respond(to: ServerRequest(method: .get, path: "/paid")) { _ in ServerResponse(status: 200) }
                 let required = try PaymentRequired(headerValue: try #require(unpaid.headers[.paymentRequired]))
                 let payment = PaymentPayload(

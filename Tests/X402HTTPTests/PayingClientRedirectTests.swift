@@ -10,7 +10,7 @@ import X402TestSupport
 @testable import X402HTTP
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// What a scripted server saw: path and request headers, in order.
@@ -205,14 +205,20 @@ struct PayingClientRedirectTests {
             if paid.urls.count <= pendingAnswers {
                 let pending = SettleResponse(
                     success: false, errorReason: .settlementPending, transaction: "0xpendingtx", network: "eip155:84532", payer: "0xbuyer")
-                return (402, [(PaymentHeaderName.paymentResponse, pending.headerValue)] + [ScriptedServer.paymentRequired(url: "http://seller\(path)").headers[0]], "")
+                return (
+                    402,
+                    [(PaymentHeaderName.paymentResponse, pending.headerValue)] + [
+                        ScriptedServer.paymentRequired(url: "http://seller\(path)").headers[0]
+                    ], ""
+                )
             }
             let done = SettleResponse(success: true, transaction: "0xpendingtx", network: "eip155:84532", payer: "0xbuyer")
             return (200, [(PaymentHeaderName.paymentResponse, done.headerValue)], "delivered")
         }
     }
 
-    static let quickRetry = PendingSettlementPolicy(maxWait: .seconds(30), initialDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxAttempts: 3)
+    static let quickRetry = PendingSettlementPolicy(
+        maxWait: .seconds(30), initialDelay: .milliseconds(5), maxDelay: .milliseconds(20), maxAttempts: 3)
 
     @Test("a 402 carrying a pending settlement: the very same payment is re-sent, never a second signature; then delivered")
     func pendingSettlementResent() async throws {
@@ -223,7 +229,10 @@ struct PayingClientRedirectTests {
             let response = try await client.execute(HTTPClientRequest(url: "\(base)/item"))
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == "delivered")
-            guard case .paid(let receipt) = response.payment else { Issue.record("not paid: \(response.payment)"); return }
+            guard case .paid(let receipt) = response.payment else {
+                Issue.record("not paid: \(response.payment)")
+                return
+            }
             #expect(receipt.settlement?.transaction == "0xpendingtx")
             #expect(signer.signed == 1)
             let headers = await log.paymentHeaders
@@ -244,7 +253,10 @@ struct PayingClientRedirectTests {
             let client = PayingHTTPClient(payer: Self.payer(signer, ledger: ledger), options: PayingClientOptions(pendingSettlement: Self.quickRetry))
             let response = try await client.execute(HTTPClientRequest(url: "\(base)/item"))
             #expect(response.status == 402)
-            guard case .pending(let pending) = response.payment else { Issue.record("not pending: \(response.payment)"); return }
+            guard case .pending(let pending) = response.payment else {
+                Issue.record("not pending: \(response.payment)")
+                return
+            }
             #expect(pending.transaction == "0xpendingtx")
             #expect(pending.attempts == 4)
             #expect(pending.description == "payment pending, tx 0xpendingtx")

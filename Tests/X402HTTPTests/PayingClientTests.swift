@@ -9,7 +9,7 @@ import X402TestSupport
 @testable import X402HTTP
 
 #if canImport(FoundationNetworking)
-    import FoundationNetworking
+import FoundationNetworking
 #endif
 
 // NOTE: this test target depends on X402, X402HTTP and Hummingbird only, so the seller here is
@@ -81,18 +81,21 @@ actor PayingRequestLog {
 struct PaidSeller {
     static let payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
 
-    static func run(_ body: @Sendable (_ base: String, _ facilitator: PayingTestFacilitator, _ log: PayingRequestLog) async throws -> Void) async throws {
+    static func run(
+        _ body: @Sendable (_ base: String, _ facilitator: PayingTestFacilitator, _ log: PayingRequestLog) async throws -> Void
+    ) async throws {
         let facilitator = PayingTestFacilitator()
         let log = PayingRequestLog()
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.register(PayingSellerScheme(), networks: .evm)
-        let server = try ResourceServer(configuration: .init(
-            routes: [
-                "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
-                "GET /dear": .exact("$2.00", on: .baseSepolia, payTo: .fixed(payTo)),
-                "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
-            ],
-            facilitator: facilitator, schemes: schemes))
+        let server = try ResourceServer(
+            configuration: .init(
+                routes: [
+                    "GET /paid": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
+                    "GET /dear": .exact("$2.00", on: .baseSepolia, payTo: .fixed(payTo)),
+                    "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
+                ],
+                facilitator: facilitator, schemes: schemes))
 
         let router = Router()
         router.add(middleware: SellerGlue(server: server, log: log))
@@ -113,10 +116,13 @@ struct PaidSeller {
                 let payment = try? AnyPaymentPayload(headerValue: header), case .v1(let v1) = payment, v1.network == "base-sepolia"
             else {
                 let body = PaymentRequiredV1(error: "X-PAYMENT header is required", accepts: [requirement]).json.serialized()
-                return Response(status: .init(code: 402), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+                return Response(
+                    status: .init(code: 402), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
             let receipt = SettleResponse(success: true, transaction: "0xlegacy", network: "base-sepolia", payer: "0xbuyer")
-            return Response(status: .ok, headers: [PayingFieldName("X-PAYMENT-RESPONSE")!: receipt.headerValue], body: .init(byteBuffer: ByteBuffer(string: "legacy data")))
+            return Response(
+                status: .ok, headers: [PayingFieldName("X-PAYMENT-RESPONSE")!: receipt.headerValue],
+                body: .init(byteBuffer: ByteBuffer(string: "legacy data")))
         }
 
         try await withLoopbackServer(router) { base in try await body(base, facilitator, log) }
@@ -173,7 +179,10 @@ struct PayingClientTests {
             let response = try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == "premium data")
-            guard case .paid(let receipt) = response.payment else { Issue.record("not paid: \(response.payment)"); return }
+            guard case .paid(let receipt) = response.payment else {
+                Issue.record("not paid: \(response.payment)")
+                return
+            }
             #expect(receipt.settlement?.transaction == "0xfeedbeef")
             #expect(receipt.candidate.value == (try DollarAmount("0.01")))
             #expect(signer.signed == 1)
@@ -194,7 +203,10 @@ struct PayingClientTests {
             let free = try await client.execute(HTTPClientRequest(url: "\(base)/free"))
             #expect(free.status == 200)
             #expect(String(decoding: free.body, as: UTF8.self) == "free data")
-            guard case .notRequired = free.payment else { Issue.record("paid for free"); return }
+            guard case .notRequired = free.payment else {
+                Issue.record("paid for free")
+                return
+            }
             let precondition = try await client.execute(HTTPClientRequest(url: "\(base)/precondition"))
             #expect(precondition.status == 412)
             #expect(await log.hits["/precondition"] == 1)
@@ -240,7 +252,10 @@ struct PayingClientTests {
             let client = PayingHTTPClient(payer: Self.payer(signer, ledger: ledger))
             let response = try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
             #expect(response.status == 402)
-            guard case .rejected(let rejection) = response.payment else { Issue.record("not rejected"); return }
+            guard case .rejected(let rejection) = response.payment else {
+                Issue.record("not rejected")
+                return
+            }
             #expect(rejection.reason == "invalid_exact_evm_insufficient_balance")
             #expect(await log.hits["/paid"] == 2)  // never loops
             #expect(signer.signed == 1)
@@ -256,7 +271,10 @@ struct PayingClientTests {
             await facilitator.set(settlement: { r in .failure("transaction_failed", network: r.paymentRequirements.networkIdentifier) })
             let client = PayingHTTPClient(payer: Self.payer(PayingTestSigner()))
             let response = try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
-            guard case .rejected(let rejection) = response.payment else { Issue.record("not rejected"); return }
+            guard case .rejected(let rejection) = response.payment else {
+                Issue.record("not rejected")
+                return
+            }
             #expect(rejection.reason == "transaction_failed")
             #expect(rejection.settlement?.success == false)
         }
@@ -282,8 +300,14 @@ struct PayingClientTests {
             let policy = SpendingPolicy(budget: SpendBudget(limit: try DollarAmount("0.015")))
             let client = PayingHTTPClient(payer: Self.payer(signer, policy: policy))
             let first = try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
-            guard case .rejected = first.payment else { Issue.record("not rejected: \(first.payment)"); return }
-            await #expect(throws: PaymentRefusal.exceedsBudget(amount: try DollarAmount("0.01"), spent: try DollarAmount("0.01"), budget: try DollarAmount("0.015"), window: SpendBudget.day)) {
+            guard case .rejected = first.payment else {
+                Issue.record("not rejected: \(first.payment)")
+                return
+            }
+            await #expect(
+                throws: PaymentRefusal.exceedsBudget(
+                    amount: try DollarAmount("0.01"), spent: try DollarAmount("0.01"), budget: try DollarAmount("0.015"), window: SpendBudget.day)
+            ) {
                 try await client.execute(HTTPClientRequest(url: "\(base)/paid"))
             }
             #expect(signer.signed == 1)
@@ -307,7 +331,10 @@ struct PayingClientTests {
             #expect(response.settlement?.transaction == "0xlegacy")
             #expect(response.settlement?.network == "base-sepolia")
             let header = try #require(await log.paymentHeaders.first)
-            guard case .v1(let payment) = try AnyPaymentPayload(headerValue: header) else { Issue.record("not v1"); return }
+            guard case .v1(let payment) = try AnyPaymentPayload(headerValue: header) else {
+                Issue.record("not v1")
+                return
+            }
             #expect(payment.network == "base-sepolia")
         }
     }
@@ -318,13 +345,17 @@ struct PayingClientTests {
             let signer = PayingTestSigner()
             let client = PayingHTTPClient(payer: Self.payer(signer))
             guard case .paymentRequired(let quote) = try await client.quote(HTTPClientRequest(url: "\(base)/paid")) else {
-                Issue.record("not priced"); return
+                Issue.record("not priced")
+                return
             }
             #expect(quote.chosen?.price == (try DollarAmount("0.01")))
             #expect(quote.chosen?.atomicAmount == 10_000)
             #expect(quote.chosen?.network == .baseSepolia)
             #expect(quote.chosen?.payTo == PaidSeller.payTo)
-            guard case .free(let free) = try await client.quote(HTTPClientRequest(url: "\(base)/free")) else { Issue.record("not free"); return }
+            guard case .free(let free) = try await client.quote(HTTPClientRequest(url: "\(base)/free")) else {
+                Issue.record("not free")
+                return
+            }
             #expect(free.status == 200)
             #expect(signer.signed == 0)
             #expect(await facilitator.verified.isEmpty)

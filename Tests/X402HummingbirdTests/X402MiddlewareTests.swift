@@ -17,12 +17,13 @@ func makeApp(_ facilitator: ScriptedFacilitator, runs: Runs, settlement: Settlem
     schemes.register(USDCServer(), networks: NetworkPattern(namespace: "eip155"))
     let router = Router()
     router.add(
-        middleware: try X402Middleware(configuration: .init(
-            routes: [
-                "GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Weather", settlement: settlement),
-                "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
-            ],
-            facilitator: facilitator, schemes: schemes)))
+        middleware: try X402Middleware(
+            configuration: .init(
+                routes: [
+                    "GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Weather", settlement: settlement),
+                    "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
+                ],
+                facilitator: facilitator, schemes: schemes)))
     router.get("weather") { _, _ in
         await runs.add()
         return "sunny"

@@ -18,7 +18,7 @@ import X402TestSupport
     @Test(arguments: PaymentStateStoreCheck.allCases)
     func behavesLikeTheInMemoryStore(_ check: PaymentStateStoreCheck) async throws {
         let (stores, databases) = try await Self.pair()
-        defer { databases.forEach { $0.close() } }
+        defer { for database in databases { database.close() } }
         try await check.run(on: stores)
     }
 
@@ -38,7 +38,7 @@ import X402TestSupport
             for try await database in group { all.append(database) }
             return all
         }
-        defer { databases.forEach { $0.close() } }
+        defer { for database in databases { database.close() } }
         let store = try await PostgresPaymentStateStore.connect(url: url)
         defer { store.database.close() }
         let id = PaymentStateStoreCheck.freshIdentity()

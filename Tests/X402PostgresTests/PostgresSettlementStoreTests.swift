@@ -49,7 +49,8 @@ import X402TestSupport
         let store = try await PostgresSettlementStore(database: database, lockConnections: 1)
         defer { store.close() }
         let key = "eip155:1/test/\(UInt64.random(in: 0...UInt64.max))"
-        let row = SchemeSettlementRow(key: key, transaction: "0x01", status: "pending", updatedAt: 1, detail: #"{"owner":"x402-owner-0000000000000001"}"#)
+        let row = SchemeSettlementRow(
+            key: key, transaction: "0x01", status: "pending", updatedAt: 1, detail: #"{"owner":"x402-owner-0000000000000001"}"#)
         try await store.saveSchemeRecord(row)
         #expect(try await store.schemeRecord(key: key) == row)
         #expect(try await store.schemeRecords(status: "pending", limit: 100_000).contains(row))

@@ -29,7 +29,10 @@ struct SQLiteSpendLedgerTests {
         try await ledger.reserve(Self.record("0.60"), budget: Self.budget, now: Self.start)
         let later = Self.start.addingTimeInterval(3600)
         try await ledger.reserve(Self.record("0.40", at: later), budget: Self.budget, now: later)
-        await #expect(throws: PaymentRefusal.exceedsBudget(amount: DollarAmount(attodollars: 1), spent: try DollarAmount("1"), budget: try DollarAmount("1"), window: SpendBudget.day)) {
+        await #expect(
+            throws: PaymentRefusal.exceedsBudget(
+                amount: DollarAmount(attodollars: 1), spent: try DollarAmount("1"), budget: try DollarAmount("1"), window: SpendBudget.day)
+        ) {
             var tiny = Self.record("0", at: later)
             tiny.value = DollarAmount(attodollars: 1)
             try await ledger.reserve(tiny, budget: Self.budget, now: later)
@@ -116,11 +119,14 @@ struct SQLiteSpendLedgerTests {
         let path = Self.temporaryPath()
         var schemes = SchemeRegistry<any SchemeClient>()
         schemes.register(Signer(), networks: .evm)
-        let required = AnyPaymentRequired.v2(PaymentRequired(resource: ResourceInfo(url: "https://x"), accepts: [
-            PaymentRequirements(
-                scheme: "exact", network: .baseSepolia, amount: "600000", asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
-                payTo: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", maxTimeoutSeconds: 60)
-        ]))
+        let required = AnyPaymentRequired.v2(
+            PaymentRequired(
+                resource: ResourceInfo(url: "https://x"),
+                accepts: [
+                    PaymentRequirements(
+                        scheme: "exact", network: .baseSepolia, amount: "600000", asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+                        payTo: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", maxTimeoutSeconds: 60)
+                ]))
         let policy = SpendingPolicy(budget: Self.budget)
         let first = Payer(schemes: schemes, wallet: "w", policy: policy, ledger: try SQLiteSpendLedger(path: path))
         _ = try await first.preparePayment(for: required)
@@ -155,7 +161,8 @@ struct SQLiteSpendLedgerTests {
         let reopened = try SQLiteSpendLedger(path: path)
         #expect(try await reopened.spent(by: "0xwallet", since: Self.start.addingTimeInterval(-1)) == (try DollarAmount("1.20")))
         await #expect(throws: PaymentRefusal.self) {
-            try await reopened.reserve(Self.record("0.01", at: Self.start.addingTimeInterval(10)), budget: Self.budget, now: Self.start.addingTimeInterval(10))
+            try await reopened.reserve(
+                Self.record("0.01", at: Self.start.addingTimeInterval(10)), budget: Self.budget, now: Self.start.addingTimeInterval(10))
         }
         let history = try await reopened.history(wallet: nil, limit: 10)
         #expect(history.allSatisfy { $0.status == .unconfirmed })
@@ -164,7 +171,10 @@ struct SQLiteSpendLedgerTests {
         #expect(history.first { $0.id == records[0].id }?.authorization?.validBefore == Self.start.addingTimeInterval(600))
 
         #expect(try await reopened.expiredOpenAttempts(expiredBy: Self.start.addingTimeInterval(599), limit: 10).isEmpty)
-        #expect(try await reopened.expiredOpenAttempts(expiredBy: Self.start.addingTimeInterval(600), limit: 2).map(\.id) == [records[0].id, records[1].id])
+        #expect(
+            try await reopened.expiredOpenAttempts(expiredBy: Self.start.addingTimeInterval(600), limit: 2).map(\.id) == [
+                records[0].id, records[1].id,
+            ])
 
         let later = Self.start.addingTimeInterval(600 + 121)
         var down = Reader(used: [])

@@ -20,7 +20,10 @@ struct ClientPayloadTests {
         let p = Payer(schemes: F.registry(client), wallet: "w")
         let prepared = try await p.preparePayment(for: required)
         #expect(prepared.headerName == "PAYMENT-SIGNATURE")
-        guard case .v2(let payload) = prepared.payload else { Issue.record("not v2"); return }
+        guard case .v2(let payload) = prepared.payload else {
+            Issue.record("not v2")
+            return
+        }
         #expect(payload.accepted == offer)
         #expect(payload.accepted.json == offer.json)
         #expect(payload.resource?.url == "https://api.example/data")
@@ -37,16 +40,22 @@ struct ClientPayloadTests {
     @Test("v1: scheme and v1 network name at top level, X-PAYMENT; the client sees v2-form requirements")
     func v1Payload() async throws {
         let client = CountingSchemeClient()
-        let required = AnyPaymentRequired.v1(PaymentRequiredV1(error: "X-PAYMENT header is required", accepts: [
-            PaymentRequirementsV1(
-                scheme: "exact", network: "base-sepolia", maxAmountRequired: "10000", resource: "https://legacy/data",
-                payTo: F.seller, maxTimeoutSeconds: 60, asset: F.usdcBaseSepolia, extra: ["name": "USDC", "version": "2"])
-        ]))
+        let required = AnyPaymentRequired.v1(
+            PaymentRequiredV1(
+                error: "X-PAYMENT header is required",
+                accepts: [
+                    PaymentRequirementsV1(
+                        scheme: "exact", network: "base-sepolia", maxAmountRequired: "10000", resource: "https://legacy/data",
+                        payTo: F.seller, maxTimeoutSeconds: 60, asset: F.usdcBaseSepolia, extra: ["name": "USDC", "version": "2"])
+                ]))
         let ledger = InMemorySpendLedger()
         let p = Payer(schemes: F.registry(client), wallet: "w", ledger: ledger)
         let prepared = try await p.preparePayment(for: required)
         #expect(prepared.headerName == "X-PAYMENT")
-        guard case .v1(let payload) = prepared.payload else { Issue.record("not v1"); return }
+        guard case .v1(let payload) = prepared.payload else {
+            Issue.record("not v1")
+            return
+        }
         #expect(payload.scheme == "exact")
         #expect(payload.network == "base-sepolia")
         #expect(payload.payload["signature"] == "0xsigned")

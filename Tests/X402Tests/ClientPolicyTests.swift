@@ -41,10 +41,12 @@ struct ClientPolicyTests {
         #expect(client.calls.count == 1)
 
         let asked = ManualCounter()
-        let yes = payer(client, policy: policy, approval: { request in
-            asked.increment()
-            return request.amount == F.dollars("0.2") && request.threshold == F.dollars("0.1")
-        })
+        let yes = payer(
+            client, policy: policy,
+            approval: { request in
+                asked.increment()
+                return request.amount == F.dollars("0.2") && request.threshold == F.dollars("0.1")
+            })
         _ = try await yes.preparePayment(for: F.required([F.offer(amount: "200000")]))
         #expect(client.calls.count == 2)
         await #expect(throws: PaymentRefusal.self) { try await yes.preparePayment(for: F.required([F.offer(amount: "300000")])) }
@@ -62,7 +64,8 @@ struct ClientPolicyTests {
         clock.advance(3600)
         _ = try await p.preparePayment(for: F.required([F.offer(amount: "400000")]))  // exactly $1.00 in the window
         await #expect(
-            throws: PaymentRefusal.exceedsBudget(amount: DollarAmount(atomic: 1, decimals: 6), spent: F.dollars("1"), budget: F.dollars("1"), window: SpendBudget.day)
+            throws: PaymentRefusal.exceedsBudget(
+                amount: DollarAmount(atomic: 1, decimals: 6), spent: F.dollars("1"), budget: F.dollars("1"), window: SpendBudget.day)
         ) {
             try await p.preparePayment(for: F.required([F.offer(amount: "1")]))
         }
@@ -76,7 +79,8 @@ struct ClientPolicyTests {
         await #expect(throws: PaymentRefusal.self) { try await p.preparePayment(for: F.required([F.offer(amount: "600001")])) }
         _ = try await p.preparePayment(for: F.required([F.offer(amount: "600000")]))
         #expect(try await p.spentInWindow() == F.dollars("1.00"))
-        let text = PaymentRefusal.exceedsBudget(amount: F.dollars("0.5"), spent: F.dollars("0.75"), budget: F.dollars("1"), window: SpendBudget.day).description
+        let text = PaymentRefusal.exceedsBudget(amount: F.dollars("0.5"), spent: F.dollars("0.75"), budget: F.dollars("1"), window: SpendBudget.day)
+            .description
         #expect(text == "payment of $0.50 would exceed the budget of $1.00 per 24 hours (already spent $0.75, $0.25 left)")
     }
 
@@ -130,7 +134,9 @@ struct ClientPolicyTests {
         let deny = payer(client, policy: SpendingPolicy(deniedRecipients: [F.seller.lowercased()]))
         await #expect(throws: PaymentRefusal.recipientDenied(F.seller)) { try await deny.preparePayment(for: F.required([F.offer(amount: "1")])) }
         let allow = payer(client, policy: SpendingPolicy(allowedRecipients: ["0x1111111111111111111111111111111111111111"]))
-        await #expect(throws: PaymentRefusal.recipientNotAllowed(F.seller)) { try await allow.preparePayment(for: F.required([F.offer(amount: "1")])) }
+        await #expect(throws: PaymentRefusal.recipientNotAllowed(F.seller)) {
+            try await allow.preparePayment(for: F.required([F.offer(amount: "1")]))
+        }
         let allowed = payer(client, policy: SpendingPolicy(allowedRecipients: [F.seller.uppercased().replacingOccurrences(of: "0X", with: "0x")]))
         _ = try await allowed.preparePayment(for: F.required([F.offer(amount: "1")]))
         #expect(client.calls.count == 1)

@@ -23,7 +23,9 @@ final class DescribingSchemeClient: SchemeClient, AuthorizationDescribing, @unch
         lock.withLock { nonces.append(nonce) }
         return SchemePayload(payload: [
             "signature": "0xsigned",
-            "authorization": ["from": "0xbuyer", "nonce": .string(nonce), "validBefore": .string(String(Int(clock.now.timeIntervalSince1970 + validFor)))],
+            "authorization": [
+                "from": "0xbuyer", "nonce": .string(nonce), "validBefore": .string(String(Int(clock.now.timeIntervalSince1970 + validFor))),
+            ],
         ])
     }
 
@@ -127,7 +129,8 @@ struct ClientReconcileTests {
         #expect(try await payer.spentInWindow() == F.dollars("0.02"))
         let history = try await ledger.history(wallet: nil, limit: 10)
         #expect(history.first { $0.id == prepared[0].recordID }?.status == .failed)
-        #expect(history.first { $0.id == prepared[0].recordID }?.failureReason == "HTTP 500 without settlement; authorization expired unused on chain")
+        #expect(
+            history.first { $0.id == prepared[0].recordID }?.failureReason == "HTTP 500 without settlement; authorization expired unused on chain")
         #expect(history.first { $0.id == prepared[1].recordID }?.status == .settled)
         #expect(history.first { $0.id == settled.recordID }?.transaction == "0xt")
 

@@ -17,11 +17,12 @@ struct ClientSelectionTests {
             F.offer(amount: "3"),
         ])
         #expect(registry.candidates(for: required).map(\.index) == [2])
-        let v1 = AnyPaymentRequired.v1(PaymentRequiredV1(accepts: [
-            PaymentRequirementsV1(
-                scheme: "exact", network: "base-sepolia", maxAmountRequired: "1", resource: "https://x", payTo: F.seller,
-                maxTimeoutSeconds: 60, asset: F.usdcBaseSepolia)
-        ]))
+        let v1 = AnyPaymentRequired.v1(
+            PaymentRequiredV1(accepts: [
+                PaymentRequirementsV1(
+                    scheme: "exact", network: "base-sepolia", maxAmountRequired: "1", resource: "https://x", payTo: F.seller,
+                    maxTimeoutSeconds: 60, asset: F.usdcBaseSepolia)
+            ]))
         #expect(registry.candidates(for: v1).isEmpty)  // registered for v2 only
     }
 
@@ -39,17 +40,19 @@ struct ClientSelectionTests {
         #expect(PreferringSelector().select(from: candidates)?.index == 2)
         // Unknown assets: after valued ones, then by atomic amount within the asset.
         let unknown = "0x00000000000000000000000000000000000000aa"
-        let mixed = registry.candidates(for: F.required([F.offer(amount: "5", asset: unknown), F.offer(amount: "3", asset: unknown), F.offer(amount: "999999")]))
+        let mixed = registry.candidates(
+            for: F.required([F.offer(amount: "5", asset: unknown), F.offer(amount: "3", asset: unknown), F.offer(amount: "999999")]))
         #expect(PreferringSelector().ranked(mixed).map(\.index) == [2, 1, 0])
     }
 
     @Test("preferences: network first, then asset, then price")
     func preferences() {
         let registry = F.registry(CountingSchemeClient())
-        let candidates = registry.candidates(for: F.required([
-            F.offer(amount: "1000"),
-            F.offer(amount: "9000", network: .base, asset: F.usdcBase),
-        ]))
+        let candidates = registry.candidates(
+            for: F.required([
+                F.offer(amount: "1000"),
+                F.offer(amount: "9000", network: .base, asset: F.usdcBase),
+            ]))
         #expect(PreferringSelector(networks: [.base]).select(from: candidates)?.index == 1)
         #expect(PreferringSelector(assets: [F.usdcBase.lowercased()]).select(from: candidates)?.index == 1)
         #expect(PreferringSelector().select(from: candidates)?.index == 0)

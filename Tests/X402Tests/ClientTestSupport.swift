@@ -50,7 +50,9 @@ enum ClientFixtures {
     }
 
     static func required(_ offers: [PaymentRequirements], extensions: JSONObject? = nil) -> AnyPaymentRequired {
-        .v2(PaymentRequired(error: "Payment required", resource: ResourceInfo(url: "https://api.example/data"), accepts: offers, extensions: extensions))
+        .v2(
+            PaymentRequired(
+                error: "Payment required", resource: ResourceInfo(url: "https://api.example/data"), accepts: offers, extensions: extensions))
     }
 
     static func registry(_ client: any SchemeClient, networks: NetworkPattern = .evm) -> SchemeRegistry<any SchemeClient> {

@@ -50,7 +50,6 @@ final class TestLock: @unchecked Sendable {
     }
 }
 
-
 /// Lines appended from concurrent code.
 final class TestLog: @unchecked Sendable {
     private let lock = TestLock()
@@ -163,14 +162,16 @@ struct FacilitatorEngineDispatchTests {
 
 @Suite("Facilitator engine: request decoding")
 struct FacilitatorEngineDecodingTests {
-    @Test("structurally broken bodies throw typed errors naming the problem", arguments: [
-        ("not json", "invalidJSON"),
-        ("[]", "message"),
-        (#"{"paymentRequirements":{}}"#, "paymentPayload"),
-        (#"{"paymentPayload":{"x402Version":2}}"#, "paymentPayload.accepted"),
-        (#"{"paymentPayload":{"x402Version":"2"}}"#, "paymentPayload.x402Version"),
-        (#"{"paymentPayload":{"x402Version":9}}"#, "paymentRequirements"),
-    ])
+    @Test(
+        "structurally broken bodies throw typed errors naming the problem",
+        arguments: [
+            ("not json", "invalidJSON"),
+            ("[]", "message"),
+            (#"{"paymentRequirements":{}}"#, "paymentPayload"),
+            (#"{"paymentPayload":{"x402Version":2}}"#, "paymentPayload.accepted"),
+            (#"{"paymentPayload":{"x402Version":"2"}}"#, "paymentPayload.x402Version"),
+            (#"{"paymentPayload":{"x402Version":9}}"#, "paymentRequirements"),
+        ])
     func broken(body: String, mentions: String) {
         do {
             _ = try IncomingFacilitatorRequest(jsonBytes: Array(body.utf8))

@@ -86,7 +86,10 @@ struct MalformedInputTests {
             ),
             ("{\"x402Version\":2,\"accepts\":{}}", MessageDecodingError(path: "accepts", problem: .wrongType(expected: "an array", found: "object"))),
             ("{\"x402Version\":1,\"accepts\":[]}", MessageDecodingError(path: "x402Version", problem: .invalidValue("expected 2, found 1"))),
-            ("{\"x402Version\":\"2\",\"accepts\":[]}", MessageDecodingError(path: "x402Version", problem: .wrongType(expected: "an integer", found: "string"))),
+            (
+                "{\"x402Version\":\"2\",\"accepts\":[]}",
+                MessageDecodingError(path: "x402Version", problem: .wrongType(expected: "an integer", found: "string"))
+            ),
             ("[]", MessageDecodingError(path: "", problem: .wrongType(expected: "an object", found: "array"))),
         ])
     func badMessages(_ text: String, _ expected: MessageDecodingError) {
@@ -98,7 +101,9 @@ struct MalformedInputTests {
     @Test("unknown versions are rejected with the version named")
     func unknownVersion() {
         let text = "{\"x402Version\":3,\"accepted\":{},\"payload\":{}}"
-        #expect(throws: X402DecodingError.invalidMessage(MessageDecodingError(path: "x402Version", problem: .invalidValue("unsupported x402 version 3")))) {
+        #expect(
+            throws: X402DecodingError.invalidMessage(MessageDecodingError(path: "x402Version", problem: .invalidValue("unsupported x402 version 3")))
+        ) {
             _ = try AnyPaymentPayload(headerValue: Base64.encode(Array(text.utf8)))
         }
     }

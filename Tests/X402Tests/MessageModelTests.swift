@@ -47,7 +47,8 @@ struct MessageModelTests {
 
     @Test("unknown members are preserved where the protocol echoes objects")
     func unknownMembers() throws {
-        let text = #"{"scheme":"exact","network":"eip155:8453","amount":"1","asset":"0xa","payTo":"0xb","maxTimeoutSeconds":60,"extra":{},"serviceTier":"gold"}"#
+        let text =
+            #"{"scheme":"exact","network":"eip155:8453","amount":"1","asset":"0xa","payTo":"0xb","maxTimeoutSeconds":60,"extra":{},"serviceTier":"gold"}"#
         let r = try PaymentRequirements(json: JSONValue(parsing: text))
         #expect(r.additionalMembers["serviceTier"] == "gold")
         #expect(r.json.serializedString() == text)
@@ -58,14 +59,16 @@ struct MessageModelTests {
     @Test("verify and settle responses from other implementations decode")
     func foreignResponses() throws {
         // x402-rs failure body.
-        let rs = try VerifyResponse(json: JSONValue(parsing: #"{"isValid":false,"invalidReason":"invalid_signature","invalidReasonDetails":"bad","payer":""}"#))
+        let rs = try VerifyResponse(
+            json: JSONValue(parsing: #"{"isValid":false,"invalidReason":"invalid_signature","invalidReasonDetails":"bad","payer":""}"#))
         #expect(rs.invalidReason == "invalid_signature")
         #expect(rs.invalidMessage == "bad")
         // TS allows null optionals.
         let ts = try VerifyResponse(json: JSONValue(parsing: #"{"isValid":true,"invalidReason":null,"payer":"0x1"}"#))
         #expect(ts.isValid && ts.invalidReason == nil)
         // Unknown reasons are carried unchanged.
-        let unknown = try SettleResponse(json: JSONValue(parsing: #"{"success":false,"errorReason":"brand_new_reason","transaction":"","network":"eip155:1"}"#))
+        let unknown = try SettleResponse(
+            json: JSONValue(parsing: #"{"success":false,"errorReason":"brand_new_reason","transaction":"","network":"eip155:1"}"#))
         #expect(unknown.errorReason?.rawValue == "brand_new_reason")
         #expect(unknown.errorReason?.isKnown == false)
         #expect(unknown.json.serializedString().contains("brand_new_reason"))

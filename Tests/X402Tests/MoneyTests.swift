@@ -5,11 +5,13 @@ import Testing
 
 @Suite("Money and prices")
 struct MoneyTests {
-    @Test("money strings become exact atomic amounts", arguments: [
-        ("$0.01", 6, "10000"), ("0.01", 6, "10000"), ("$1", 6, "1000000"), ("  $0.001 ", 6, "1000"), (".5", 6, "500000"),
-        ("10.", 6, "10000000"), ("0.000001", 6, "1"), ("0.0100", 6, "10000"), ("0", 6, "0"), ("$0.01", 18, "10000000000000000"),
-        ("123456789.123456", 6, "123456789123456"),
-    ])
+    @Test(
+        "money strings become exact atomic amounts",
+        arguments: [
+            ("$0.01", 6, "10000"), ("0.01", 6, "10000"), ("$1", 6, "1000000"), ("  $0.001 ", 6, "1000"), (".5", 6, "500000"),
+            ("10.", 6, "10000000"), ("0.000001", 6, "1"), ("0.0100", 6, "10000"), ("0", 6, "0"), ("$0.01", 18, "10000000000000000"),
+            ("123456789.123456", 6, "123456789123456"),
+        ])
     func parse(_ text: String, _ decimals: Int, _ atomic: String) throws {
         #expect(try Money(text).atomicAmount(decimals: decimals) == UInt256(decimal: atomic))
     }

@@ -4,11 +4,13 @@ import Testing
 
 @Suite("Networks, patterns and assets")
 struct NetworkAndAssetTests {
-    @Test("CAIP-2 identifiers are validated", arguments: [
-        ("eip155:8453", true), ("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", true), ("cloudflare:402", true),
-        ("eip155", false), (":1", false), ("ei:1", false), ("EIP155:1", false), ("eip155:", false), ("eip155:1:2", false),
-        ("eip155:a b", false), ("eip155:" + String(repeating: "1", count: 65), false),
-    ])
+    @Test(
+        "CAIP-2 identifiers are validated",
+        arguments: [
+            ("eip155:8453", true), ("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", true), ("cloudflare:402", true),
+            ("eip155", false), (":1", false), ("ei:1", false), ("EIP155:1", false), ("eip155:", false), ("eip155:1:2", false),
+            ("eip155:a b", false), ("eip155:" + String(repeating: "1", count: 65), false),
+        ])
     func validation(_ text: String, _ valid: Bool) {
         #expect((Network(text) != nil) == valid)
     }
@@ -32,7 +34,7 @@ struct NetworkAndAssetTests {
     @Test("the spec's legacy table")
     func legacyTable() {
         #expect(LegacyNetworkName.network(for: "base-sepolia") == .eip155(84532))
-        #expect(LegacyNetworkName.network(for: "skale-base-sepolia") == .eip155(324705682))
+        #expect(LegacyNetworkName.network(for: "skale-base-sepolia") == .eip155(324_705_682))
         #expect(LegacyNetworkName.network(for: "solana-devnet") == .solanaDevnet)
         #expect(LegacyNetworkName.network(for: "nope") == nil)
     }

@@ -49,7 +49,8 @@ struct ServerUnpaidTests {
         let server = try makeServer(ScriptedFacilitator())
         for garbage in ["not base64!", Base64.encode(Array("{not json".utf8)), Base64.encode(Array("{\"x402Version\":2}".utf8))] {
             let r = await server.respond(
-                to: request(headers: [.hostHeader: "h", .paymentSignature: garbage])) { _ in ServerResponse(status: 200) }
+                to: request(headers: [.hostHeader: "h", .paymentSignature: garbage])
+            ) { _ in ServerResponse(status: 200) }
             #expect(r.status == 402)
             #expect(try paymentRequired(r).error == "Payment required")
         }
@@ -626,7 +627,11 @@ struct ServerRouteAndStateTests {
 /// A facilitator that settles only for the request owning the settlement, as the real one does:
 /// the first settlement id it sees owns it; every other request gets a duplicate failure.
 actor OwningFacilitator: FacilitatorClient {
-    enum Mode: Sendable { case pending, fault(FacilitatorClientError), confirmed }
+    enum Mode: Sendable {
+        case pending
+        case fault(FacilitatorClientError)
+        case confirmed
+    }
     var mode: Mode
     private(set) var verifyCount = 0
     private(set) var settleIDs: [String?] = []
@@ -665,9 +670,10 @@ actor OwningFacilitator: FacilitatorClient {
 @Suite("Resource server: pending settlements (security review F6)")
 struct ServerPendingSettlementTests {
     func server(_ facilitator: OwningFacilitator, settlement: SettlementTiming = .afterHandler) throws -> ResourceServer {
-        try ResourceServer(configuration: .init(
-            routes: ["GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather", settlement: settlement)],
-            facilitator: facilitator, schemes: testSchemes()))
+        try ResourceServer(
+            configuration: .init(
+                routes: ["GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather", settlement: settlement)],
+                facilitator: facilitator, schemes: testSchemes()))
     }
 
     func paid(_ server: ResourceServer) async throws -> ServerRequest {

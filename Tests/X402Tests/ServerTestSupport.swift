@@ -20,7 +20,9 @@ actor Counter {
 let paidContent = "the paid weather report"
 
 /// A handler that records its runs and answers with the paid content.
-func contentHandler(_ counter: Counter, facilitator: ScriptedFacilitator? = nil, status: HTTPResponse.Status = .ok)
+func contentHandler(
+    _ counter: Counter, facilitator: ScriptedFacilitator? = nil, status: HTTPResponse.Status = .ok
+)
     -> @Sendable (ServerRequest) async throws -> ServerResponse
 {
     { _ in

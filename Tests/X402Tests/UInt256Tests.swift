@@ -24,7 +24,7 @@ struct UInt256Tests {
         #expect((UInt256(1) << 128).decimalString == "340282366920938463463374607431768211456")
         #expect(UInt256.max.bigEndianBytes == [UInt8](repeating: 0xFF, count: 32))
         #expect(UInt256(1).bigEndianBytes == [UInt8](repeating: 0, count: 31) + [1])
-        let literal: UInt256 = 115792089237316195423570985008687907853269984665640564039457584007913129639935
+        let literal: UInt256 = 115_792_089_237_316_195_423_570_985_008_687_907_853_269_984_665_640_564_039_457_584_007_913_129_639_935
         #expect(literal == .max)
         #expect(UInt256.zero < UInt256(1))
         #expect(UInt256(UInt64.max) < UInt256(1) << 64)

@@ -36,13 +36,14 @@ func configure(
     var schemes = SchemeRegistry<any SchemeServer>()
     schemes.register(USDCServer(), networks: NetworkPattern(namespace: "eip155"))
     app.middleware.use(
-        try X402VaporMiddleware(configuration: .init(
-            routes: [
-                "GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Weather", settlement: settlement),
-                "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
-                "GET /stream": .exact("$0.02", on: .baseSepolia, payTo: .fixed(payTo), settlement: .beforeHandler),
-            ],
-            facilitator: facilitator, schemes: schemes)))
+        try X402VaporMiddleware(
+            configuration: .init(
+                routes: [
+                    "GET /weather": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo), description: "Weather", settlement: settlement),
+                    "GET /broken": .exact("$0.01", on: .baseSepolia, payTo: .fixed(payTo)),
+                    "GET /stream": .exact("$0.02", on: .baseSepolia, payTo: .fixed(payTo), settlement: .beforeHandler),
+                ],
+                facilitator: facilitator, schemes: schemes)))
     app.get("weather") { _ async -> String in
         await runs.add()
         return "sunny"

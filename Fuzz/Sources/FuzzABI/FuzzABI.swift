@@ -1,3 +1,4 @@
+import FuzzSupport
 // libFuzzer target: ABI decoding, ERC-6492 unwrapping and revert-reason decoding.
 //
 // Input: `types\ndata`. The text before the first newline is an ABI parameter list (so the type
@@ -5,7 +6,6 @@
 // decoded as the fixed shapes peers control: revert data, ERC-6492 payloads, `(string)`, `(uint256)`.
 import X402
 import X402EVM
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzABI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -1,10 +1,10 @@
 // libFuzzer target: the gateway and facilitator configuration files (through their public
 // decoding entry points) and the gateway's command-line route and upstream forms.
 import Foundation
+import FuzzSupport
 import X402
 import X402Facilitator
 import X402Gateway
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

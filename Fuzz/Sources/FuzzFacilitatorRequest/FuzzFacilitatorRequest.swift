@@ -1,8 +1,8 @@
+import FuzzSupport
 // libFuzzer target: `/verify` and `/settle` request bodies as the facilitator decodes them
 // (`IncomingFacilitatorRequest`), down to the exact-EVM scheme payload inside.
 import X402
 import X402EVM
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzFacilitatorRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -1,9 +1,9 @@
+import FuzzSupport
 // libFuzzer target: the x402 header codec and the messages it carries (v1 and v2 payment
 // payloads, 402 answers, settle/verify answers, discovery). The input is tried both as a header
 // value (base64) and as the JSON text inside one, so the fuzzer reaches the message decoders
 // without first having to discover base64.
 import X402
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHeader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

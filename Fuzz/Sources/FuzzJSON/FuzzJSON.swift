@@ -1,10 +1,10 @@
+import FuzzSupport
 // libFuzzer target: the JSON parser and serializer.
 //
 // Invariants checked on every input that parses: serializing and re-parsing gives an equal value,
 // serialization is a fixed point (byte-identical the second time), and equality, hashing and the
 // number accessors of every value run without trapping.
 import X402
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

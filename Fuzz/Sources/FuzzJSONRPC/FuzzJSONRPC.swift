@@ -1,9 +1,9 @@
+import FuzzSupport
 // libFuzzer target: JSON-RPC answers from an Ethereum node (single and batch envelopes, node
 // errors, and the result decoders for quantities, data, addresses, receipts, logs and fee history).
 import X402
 import X402EVM
 import X402EVMRPC
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSONRPC(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -1,7 +1,7 @@
+import FuzzSupport
 // libFuzzer target: RLP items and raw signed transactions.
 import X402
 import X402EVM
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRLP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -1,7 +1,7 @@
+import FuzzSupport
 // libFuzzer target: EIP-712 typed data JSON (`eth_signTypedData_v4` input) and its hashing.
 import X402
 import X402EVM
-import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTypedData(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

@@ -88,32 +88,45 @@ public struct AssetRegistry: Sendable {
 
     /// The default stablecoins of the reference SDKs (TS `DEFAULT_STABLECOINS`, Go and Python tables).
     public static let standard = AssetRegistry([
-        Asset(network: .eip155(8453), address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", symbol: "USDC", decimals: 6,
-              eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
-        Asset(network: .eip155(84532), address: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", symbol: "USDC", decimals: 6,
-              eip712Name: "USDC", eip712Version: "2", transferMethod: .eip3009),
-        Asset(network: .eip155(137), address: "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", symbol: "USDC", decimals: 6,
-              eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
-        Asset(network: .eip155(42161), address: "0xaf88d065e77c8cC2239327C5EDb3A432268e5831", symbol: "USDC", decimals: 6,
-              eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
-        Asset(network: .eip155(421614), address: "0x75faf114eafb1BDbe2F0316DF893fd58CE46AA4d", symbol: "USDC", decimals: 6,
-              eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
-        Asset(network: .eip155(143), address: "0x754704Bc059F8C67012fEd69BC8A327a5aafb603", symbol: "USDC", decimals: 6,
-              eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
-        Asset(network: .eip155(988), address: "0x779Ded0c9e1022225f8E0630b35a9b54bE713736", symbol: "USDT0", decimals: 6,
-              eip712Name: "USDT0", eip712Version: "1", transferMethod: .eip3009),
-        Asset(network: .eip155(2201), address: "0x78Cf24370174180738C5B8E352B6D14c83a6c9A9", symbol: "USDT0", decimals: 6,
-              eip712Name: "USDT0", eip712Version: "1", transferMethod: .eip3009),
-        Asset(network: .eip155(4326), address: "0xFAfDdbb3FC7688494971a79cc65DCa3EF82079E7", symbol: "MegaUSD", decimals: 18,
-              eip712Name: "MegaUSD", eip712Version: "1", transferMethod: .permit2, supportsEIP2612: true),
-        Asset(network: .eip155(31611), address: "0x118917a40FAF1CD7a13dB0Ef56C86De7973Ac503", symbol: "mUSD", decimals: 18,
-              eip712Name: "Mezo USD", eip712Version: "1", transferMethod: .permit2, supportsEIP2612: true),
-        Asset(network: .solanaMainnet, address: "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", symbol: "USDC", decimals: 6,
-              transferMethod: .splTransfer),
-        Asset(network: .solanaDevnet, address: "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", symbol: "USDC", decimals: 6,
-              transferMethod: .splTransfer),
-        Asset(network: .solanaTestnet, address: "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", symbol: "USDC", decimals: 6,
-              transferMethod: .splTransfer),
+        Asset(
+            network: .eip155(8453), address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", symbol: "USDC", decimals: 6,
+            eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(84532), address: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", symbol: "USDC", decimals: 6,
+            eip712Name: "USDC", eip712Version: "2", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(137), address: "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", symbol: "USDC", decimals: 6,
+            eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(42161), address: "0xaf88d065e77c8cC2239327C5EDb3A432268e5831", symbol: "USDC", decimals: 6,
+            eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(421614), address: "0x75faf114eafb1BDbe2F0316DF893fd58CE46AA4d", symbol: "USDC", decimals: 6,
+            eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(143), address: "0x754704Bc059F8C67012fEd69BC8A327a5aafb603", symbol: "USDC", decimals: 6,
+            eip712Name: "USD Coin", eip712Version: "2", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(988), address: "0x779Ded0c9e1022225f8E0630b35a9b54bE713736", symbol: "USDT0", decimals: 6,
+            eip712Name: "USDT0", eip712Version: "1", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(2201), address: "0x78Cf24370174180738C5B8E352B6D14c83a6c9A9", symbol: "USDT0", decimals: 6,
+            eip712Name: "USDT0", eip712Version: "1", transferMethod: .eip3009),
+        Asset(
+            network: .eip155(4326), address: "0xFAfDdbb3FC7688494971a79cc65DCa3EF82079E7", symbol: "MegaUSD", decimals: 18,
+            eip712Name: "MegaUSD", eip712Version: "1", transferMethod: .permit2, supportsEIP2612: true),
+        Asset(
+            network: .eip155(31611), address: "0x118917a40FAF1CD7a13dB0Ef56C86De7973Ac503", symbol: "mUSD", decimals: 18,
+            eip712Name: "Mezo USD", eip712Version: "1", transferMethod: .permit2, supportsEIP2612: true),
+        Asset(
+            network: .solanaMainnet, address: "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", symbol: "USDC", decimals: 6,
+            transferMethod: .splTransfer),
+        Asset(
+            network: .solanaDevnet, address: "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", symbol: "USDC", decimals: 6,
+            transferMethod: .splTransfer),
+        Asset(
+            network: .solanaTestnet, address: "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU", symbol: "USDC", decimals: 6,
+            transferMethod: .splTransfer),
     ])
 }
 

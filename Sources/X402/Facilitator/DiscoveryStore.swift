@@ -38,7 +38,8 @@ public actor InMemoryDiscoveryStore: DiscoveryStore {
     }
 
     public func page(type: String?, limit: Int, offset: Int, freshSince: Date) -> (items: [DiscoveryResource], total: Int) {
-        let matching = entries
+        let matching =
+            entries
             .filter { (type == nil || $0.value.type == type) && $0.value.lastUpdated >= freshSince }
             .sorted { ($0.value.resource, $0.key) < ($1.value.resource, $1.key) }
             .map(\.value)

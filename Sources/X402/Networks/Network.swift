@@ -20,13 +20,15 @@ public struct Network: Sendable, Hashable, Comparable, CustomStringConvertible, 
         let ref = identifier[identifier.index(after: colon)...].utf8
         guard (3...32).contains(ns.count), (1...64).contains(ref.count) else { return nil }
         for c in ns {
-            guard (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-                || c == UInt8(ascii: "-")
+            guard
+                (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                    || c == UInt8(ascii: "-")
             else { return nil }
         }
         for c in ref {
-            guard (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
-                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+            guard
+                (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                    || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
             else { return nil }
         }
         self.identifier = identifier
@@ -79,7 +81,7 @@ extension Network {
     public static let base = Network.eip155(8453)
     public static let baseSepolia = Network.eip155(84532)
     public static let ethereum = Network.eip155(1)
-    public static let sepolia = Network.eip155(11155111)
+    public static let sepolia = Network.eip155(11_155_111)
     public static let polygon = Network.eip155(137)
     public static let polygonAmoy = Network.eip155(80002)
     public static let arbitrum = Network.eip155(42161)

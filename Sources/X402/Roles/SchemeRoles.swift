@@ -48,12 +48,16 @@ public protocol SchemeServer: Sendable {
 
     /// Completes requirements with data the facilitator supplies (`/supported` kind `extra`,
     /// such as a Solana fee payer). The default returns them unchanged.
-    func enhance(_ requirements: PaymentRequirements, supportedKind: SupportedKind?, facilitatorExtensions: [String]) async throws
+    func enhance(
+        _ requirements: PaymentRequirements, supportedKind: SupportedKind?, facilitatorExtensions: [String]
+    ) async throws
         -> PaymentRequirements
 }
 
 extension SchemeServer {
-    public func enhance(_ requirements: PaymentRequirements, supportedKind: SupportedKind?, facilitatorExtensions: [String]) async throws
+    public func enhance(
+        _ requirements: PaymentRequirements, supportedKind: SupportedKind?, facilitatorExtensions: [String]
+    ) async throws
         -> PaymentRequirements
     {
         requirements

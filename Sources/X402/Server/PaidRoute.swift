@@ -228,7 +228,8 @@ public enum RouteResolution: Sendable {
             headers[.accessControlAllowOrigin] = "*"
             headers[.accessControlAllowMethods] = allow.joined(separator: ", ")
             let requested = request.headers.firstValue(for: .accessControlRequestHeaders) ?? ""
-            let isTokenList = !requested.isEmpty && requested.utf8.count <= 1024
+            let isTokenList =
+                !requested.isEmpty && requested.utf8.count <= 1024
                 && requested.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || "0123456789-_, ".unicodeScalars.contains($0) }
             headers[.accessControlAllowHeaders] =
                 isTokenList ? requested : "Content-Type, \(PaymentHeaderName.paymentSignature), \(PaymentHeaderName.xPayment)"

@@ -157,7 +157,9 @@ public struct ResourceServer: Sendable {
     /// - Parameter incoming: The request.
     /// - Returns: Whether to run the handler, answer without it, or run it for a pending payment.
     public func evaluate(_ incoming: ServerRequest) async -> PaymentStep {
-        let pattern: RoutePattern, route: PaidRoute, parameters: [String: String]
+        let pattern: RoutePattern
+        let route: PaidRoute
+        let parameters: [String: String]
         switch routes.resolve(incoming) {
         case .free: return .free(incoming)
         case .refused(let refusal): return .answer(PaymentAnswer(reason: .refusedPath(refusal), request: incoming, version: .v2))
@@ -213,7 +215,8 @@ public struct ResourceServer: Sendable {
             switch await hook(attempt) {
             case .proceed: break
             case .abort(let response):
-                return .answer(PaymentAnswer(reason: .hookResponse(response, settlement: nil), request: request, version: payload.version, offer: offer))
+                return .answer(
+                    PaymentAnswer(reason: .hookResponse(response, settlement: nil), request: request, version: payload.version, offer: offer))
             case .grantAccess: return .free(request)
             }
         }
@@ -257,9 +260,10 @@ public struct ResourceServer: Sendable {
             paymentRequired: required)
         if route.settlement == .beforeHandler {
             switch await settle(pending) {
-            case .success(let settlement): pending = PendingPayment(
-                request: request, attempt: attempt, settlement: route.settlement, settled: settlement, offered: offered,
-                paymentRequired: required)
+            case .success(let settlement):
+                pending = PendingPayment(
+                    request: request, attempt: attempt, settlement: route.settlement, settled: settlement, offered: offered,
+                    paymentRequired: required)
             case .failure(let answer): return .answer(answer)
             }
         }

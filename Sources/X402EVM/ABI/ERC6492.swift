@@ -26,7 +26,7 @@ public struct ERC6492Signature: Sendable, Hashable {
         guard Self.isWrapped(signature) else { return nil }
         let payload = Array(signature.dropLast(32))
         guard let values = try? ABI.decode([.address, .bytes, .bytes], from: payload),
-              case let .address(factory) = values[0], case let .bytes(calldata) = values[1], case let .bytes(inner) = values[2]
+            case let .address(factory) = values[0], case let .bytes(calldata) = values[1], case let .bytes(inner) = values[2]
         else { return nil }
         self.init(factory: factory, factoryCalldata: calldata, innerSignature: inner)
     }

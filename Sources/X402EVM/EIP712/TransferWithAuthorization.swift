@@ -37,7 +37,7 @@ public struct TransferWithAuthorization: Sendable, Hashable, Codable {
             .init(name: "from", type: "address"), .init(name: "to", type: "address"),
             .init(name: "value", type: "uint256"), .init(name: "validAfter", type: "uint256"),
             .init(name: "validBefore", type: "uint256"), .init(name: "nonce", type: "bytes32"),
-        ],
+        ]
     ]
 
     /// Reads the x402 `authorization` object (integers as decimal strings or JSON numbers).

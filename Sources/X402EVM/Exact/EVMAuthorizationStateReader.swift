@@ -22,11 +22,15 @@ public struct EVMAuthorizationStateReader: AuthorizationStateReader {
     public func authorizationUse(network: String, asset: String, authorization: SignedAuthorization) async throws -> AuthorizationUse {
         guard let chainID = Network(network)?.chainID else { throw AuthorizationStateReadError.unsupportedNetwork(network) }
         guard let client = clients[network] else { throw AuthorizationStateReadError.noNode(network) }
-        guard let token = try? EthereumAddress(asset, validatingChecksum: false) else { throw AuthorizationStateReadError.invalidRecord("asset \(asset)") }
+        guard let token = try? EthereumAddress(asset, validatingChecksum: false) else {
+            throw AuthorizationStateReadError.invalidRecord("asset \(asset)")
+        }
         guard let authorizer = try? EthereumAddress(authorization.authorizer, validatingChecksum: false) else {
             throw AuthorizationStateReadError.invalidRecord("authorizer \(authorization.authorizer)")
         }
-        guard let nonce = try? Bytes32(hex: authorization.nonce) else { throw AuthorizationStateReadError.invalidRecord("nonce \(authorization.nonce)") }
+        guard let nonce = try? Bytes32(hex: authorization.nonce) else {
+            throw AuthorizationStateReadError.invalidRecord("nonce \(authorization.nonce)")
+        }
         let served = try await client.chainID()
         guard served == chainID else { throw AuthorizationStateReadError.wrongChain(expected: chainID, served: served) }
         let answer = try await client.call(CallRequest(to: token, data: EIP3009Calls.authorizationState(authorizer, nonce)), at: .latest)

@@ -316,7 +316,8 @@ extension ExactEVMFacilitator {
         guard let receipt else {
             return .failure(
                 reason: .settlementPending,
-                message: "transaction \(hash.hexString) was sent but not mined within \(options.receiptTimeout); look it up later or settle again to re-check",
+                message:
+                    "transaction \(hash.hexString) was sent but not mined within \(options.receiptTimeout); look it up later or settle again to re-check",
                 transaction: hash)
         }
         gasSpent(chain.network, receipt.gasUsed)

@@ -155,7 +155,9 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
 
     /// The offline checks (plus the node calls a signature from a contract wallet needs), in the
     /// reference order. `timeWindow: false` leaves the validity window to the caller.
-    func check(_ payload: AnyPaymentPayload, _ anyRequirements: AnyPaymentRequirements, timeWindow: Bool) async throws(CheckFailure)
+    func check(
+        _ payload: AnyPaymentPayload, _ anyRequirements: AnyPaymentRequirements, timeWindow: Bool
+    ) async throws(CheckFailure)
         -> CheckedPayment
     {
         guard payload.version == anyRequirements.version else {
@@ -258,7 +260,9 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
 
     /// Verifies the signature; returns the signature the token will check and, for an undeployed
     /// wallet with ERC-6492 deployment data, the wrapper (the simulation then decides).
-    private func checkSignature(_ signature: [UInt8], of signer: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain)
+    private func checkSignature(
+        _ signature: [UInt8], of signer: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain
+    )
         async throws(CheckFailure) -> (signature: [UInt8], deployment: ERC6492Signature?, contractWallet: Bool)
     {
         var inner = signature
@@ -323,7 +327,9 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     /// An ERC-6492 deployment is acceptable only when deployment is enabled, the factory is on the
     /// allowlist, and one `eth_call` of Multicall3 `tryAggregate` (factory call, then the new
     /// wallet's `isValidSignature`) proves the wrapped signature valid.
-    private func checkDeployment(_ wrapper: ERC6492Signature, of wallet: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain)
+    private func checkDeployment(
+        _ wrapper: ERC6492Signature, of wallet: EthereumAddress, digest: Bytes32, chain: EVMFacilitatorChain
+    )
         async throws(CheckFailure)
     {
         guard options.deployERC6492Wallets else {

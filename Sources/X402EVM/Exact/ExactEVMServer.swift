@@ -17,7 +17,9 @@ public struct ExactEVMServer: SchemeServer {
     public func assetAmount(for price: Price, on network: Network) throws -> AssetAmount {
         guard network.isEVM, network.chainID != nil else { throw ExactEVMServerError.unsupportedNetwork(network.identifier) }
         var resolved = try assets.resolve(price, on: network)
-        guard let asset = try? EthereumAddress(resolved.asset, validatingChecksum: false) else { throw ExactEVMServerError.invalidAsset(resolved.asset) }
+        guard let asset = try? EthereumAddress(resolved.asset, validatingChecksum: false) else {
+            throw ExactEVMServerError.invalidAsset(resolved.asset)
+        }
         resolved.asset = asset.checksummed
         return resolved
     }

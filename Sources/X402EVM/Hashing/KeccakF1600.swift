@@ -151,30 +151,30 @@ internal func keccakF1600(_ s: UnsafeMutablePointer<UInt64>) {
 @inline(__always)
 private func keccakRoundConstant(_ round: Int) -> UInt64 {
     switch round {
-    case 0: return 0x0000000000000001
-    case 1: return 0x0000000000008082
-    case 2: return 0x800000000000808A
-    case 3: return 0x8000000080008000
-    case 4: return 0x000000000000808B
-    case 5: return 0x0000000080000001
-    case 6: return 0x8000000080008081
-    case 7: return 0x8000000000008009
-    case 8: return 0x000000000000008A
-    case 9: return 0x0000000000000088
-    case 10: return 0x0000000080008009
-    case 11: return 0x000000008000000A
-    case 12: return 0x000000008000808B
-    case 13: return 0x800000000000008B
-    case 14: return 0x8000000000008089
-    case 15: return 0x8000000000008003
-    case 16: return 0x8000000000008002
-    case 17: return 0x8000000000000080
-    case 18: return 0x000000000000800A
-    case 19: return 0x800000008000000A
-    case 20: return 0x8000000080008081
-    case 21: return 0x8000000000008080
-    case 22: return 0x0000000080000001
-    case 23: return 0x8000000080008008
+    case 0: return 0x0000_0000_0000_0001
+    case 1: return 0x0000_0000_0000_8082
+    case 2: return 0x8000_0000_0000_808A
+    case 3: return 0x8000_0000_8000_8000
+    case 4: return 0x0000_0000_0000_808B
+    case 5: return 0x0000_0000_8000_0001
+    case 6: return 0x8000_0000_8000_8081
+    case 7: return 0x8000_0000_0000_8009
+    case 8: return 0x0000_0000_0000_008A
+    case 9: return 0x0000_0000_0000_0088
+    case 10: return 0x0000_0000_8000_8009
+    case 11: return 0x0000_0000_8000_000A
+    case 12: return 0x0000_0000_8000_808B
+    case 13: return 0x8000_0000_0000_008B
+    case 14: return 0x8000_0000_0000_8089
+    case 15: return 0x8000_0000_0000_8003
+    case 16: return 0x8000_0000_0000_8002
+    case 17: return 0x8000_0000_0000_0080
+    case 18: return 0x0000_0000_0000_800A
+    case 19: return 0x8000_0000_8000_000A
+    case 20: return 0x8000_0000_8000_8081
+    case 21: return 0x8000_0000_0000_8080
+    case 22: return 0x0000_0000_8000_0001
+    case 23: return 0x8000_0000_8000_8008
     default: return 0
     }
 }

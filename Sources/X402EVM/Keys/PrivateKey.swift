@@ -39,7 +39,7 @@ public struct PrivateKey: Sendable, CustomStringConvertible, CustomDebugStringCo
     /// Reads a hex key from a file (surrounding whitespace and a trailing newline are ignored).
     public init(contentsOfFile path: String) throws(KeyError) {
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8)
+            let text = String(data: data, encoding: .utf8)
         else { throw .unreadableFile(path) }
         try self.init(hex: text)
     }

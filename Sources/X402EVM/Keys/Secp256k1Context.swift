@@ -1,6 +1,5 @@
-import X402
-
 import CSecp256k1
+import X402
 
 /// The process-wide libsecp256k1 context (created once, blinded with random data, then shared).
 ///

@@ -158,7 +158,9 @@ actor InFlightSettlements<Outcome: Sendable> {
     /// Runs `operation` for `key` on behalf of `owner` (a settlement id, or `nil`), or joins the
     /// run already under way. `joined` tells whether this caller shared another's run, and
     /// `runOwner` is the settlement id of the caller that started it.
-    func run(_ key: SettlementKey, owner: String?, _ operation: @escaping @Sendable () async -> Outcome) async
+    func run(
+        _ key: SettlementKey, owner: String?, _ operation: @escaping @Sendable () async -> Outcome
+    ) async
         -> (outcome: Outcome, joined: Bool, runOwner: String?)
     {
         if let (task, runOwner) = running[key] { return (await task.value, true, runOwner) }

@@ -200,7 +200,7 @@ public struct SignedTransaction: Sendable, Hashable {
                 var accessList: [AccessListEntry] = []
                 for entry in entries {
                     guard case let .list(pair) = entry, pair.count == 2, case let .list(keys) = pair[1],
-                          let addressBytes = pair[0].bytesValue, let address = EthereumAddress(addressBytes)
+                        let addressBytes = pair[0].bytesValue, let address = EthereumAddress(addressBytes)
                     else { throw TransactionError.malformed("invalid access list entry") }
                     var storageKeys: [Bytes32] = []
                     for key in keys {

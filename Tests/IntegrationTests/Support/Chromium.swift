@@ -6,7 +6,9 @@ import Testing
 enum Chromium {
     static var path: String? {
         if let configured = ProcessInfo.processInfo.environment["X402_CHROMIUM"], !configured.isEmpty { return configured }
-        let candidates = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/local/bin/chromium-headless-shell"]
+        let candidates = [
+            "/usr/bin/chromium-headless-shell", "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/local/bin/chromium-headless-shell",
+        ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
@@ -44,7 +46,8 @@ enum Chromium {
             }
         }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw ChromiumUnavailable(description: "chromium exited with \(process.terminationStatus) (\(process.terminationReason == .exit ? "exit" : "signal"))")
+            throw ChromiumUnavailable(
+                description: "chromium exited with \(process.terminationStatus) (\(process.terminationReason == .exit ? "exit" : "signal"))")
         }
         return String(decoding: data, as: UTF8.self)
     }

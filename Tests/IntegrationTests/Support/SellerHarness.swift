@@ -54,7 +54,8 @@ enum SellerHTTP {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
         let bytes = try await response.body.collect(upTo: 1 << 22)
         return PlainResponse(
-            status: Int(response.status.code), headers: response.headers.map { (name: $0.name, value: $0.value) }, body: Array(bytes.readableBytesView))
+            status: Int(response.status.code), headers: response.headers.map { (name: $0.name, value: $0.value) },
+            body: Array(bytes.readableBytesView))
     }
 }
 
