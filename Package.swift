@@ -2,7 +2,13 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .swiftLanguageMode(.v6)
+    .swiftLanguageMode(.v6),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0335-existential-any.md
+    .enableUpcomingFeature("ExistentialAny"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    .enableUpcomingFeature("MemberImportVisibility"),
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -73,6 +79,7 @@ let package = Package(
         .target(
             name: "X402EVMRPC",
             dependencies: [
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "X402", "X402EVM",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -85,6 +92,7 @@ let package = Package(
         .target(
             name: "X402HTTP",
             dependencies: [
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "X402",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -140,6 +148,7 @@ let package = Package(
         .target(
             name: "X402Gateway",
             dependencies: [
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "X402", "X402HTTP", "X402Hummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -168,6 +177,7 @@ let package = Package(
         .executableTarget(
             name: "X402CLI",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Hummingbird",
                 "X402Gateway", "X402Facilitator",
                 .target(name: "X402Postgres", condition: .when(traits: ["PostgreSQL"])),
@@ -341,6 +351,7 @@ if Context.environment["X402_DEV_TARGETS"] != nil {
                 "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402Facilitator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/x402-loadbench",
             swiftSettings: swiftSettings

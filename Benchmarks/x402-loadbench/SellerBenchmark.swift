@@ -18,6 +18,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import X402
 import X402EVM
 import X402Hummingbird

@@ -10,8 +10,10 @@
 
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import X402
 import X402EVM
 import X402Facilitator

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import X402
+import X402EVM
 import X402SQLite
 
 /// `x402 history`: the payment attempts recorded in the spend ledger, newest first.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import X402
+import X402EVM
 import X402SQLite
 
 /// `x402 limits show|set`: the spending policy, persisted beside the ledger.

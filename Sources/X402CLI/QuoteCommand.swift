@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import X402
 import X402EVM
 import X402HTTP

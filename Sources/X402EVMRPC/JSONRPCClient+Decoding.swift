@@ -1,5 +1,5 @@
-import X402
-import X402EVM
+public import X402
+public import X402EVM
 
 // MARK: - Response decoding
 

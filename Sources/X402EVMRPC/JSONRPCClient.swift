@@ -1,6 +1,6 @@
-import AsyncHTTPClient
-import X402
-import X402EVM
+public import AsyncHTTPClient
+public import X402
+public import X402EVM
 
 /// One call of a JSON-RPC batch.
 public struct RPCCall: Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Foundation
-import Logging
-import X402
+public import Foundation
+public import Logging
+public import X402
 
 /// The bazaar catalog: resources that reported `extensions.bazaar` (v2) or a discoverable
 /// `outputSchema` (v1) on a successful `/settle` (never on `/verify`, which costs nothing), served

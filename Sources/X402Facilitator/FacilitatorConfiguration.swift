@@ -1,5 +1,5 @@
 import Foundation
-import X402
+public import X402
 import X402EVM
 
 /// Everything an operator configures, from a JSON file and/or command-line flags.

@@ -1,5 +1,5 @@
 import Metrics
-import Prometheus
+public import Prometheus
 import X402
 
 /// The facilitator's Prometheus metrics, kept in its own registry (no global bootstrap, so several

@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
-import Logging
-import NIOCore
-import X402
+public import Hummingbird
+public import Logging
+public import NIOCore
+public import X402
 
 /// The facilitator's HTTP surface over a ``FacilitatorEngine``.
 ///

@@ -1,9 +1,9 @@
-import Foundation
-import Hummingbird
-import Logging
-import NIOCore
+public import Foundation
+public import Hummingbird
+public import Logging
+public import NIOCore
 import ServiceLifecycle
-import X402
+public import X402
 import X402EVM
 import X402EVMRPC
 

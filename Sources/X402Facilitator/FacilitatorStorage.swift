@@ -1,5 +1,5 @@
 import Foundation
-import X402
+public import X402
 import X402EVM
 
 /// Where a facilitator records its settlements and keeps its discovery catalog.

@@ -1,6 +1,6 @@
-import Foundation
-import Logging
-import X402
+public import Foundation
+public import Logging
+public import X402
 import X402EVM
 
 /// Records every `/settle` (received → submitted → confirmed / failed) and answers the owner's

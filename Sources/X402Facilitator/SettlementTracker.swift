@@ -1,4 +1,4 @@
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Runs settlements outside the request's task, so a client hanging up or a shutdown signal never
 /// interrupts one between broadcast and confirmation, and lets shutdown wait for them.

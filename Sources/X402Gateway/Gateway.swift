@@ -1,10 +1,10 @@
-import AsyncHTTPClient
-import Foundation
-import Hummingbird
-import Logging
-import NIOCore
-import X402
-import X402HTTP
+public import AsyncHTTPClient
+public import Foundation
+public import Hummingbird
+public import Logging
+public import NIOCore
+public import X402
+public import X402HTTP
 import X402Hummingbird
 
 /// A paid reverse proxy: x402 payments in front of any HTTP service.

@@ -1,5 +1,5 @@
 import Foundation
-import X402
+public import X402
 
 extension GatewayConfiguration {
     /// The upstream URL, checked.

@@ -1,5 +1,5 @@
 import Foundation
-import X402
+public import X402
 
 /// Everything `x402 gateway` is configured with, from a JSON file and/or command-line flags.
 ///

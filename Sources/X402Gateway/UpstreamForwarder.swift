@@ -1,7 +1,9 @@
 import AsyncHTTPClient
-import Hummingbird
+import Foundation
+public import Hummingbird
 import Logging
-import NIOCore
+public import NIOCore
+import NIOHTTP1
 import X402
 
 /// The request context of the gateway: remembers the client's address for `X-Forwarded-For`.

@@ -1,9 +1,10 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOFoundationCompat
-import X402
+import NIOHTTP1
+public import X402
 
 /// The facilitator operation a request is for; given to an authentication provider.
 public enum FacilitatorEndpoint: String, Sendable, Hashable {

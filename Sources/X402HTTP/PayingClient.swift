@@ -1,9 +1,10 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
 import HTTPTypes
-import NIOCore
+public import NIOCore
 import NIOFoundationCompat
-import X402
+import NIOHTTP1
+public import X402
 
 /// An AsyncHTTPClient wrapper that pays for what it fetches, within the payer's limits.
 ///

@@ -1,6 +1,6 @@
-import Foundation
-import HTTPTypes
-import X402
+public import Foundation
+public import HTTPTypes
+public import X402
 
 /// A buffered HTTP response as the paying clients return it.
 public struct PayingClientResponse: Sendable {

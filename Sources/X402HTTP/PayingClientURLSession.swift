@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
-import X402
+public import X402
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+public import FoundationNetworking
 #endif
 
 /// A URLSession wrapper that pays for what it fetches, within the payer's limits (same

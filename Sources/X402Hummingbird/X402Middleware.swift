@@ -1,7 +1,7 @@
 import HTTPTypes
-import Hummingbird
+public import Hummingbird
 import NIOCore
-import X402
+public import X402
 
 /// Hummingbird 2 middleware that charges for routes through a ``ResourceServer``.
 ///

@@ -1,9 +1,9 @@
 // Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
 #if PostgreSQL
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 import PostgresNIO
-import X402
+public import X402
 
 /// A `PaymentStateStore` in PostgreSQL, shared by every resource-server instance that uses the
 /// same database: a payment claimed on one instance is rejected on all others until it is

@@ -1,9 +1,9 @@
 // Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
 #if PostgreSQL
 import Foundation
-import Logging
+public import Logging
 import PostgresNIO
-import X402
+public import X402
 import NIOConcurrencyHelpers
 
 /// Settlements in PostgreSQL, shared by every facilitator instance using the same database: the

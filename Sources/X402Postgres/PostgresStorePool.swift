@@ -1,8 +1,8 @@
 // Compiled only with the package trait `PostgreSQL` (on by default); see Package.swift.
 #if PostgreSQL
-import Foundation
-import Logging
-import PostgresNIO
+public import Foundation
+public import Logging
+public import PostgresNIO
 
 /// A PostgreSQL store could not be opened or used.
 public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {

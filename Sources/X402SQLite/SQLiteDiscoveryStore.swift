@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import X402
+public import X402
 
 /// A ``DiscoveryStore`` in a SQLite file (WAL), normally the facilitator's settlement database:
 /// table `discovery_resources` holds each entry's JSON and its update time.

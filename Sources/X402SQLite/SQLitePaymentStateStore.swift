@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import X402
+public import X402
 
 /// A `PaymentStateStore` in an SQLite file (GRDB, WAL), shared by every resource-server process
 /// on this machine that opens the same file.

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import X402
+public import X402
 
 /// Settlements in SQLite (GRDB): the facilitator's journal (`SettlementJournalStore`) and the
 /// schemes' transfer records.

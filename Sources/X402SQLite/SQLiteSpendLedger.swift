@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import X402
+public import X402
 
 /// The buyer's spend ledger in SQLite (GRDB), at a path the user chooses.
 ///

@@ -1,8 +1,8 @@
 // Compiled only with the package trait `Vapor` (on by default); see Package.swift.
 #if Vapor
 import HTTPTypes
-import Vapor
-import X402
+public import Vapor
+public import X402
 
 /// Vapor 4 middleware that charges for routes through a ``ResourceServer``.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// Settlement on the devnet through a node connection that loses requests and answers.
 @Suite("exact EVM settlement under injected faults", .devnet)

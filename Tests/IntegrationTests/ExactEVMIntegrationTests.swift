@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// The `exact` EVM scheme end to end on the devnet: client signs, facilitator verifies and settles
 /// with its own fresh key, balances are read back from the chain.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// Contract-wallet payers on the devnet: ERC-1271 (deployed) and ERC-6492 (deployed by the facilitator).
 @Suite("exact EVM smart wallets on the devnet", .devnet)

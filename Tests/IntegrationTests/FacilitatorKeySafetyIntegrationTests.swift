@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 @testable import X402Facilitator
 

@@ -1,8 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 import X402SQLite
 import X402TestSupport
 

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 #if canImport(Glibc)
 import Glibc

@@ -6,6 +6,7 @@ import Testing
 import Vapor
 import X402
 import X402EVM
+import X402EVMRPC
 import X402Gateway
 import X402HTTP
 import X402TestSupport

@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 import X402HTTP
 import X402Hummingbird
 

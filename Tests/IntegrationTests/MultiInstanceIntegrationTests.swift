@@ -2,9 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 import X402TestSupport
 
 #if canImport(Glibc)

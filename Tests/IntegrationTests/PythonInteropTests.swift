@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 
 /// Wire compatibility with the official Python SDK (`x402==2.25.0`, `Tools/interop`) on the devnet:
 /// payloads the SDK signs are verified and settled by the Swift facilitator, and payloads the

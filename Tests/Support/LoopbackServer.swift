@@ -1,5 +1,5 @@
-import Hummingbird
-import NIOCore
+package import Hummingbird
+package import NIOCore
 
 // A Hummingbird application on an ephemeral port of 127.0.0.1 for the duration of a test body.
 //

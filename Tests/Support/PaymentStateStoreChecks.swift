@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-import X402
+package import X402
 
 /// Two handles on one backing store (two connections/pools/instances; the same object for memory).
 package struct PaymentStateStorePair: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// What one run of a child process produced.
 package struct ProcessOutput: Sendable {

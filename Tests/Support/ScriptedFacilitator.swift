@@ -1,4 +1,4 @@
-import X402
+package import X402
 
 /// The payer every scripted verification names (`testPayer` in the core tests, `payer` in the seller tests).
 package let testPayer = "0x857b06519E91e3A54538791bDbb0E22373e36b66"

@@ -5,8 +5,8 @@
 //   CI                 when set, a missing or unreachable server FAILS the tests instead of skipping them
 
 import Foundation
-import Testing
-import X402Postgres
+package import Testing
+package import X402Postgres
 
 /// The environment the tests run in.
 package enum TestEnvironment {

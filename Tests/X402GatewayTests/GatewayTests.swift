@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+import X402HTTP
 import X402TestSupport
 
 @testable import X402Gateway

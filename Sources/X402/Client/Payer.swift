@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Asked before paying more than the approval threshold; answers whether to pay.
 public typealias PaymentApprovalHandler = @Sendable (PaymentApprovalRequest) async -> Bool

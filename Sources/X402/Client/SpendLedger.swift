@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One payment attempt in a spend ledger.
 public struct SpendRecord: Sendable, Equatable, Identifiable {

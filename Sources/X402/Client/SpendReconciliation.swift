@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The signed authorization behind a payment attempt, as reconciliation needs it: who signed,
 /// its nonce, and until when it can be settled. Network and asset are the record's.

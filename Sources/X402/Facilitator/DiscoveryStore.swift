@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the bazaar catalog keeps its entries. Entries are keyed by the catalog's resource key
 /// (origin + route, plus the tool name for MCP); a later report of the same key replaces the

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One `/settle` request as the facilitator recorded it: received → submitted (with the
 /// transaction) → confirmed or failed.

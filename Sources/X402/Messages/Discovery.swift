@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One resource listed by `GET /discovery/resources` (the bazaar catalog).
 public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Why a price could not be turned into a token amount.
 public enum MoneyError: Error, Sendable, Equatable, CustomStringConvertible {

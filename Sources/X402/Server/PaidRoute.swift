@@ -1,5 +1,5 @@
 import Foundation
-import HTTPTypes
+public import HTTPTypes
 
 /// A value fixed when the route is declared, or computed from each request.
 ///

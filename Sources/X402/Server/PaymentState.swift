@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Identifies one payment across requests and server instances, so the same signed payment can
 /// be recognised when it is presented again.

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPTypes
+public import HTTPTypes
 
 /// The path of a request target in one canonical form, used both to find a route's price and to
 /// reach the handler or upstream, so that what is charged is what is served.

@@ -1,4 +1,4 @@
-import HTTPTypes
+public import HTTPTypes
 
 /// What to do with a request, as decided by ``ResourceServer/decide(_:)``.
 public enum RequestDecision: Sendable {

@@ -1,4 +1,4 @@
-import HTTPTypes
+public import HTTPTypes
 
 extension HTTPField.Name {
     /// `PAYMENT-REQUIRED` (v2, server → client): the base64 `PaymentRequired` of a 402.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 // Helpers shared by the database stores of this package (X402SQLite, X402Postgres); not API.
 

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// A value to ABI-encode, or one decoded from ABI data.
 public indirect enum ABIValue: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Why a contract call reverted, decoded from its revert data.
 public enum RevertReason: Sendable, Hashable, CustomStringConvertible {

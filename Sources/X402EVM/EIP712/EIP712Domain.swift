@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import X402
+public import X402
 
 /// An EIP-712 domain with its separator computed once (and cached process-wide).
 ///

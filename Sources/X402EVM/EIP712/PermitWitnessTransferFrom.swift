@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Permit2 constants used by x402.
 public enum Permit2 {

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// EIP-3009 `TransferWithAuthorization`: the message an `exact`-scheme payer signs for USDC-like tokens.
 ///

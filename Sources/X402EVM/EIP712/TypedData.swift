@@ -1,5 +1,5 @@
 import Foundation
-import X402
+public import X402
 
 /// EIP-712 typed data in the `eth_signTypedData_v4` JSON shape:
 /// `{"types": {...}, "primaryType": "...", "domain": {...}, "message": {...}}`.

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Calldata and decoding for the token and Multicall3 calls the `exact` facilitator makes.
 public enum EIP3009Calls {

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Reads EIP-3009 `authorizationState(authorizer, nonce)` through JSON-RPC, for the buyer's
 /// spend reconciliation (`SpendReconciler`).

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// One chain an EVM facilitator serves: its node, its paying keys and its receipt watcher.
 public struct EVMFacilitatorChain: Sendable {

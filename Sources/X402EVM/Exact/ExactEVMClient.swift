@@ -1,5 +1,5 @@
 import Foundation
-import X402
+public import X402
 
 /// The buyer's side of `exact` on EVM: signs an EIP-3009 `TransferWithAuthorization` for exactly
 /// the required amount.

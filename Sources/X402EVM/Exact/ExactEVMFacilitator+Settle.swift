@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import X402
+public import X402
 
 /// The signed bytes handed to the `beforeBroadcast` step (written once, read after the submission).
 final class ManagedRaw: Sendable {

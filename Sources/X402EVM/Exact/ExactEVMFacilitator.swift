@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// The facilitator's side of `exact` on EVM (EIP-3009): verifies payments in the reference
 /// order with the reference reason strings, and settles them with its own keys.

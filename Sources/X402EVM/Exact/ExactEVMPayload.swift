@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// The `payload` of an `exact` EVM payment on the EIP-3009 path:
 /// `{"authorization": {from, to, value, validAfter, validBefore, nonce}, "signature": "0x…"}`.

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// The networks `exact` on EVM registers for: every `eip155` chain (v2 CAIP-2 ids and, through
 /// the core's name table, every v1 network name).

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// The seller's side of `exact` on EVM: resolves prices to token amounts with the token's
 /// EIP-712 `name`/`version` in `extra`.

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Which block a read refers to.
 public enum BlockTag: Sendable, Hashable, CustomStringConvertible {

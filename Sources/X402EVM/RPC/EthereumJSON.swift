@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Encoding and decoding of Ethereum JSON-RPC values (quantities, data, addresses, hashes, receipts, …).
 ///

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// How the facilitator prices its EIP-1559 transactions.
 ///

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Identifies one EIP-3009 authorization on one chain: it can move money at most once.
 public struct SettlementKey: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// The facilitator's paying keys on one chain: picks the least busy key for each transaction,
 /// gives it a nonce from that key's ``NonceManager``, signs, broadcasts and recovers from nonce

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// Exactly 32 bytes: a hash, an EIP-712 digest, a `bytes32` value, a signature's `r` or `s`.
 ///

@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// A 256-bit two's-complement signed integer, for ABI and EIP-712 `int<N>` values.
 public struct Int256: Sendable, Hashable, Comparable, CustomStringConvertible {

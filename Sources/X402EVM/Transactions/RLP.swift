@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// A Recursive Length Prefix item: a byte string or a list of items.
 public indirect enum RLPItem: Sendable, Hashable {

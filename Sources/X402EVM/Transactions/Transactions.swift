@@ -1,4 +1,4 @@
-import X402
+public import X402
 
 /// One EIP-2930 access list entry.
 public struct AccessListEntry: Sendable, Hashable, Codable {
