@@ -104,7 +104,7 @@ extension JSONRPCClient {
 /// A node's answer bytes decoded exactly as ``JSONRPCClient`` decodes them, without a transport:
 /// the entry points the fuzz targets and decoding tests use.
 public enum JSONRPCAnswer {
-    /// The `result` of a single-call answer, or its error as ``EthereumClientError/node(code:message:data:)``.
+    /// The `result` of a single-call answer, or its error as `EthereumClientError/node(code:message:data:)`.
     public static func single(_ bytes: [UInt8], expectedID: Int) throws(EthereumClientError) -> JSONValue {
         try JSONRPCClient.decodeSingleResponse(bytes, status: 200, expectedID: expectedID)
     }

@@ -13,7 +13,7 @@ public struct RPCCall: Sendable, Equatable {
     }
 }
 
-/// An ``EthereumClient`` that talks JSON-RPC 2.0 over HTTP(S) to a node.
+/// An `EthereumClient` that talks JSON-RPC 2.0 over HTTP(S) to a node.
 ///
 /// ```swift
 /// let client = JSONRPCClient(url: "http://127.0.0.1:8545")
@@ -51,7 +51,7 @@ public struct JSONRPCClient: EthereumClient {
         public var maxBackoff: Duration
         /// Headers added to every request, e.g. `("Authorization", "Bearer …")`. Never included in errors.
         public var headers: [(name: String, value: String)]
-        /// Answers larger than this many bytes fail with ``EthereumClientError/invalidResponse(_:)``.
+        /// Answers larger than this many bytes fail with `EthereumClientError/invalidResponse(_:)`.
         public var maxResponseBytes: Int
         /// HTTP statuses treated as transport faults (overloaded or unreachable upstream), retried like them.
         public var retryableHTTPStatuses: Set<Int>

@@ -6,7 +6,7 @@ public import X402
 /// `outputSchema` (v1) on a successful `/settle` (never on `/verify`, which costs nothing), served
 /// by `GET /discovery/resources`. Entries not refreshed within `timeToLive` are dropped.
 ///
-/// The seller's metadata is validated and size-limited (``Limits``): an http(s) URL of bounded
+/// The seller's metadata is validated and size-limited (`Limits`): an http(s) URL of bounded
 /// length, bounded description, MIME type, type and tool name without control characters, and a
 /// bounded number and size of extension members. An entry that fails is not recorded.
 ///

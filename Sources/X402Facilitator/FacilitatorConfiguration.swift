@@ -79,7 +79,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var bearerTokens: [String] = []
     /// An environment variable holding comma-separated bearer tokens.
     public var bearerTokensEnv: String?
-    /// Where settlements are recorded (see ``StoreLocation``): `sqlite:<path>`, a plain path,
+    /// Where settlements are recorded (see `StoreLocation`): `sqlite:<path>`, a plain path,
     /// `postgres://user@host:port/db` (shared by several instances; password in the URL or
     /// `PGPASSWORD`), or `memory` (nothing survives a restart). Default: `memory`.
     public var database: String?
@@ -199,7 +199,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         }
     }
 
-    /// ``database``, parsed (see ``StoreLocation`` for the accepted forms); `nil` is ``StoreLocation/memory``.
+    /// ``database``, parsed (see `StoreLocation` for the accepted forms); `nil` is `StoreLocation/memory`.
     /// - Returns: Where settlements and the discovery catalog are kept.
     /// - Throws: ``FacilitatorConfigurationError`` when `database` is not a location.
     public func databaseLocation() throws(FacilitatorConfigurationError) -> StoreLocation {

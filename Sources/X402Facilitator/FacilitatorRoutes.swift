@@ -5,7 +5,7 @@ public import Logging
 public import NIOCore
 public import X402
 
-/// The facilitator's HTTP surface over a ``FacilitatorEngine``.
+/// The facilitator's HTTP surface over a `FacilitatorEngine`.
 ///
 /// * `POST /verify`, `POST /settle`: 200 with the verdict for every well-formed request, including
 ///   unknown versions, schemes and networks (`isValid:false` / `success:false` and a reason);

@@ -50,7 +50,7 @@ public struct FacilitatorStorage: Sendable {
         self.discovery = discovery
     }
 
-    /// The opener used when the caller names none: ``inMemory()`` for ``StoreLocation/memory``;
+    /// The opener used when the caller names none: ``inMemory()`` for `StoreLocation/memory`;
     /// any other location is refused rather than silently kept in memory.
     /// - Parameter location: The configuration's database.
     /// - Returns: In-memory storage.

@@ -7,7 +7,7 @@ import X402EVM
 /// retry of a settled payment from the record instead of settling again.
 ///
 /// An entry's id is a Keccak-256 hash of the request as decoded and re-encoded together with the
-/// request's settlement id (``SettlementIdempotency``). Only a request carrying the same
+/// request's settlement id (`SettlementIdempotency`). Only a request carrying the same
 /// settlement id finds the entry again; a request without one gets an entry of its own, so a
 /// byte-identical replay never receives another request's answer. Whether a request owns the
 /// settlement is decided one level down: the EVM scheme keys its records by authorization and

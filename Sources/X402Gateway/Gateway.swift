@@ -9,7 +9,7 @@ import X402Hummingbird
 
 /// A paid reverse proxy: x402 payments in front of any HTTP service.
 ///
-/// Every request goes through ``X402Middleware``; paid routes need a payment, the rest are
+/// Every request goes through `X402Middleware`; paid routes need a payment, the rest are
 /// forwarded untouched. The upstream's response is held (its body not read) until the payment
 /// settles and is then streamed through with `PAYMENT-RESPONSE`; when settlement fails the
 /// client gets the 402 and the upstream's body is dropped unread. An upstream answer of 400 or
@@ -43,12 +43,16 @@ public struct Gateway: Sendable {
     /// Builds the resource server from the configuration.
     ///
     /// - Parameters:
+    ///   - configuration: routes, upstream, facilitator and limits (from flags or a JSON file).
     ///   - schemes: the scheme servers that price routes (e.g. `registerExactEVM()` from `X402EVM`).
-    ///   - facilitator: the facilitator; by default an ``HTTPFacilitatorClient`` for
+    ///   - facilitator: the facilitator; by default an `HTTPFacilitatorClient` for
     ///     ``GatewayConfiguration/facilitator`` with the credential from
     ///     ``GatewayConfiguration/facilitatorAuthEnv``.
     ///   - store: where payment state is kept (shared across instances for a database store).
     ///   - environment: where the credential variable is looked up.
+    ///   - httpClient: the client that forwards to the upstream (redirects are passed through, not followed).
+    ///   - logger: where requests, forwarding failures and settlements are logged.
+    /// - Throws: ``GatewayConfigurationError`` for an invalid upstream, route or proxy range.
     public init(
         configuration: GatewayConfiguration, schemes: SchemeRegistry<any SchemeServer>, facilitator: (any FacilitatorClient)? = nil,
         store: any PaymentStateStore = InMemoryPaymentStateStore(), environment: [String: String] = ProcessInfo.processInfo.environment,

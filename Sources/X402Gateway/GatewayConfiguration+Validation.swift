@@ -30,7 +30,7 @@ extension GatewayConfiguration {
         return ranges
     }
 
-    /// ``state``, parsed (see ``StoreLocation`` for the accepted forms).
+    /// ``state``, parsed (see `StoreLocation` for the accepted forms).
     /// - Returns: Where payment state is kept.
     /// - Throws: ``GatewayConfigurationError/invalidValue(_:_:)`` for `state` when it is not a location.
     public func stateLocation() throws(GatewayConfigurationError) -> StoreLocation {

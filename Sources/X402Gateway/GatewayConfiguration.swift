@@ -23,7 +23,7 @@ public import X402
 public struct GatewayConfiguration: Sendable, Equatable, Codable {
     /// One paid route.
     public struct Route: Sendable, Equatable, Codable {
-        /// `METHOD /pattern` (e.g. `GET /api/*`, `* /v1/[model]`); see ``RoutePattern``.
+        /// `METHOD /pattern` (e.g. `GET /api/*`, `* /v1/[model]`); see `RoutePattern`.
         public var route: String
         /// `$0.01` in the network's default stablecoin, or, when ``asset`` is set, an amount in
         /// the asset's atomic units (e.g. `10000`).
@@ -125,7 +125,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
     public var host: String = "127.0.0.1"
     /// Listen port (default 4021; 0 picks a free port).
     public var port: Int = 4021
-    /// Payment state: `memory` (default), `sqlite:PATH`, or a `postgres://` URL (see ``StoreLocation``).
+    /// Payment state: `memory` (default), `sqlite:PATH`, or a `postgres://` URL (see `StoreLocation`).
     public var state: String = "memory"
     /// How long to wait for the upstream's response head (default 60).
     public var upstreamTimeoutSeconds: Int = 60

@@ -3,7 +3,7 @@ public import Hummingbird
 import NIOCore
 public import X402
 
-/// Hummingbird 2 middleware that charges for routes through a ``ResourceServer``.
+/// Hummingbird 2 middleware that charges for routes through a `ResourceServer`.
 ///
 /// ```swift
 /// router.add(middleware: try X402Middleware(configuration: .init(
@@ -15,10 +15,10 @@ public import X402
 /// Unprotected requests pass straight through. For a paid request the handler runs, its response
 /// is held (not written) until settlement succeeds, and is then sent with `PAYMENT-RESPONSE`;
 /// if settlement fails the held body is dropped and the client gets the 402. Routes declared with
-/// ``SettlementTiming/beforeHandler`` are settled first, so their body streams as it is produced.
+/// `SettlementTiming/beforeHandler` are settled first, so their body streams as it is produced.
 ///
-/// What is charged is what is served (see ``RouteTable/resolve(_:)``): the path is judged in its
-/// canonical form (``RequestPath``), and a path the router could read differently (dot segments,
+/// What is charged is what is served (see `RouteTable/resolve(_:)`): the path is judged in its
+/// canonical form (`RequestPath`), and a path the router could read differently (dot segments,
 /// `%2F`, `;`, `\`) is refused with 400 when any reading is a paid route; malformed paths are
 /// refused. `HEAD` is charged like `GET` (for `.autoGenerateHeadEndpoints`), `OPTIONS` on a paid
 /// path is answered here without running the handler, and a method-override header or `_method`
@@ -39,8 +39,8 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
     /// A middleware charging through a resource server built from `configuration`.
     ///
     /// - Parameter configuration: The routes, facilitator, schemes and options
-    ///   (see ``ResourceServer/Configuration``).
-    /// - Throws: ``RouteConfigurationError`` for an invalid route, price or missing scheme.
+    ///   (see `ResourceServer/Configuration`).
+    /// - Throws: `RouteConfigurationError` for an invalid route, price or missing scheme.
     public init(configuration: ResourceServer.Configuration) throws(RouteConfigurationError) {
         self.server = try ResourceServer(configuration: configuration)
     }

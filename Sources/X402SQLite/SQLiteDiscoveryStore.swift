@@ -2,7 +2,7 @@ public import Foundation
 import GRDB
 public import X402
 
-/// A ``DiscoveryStore`` in a SQLite file (WAL), normally the facilitator's settlement database:
+/// A `DiscoveryStore` in a SQLite file (WAL), normally the facilitator's settlement database:
 /// table `discovery_resources` holds each entry's JSON and its update time.
 public final class SQLiteDiscoveryStore: DiscoveryStore, Sendable {
     private let writer: any DatabaseWriter

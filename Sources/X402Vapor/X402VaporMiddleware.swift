@@ -4,7 +4,7 @@ import HTTPTypes
 public import Vapor
 public import X402
 
-/// Vapor 4 middleware that charges for routes through a ``ResourceServer``.
+/// Vapor 4 middleware that charges for routes through a `ResourceServer`.
 ///
 /// ```swift
 /// app.middleware.use(try X402VaporMiddleware(configuration: .init(
@@ -17,11 +17,11 @@ public import X402
 /// response is held (its body, buffered or streamed, is not written) until settlement succeeds;
 /// it is then sent with `PAYMENT-RESPONSE`. If settlement fails the held body is dropped and the
 /// client gets the 402. A handler answering 400 or more (or throwing) is not settled. Routes
-/// declared with ``SettlementTiming/beforeHandler`` are settled first, so their body streams as
+/// declared with `SettlementTiming/beforeHandler` are settled first, so their body streams as
 /// it is produced.
 ///
-/// What is charged is what is served (see ``RouteTable/resolve(_:)``): the path is judged in its
-/// canonical form (``RequestPath``), and a path the router could read differently (dot segments,
+/// What is charged is what is served (see `RouteTable/resolve(_:)`): the path is judged in its
+/// canonical form (`RequestPath`), and a path the router could read differently (dot segments,
 /// `%2F` inside a parameter, `;`, `\`) is refused with 400 when any reading is a paid route;
 /// malformed paths are refused. `HEAD` is charged like `GET` (Vapor answers `HEAD` with the `GET`
 /// route), `OPTIONS` on a paid path is answered here without running the handler, and a
@@ -42,8 +42,8 @@ public struct X402VaporMiddleware: AsyncMiddleware {
     /// A middleware charging through a resource server built from `configuration`.
     ///
     /// - Parameter configuration: The routes, facilitator, schemes and options
-    ///   (see ``ResourceServer/Configuration``).
-    /// - Throws: ``RouteConfigurationError`` for an invalid route, price or missing scheme.
+    ///   (see `ResourceServer/Configuration`).
+    /// - Throws: `RouteConfigurationError` for an invalid route, price or missing scheme.
     public init(configuration: ResourceServer.Configuration) throws(RouteConfigurationError) {
         self.server = try ResourceServer(configuration: configuration)
     }

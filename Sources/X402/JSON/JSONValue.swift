@@ -87,7 +87,7 @@ extension JSONValue: Equatable {
 }
 
 extension JSONValue: Hashable {
-    /// Hashes consistently with the semantic ``==``: numbers by exact value (`60` and `6e1` hash
+    /// Hashes consistently with the semantic `==`: numbers by exact value (`60` and `6e1` hash
     /// alike), objects by their key set (member order is ignored), arrays in order.
     ///
     /// - Parameter hasher: The hasher to feed.

@@ -8,7 +8,7 @@ public import X402
 /// `bytes`, `string`, `bool`, `address`, every `uint<N>`/`int<N>` and `bytes1`…`bytes32`.
 /// Integers may be JSON numbers or strings (decimal, or `0x` hex for non-negative values).
 ///
-/// The JSON is read with the core parser (``X402/JSONValue/init(parsing:maximumDepth:)``), which keeps
+/// The JSON is read with the core parser (`X402/JSONValue/init(parsing:maximumDepth:)`), which keeps
 /// every number's literal text, so integers above 2^53 are hashed exactly.
 public struct TypedData: Sendable, Hashable {
     /// One member of a struct type.
@@ -101,7 +101,7 @@ public struct TypedData: Sendable, Hashable {
     }
 
     /// The JSON object form: `types` (with `EIP712Domain` first, then by name), `primaryType`,
-    /// `domain`, `message`. Serialize it with ``X402/JSONValue/serialized()``.
+    /// `domain`, `message`. Serialize it with `X402/JSONValue/serialized()`.
     public var jsonValue: JSONValue {
         var typeMembers = JSONObject()
         let names = types.keys.sorted { lhs, rhs in
