@@ -250,10 +250,12 @@ public enum MethodOverride {
     /// by an override header or a `_method` query parameter (upper-cased, letters only).
     public static func candidates(for request: ServerRequest) -> [String] {
         var methods = [request.method.rawValue.uppercased()]
+        // A set beside the ordered list: a header listing thousands of distinct names stays linear.
+        var seen = Set(methods)
         func add(_ text: String) {
             for part in text.split(separator: ",") {
                 let m = String(part).trimmingSpaces.uppercased()
-                guard !m.isEmpty, m.count <= 32, m.allSatisfy({ $0.isASCII && $0.isLetter }), !methods.contains(m) else { continue }
+                guard !m.isEmpty, m.count <= 32, m.allSatisfy({ $0.isASCII && $0.isLetter }), seen.insert(m).inserted else { continue }
                 methods.append(m)
             }
         }
