@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "X402", targets: ["X402"]),
         .library(name: "X402EVM", targets: ["X402EVM"]),
         .library(name: "X402EVMRPC", targets: ["X402EVMRPC"]),
+        .library(name: "X402Solana", targets: ["X402Solana"]),
+        .library(name: "X402SolanaRPC", targets: ["X402SolanaRPC"]),
         .library(name: "X402HTTP", targets: ["X402HTTP"]),
         .library(name: "X402SQLite", targets: ["X402SQLite"]),
         .library(name: "X402Hummingbird", targets: ["X402Hummingbird"]),
@@ -40,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -84,6 +87,24 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Solana primitives: base58, Ed25519 keys (swift-crypto), PDAs/ATAs, instructions, messages,
+        // transactions, the exact scheme, the `SolanaRPC` protocol. No networking.
+        .target(
+            name: "X402Solana",
+            dependencies: ["X402", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+
+        // `SolanaJSONRPCClient`: `SolanaRPC` over HTTP JSON-RPC, on the EVM client's transport and retry rules.
+        .target(
+            name: "X402SolanaRPC",
+            dependencies: [
+                "X402", "X402Solana", "X402EVM", "X402EVMRPC",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -216,6 +237,18 @@ let package = Package(
             name: "X402EVMTests",
             dependencies: ["X402", "X402EVM", "X402TestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "X402SolanaTests",
+            dependencies: ["X402", "X402Solana", "X402TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        // Against the local Solana chain (Tools/svmnet); fails in CI when it is missing.
+        .testTarget(
+            name: "X402SolanaRPCTests",
+            dependencies: ["X402", "X402Solana", "X402SolanaRPC", "X402TestSupport"],
             swiftSettings: swiftSettings
         ),
         // The JSON-RPC transport against a raw-socket test node that injects faults.
