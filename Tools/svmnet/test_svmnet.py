@@ -2,8 +2,8 @@
 
 Run against a running svmnet:
     X402_SVMNET_URL=http://127.0.0.1:8899 Tools/svmnet/.venv/bin/python -m pytest -q Tools/svmnet/test_svmnet.py
-Without X402_SVMNET_URL the tests start a private svmnet on a free port (and then also run the
-slot-advancing test, which would expire every outstanding blockhash on a shared chain).
+Without X402_SVMNET_URL the tests start a private svmnet on a free port. The slot-advancing test
+always runs on a private svmnet (it would expire every outstanding blockhash on a shared chain).
 
 Payments are built the way the x402 clients build them: SetComputeUnitLimit(20000),
 SetComputeUnitPrice(1), TransferChecked, Memo; v0 message with the facilitator as fee payer;
@@ -112,32 +112,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def rpc():
-    url = os.environ.get("X402_SVMNET_URL")
-    proc = None
-    if not url:
+class PrivateSvmnet:
+    """An svmnet of this test run's own on a free port (stopped by close())."""
+
+    def __init__(self) -> None:
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, str(HERE / "svmnet.py"), "--port", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        url = f"http://127.0.0.1:{port}"
-        client = Client(url)
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "svmnet.py"), "--port", str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.client = Client(f"http://127.0.0.1:{port}")
+        self.client.private = True
         deadline = time.time() + 60
         while True:
             try:
-                if client("getHealth") == "ok":
+                if self.client("getHealth") == "ok":
                     break
             except OSError:
                 pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("svmnet did not start: " + proc.stderr.read().decode())
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("svmnet did not start: " + self.proc.stderr.read().decode())
             time.sleep(0.1)
-    client = Client(url)
-    client.private = proc is not None
-    yield client
-    if proc is not None:
-        proc.terminate()
-        proc.wait(10)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def rpc():
+    url = os.environ.get("X402_SVMNET_URL")
+    if url:
+        yield Client(url)
+        return
+    private = PrivateSvmnet()
+    yield private.client
+    private.close()
 
 
 @pytest.fixture(scope="session")
@@ -381,10 +389,18 @@ def test_expired_blockhash_fails_and_moves_nothing(rpc, state):
     assert e["code"] == -32602 and "replaceRecentBlockhash" in e["message"]
 
 
-def test_blockhashes_expire_after_150_blocks(rpc, state):
-    if not rpc.private:
-        pytest.skip("advancing slots would expire every outstanding blockhash on a shared svmnet")
-    s = Setup(rpc, state)
+def test_blockhashes_expire_after_150_blocks(rpc):
+    # Advancing slots expires every outstanding blockhash: on a shared svmnet, use a private one.
+    private = None if rpc.private else PrivateSvmnet()
+    try:
+        _expire_by_age(private.client if private else rpc)
+    finally:
+        if private:
+            private.close()
+
+
+def _expire_by_age(rpc):
+    s = Setup(rpc, rpc("svmnet_state"))
     lb = rpc("getLatestBlockhash")["value"]
     tx = s.tx(rpc, 1000, blockhash=lb["blockhash"])
     height = rpc("getBlockHeight")
