@@ -2,6 +2,10 @@
 """Fetch a URL with the official Python SDK's httpx payment client (pays a 402 once).
 
     py_client.py --key-env PAYER_KEY http://127.0.0.1:18403/weather
+    py_client.py --svm-key-env PAYER_SVM_KEY [--svm-rpc-url URL] http://127.0.0.1:18403/weather
+
+With a Solana keypair the SDK client can also pay solana:* requirements (RPC: --svm-rpc-url,
+default $X402_SVMNET_URL); see py_sign.py.
 
 stdout, one JSON line:
   {"status": 200,
@@ -27,8 +31,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import add_common_args, dump_model, emit, fail, load_key, setup_logging  # noqa: E402
-from py_sign import add_client_args, build_client  # noqa: E402
+from _common import add_common_args, dump_model, emit, fail, setup_logging  # noqa: E402
+from py_sign import add_client_args, build_client, load_client_keys  # noqa: E402
 
 X402_HEADERS = ("PAYMENT-REQUIRED", "PAYMENT-RESPONSE", "X-PAYMENT-RESPONSE")
 
@@ -42,11 +46,12 @@ def decode_header(value: str | None):
         return {"undecodable": value, "error": str(e)}
 
 
-async def fetch(args, key: str) -> dict:
+async def fetch(args, key: str | None, svm_key=None) -> dict:
     from x402.http.clients import x402HttpxClient
 
     client = build_client(key, sync=False, no_spend_controls=args.no_spend_controls,
-                          max_amount=args.max_amount, allow_any_asset=args.allow_any_asset)
+                          max_amount=args.max_amount, allow_any_asset=args.allow_any_asset,
+                          svm_key=svm_key, svm_rpc_url=args.svm_rpc_url)
     sent = {}
     client.on_after_payment_creation(lambda ctx: sent.setdefault("payload", ctx.payment_payload))
     async with x402HttpxClient(client, timeout=args.timeout) as http:
@@ -73,13 +78,13 @@ def main() -> int:
     p.add_argument("url")
     p.add_argument("--method", default="GET")
     p.add_argument("--timeout", type=float, default=120.0, help="HTTP timeout in seconds")
-    add_common_args(p)
+    add_common_args(p, key_required=False)
     add_client_args(p)
     args = p.parse_args()
     setup_logging(args.log_level)
-    key = load_key(args)
+    key, svm_key = load_client_keys(args)
     try:
-        result = asyncio.run(fetch(args, key))
+        result = asyncio.run(fetch(args, key, svm_key))
     except Exception as e:  # noqa: BLE001
         fail(f"{type(e).__name__}: {e}")
     emit(result)

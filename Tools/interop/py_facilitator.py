@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""HTTP facilitator around the official Python SDK's facilitator logic (exact EVM, v2 + v1).
+"""HTTP facilitator around the official Python SDK's facilitator logic (exact EVM and SVM, v2 + v1).
 
     py_facilitator.py --port 18402 --rpc-url http://127.0.0.1:8548 --key-env FAC_KEY \
         [--network eip155:84532] [--v1-network base-sepolia]
+    py_facilitator.py --port 18402 --network solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1 \
+        --svm-key-from-state facilitator:all [--svm-rpc-url http://127.0.0.1:8899]
+
+Solana networks (solana:*; v1 solana-devnet, ...) use the SDK's exact-SVM facilitator with the
+fee-payer keypair(s) from --svm-key-env / --svm-key-file / --svm-key-from-state on the Solana RPC
+--svm-rpc-url (default $X402_SVMNET_URL). EVM and Solana networks can be served together.
 
 Endpoints (127.0.0.1 only):
   POST /verify    {"x402Version", "paymentPayload", "paymentRequirements"} -> VerifyResponse
@@ -16,7 +22,8 @@ payload's (version, scheme, network) -> 400 {"error": ...}; an exception inside 
 -> 500 {"error": ...}.
 
 When listening, prints one JSON line on stdout:
-  {"url": "http://127.0.0.1:18402", "signer": "0x...", "networks": [...], "v1Networks": [...]}
+  {"url": "http://127.0.0.1:18402", "signer": "0x..." | null, "networks": [...], "v1Networks": [...]}
+  (plus "svmFeePayers": [base58, ...] when Solana networks are served)
 Test infrastructure only (swift-x402 interop); the SDK is called, never copied.
 """
 
@@ -34,11 +41,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (  # noqa: E402
     add_common_args,
     add_facilitator_args,
-    build_facilitator,
+    add_svm_args,
+    build_facilitator_multi,
     dump_model,
     emit,
     fail,
+    is_svm_network,
     load_key,
+    load_svm_keys,
     resolve_networks,
     setup_logging,
 )
@@ -48,7 +58,7 @@ from starlette.requests import Request  # noqa: E402 - module level: FastAPI res
 log = logging.getLogger("py_facilitator")
 
 
-def create_app(facilitator, signer, networks, v1_networks, rpc_url):
+def create_app(facilitator, signer, networks, v1_networks, rpc_url, svm_signer=None, svm_rpc_url=None):
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
     from pydantic import ValidationError
@@ -87,7 +97,7 @@ def create_app(facilitator, signer, networks, v1_networks, rpc_url):
         fn = facilitator.verify if op == "verify" else facilitator.settle
         t0 = time.perf_counter()
         try:
-            # The SDK's EVM mechanism is synchronous (web3.py); keep the event loop free.
+            # The SDK's EVM and SVM mechanisms are synchronous (web3.py, solana-py); keep the loop free.
             result = await run_in_threadpool(fn, payload, requirements)
         except PaymentError as e:  # SchemeNotFoundError, PaymentAbortedError, ...
             log.warning("%s: %s: %s", op, type(e).__name__, e)
@@ -115,8 +125,11 @@ def create_app(facilitator, signer, networks, v1_networks, rpc_url):
 
     @app.get("/health")
     async def health():
-        return {"status": "ok", "signer": signer.address, "networks": networks,
-                "v1Networks": v1_networks, "rpcUrl": rpc_url, "served": stats}
+        out = {"status": "ok", "signer": signer.address if signer else None, "networks": networks,
+               "v1Networks": v1_networks, "rpcUrl": rpc_url, "served": stats}
+        if svm_signer is not None:
+            out.update(svmFeePayers=svm_signer.get_addresses(), svmRpcUrl=svm_rpc_url)
+        return out
 
     return app
 
@@ -146,21 +159,32 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, required=True, help="port on 127.0.0.1 (0 = any free port)")
     add_facilitator_args(p)
-    add_common_args(p)
+    add_common_args(p, key_required=False)
+    add_svm_args(p, what="fee-payer keypair(s)")
     p.add_argument("--access-log", action="store_true", help="log every HTTP request to stderr")
     args = p.parse_args()
     setup_logging(args.log_level)
-    key = load_key(args)
     networks, v1_networks = resolve_networks(args)
+    has_evm = any(not is_svm_network(n) for n in networks + v1_networks)
+    has_svm = any(is_svm_network(n) for n in networks + v1_networks)
+    key = load_key(args, required=has_evm)
+    svm_keys = load_svm_keys(args, required=has_svm) if has_svm else []
+    if has_evm and not args.rpc_url:
+        fail("--rpc-url is required for the EVM network(s)")
+    if has_svm and not args.svm_rpc_url:
+        fail("--svm-rpc-url (or X402_SVMNET_URL) is required for the Solana network(s)")
     try:
-        facilitator, signer = build_facilitator(
+        facilitator, signer, svm_signer = build_facilitator_multi(
             key, args.rpc_url, networks, v1_networks,
             simulate_in_settle=args.simulate_in_settle,
-            confirmation_timeout=args.confirmation_timeout)
+            confirmation_timeout=args.confirmation_timeout,
+            svm_keys=svm_keys, svm_rpc_url=args.svm_rpc_url)
     except Exception as e:  # noqa: BLE001
         fail(f"cannot build the SDK facilitator: {e}")
-    app = create_app(facilitator, signer, networks, v1_networks, args.rpc_url)
-    info = {"signer": signer.address, "networks": networks, "v1Networks": v1_networks}
+    app = create_app(facilitator, signer, networks, v1_networks, args.rpc_url, svm_signer, args.svm_rpc_url)
+    info = {"signer": signer.address if signer else None, "networks": networks, "v1Networks": v1_networks}
+    if svm_signer is not None:
+        info["svmFeePayers"] = svm_signer.get_addresses()
     return asyncio.run(serve(app, args.port, info, args.access_log, args.log_level))
 
 

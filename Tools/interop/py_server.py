@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
-"""A FastAPI seller protected by the official Python SDK's payment middleware (v2, exact EVM).
+"""A FastAPI seller protected by the official Python SDK's payment middleware (v2, exact EVM or SVM).
 
     py_server.py --port 18403 --facilitator-url http://127.0.0.1:18402 \
         --pay-to 0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f [--price '$0.01'] [--network eip155:84532]
+    py_server.py --port 18403 --facilitator-url http://127.0.0.1:18402 \
+        --network solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1 --pay-to <base58 wallet> [--price '$0.01']
+
+A solana:* network uses the SDK's exact-SVM server scheme (default asset: USDC of that network;
+extra.feePayer from the facilitator's /supported). --price also takes an AssetAmount as JSON,
+e.g. '{"amount": "10000", "asset": "<mint>"}' (a Token-2022 mint, say). --svm-blockhash-hints
+passes the Solana RPC (--svm-rpc-url, default $X402_SVMNET_URL) to the SDK so that it adds
+extra.recentBlockhash / lastValidBlockHeight.
 
 Routes (127.0.0.1 only):
   GET /weather   paid: `--price` in the network's default stablecoin (USDC on eip155:84532),
@@ -30,8 +38,8 @@ from py_facilitator import serve  # noqa: E402
 WEATHER = {"report": {"weather": "sunny", "temperature": 70}}
 
 
-def create_app(facilitator_url: str, pay_to: str, price: str, network: str, max_timeout: int | None,
-               description: str):
+def create_app(facilitator_url: str, pay_to: str, price, network: str, max_timeout: int | None,
+               description: str, svm_rpc_url: str | None = None):
     import httpx
     from fastapi import FastAPI
     from x402.http import FacilitatorConfig, HTTPFacilitatorClient
@@ -48,7 +56,12 @@ def create_app(facilitator_url: str, pay_to: str, price: str, network: str, max_
         fail(f"facilitator {url} did not answer GET /supported: {e}")
 
     server = x402ResourceServer(HTTPFacilitatorClient(FacilitatorConfig(url=url)))
-    register_exact_evm_server(server, network)
+    if network.startswith("solana:"):
+        from x402.mechanisms.svm.exact import register_exact_svm_server
+
+        register_exact_svm_server(server, network, rpc_url=svm_rpc_url)
+    else:
+        register_exact_evm_server(server, network)
     routes = {
         "GET /weather": RouteConfig(
             accepts=PaymentOption(scheme="exact", pay_to=pay_to, price=price, network=network,
@@ -87,12 +100,26 @@ def main() -> int:
     p.add_argument("--max-timeout", type=int, default=None,
                    help="maxTimeoutSeconds of the requirement (SDK default 300)")
     p.add_argument("--description", default="Weather report", help="resource description")
+    p.add_argument("--svm-rpc-url", default=os.environ.get("X402_SVMNET_URL"),
+                   help="Solana RPC for --svm-blockhash-hints (default $X402_SVMNET_URL)")
+    p.add_argument("--svm-blockhash-hints", action="store_true",
+                   help="let the SDK put extra.recentBlockhash/lastValidBlockHeight into Solana requirements")
     p.add_argument("--access-log", action="store_true", help="log every HTTP request to stderr")
     p.add_argument("--log-level", default="WARNING")
     args = p.parse_args()
     setup_logging(args.log_level)
-    app = create_app(args.facilitator_url, args.pay_to, args.price, args.network, args.max_timeout,
-                     args.description)
+    price = args.price
+    if price.lstrip().startswith("{"):
+        import json
+
+        try:
+            price = json.loads(price)
+        except ValueError as e:
+            fail(f"--price is neither money nor AssetAmount JSON: {e}")
+    if args.svm_blockhash_hints and not args.svm_rpc_url:
+        fail("--svm-blockhash-hints needs --svm-rpc-url or X402_SVMNET_URL")
+    app = create_app(args.facilitator_url, args.pay_to, price, args.network, args.max_timeout,
+                     args.description, args.svm_rpc_url if args.svm_blockhash_hints else None)
     info = lambda url: {"paidUrl": f"{url}/weather", "price": args.price,  # noqa: E731
                         "network": args.network, "payTo": args.pay_to}
     return asyncio.run(serve(app, args.port, info, args.access_log, args.log_level))

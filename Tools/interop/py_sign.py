@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Build a PaymentPayload with the official Python SDK's client (exact EVM, v2 or v1).
+"""Build a PaymentPayload with the official Python SDK's client (exact EVM and/or SVM, v2 or v1).
 
     echo '{"x402Version": 2, "paymentRequired": {...}}' | py_sign.py --key-env PAYER_KEY
+    echo '{...solana accepts...}' | py_sign.py --svm-key-env PAYER_SVM_KEY [--svm-rpc-url URL]
+
+With a Solana keypair (--svm-key-env / --svm-key-file / --svm-key-from-state) the SDK's exact-SVM
+client is registered too (solana:* and the v1 Solana names); it reads the mint and a recent
+blockhash from --svm-rpc-url (default $X402_SVMNET_URL). At least one of the two keys is needed.
 
 stdin, one of:
   {"x402Version": 1|2, "paymentRequired": <PaymentRequired (v2) or v1 402 body>}
@@ -28,18 +33,35 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import add_common_args, dump_model, emit, fail, load_key, read_stdin_json, setup_logging  # noqa: E402
+from _common import (  # noqa: E402
+    add_common_args,
+    add_svm_args,
+    dump_model,
+    emit,
+    fail,
+    load_key,
+    load_svm_keys,
+    read_stdin_json,
+    setup_logging,
+)
 
 
-def build_client(key: str, *, sync: bool, no_spend_controls: bool, max_amount: str | None,
-                 allow_any_asset: bool):
-    from eth_account import Account
+def build_client(key: str | None, *, sync: bool, no_spend_controls: bool, max_amount: str | None,
+                 allow_any_asset: bool, svm_key=None, svm_rpc_url: str | None = None):
     from x402 import x402Client, x402ClientSync
-    from x402.mechanisms.evm.exact import register_exact_evm_client
-    from x402.mechanisms.evm.signers import EthAccountSigner
 
     client = x402ClientSync() if sync else x402Client()
-    register_exact_evm_client(client, EthAccountSigner(Account.from_key(key)))
+    if key is not None:
+        from eth_account import Account
+        from x402.mechanisms.evm.exact import register_exact_evm_client
+        from x402.mechanisms.evm.signers import EthAccountSigner
+
+        register_exact_evm_client(client, EthAccountSigner(Account.from_key(key)))
+    if svm_key is not None:
+        from x402.mechanisms.svm import KeypairSigner
+        from x402.mechanisms.svm.exact import register_exact_svm_client
+
+        register_exact_svm_client(client, KeypairSigner(svm_key), rpc_url=svm_rpc_url)
     if no_spend_controls:
         client.set_spend_controls(False)
     elif max_amount is not None or allow_any_asset:
@@ -52,7 +74,17 @@ def build_client(key: str, *, sync: bool, no_spend_controls: bool, max_amount: s
     return client
 
 
+def load_client_keys(args: argparse.Namespace):
+    """(EVM key or None, Solana keypair or None); at least one is required."""
+    svm = load_svm_keys(args, required=False)
+    if len(svm) > 1:
+        fail("a client takes one Solana keypair")
+    key = load_key(args, required=not svm)
+    return key, (svm[0] if svm else None)
+
+
 def add_client_args(p: argparse.ArgumentParser) -> None:
+    add_svm_args(p, what="payer keypair")
     g = p.add_argument_group("SDK client spend controls (default: the SDK's)")
     g.add_argument("--max-amount", metavar="MONEY",
                    help="per-payment cap in USD for default assets, e.g. '$5' (SDK default '$1')")
@@ -87,13 +119,13 @@ def parse_input(doc):
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    add_common_args(p, key_required=False)
     add_client_args(p)
     p.add_argument("--envelope", action="store_true",
                    help="print {paymentPayload, paymentRequirements, header} instead of the bare payload")
     args = p.parse_args()
     setup_logging(args.log_level)
-    key = load_key(args)
+    key, svm_key = load_client_keys(args)
     doc = read_stdin_json()
     try:
         payment_required = parse_input(doc)
@@ -103,7 +135,8 @@ def main() -> int:
         fail(f"cannot parse the PaymentRequired input: {e}")
 
     client = build_client(key, sync=True, no_spend_controls=args.no_spend_controls,
-                          max_amount=args.max_amount, allow_any_asset=args.allow_any_asset)
+                          max_amount=args.max_amount, allow_any_asset=args.allow_any_asset,
+                          svm_key=svm_key, svm_rpc_url=args.svm_rpc_url)
     selected = {}
     client.on_after_payment_creation(lambda ctx: selected.setdefault("req", ctx.selected_requirements))
     try:

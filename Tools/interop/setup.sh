@@ -19,7 +19,7 @@ source "$HERE/../lib/venv.sh"
 
 # Fail early if the SDK is not importable as the harness uses it.
 check_sdk() {
-    "$VENV/bin/python" -c 'import x402, x402.mechanisms.evm.exact, x402.http.middleware.fastapi, x402.http.clients, uvicorn, coincurve' >&2
+    "$VENV/bin/python" -c 'import x402, x402.mechanisms.evm.exact, x402.mechanisms.svm.exact, solana.rpc.api, x402.http.middleware.fastapi, x402.http.clients, uvicorn, coincurve' >&2
 }
 
 ensure_venv interop "$VENV" "$HERE/requirements.txt" check_sdk
