@@ -372,7 +372,7 @@ if Context.environment["X402_DEV_TARGETS"] != nil {
     package.targets += [
         .executableTarget(
             name: "x402-bench",
-            dependencies: ["X402", "X402EVM"],
+            dependencies: ["X402", "X402EVM", "X402Solana"],
             path: "Benchmarks/x402-bench",
             swiftSettings: swiftSettings
         ),

@@ -18,6 +18,7 @@ func fuzzer(_ name: String, _ target: String, _ dependencies: [Target.Dependency
 let x402: Target.Dependency = .product(name: "X402", package: "swift-x402")
 let x402EVM: Target.Dependency = .product(name: "X402EVM", package: "swift-x402")
 let x402EVMRPC: Target.Dependency = .product(name: "X402EVMRPC", package: "swift-x402")
+let x402Solana: Target.Dependency = .product(name: "X402Solana", package: "swift-x402")
 
 let fuzzers = [
     fuzzer("header", "FuzzHeader", [x402]),
@@ -27,6 +28,7 @@ let fuzzers = [
     fuzzer("rlp", "FuzzRLP", [x402, x402EVM]),
     fuzzer("abi", "FuzzABI", [x402, x402EVM]),
     fuzzer("typed-data", "FuzzTypedData", [x402, x402EVM]),
+    fuzzer("solana", "FuzzSolana", [x402, x402Solana]),
     fuzzer(
         "config", "FuzzConfig",
         [

@@ -157,6 +157,22 @@ for literal in CRASH_NUMBERS:
 add("config", "GET /api/*=$0.01")
 add("config", "http://[::1]:8080/base")
 
+# --- Solana transactions (svm-vectors.json): wire bytes, payload text, hostile lengths --------
+svm = load(ROOT / "Tests/X402SolanaTests/Fixtures/svm-vectors.json")
+for v in svm["vectors"]:
+    add("solana", base64.b64decode(v["partiallySignedTransactionBase64"]))
+    add("solana", base64.b64decode(v["fullySignedTransactionBase64"]))
+    add("solana", bytes.fromhex(v["messageBytesHex"]))
+for v in svm["positiveVariants"] + svm["negativeCases"]:
+    text = v["paymentPayload"]["payload"]["transaction"]
+    try:
+        add("solana", base64.b64decode(text, validate=True))
+    except Exception:
+        add("solana", text)
+add("solana", bytes([0xFF, 0xFF, 0x03]) + bytes(64))  # 65535 signatures declared
+add("solana", bytes([0x80, 0x00]))  # non-canonical compact-u16
+add("solana", bytes([0x01]) + bytes(64) + bytes([0x81, 0x01, 0x00, 0x01]))  # message version 1
+
 # --- shared spec vectors (when present) ---------------------------------------------------
 spec = pathlib.Path("/work/shared/spec/vectors")
 if spec.is_dir():

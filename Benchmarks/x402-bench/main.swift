@@ -7,6 +7,7 @@
 import Foundation
 import X402
 import X402EVM
+import X402Solana
 
 struct BenchmarkCase {
     let name: String
@@ -89,6 +90,52 @@ let transferCallValues: [ABIValue] = [
     .bytes32(digest), .uint(28), .bytes32(signature.r), .bytes32(signature.s),
 ]
 
+// MARK: - Solana fixture
+
+/// A node that is never asked: the offline verify makes no call.
+struct NoSolanaNode: SolanaRPC {
+    func fail() -> SolanaRPCError { SolanaRPCError(.transport, "no node in the benchmark") }
+    func latestBlockhash(commitment: SolanaCommitment) async throws(SolanaRPCError) -> SolanaBlockhash { throw fail() }
+    func accountInfo(_ address: String, commitment: SolanaCommitment) async throws(SolanaRPCError) -> SolanaAccountInfo? { throw fail() }
+    func accountInfos(_ addresses: [String], commitment: SolanaCommitment) async throws(SolanaRPCError) -> [SolanaAccountInfo?] {
+        throw fail()
+    }
+    func simulateTransaction(
+        _ transaction: String, sigVerify: Bool, commitment: SolanaCommitment
+    ) async throws(SolanaRPCError)
+        -> SolanaSimulation
+    { throw fail() }
+    func sendTransaction(
+        _ transaction: String, skipPreflight: Bool, preflightCommitment: SolanaCommitment
+    ) async throws(SolanaRPCError)
+        -> String
+    { throw fail() }
+    func signatureStatuses(_ signatures: [String]) async throws(SolanaRPCError) -> [SolanaSignatureStatus?] { throw fail() }
+    func minimumBalanceForRentExemption(dataLength: Int) async throws(SolanaRPCError) -> UInt64 { throw fail() }
+    func blockHeight(commitment: SolanaCommitment) async throws(SolanaRPCError) -> UInt64 { throw fail() }
+}
+
+/// The svm-vectors "spl-token-random-nonce-memo" payment (a partially signed v0 transaction).
+let solanaTransaction =
+    "AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADRB6d4omCE/V7JrEAr4JtGPHncn+DGZuZK9T3hYBPwVkYxMfITMURCFwJBUDamlcOTjV9JmahFyl5JaLN5sXQGgAIBBAj3v+ZH4wFWFQs2zbjqdcDvlDLQcsp7HnrQfuKV9PTM5E9dGfOJPKdCimq3/AC6O7ERn7TIGGAlu/ZDkO7iW4ZFJYuUDj7ntGZ7FdBa2Ko/AGv0A4kc1DlYZUOzyJn2DwDVgDegD39KLAPGNdJC8Av0SRl9FjwX7VxGgMPwupygUwMGRm/lIRcy/+ytunLDm+e8jOW7xfcSayxDmzpAAAAABUpTWpkpIQZNJOhxYNo4fHw1td28kruB5B+oQEEFRI0G3fbh12Whk9nL4UbO63msHLSF7V9bN5E6jPWFfv8Aqcb6evO+2606PWXzaqvJdDGxu+TC0vbg5HymAgNFL11haqrFn1dknaNgHexBtXDGXda0gBAsCSsJqvG2tMmlUuMEBAAFAiBOAAAEAAkDAQAAAAAAAAAGBAMHAgEKDOgDAAAAAAAABgUAIDAwMTEyMjMzNDQ1NTY2Nzc4ODk5YWFiYmNjZGRlZWZmAA=="
+let solanaRequirementsV2 = PaymentRequirements(
+    scheme: "exact", network: .solanaMainnet, amount: "1000", asset: "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+    payTo: "2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4", maxTimeoutSeconds: 60,
+    extra: ["feePayer": "Hg7RG47urgdpsacTdrbTPgxe4gCviAb4EuHb4o33CdSK"])
+let solanaRequirements = AnyPaymentRequirements.v2(solanaRequirementsV2)
+let solanaPayload = AnyPaymentPayload.v2(PaymentPayload(accepted: solanaRequirementsV2, payload: ["transaction": .string(solanaTransaction)]))
+let solanaFacilitator = ExactSVMFacilitator(
+    nodes: [.solanaMainnet: NoSolanaNode()],
+    feePayers: [
+        try! SolanaKeypair(
+            seed: (0..<32).map { i in
+                [UInt8]([
+                    0x4b, 0x55, 0x3f, 0xdf, 0xf1, 0x71, 0xd8, 0x98, 0xcd, 0x92, 0x6d, 0x07, 0x94, 0xca, 0xc9, 0xfd, 0xfe, 0xa1, 0xb9, 0xaf, 0x89,
+                    0x86, 0x5e, 0xf1, 0x79, 0x30, 0x1a, 0x28, 0x8b, 0x08, 0x09, 0xa8,
+                ])[i]
+            })
+    ])
+
 let cases: [BenchmarkCase] = [
     BenchmarkCase(name: "keccak256 (64 B)", iterations: 500_000) {
         sixtyFourBytes.withUnsafeBytes { fold(Keccak256.hash($0)) }
@@ -118,6 +165,10 @@ let cases: [BenchmarkCase] = [
     },
     BenchmarkCase(name: "ABI encode transferWithAuthorization args", iterations: 100_000) {
         UInt64(try! ABI.encode(transferCallValues, as: transferCallTypes).count)
+    },
+    BenchmarkCase(name: "Solana verify (decode + static + Ed25519, no RPC)", iterations: 20_000) {
+        let verdict = solanaFacilitator.verifyOffline(solanaPayload, requirements: solanaRequirements)
+        return verdict.isValid ? UInt64(verdict.payer?.utf8.count ?? 0) : 0
     },
     BenchmarkCase(name: "UInt256 decimal parse + format (78 digits)", iterations: 200_000) {
         UInt64(UInt256(decimal: "115792089237316195423570985008687907853269984665640564039457584007913129639935")!.decimalString.utf8.count)

@@ -105,6 +105,40 @@ extension ErrorReason {
     public static let permit2InsufficientBalance: ErrorReason = "permit2_insufficient_balance"
     public static let permit2ProxyNotDeployed: ErrorReason = "permit2_proxy_not_deployed"
 
+    // MARK: exact on Solana (TypeScript reference strings; the last group named here or by newer SDKs)
+    public static let exactSVMMissingFeePayer: ErrorReason = "invalid_exact_svm_payload_missing_fee_payer"
+    public static let exactSVMFeePayerNotManaged: ErrorReason = "fee_payer_not_managed_by_facilitator"
+    public static let exactSVMTransactionCouldNotBeDecoded: ErrorReason = "invalid_exact_svm_payload_transaction_could_not_be_decoded"
+    public static let exactSVMUnsupportedTransactionVersion: ErrorReason = "unsupported_transaction_version"
+    public static let exactSVMInstructionsLength: ErrorReason = "invalid_exact_svm_payload_transaction_instructions_length"
+    public static let exactSVMComputeLimitInstruction: ErrorReason =
+        "invalid_exact_svm_payload_transaction_instructions_compute_limit_instruction"
+    public static let exactSVMComputeLimitTooHigh: ErrorReason =
+        "invalid_exact_svm_payload_transaction_instructions_compute_limit_instruction_too_high"
+    public static let exactSVMComputePriceInstruction: ErrorReason =
+        "invalid_exact_svm_payload_transaction_instructions_compute_price_instruction"
+    public static let exactSVMComputePriceTooHigh: ErrorReason =
+        "invalid_exact_svm_payload_transaction_instructions_compute_price_instruction_too_high"
+    public static let exactSVMNoTransferInstruction: ErrorReason = "invalid_exact_svm_payload_no_transfer_instruction"
+    public static let exactSVMFeePayerTransferringFunds: ErrorReason = "invalid_exact_svm_payload_transaction_fee_payer_transferring_funds"
+    public static let exactSVMMintMismatch: ErrorReason = "invalid_exact_svm_payload_mint_mismatch"
+    public static let exactSVMRecipientMismatch: ErrorReason = "invalid_exact_svm_payload_recipient_mismatch"
+    public static let exactSVMAmountMismatch: ErrorReason = "invalid_exact_svm_payload_amount_mismatch"
+    public static let exactSVMUnknownFourthInstruction: ErrorReason = "invalid_exact_svm_payload_unknown_fourth_instruction"
+    public static let exactSVMUnknownFifthInstruction: ErrorReason = "invalid_exact_svm_payload_unknown_fifth_instruction"
+    public static let exactSVMUnknownSixthInstruction: ErrorReason = "invalid_exact_svm_payload_unknown_sixth_instruction"
+    public static let exactSVMUnknownSeventhInstruction: ErrorReason = "invalid_exact_svm_payload_unknown_seventh_instruction"
+    public static let exactSVMMemoCount: ErrorReason = "invalid_exact_svm_payload_memo_count"
+    public static let exactSVMMemoMismatch: ErrorReason = "invalid_exact_svm_payload_memo_mismatch"
+    public static let exactSVMFeePayerInInstructionAccounts: ErrorReason =
+        "invalid_exact_svm_payload_transaction_fee_payer_included_in_instruction_accounts"
+    public static let exactSVMFeePayerMismatch: ErrorReason = "invalid_exact_svm_payload_transaction_fee_payer_mismatch"
+    public static let exactSVMSignatureInvalid: ErrorReason = "invalid_exact_svm_payload_signature_invalid"
+    public static let exactSVMMintExtensionNotSupported: ErrorReason = "invalid_exact_svm_payload_mint_extension_not_supported"
+    public static let exactSVMBlockHeightExceeded: ErrorReason = "settle_exact_svm_block_height_exceeded"
+    public static let transactionSimulationFailed: ErrorReason = "transaction_simulation_failed"
+    public static let verificationFailed: ErrorReason = "verification_failed"
+
     // MARK: upto
     public static let uptoSettlementExceedsAmount: ErrorReason = "invalid_upto_evm_payload_settlement_exceeds_amount"
 
@@ -178,6 +212,11 @@ extension ErrorReason {
         "invalid_exact_svm_payload_unknown_fifth_instruction", "invalid_exact_svm_payload_unknown_sixth_instruction",
         "invalid_exact_svm_payload_unknown_optional_instruction", "invalid_exact_svm_payload_memo_count",
         "invalid_exact_svm_payload_memo_mismatch", "transaction_simulation_failed", "verification_failed",
+        "invalid_exact_svm_payload_unknown_seventh_instruction",
+        "invalid_exact_svm_payload_transaction_instructions_compute_limit_instruction_too_high",
+        "invalid_exact_svm_payload_signature_invalid", "unsupported_transaction_version",
+        // exact SVM (named here: rules the TS code leaves to simulation)
+        "invalid_exact_svm_payload_transaction_fee_payer_mismatch", "invalid_exact_svm_payload_mint_extension_not_supported",
         // exact SVM (Go)
         "invalid_exact_solana_unsupported_scheme", "invalid_exact_solana_network_mismatch",
         "invalid_exact_solana_payload_missing_fee_payer", "invalid_exact_solana_fee_payer_not_managed_by_facilitator",
