@@ -261,23 +261,26 @@ import X402Solana
         #if os(Linux)
         #expect(node.with { node.sent[0] } == v["fullySignedTransactionBase64"]!.string)
         #endif
-        // A retry in process: same answer, nothing sent.
+        // A repeat without an Idempotency-Key in process: a duplicate carrying the signature, nothing sent
+        // (a seller without a replay store must not serve the payment twice).
         let again = await facilitator.settle(try Self.payload(v), requirements: try Self.requirements(v))
-        #expect(again == first)
+        #expect(!again.success && again.errorReason == .duplicateSettlement && again.transaction == first.transaction, "\(again)")
         #expect(node.sentCount == 1)
-        // Another instance sharing the rows: same answer, nothing sent.
+        // Another instance sharing the rows: the same, nothing sent.
         let other = Self.facilitator(node, records: records)
-        #expect(await other.settle(try Self.payload(v), requirements: try Self.requirements(v)) == first)
+        let otherAnswer = await other.settle(try Self.payload(v), requirements: try Self.requirements(v))
+        #expect(!otherAnswer.success && otherAnswer.errorReason == .duplicateSettlement && otherAnswer.transaction == first.transaction)
         #expect(node.sentCount == 1)
-        // A request owned by another settlement id is not given the success.
+        // A keyed request is not given the success of a settlement it does not own.
         let foreign = await SettlementIdempotency.$current.withValue("x402-other-request-0001") {
             await other.settle(try! Self.payload(v), requirements: try! Self.requirements(v))
         }
+        // A fresh instance without the rows finds the transaction on chain: that run is the settlement.
         let owned = await SettlementIdempotency.$current.withValue("x402-owner-request-0001") {
             await Self.facilitator(node).settle(try! Self.payload(v), requirements: try! Self.requirements(v))
         }
         #expect(owned.success)
-        #expect(foreign.success)  // the first settlement had no owner: any retry is that request's
+        #expect(!foreign.success && foreign.errorReason == .duplicateSettlement)
         let row = try #require(
             await records.schemeRecord(
                 key: "solana:" + Hex.encode(try SolanaTransaction(base64: v["partiallySignedTransactionBase64"]!.string).messageHash)))
@@ -346,12 +349,21 @@ import X402Solana
         node.statuses = [nil, nil, nil, SolanaSignatureStatus(slot: 9, confirmations: 3, error: nil, confirmationStatus: .confirmed)]
         let records = InMemorySchemeSettlementRows()
         let v = Self.vector
-        let pending = await Self.facilitator(node, records: records, attempts: 2).settle(try Self.payload(v), requirements: try Self.requirements(v))
+        // The seller's settlement id (Idempotency-Key) owns the settlement across its retries.
+        let owner = "x402-owner-request-0002"
+        let pending = await SettlementIdempotency.$current.withValue(owner) {
+            await Self.facilitator(node, records: records, attempts: 2).settle(try! Self.payload(v), requirements: try! Self.requirements(v))
+        }
         #expect(pending.errorReason == .settlementPending)
         #expect(pending.transaction == v["transactionId"]!.string)
-        // The retry resumes: the node now confirms it, nothing new is simulated.
-        let resumed = await Self.facilitator(node, records: records, attempts: 3).settle(try Self.payload(v), requirements: try Self.requirements(v))
-        #expect(resumed.success)
+        // A repeat without the key is not given the outcome (it may be another buyer's replay).
+        let stranger = await Self.facilitator(node, records: records, attempts: 1).settle(try Self.payload(v), requirements: try Self.requirements(v))
+        #expect(!stranger.success && stranger.errorReason == .duplicateSettlement)
+        // The owner's retry resumes: the node now confirms it, nothing new is simulated.
+        let resumed = await SettlementIdempotency.$current.withValue(owner) {
+            await Self.facilitator(node, records: records, attempts: 3).settle(try! Self.payload(v), requirements: try! Self.requirements(v))
+        }
+        #expect(resumed.success, "\(resumed)")
         #expect(resumed.transaction == pending.transaction)
     }
 

@@ -6,9 +6,9 @@ extension ExactSVMFacilitator {
     ///
     /// * A message being settled in this process, or under another instance's exclusion, answers
     ///   `duplicate_settlement`.
-    /// * A message already settled answers success with the same signature (to the request that
-    ///   owns the settlement when `Idempotency-Key`s are in use; other owners get
-    ///   `duplicate_settlement` carrying the signature). Nothing is sent again.
+    /// * A message already settled answers success with the same signature only to the request that
+    ///   owns the settlement (the same `Idempotency-Key`); every other request, and every repeat
+    ///   without a key, gets `duplicate_settlement` carrying the signature. Nothing is sent again.
     /// * A transaction the node already knows is confirmed, not re-sent; one whose status carries an
     ///   error is `invalid_transaction_state`; one whose blockhash expired is
     ///   `settle_exact_svm_block_height_exceeded`; one still unconfirmed after the polls is
@@ -45,11 +45,19 @@ extension ExactSVMFacilitator {
         return response
     }
 
+    /// The answer for a message that is already settled: a success only for the request that owns
+    /// the settlement (the same `Idempotency-Key`), as on EVM. Without keys every repeat is a
+    /// `duplicate_settlement` carrying the signature, so a seller without its own replay store
+    /// (the reference SDK's) never serves one payment twice.
     static func settledAnswer(signature: String, recordedOwner: String?, owner: String?, network: String, payer: String) -> SettleResponse {
-        if let owner, let recordedOwner, owner != recordedOwner {
+        settledAnswer(signature: signature, owns: owner != nil && owner == recordedOwner, network: network, payer: payer)
+    }
+
+    /// A success when the request `owns` the settlement, else `duplicate_settlement` with the signature.
+    static func settledAnswer(signature: String, owns: Bool, network: String, payer: String) -> SettleResponse {
+        guard owns else {
             return .failure(
-                .duplicateSettlement, message: "this transaction was settled for another request", network: network, payer: payer,
-                transaction: signature)
+                .duplicateSettlement, message: "this transaction was already settled", network: network, payer: payer, transaction: signature)
         }
         return SettleResponse(success: true, transaction: signature, network: network, payer: payer)
     }
@@ -99,13 +107,15 @@ extension ExactSVMFacilitator {
             }
         }
         let runOwner = recorded == nil ? owner : recordedOwner
+        // This request owns the run when it starts it, or when it resumes its own pending record.
+        let owns = recorded == nil || (owner != nil && owner == recordedOwner)
 
         // Already on chain (a retry after a lost answer, or a crash after sending)?
         var sent = false
         switch await landing(of: signature, node: payment.node) {
         case .confirmed:
             await save(payment, signature: signature, status: "succeeded", owner: runOwner)
-            return Self.settledAnswer(signature: signature, recordedOwner: runOwner, owner: owner, network: network, payer: payer)
+            return Self.settledAnswer(signature: signature, owns: owns, network: network, payer: payer)
         case .failed(let error):
             await save(payment, signature: signature, status: "failed", reason: .invalidTransactionState, message: error, owner: runOwner)
             return .failure(.invalidTransactionState, message: error, network: network, payer: payer, transaction: signature)
@@ -140,11 +150,11 @@ extension ExactSVMFacilitator {
                 }
             }
         }
-        return await confirm(payment, signature: signature, bound: bound, owner: owner, runOwner: runOwner, network: network)
+        return await confirm(payment, signature: signature, bound: bound, owns: owns, runOwner: runOwner, network: network)
     }
 
     func confirm(
-        _ payment: CheckedPayment, signature: String, bound: UInt64?, owner: String?, runOwner: String?, network: String
+        _ payment: CheckedPayment, signature: String, bound: UInt64?, owns: Bool, runOwner: String?, network: String
     ) async -> SettleResponse {
         let payer = payment.payer
         for attempt in 0..<Swift.max(1, options.confirmationAttempts) {
@@ -152,7 +162,7 @@ extension ExactSVMFacilitator {
             switch await landing(of: signature, node: payment.node) {
             case .confirmed:
                 await save(payment, signature: signature, status: "succeeded", owner: runOwner)
-                return Self.settledAnswer(signature: signature, recordedOwner: runOwner, owner: owner, network: network, payer: payer)
+                return Self.settledAnswer(signature: signature, owns: owns, network: network, payer: payer)
             case .failed(let error):
                 await save(payment, signature: signature, status: "failed", reason: .invalidTransactionState, message: error, owner: runOwner)
                 return .failure(.invalidTransactionState, message: error, network: network, payer: payer, transaction: signature)
@@ -163,7 +173,7 @@ extension ExactSVMFacilitator {
                 // Past the blockhash's last valid height: one last look, then it can never land.
                 if case .confirmed = await landing(of: signature, node: payment.node) {
                     await save(payment, signature: signature, status: "succeeded", owner: runOwner)
-                    return Self.settledAnswer(signature: signature, recordedOwner: runOwner, owner: owner, network: network, payer: payer)
+                    return Self.settledAnswer(signature: signature, owns: owns, network: network, payer: payer)
                 }
                 let message = "block height \(height) passed the blockhash's last valid height \(bound)"
                 await save(payment, signature: signature, status: "failed", reason: .exactSVMBlockHeightExceeded, message: message, owner: runOwner)
