@@ -183,7 +183,7 @@ let package = Package(
         .target(
             name: "X402Facilitator",
             dependencies: [
-                "X402", "X402EVM", "X402EVMRPC", "X402HTTP",
+                "X402", "X402EVM", "X402EVMRPC", "X402Solana", "X402SolanaRPC", "X402HTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -199,7 +199,7 @@ let package = Package(
             name: "X402CLI",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
-                "X402", "X402EVM", "X402EVMRPC", "X402HTTP", "X402SQLite", "X402Hummingbird",
+                "X402", "X402EVM", "X402EVMRPC", "X402Solana", "X402SolanaRPC", "X402HTTP", "X402SQLite", "X402Hummingbird",
                 "X402Gateway", "X402Facilitator",
                 .target(name: "X402Postgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -248,7 +248,7 @@ let package = Package(
         // Against the local Solana chain (Tools/svmnet); fails in CI when it is missing.
         .testTarget(
             name: "X402SolanaRPCTests",
-            dependencies: ["X402", "X402Solana", "X402SolanaRPC", "X402TestSupport"],
+            dependencies: ["X402", "X402EVMRPC", "X402Solana", "X402SolanaRPC", "X402TestSupport"],
             swiftSettings: swiftSettings
         ),
         // The JSON-RPC transport against a raw-socket test node that injects faults.
@@ -341,6 +341,8 @@ let package = Package(
                 "X402",
                 "X402EVM",
                 "X402EVMRPC",
+                "X402Solana",
+                "X402SolanaRPC",
                 "X402HTTP",
                 "X402Hummingbird",
                 "X402Facilitator",
@@ -394,7 +396,7 @@ if Context.environment["X402_DEV_TARGETS"] != nil {
         .executableTarget(
             name: "example-hummingbird-seller",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird",
+                "X402", "X402EVM", "X402Solana", "X402HTTP", "X402Hummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Examples/HummingbirdSeller",
@@ -411,7 +413,9 @@ if Context.environment["X402_DEV_TARGETS"] != nil {
         ),
         .executableTarget(
             name: "example-buyer",
-            dependencies: ["X402", "X402EVM", "X402HTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "X402", "X402EVM", "X402Solana", "X402SolanaRPC", "X402HTTP", .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             path: "Examples/Buyer",
             swiftSettings: swiftSettings
         ),

@@ -48,7 +48,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         return SolanaBlockhash(blockhash: blockhash, lastValidBlockHeight: height)
     }
 
-    public func accountInfo(_ address: String, commitment: SolanaCommitment) async throws(SolanaRPCError)
+    public func accountInfo(
+        _ address: String, commitment: SolanaCommitment
+    ) async throws(SolanaRPCError)
         -> SolanaAccountInfo?
     {
         let params: [JSONValue] = [.string(address), Self.config(commitment, ["encoding": "base64"])]
@@ -56,7 +58,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         return try account(value, method: "getAccountInfo")
     }
 
-    public func accountInfos(_ addresses: [String], commitment: SolanaCommitment) async throws(SolanaRPCError)
+    public func accountInfos(
+        _ addresses: [String], commitment: SolanaCommitment
+    ) async throws(SolanaRPCError)
         -> [SolanaAccountInfo?]
     {
         guard !addresses.isEmpty else { return [] }
@@ -71,7 +75,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         return accounts
     }
 
-    public func simulateTransaction(_ transaction: String, sigVerify: Bool, commitment: SolanaCommitment)
+    public func simulateTransaction(
+        _ transaction: String, sigVerify: Bool, commitment: SolanaCommitment
+    )
         async throws(SolanaRPCError) -> SolanaSimulation
     {
         let config = Self.config(
@@ -79,7 +85,7 @@ public struct SolanaJSONRPCClient: SolanaRPC {
             ["encoding": "base64", "sigVerify": .bool(sigVerify), "replaceRecentBlockhash": false])
         let value = try Self.contextValue(try await read("simulateTransaction", [.string(transaction), config]))
         guard value.objectValue != nil else { throw SolanaRPCError(.invalidResponse, "simulateTransaction: not an object") }
-        let error = value["err"].flatMap { $0.isNull ? nil : $0 }
+        let error = Self.nonNull(value["err"])
         var logs: [String] = []
         if let lines = value["logs"]?.arrayValue {
             for line in lines.prefix(maxLogLines) {
@@ -89,7 +95,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         return SolanaSimulation(error: error, logs: logs, unitsConsumed: value["unitsConsumed"]?.numberValue?.uint64Value)
     }
 
-    public func sendTransaction(_ transaction: String, skipPreflight: Bool, preflightCommitment: SolanaCommitment)
+    public func sendTransaction(
+        _ transaction: String, skipPreflight: Bool, preflightCommitment: SolanaCommitment
+    )
         async throws(SolanaRPCError) -> String
     {
         let config: JSONValue = [
@@ -122,7 +130,7 @@ public struct SolanaJSONRPCClient: SolanaRPC {
                 throw SolanaRPCError(.invalidResponse, "getSignatureStatuses: entry without slot")
             }
             let confirmations = item["confirmations"]?.numberValue?.uint64Value
-            let error = item["err"].flatMap { $0.isNull ? nil : $0 }
+            let error = Self.nonNull(item["err"])
             let status = item["confirmationStatus"]?.stringValue.flatMap(SolanaCommitment.init(rawValue:))
             statuses.append(SolanaSignatureStatus(slot: slot, confirmations: confirmations, error: error, confirmationStatus: status))
         }
@@ -158,7 +166,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
     }
 
     /// `getTokenAccountBalance`: the raw amount (atomic units) and the mint's decimals; `nil` when the account does not exist.
-    public func tokenAccountBalance(_ address: String, commitment: SolanaCommitment) async throws(SolanaRPCError)
+    public func tokenAccountBalance(
+        _ address: String, commitment: SolanaCommitment
+    ) async throws(SolanaRPCError)
         -> (amount: UInt64, decimals: UInt8)?
     {
         let result: JSONValue
@@ -193,7 +203,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         try await call(method, params, idempotency: .idempotent)
     }
 
-    private func call(_ method: String, _ params: [JSONValue], idempotency: JSONRPCClient.Idempotency)
+    private func call(
+        _ method: String, _ params: [JSONValue], idempotency: JSONRPCClient.Idempotency
+    )
         async throws(SolanaRPCError) -> JSONValue
     {
         do {
@@ -219,6 +231,13 @@ public struct SolanaJSONRPCClient: SolanaRPC {
             throw SolanaRPCError(.invalidResponse, "\(method): account data is not base64")
         }
         return SolanaAccountInfo(owner: owner, lamports: lamports, data: bytes, executable: executable)
+    }
+
+    /// The member's value unless it is absent or JSON `null` (`JSONValue` is nil-literal
+    /// expressible, so a `nil` in a closure would become `.null`).
+    static func nonNull(_ value: JSONValue?) -> JSONValue? {
+        guard let value, !value.isNull else { return Optional<JSONValue>.none }
+        return value
     }
 
     static func config(_ commitment: SolanaCommitment, _ extra: JSONObject = [:]) -> JSONValue {
