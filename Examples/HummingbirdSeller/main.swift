@@ -3,6 +3,9 @@
 //   X402_DEV_TARGETS=1 swift run example-hummingbird-seller --port 8080 --pay-to 0xYourAddress \
 //       --facilitator http://127.0.0.1:4020 [--price '$0.01'] [--network eip155:84532] [--v1]
 //
+// Solana: `--network solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1 --pay-to <base58 wallet>` (the
+// facilitator must serve that network; its fee payer is copied from /supported).
+//
 // Each option can also come from the environment: --pay-to ↔ X402_PAY_TO, and so on.
 // `--v1` makes a legacy seller: its 402 is the v1 JSON body, answered by `X-PAYMENT`.
 import Foundation
@@ -11,6 +14,7 @@ import X402
 import X402EVM
 import X402HTTP
 import X402Hummingbird
+import X402Solana
 
 /// `--name value` from the command line, else `X402_NAME` from the environment, else `fallback`.
 func option(_ name: String, _ fallback: String? = nil) -> String {
@@ -31,6 +35,7 @@ guard let network = Network(option("network", "eip155:84532")) else { usage("--n
 
 var schemes = SchemeRegistry<any SchemeServer>()
 schemes.registerExactEVM()
+schemes.registerExactSVM()
 var configuration = ResourceServer.Configuration(
     routes: [
         "GET /weather": .exact(

@@ -8,6 +8,8 @@ import X402EVM
 import X402EVMRPC
 import X402HTTP
 import X402SQLite
+import X402Solana
+import X402SolanaRPC
 
 /// The HTTP request to send (curl-like flags), shared by `quote` and `fetch`.
 struct RequestOptions: ParsableArguments {
@@ -66,14 +68,30 @@ struct RequestOptions: ParsableArguments {
 
 /// The wallet, policy and ledger a paying command works with.
 struct BuyerSession {
-    let key: PrivateKey
+    let key: PrivateKey?
+    let solanaKey: SolanaKeypair?
     let limits: LimitsFile
     let ledger: SQLiteSpendLedger
     let payer: Payer
 
-    /// Opens the ledger and the policy; `max` lowers the per-payment cap for this run.
-    init(key: PrivateKey, store: StoreOptions, max: DollarAmount? = nil, approval: PaymentApprovalHandler? = nil) throws {
+    /// The wallet identity of budgets and the ledger: the EVM address, else the Solana address.
+    static func wallet(key: PrivateKey?, solanaKey: SolanaKeypair?) -> String? {
+        key?.address.checksummed ?? solanaKey?.publicKey.base58
+    }
+
+    /// Opens the ledger and the policy; `max` lowers the per-payment cap for this run. EVM offers are
+    /// paid with `key`, Solana offers with `solanaKey` through the node `solanaRPC` gives per network.
+    init(
+        key: PrivateKey?, solanaKey: SolanaKeypair? = nil, solanaRPC: (@Sendable (Network) -> String?)? = nil, store: StoreOptions,
+        max: DollarAmount? = nil, approval: PaymentApprovalHandler? = nil, wallet: String? = nil
+    ) throws {
+        guard let wallet = wallet ?? Self.wallet(key: key, solanaKey: solanaKey) else {
+            throw BuyerError(
+                "no wallet key: pass --key-file PATH or --key-env NAME (EVM), --svm-key-file PATH or --svm-key-env NAME (Solana), or create one with `x402 wallet new`"
+            )
+        }
         self.key = key
+        self.solanaKey = solanaKey
         limits = try LimitsFile.load(path: store.policyPath)
         var policy = try limits.policy()
         if let max { policy.perPaymentCap = policy.perPaymentCap.map { Swift.min($0, max) } ?? max }
@@ -83,8 +101,13 @@ struct BuyerSession {
             throw BuyerError("cannot open the spend ledger \(store.ledgerPath): \(error)")
         }
         var schemes = SchemeRegistry<any SchemeClient>()
-        schemes.registerExactEVM(ExactEVMClient(signer: key, maxValiditySeconds: limits.validityCapSeconds))
-        payer = Payer(schemes: schemes, wallet: key.address.checksummed, policy: policy, ledger: ledger, approval: approval)
+        if let key { schemes.registerExactEVM(ExactEVMClient(signer: key, maxValiditySeconds: limits.validityCapSeconds)) }
+        if let solanaKey {
+            let urls = solanaRPC ?? { $0.publicRPCURL }
+            schemes.registerExactSVM(
+                ExactSVMClient(signer: solanaKey, rpcs: { network in urls(network).map { SolanaJSONRPCClient(url: $0) } }))
+        }
+        payer = Payer(schemes: schemes, wallet: wallet, policy: policy, ledger: ledger, approval: approval)
     }
 }
 

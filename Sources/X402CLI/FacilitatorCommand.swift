@@ -23,6 +23,12 @@ extension FacilitatorCommand {
 
                   X402_FACILITATOR_KEY=0x… x402 facilitator serve \\
                       --network eip155:84532=http://127.0.0.1:8545 --signer-key-env X402_FACILITATOR_KEY --port 4020
+
+                EVM and Solana networks can be served by one process (Solana fee payers: base58 keypairs):
+
+                  X402_FACILITATOR_SVM_KEY=… x402 facilitator serve \\
+                      --network solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1=http://127.0.0.1:8899 \\
+                      --svm-signer-key-env X402_FACILITATOR_SVM_KEY
                 """)
 
         @Option(name: .long, help: "A JSON configuration file.")
@@ -36,6 +42,18 @@ extension FacilitatorCommand {
 
         @Option(name: .long, help: ArgumentHelp("A file holding signer keys (repeatable).", valueName: "path"))
         var signerKeyFile: [String] = []
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "An environment variable holding Solana fee-payer keypairs, base58 64-byte as wallets export them (repeatable).",
+                valueName: "name"))
+        var svmSignerKeyEnv: [String] = []
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp("A Solana fee-payer keypair file: a JSON byte array (solana-keygen) or base58 (repeatable).", valueName: "path"))
+        var svmSignerKeyFile: [String] = []
 
         @OptionGroup var server: ServerOptions<FacilitatorServerDefaults>
 
@@ -140,13 +158,15 @@ extension FacilitatorCommand {
                 let id = String(item[..<eq])
                 let url = String(item[item.index(after: eq)...])
                 guard let network = Network(id) else {
-                    throw ValidationError("\(id) is not an eip155:<chain id> network (only EVM networks are served so far)")
+                    throw ValidationError("\(id) is not a CAIP-2 network id (eip155:<chain id> or solana:<genesis hash>)")
                 }
                 c.networks.removeAll { $0.network == network }
                 c.networks.append(.init(network: network, rpcURL: url))
             }
             if !signerKeyEnv.isEmpty { c.signerKeyEnv = signerKeyEnv }
             if !signerKeyFile.isEmpty { c.signerKeyFiles = signerKeyFile }
+            if !svmSignerKeyEnv.isEmpty { c.svmSignerKeyEnv = svmSignerKeyEnv }
+            if !svmSignerKeyFile.isEmpty { c.svmSignerKeyFiles = svmSignerKeyFile }
             server.apply(host: &c.host, port: &c.port, v1: &c.v1)
             if let bearerTokenEnv { c.bearerTokensEnv = bearerTokenEnv }
             if let database { c.database = database }

@@ -4,6 +4,7 @@ import NIOCore
 import X402
 import X402EVM
 import X402HTTP
+import X402Solana
 
 /// `x402 fetch URL`: fetches a resource, paying once if it answers 402 and the limits allow.
 struct FetchCommand: AsyncParsableCommand {
@@ -28,6 +29,7 @@ struct FetchCommand: AsyncParsableCommand {
 
     @OptionGroup var request: RequestOptions
     @OptionGroup var keys: KeyOptions
+    @OptionGroup var svmKeys: SolanaKeyOptions
     @OptionGroup var store: StoreOptions
 
     @Option(name: .long, help: ArgumentHelp("Refuse to pay more than this for this request (dollars, e.g. 0.05).", valueName: "amount"))
@@ -56,9 +58,14 @@ struct FetchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let key = try keys.load()
+        let solanaKey = try svmKeys.load()
+        // Without a Solana keypair the EVM key is required (its absence is then the error to report).
+        let key = solanaKey == nil || keys.isExplicit ? try keys.load() : try? keys.load()
         let yes = self.yes
-        let session = try BuyerSession(key: key, store: store, max: try max.map { try DollarAmount($0) }) { request in
+        let svmKeys = self.svmKeys
+        let session = try BuyerSession(
+            key: key, solanaKey: solanaKey, solanaRPC: { svmKeys.rpcURL(for: $0) }, store: store, max: try max.map { try DollarAmount($0) }
+        ) { request in
             if yes { return true }
             guard BuyerOutput.isInteractive else { return false }
             return Self.ask(request)

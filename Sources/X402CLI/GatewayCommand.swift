@@ -5,6 +5,7 @@ import X402
 import X402EVM
 import X402Gateway
 import X402SQLite
+import X402Solana
 
 #if PostgreSQL
 import X402Postgres
@@ -106,6 +107,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let store = try await Self.stateStore(configuration)
         var schemes = SchemeRegistry<any SchemeServer>()
         schemes.registerExactEVM()
+        schemes.registerExactSVM()
         // Its own client for the upstream and the facilitator: a refused connection answers 502/503
         // at once instead of being retried until the request deadline.
         try await withCLIHTTPClient(timeout: 5) { httpClient in

@@ -4,6 +4,7 @@ import NIOCore
 import X402
 import X402EVM
 import X402HTTP
+import X402Solana
 
 /// `x402 quote URL`: what a resource costs, without paying.
 struct QuoteCommand: AsyncParsableCommand {
@@ -21,6 +22,7 @@ struct QuoteCommand: AsyncParsableCommand {
 
     @OptionGroup var request: RequestOptions
     @OptionGroup var keys: KeyOptions
+    @OptionGroup var svmKeys: SolanaKeyOptions
     @OptionGroup var store: StoreOptions
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")
@@ -38,7 +40,13 @@ struct QuoteCommand: AsyncParsableCommand {
             key = PrivateKey.random()
             haveKey = false
         }
-        let session = try BuyerSession(key: key, store: store)
+        // The same for Solana offers: the user's keypair when there is one, else a throwaway one.
+        let userSolanaKey = try svmKeys.load()
+        let solanaKey = try userSolanaKey ?? SolanaKeypair(seed: (0..<32).map { _ in UInt8.random(in: .min ... .max) })
+        let svmKeys = self.svmKeys
+        let session = try BuyerSession(
+            key: key, solanaKey: solanaKey, solanaRPC: { svmKeys.rpcURL(for: $0) }, store: store,
+            wallet: haveKey ? nil : userSolanaKey?.publicKey.base58)
         let probe: PriceProbe
         do {
             let payer = session.payer
@@ -74,10 +82,11 @@ struct QuoteCommand: AsyncParsableCommand {
             }
             throw exit.code
         case .paymentRequired(let quote):
+            let haveKey = haveKey || userSolanaKey != nil
             let spent = haveKey ? try? await session.payer.spentInWindow() : nil
             let exit: BuyerExit = quote.chosen == nil ? .refused : .paid
             if json {
-                printJSON(quote, spent: spent, wallet: haveKey ? key.address.checksummed : nil, exit: exit)
+                printJSON(quote, spent: spent, wallet: haveKey ? session.payer.wallet : nil, exit: exit)
             } else {
                 printHuman(quote, policy: session.payer.policy, spent: spent)
             }

@@ -3,6 +3,8 @@ import Foundation
 import X402
 import X402EVM
 import X402EVMRPC
+import X402Solana
+import X402SolanaRPC
 
 #if canImport(Glibc)
 import Glibc
@@ -30,10 +32,16 @@ extension WalletCommand {
         @Flag(name: .long, help: "Replace an existing key file (its funds are lost unless you kept a copy).")
         var force = false
 
+        @Flag(
+            name: .long,
+            help: "Create a Solana keypair instead (a JSON byte array as solana-keygen writes it; default path $X402_HOME/solana-key).")
+        var solana = false
+
         @Flag(name: .long, help: "Print one JSON object on stdout.")
         var json = false
 
         func run() async throws {
+            if solana { return try runSolana() }
             let path = out.map(BuyerPaths.expand) ?? BuyerPaths.home + "/key"
             let key = PrivateKey.random()
             try Self.write(key, to: path, replace: force)
@@ -45,8 +53,30 @@ extension WalletCommand {
             }
         }
 
+        /// A new Solana keypair from the system's CSPRNG, written as the 64-byte JSON array.
+        func runSolana() throws {
+            let path = out.map(BuyerPaths.expand) ?? SolanaKeyOptions.homeFile
+            var generator = SystemRandomNumberGenerator()
+            let seed = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let keypair = try SolanaKeypair(seed: seed)
+            let text = "[" + (seed + keypair.publicKey.bytes).map(String.init).joined(separator: ",") + "]\n"
+            try Self.write(secretText: text, to: path, replace: force)
+            let address = keypair.publicKey.base58
+            if json {
+                BuyerOutput.printJSON(["address": .string(address), "keyFile": .string(path), "family": "solana"])
+            } else {
+                print("created a new Solana wallet \(address)")
+                print("keypair written to \(path) (mode 0600); keep a backup, it is not shown anywhere else")
+            }
+        }
+
         /// Creates the file with mode 0600 before any secret is written (O_EXCL unless replacing).
         static func write(_ key: PrivateKey, to path: String, replace: Bool) throws {
+            try write(secretText: key.withUnsafeSecretBytes { Hex.encode($0) } + "\n", to: path, replace: replace)
+        }
+
+        /// Writes `text` to a new 0600 file beside `path`, then renames it into place.
+        static func write(secretText text: String, to path: String, replace: Bool) throws {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -59,7 +89,6 @@ extension WalletCommand {
             let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
             guard fd >= 0 else { throw BuyerError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
             let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
-            let text = key.withUnsafeSecretBytes { Hex.encode($0) } + "\n"
             let written = (try? handle.write(contentsOf: Data(text.utf8))) != nil
             let synced = fsync(fd)
             close(fd)
@@ -75,11 +104,27 @@ extension WalletCommand {
         static let configuration = CommandConfiguration(abstract: "Print the wallet's address.")
 
         @OptionGroup var keys: KeyOptions
+        @OptionGroup var svmKeys: SolanaKeyOptions
+
+        @Flag(name: .long, help: "Print the Solana keypair's address instead.")
+        var solana = false
 
         @Flag(name: .long, help: "Print one JSON object on stdout.")
         var json = false
 
         func run() async throws {
+            if solana {
+                guard let keypair = try svmKeys.load() else {
+                    throw BuyerError(
+                        "no Solana keypair: pass --svm-key-file PATH or --svm-key-env NAME, or create one with `x402 wallet new --solana`")
+                }
+                if json {
+                    BuyerOutput.printJSON(["address": .string(keypair.publicKey.base58), "family": "solana"])
+                } else {
+                    print(keypair.publicKey.base58)
+                }
+                return
+            }
             let key = try keys.load()
             if json {
                 BuyerOutput.printJSON(["address": .string(key.address.checksummed)])
@@ -96,6 +141,7 @@ extension WalletCommand {
             discussion: "Exit codes: 0 read; 5 the node could not be reached or answered an error; 64 usage error; 1 other error.")
 
         @OptionGroup var keys: KeyOptions
+        @OptionGroup var svmKeys: SolanaKeyOptions
 
         @Option(name: .long, help: "An address to read instead of the key's.")
         var address: String?
@@ -113,12 +159,20 @@ extension WalletCommand {
         var json = false
 
         func validate() throws {
-            guard Network(identifierOrLegacyName: network) != nil else { throw ValidationError("--network: unknown network \(network)") }
+            guard let network = Network(identifierOrLegacyName: network) else { throw ValidationError("--network: unknown network \(network)") }
+            if network.isSolana {
+                if let address, (try? SolanaPublicKey(base58: address)) == nil {
+                    throw ValidationError("--address: not a Solana address: \(address)")
+                }
+                if let asset, (try? SolanaPublicKey(base58: asset)) == nil { throw ValidationError("--asset: not a Solana mint: \(asset)") }
+                return
+            }
             if let address, (try? EthereumAddress(address)) == nil { throw ValidationError("--address: not an EVM address: \(address)") }
         }
 
         func run() async throws {
             let network = Network(identifierOrLegacyName: self.network)!
+            if network.isSolana { return try await runSolana(network) }
             let owner = try address.map { try EthereumAddress($0) } ?? keys.load().address
             let environment = ProcessInfo.processInfo.environment["X402_RPC_URL"].flatMap { $0.isEmpty ? nil : $0 }
             guard let url = rpcURL ?? environment ?? network.publicRPCURL else {
@@ -171,6 +225,60 @@ extension WalletCommand {
                     )
                 }
                 print("  ETH:  \(ethText) (\(eth.decimalString) wei)")
+            }
+        }
+
+        /// SOL and the mint's token balance (its associated token account) through Solana JSON-RPC.
+        func runSolana(_ network: Network) async throws {
+            let owner: SolanaPublicKey
+            if let address {
+                owner = try SolanaPublicKey(base58: address)
+            } else if let keypair = try svmKeys.load() {
+                owner = keypair.publicKey
+            } else {
+                throw BuyerError("no Solana keypair: pass --address, --svm-key-file PATH or --svm-key-env NAME")
+            }
+            guard let url = rpcURL ?? svmKeys.rpcURL(for: network) else {
+                throw ValidationError("no default JSON-RPC endpoint for \(network); pass --rpc-url")
+            }
+            let known = AssetRegistry.standard.defaultAsset(for: network)
+            guard let mintText = asset ?? known?.address else { throw ValidationError("no default token on \(network); pass --asset") }
+            let mint = try SolanaPublicKey(base58: mintText)
+            let rpc = SolanaJSONRPCClient(configuration: .init(url: url, timeout: .seconds(20), maxRetries: 1))
+            let lamports: UInt64
+            var token: (amount: UInt64, decimals: UInt8)?
+            let tokenAccount: SolanaPublicKey
+            do {
+                lamports = try await rpc.balance(of: owner.base58, commitment: .confirmed)
+                let mintAccount = try await rpc.accountInfo(mint.base58, commitment: .confirmed)
+                let program = mintAccount.flatMap { try? SolanaPublicKey(base58: $0.owner) } ?? .tokenProgram
+                tokenAccount = ProgramDerivedAddress.associatedTokenAddress(owner: owner, mint: mint, tokenProgram: program).address
+                token = try await rpc.tokenAccountBalance(tokenAccount.base58, commitment: .confirmed)
+            } catch {
+                BuyerOutput.warn("cannot read balances from \(url): \(error)")
+                throw BuyerExit.network.code
+            }
+            let symbol = asset == nil ? known?.symbol : nil
+            let tokenDecimal = token.map { Money.format(UInt256($0.amount), decimals: Int($0.decimals)) }
+            let sol = Money.format(UInt256(lamports), decimals: 9)
+            if json {
+                BuyerOutput.printJSON([
+                    "address": .string(owner.base58), "network": .string(network.identifier), "rpcUrl": .string(url),
+                    "sol": ["lamports": .string(String(lamports)), "decimal": .string(sol)],
+                    "token": [
+                        "mint": .string(mint.base58), "account": .string(tokenAccount.base58), "symbol": symbol.map(JSONValue.string) ?? .null,
+                        "amount": .string(token.map { String($0.amount) } ?? "0"), "amountDecimal": tokenDecimal.map(JSONValue.string) ?? .null,
+                    ],
+                ])
+            } else {
+                print("\(owner.base58) on \(network.humanDescription)")
+                let name = symbol ?? mint.base58
+                if let token, let tokenDecimal {
+                    print("  \(name): \(tokenDecimal) (\(token.amount) atomic units, account \(tokenAccount.base58))")
+                } else {
+                    print("  \(name): no token account (\(tokenAccount.base58))")
+                }
+                print("  SOL:  \(sol) (\(lamports) lamports)")
             }
         }
     }

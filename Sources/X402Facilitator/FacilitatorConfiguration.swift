@@ -16,6 +16,7 @@ import X402EVM
 ///       "signerKeyEnv": ["X402_FACILITATOR_KEY"], "signerKeyFiles": [] }
 ///   ],
 ///   "signerKeyEnv": ["X402_FACILITATOR_KEY"],
+///   "svmSignerKeyEnv": ["X402_FACILITATOR_SVM_KEY"], "svmSignerKeyFiles": [],
 ///   "v1": true,
 ///   "bearerTokensEnv": "X402_FACILITATOR_TOKENS",
 ///   "database": "sqlite:/var/lib/x402/facilitator.sqlite",
@@ -39,16 +40,17 @@ import X402EVM
 public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     /// One served chain.
     public struct NetworkEntry: Sendable, Equatable, Codable {
-        /// The served network, e.g. `eip155:84532`.
+        /// The served network, e.g. `eip155:84532` or `solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1`.
         public var network: Network
         /// The JSON-RPC endpoint of a node of that chain.
         public var rpcURL: String
         /// Schemes enabled on this network (default `["exact"]`).
         public var schemes: [String]?
-        /// Environment variables holding this network's signer keys (hex; several per variable
-        /// may be separated by commas or newlines). Default: the top-level lists.
+        /// Environment variables holding this network's signer keys (EVM: hex; Solana: base58 64-byte
+        /// keypairs; several per variable may be separated by commas or newlines). Default: the
+        /// top-level lists of the network's family.
         public var signerKeyEnv: [String]?
-        /// Files holding this network's signer keys.
+        /// Files holding this network's signer keys (Solana: also a JSON byte-array keypair file).
         public var signerKeyFiles: [String]?
 
         public init(network: Network, rpcURL: String, schemes: [String]? = nil, signerKeyEnv: [String]? = nil, signerKeyFiles: [String]? = nil) {
@@ -73,6 +75,12 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var signerKeyEnv: [String] = []
     /// Default signer-key files for networks that name none.
     public var signerKeyFiles: [String] = []
+    /// Default fee-payer key variables for Solana networks that name none (base58 64-byte keypairs,
+    /// as Solana wallets export them; several separated by commas or newlines).
+    public var svmSignerKeyEnv: [String] = []
+    /// Default fee-payer key files for Solana networks that name none (a JSON byte-array keypair, as
+    /// `solana-keygen` writes it, or base58 keypairs).
+    public var svmSignerKeyFiles: [String] = []
     /// Serve protocol version 1 as well as 2 (default on).
     public var v1: Bool = true
     /// Bearer tokens required on `/verify` and `/settle` (prefer ``bearerTokensEnv``).
@@ -117,7 +125,8 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public init() {}
 
     enum Key: String, CodingKey, CaseIterable {
-        case host, port, networks, signerKeyEnv, signerKeyFiles, v1, bearerTokens, bearerTokensEnv, database, maxBodyBytes
+        case host, port, networks, signerKeyEnv, signerKeyFiles, svmSignerKeyEnv, svmSignerKeyFiles, v1, bearerTokens, bearerTokensEnv, database,
+            maxBodyBytes
         case simulateInVerify, receiptTimeoutSeconds, discoveryTTLSeconds, logLevel
         case maxGasPerSettlement, maxFeePerGasWei, maxPriorityFeePerGasWei, acceptedAssets, deployERC6492Wallets, erc6492Factories
         case rateLimitPerClient, rateLimitPerPayer, insecureNoAuth
@@ -131,6 +140,8 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         d.networks = try c.decodeIfPresent([NetworkEntry].self, forKey: .networks) ?? d.networks
         d.signerKeyEnv = try c.decodeIfPresent([String].self, forKey: .signerKeyEnv) ?? d.signerKeyEnv
         d.signerKeyFiles = try c.decodeIfPresent([String].self, forKey: .signerKeyFiles) ?? d.signerKeyFiles
+        d.svmSignerKeyEnv = try c.decodeIfPresent([String].self, forKey: .svmSignerKeyEnv) ?? d.svmSignerKeyEnv
+        d.svmSignerKeyFiles = try c.decodeIfPresent([String].self, forKey: .svmSignerKeyFiles) ?? d.svmSignerKeyFiles
         d.v1 = try c.decodeIfPresent(Bool.self, forKey: .v1) ?? d.v1
         d.bearerTokens = try c.decodeIfPresent([String].self, forKey: .bearerTokens) ?? d.bearerTokens
         d.bearerTokensEnv = try c.decodeIfPresent(String.self, forKey: .bearerTokensEnv)
@@ -217,13 +228,13 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         guard (0...65535).contains(port) else { throw .invalidValue("port", "\(port) is out of range") }
         guard maxBodyBytes >= 1024 else { throw .invalidValue("maxBodyBytes", "must be at least 1024") }
         guard receiptTimeoutSeconds > 0 else { throw .invalidValue("receiptTimeoutSeconds", "must be positive") }
-        if networks.isEmpty { throw .missing("network (use --network eip155:<chain>=<rpc-url>)") }
+        if networks.isEmpty { throw .missing("network (use --network eip155:<chain>=<rpc-url> or solana:<genesis>=<rpc-url>)") }
         var seen: Set<Network> = []
         for (index, entry) in networks.enumerated() {
             let path = "networks[\(index)]"
-            guard entry.network.chainID != nil else {
+            guard entry.network.chainID != nil || Self.isSolanaCluster(entry.network) else {
                 throw .invalidValue(
-                    "\(path).network", "\(entry.network) is not an eip155:<chain id> network (only EVM networks are served so far)")
+                    "\(path).network", "\(entry.network) is neither an eip155:<chain id> nor a solana:<genesis hash> network")
             }
             guard seen.insert(entry.network).inserted else { throw .invalidValue("\(path).network", "\(entry.network) is configured twice") }
             guard let url = URL(string: entry.rpcURL), url.scheme == "http" || url.scheme == "https" else {
@@ -254,6 +265,12 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
                 throw .invalidValue(name, "needs a burst ≥ 0 and a finite perSecond ≥ 0")
             }
         }
+    }
+
+    /// `solana:` followed by the first 32 base58 characters of a genesis hash (CAIP-2 for Solana).
+    static func isSolanaCluster(_ network: Network) -> Bool {
+        let base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8
+        return network.isSolana && network.reference.utf8.count == 32 && network.reference.utf8.allSatisfy { base58.contains($0) }
     }
 
     /// Refuses to serve a non-loopback address without bearer tokens (an open `/settle` spends

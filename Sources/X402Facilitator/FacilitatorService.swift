@@ -6,9 +6,12 @@ import ServiceLifecycle
 public import X402
 import X402EVM
 import X402EVMRPC
+import X402Solana
+import X402SolanaRPC
 
 /// A runnable facilitator assembled from a ``FacilitatorConfiguration``: EVM chains with their
-/// signer keys, the `exact` scheme, the engine, the HTTP routes and the lifecycle services.
+/// signer keys and Solana clusters with their fee payers, the `exact` scheme on both, the engine,
+/// the HTTP routes and the lifecycle services.
 public struct FacilitatorService: Sendable {
     public let configuration: FacilitatorConfiguration
     public let engine: FacilitatorEngine
@@ -46,8 +49,18 @@ public struct FacilitatorService: Sendable {
         var chains: [EVMFacilitatorChain] = []
         var exactNetworks: [Network] = []
         var addresses: [Network: [String]] = [:]
+        var solanaNodes: [Network: any SolanaRPC] = [:]
+        var feePayers: [SolanaKeypair] = []
         for entry in configuration.networks {
             let network = entry.network
+            if network.isSolana {
+                let keys = try Self.loadSolanaKeys(
+                    environmentVariables: entry.signerKeyEnv ?? configuration.svmSignerKeyEnv,
+                    files: entry.signerKeyFiles ?? configuration.svmSignerKeyFiles, environment: environment, network: network)
+                for key in keys where !feePayers.contains(where: { $0.publicKey == key.publicKey }) { feePayers.append(key) }
+                solanaNodes[network] = SolanaJSONRPCClient(configuration: .init(url: entry.rpcURL))
+                continue
+            }
             let keys = try Self.loadKeys(
                 environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
                 files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
@@ -55,6 +68,16 @@ public struct FacilitatorService: Sendable {
             chains.append(EVMFacilitatorChain(network: network, client: client, signers: keys, fees: fees))
             addresses[network] = keys.map(\.address.checksummed)
             if (entry.schemes ?? ["exact"]).contains("exact") { exactNetworks.append(network) }
+        }
+        let storage = try await openStorage(configuration.databaseLocation())
+        var solanaSchemes: [(any SchemeFacilitator, [Network])] = []
+        if !solanaNodes.isEmpty {
+            var svmOptions = ExactSVMFacilitator.Options()
+            svmOptions.simulateInVerify = configuration.simulateInVerify
+            let svm = ExactSVMFacilitator(
+                nodes: solanaNodes, feePayers: feePayers, options: svmOptions, records: storage.schemeRows, exclusion: storage.exclusion)
+            for network in solanaNodes.keys { addresses[network] = svm.signers(for: network) }
+            solanaSchemes.append((svm, solanaNodes.keys.sorted()))
         }
         signerAddresses = addresses
 
@@ -70,13 +93,13 @@ public struct FacilitatorService: Sendable {
                 addresses.compactMap { try? EthereumAddress($0, validatingChecksum: false) })
         }
         let metrics = FacilitatorMetrics()
-        let storage = try await openStorage(configuration.databaseLocation())
         let exact = ExactEVMFacilitator(
             chains: chains, options: options, records: storage.evmRecords,
             gasSpent: { network, gas in metrics.gasUsed(network: network.identifier, gas: gas) })
 
         let versions: Set<X402Version> = configuration.v1 ? [.v2, .v1] : [.v2]
-        let engine = FacilitatorEngine(schemes: [(exact, exactNetworks)], versions: versions, extensions: ["bazaar"])
+        let engine = FacilitatorEngine(
+            schemes: (exactNetworks.isEmpty ? [] : [(exact, exactNetworks)]) + solanaSchemes, versions: versions, extensions: ["bazaar"])
         self.engine = engine
         let catalog = DiscoveryCatalog(
             timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),
@@ -114,6 +137,57 @@ public struct FacilitatorService: Sendable {
             logger.info("serving network", metadata: ["network": "\(network)", "signers": "\(list.joined(separator: ","))"])
         }
         try await application().runService()
+    }
+
+    /// Reads Solana fee-payer keypairs from environment variables and files: base58 64-byte keypairs
+    /// (several separated by commas or newlines), or a file holding one JSON byte array
+    /// (`solana-keygen`). Values are never logged.
+    static func loadSolanaKeys(
+        environmentVariables: [String], files: [String], environment: [String: String], network: Network
+    ) throws
+        -> [SolanaKeypair]
+    {
+        var texts: [(source: String, text: String)] = []
+        for name in environmentVariables {
+            guard let value = environment[name], !value.isEmpty else {
+                throw FacilitatorConfigurationError.signerKey("environment variable \(name) (fee payer for \(network)) is not set")
+            }
+            texts.append(("environment variable \(name)", value))
+        }
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path), data.count <= 64 * 1024,
+                let text = String(data: data, encoding: .utf8)
+            else {
+                throw FacilitatorConfigurationError.signerKey("cannot read fee-payer key file \(path)")
+            }
+            texts.append(("file \(path)", text))
+        }
+        var keys: [SolanaKeypair] = []
+        for (source, text) in texts {
+            let trimmedText = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmedText.hasPrefix("[") {
+                do {
+                    keys.append(try SolanaKeypair(text: trimmedText))
+                } catch {
+                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a 64-byte Solana keypair")
+                }
+                continue
+            }
+            for part in trimmedText.split(whereSeparator: { $0 == "," || $0.isNewline }) {
+                let trimmed = part.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty else { continue }
+                do {
+                    keys.append(try SolanaKeypair(text: trimmed))
+                } catch {
+                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a base58 64-byte Solana keypair")
+                }
+            }
+        }
+        guard !keys.isEmpty else {
+            throw FacilitatorConfigurationError.signerKey(
+                "no fee-payer key for \(network) (use --svm-signer-key-env NAME or --svm-signer-key-file PATH)")
+        }
+        return keys
     }
 
     /// Reads hex keys from environment variables and files; several keys may be separated by

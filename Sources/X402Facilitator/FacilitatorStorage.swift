@@ -1,6 +1,7 @@
 import Foundation
 public import X402
 import X402EVM
+import X402Solana
 
 /// Where a facilitator records its settlements and keeps its discovery catalog.
 ///
@@ -17,6 +18,10 @@ public struct FacilitatorStorage: Sendable {
     public let journal: SettlementJournal
     /// The EVM scheme's records (mirrored into the journal).
     let evmRecords: any SettlementRecordStore
+    /// Rows of the other schemes (the Solana scheme's settled messages), shared by instances on one database.
+    let schemeRows: any SchemeSettlementRowStore
+    /// Serializes one payment's settlement across instances (PostgreSQL); `nil` for one process.
+    let exclusion: (any SettlementExclusion)?
     /// Where the bazaar catalog keeps its entries.
     public let discovery: any DiscoveryStore
 
@@ -33,6 +38,8 @@ public struct FacilitatorStorage: Sendable {
         let journal = SettlementJournal(store: settlements, exclusion: exclusion)
         self.journal = journal
         self.evmRecords = JournaledSettlementRecords(base: SchemeSettlementRecords(store: settlements), journal: journal)
+        self.schemeRows = settlements
+        self.exclusion = exclusion
         self.discovery = discovery
     }
 
@@ -41,12 +48,17 @@ public struct FacilitatorStorage: Sendable {
     public static func inMemory() -> FacilitatorStorage {
         FacilitatorStorage(
             journal: SettlementJournal(store: InMemorySettlementJournalStore()), records: InMemorySettlementRecordStore(),
-            discovery: InMemoryDiscoveryStore())
+            schemeRows: InMemorySchemeSettlementRows(), discovery: InMemoryDiscoveryStore())
     }
 
-    private init(journal: SettlementJournal, records: any SettlementRecordStore, discovery: any DiscoveryStore) {
+    private init(
+        journal: SettlementJournal, records: any SettlementRecordStore, schemeRows: any SchemeSettlementRowStore,
+        discovery: any DiscoveryStore
+    ) {
         self.journal = journal
         self.evmRecords = JournaledSettlementRecords(base: records, journal: journal)
+        self.schemeRows = schemeRows
+        self.exclusion = nil
         self.discovery = discovery
     }
 

@@ -54,6 +54,9 @@ extension GatewayConfiguration {
             if routeNetwork.isEVM, !Self.isEVMAddress(recipient) {
                 throw .invalidRoute(route.route, "payTo \(recipient) is not an EVM address")
             }
+            if routeNetwork.isSolana, !Self.isSolanaAddress(recipient) {
+                throw .invalidRoute(route.route, "payTo \(recipient) is not a Solana address (base58, 32 bytes)")
+            }
             let price: PriceSpec
             if let asset = route.asset {
                 guard let amount = UInt256(decimal: route.price), amount > .zero else {
@@ -80,6 +83,28 @@ extension GatewayConfiguration {
             table.add(route.route, paid)
         }
         return table
+    }
+
+    /// Base58 text of 32–44 characters that decodes to 32 bytes (a Solana public key).
+    static func isSolanaAddress(_ text: String) -> Bool {
+        let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
+        let digits = text.utf8
+        guard (32...44).contains(digits.count) else { return false }
+        // Decode into 33 bytes (one spare to see an overflow); the input is at most 44 characters.
+        var bytes = [UInt8](repeating: 0, count: 33)
+        for character in digits {
+            guard let digit = alphabet.firstIndex(of: character) else { return false }
+            var carry = digit
+            for index in bytes.indices.reversed() {
+                carry += Int(bytes[index]) * 58
+                bytes[index] = UInt8(carry & 0xFF)
+                carry >>= 8
+            }
+            if carry != 0 { return false }
+        }
+        let leadingOnes = digits.prefix { $0 == UInt8(ascii: "1") }.count
+        let significant = bytes.drop { $0 == 0 }.count
+        return bytes[0] == 0 && leadingOnes + significant == 32
     }
 
     static func isEVMAddress(_ text: String) -> Bool {

@@ -65,9 +65,9 @@ extension KnownNetwork {
             .arbitrumSepolia, legacyName: nil, displayName: "Arbitrum Sepolia", publicRPCURL: "https://sepolia-rollup.arbitrum.io/rpc"),
         KnownNetwork(.eip155(10), legacyName: nil, displayName: "Optimism"),
         KnownNetwork(.eip155(11_155_420), legacyName: nil, displayName: "OP Sepolia"),
-        KnownNetwork(.solanaMainnet, legacyName: "solana", displayName: "Solana"),
-        KnownNetwork(.solanaDevnet, legacyName: "solana-devnet", displayName: "Solana Devnet"),
-        KnownNetwork(.solanaTestnet, legacyName: "solana-testnet", displayName: "Solana Testnet"),
+        KnownNetwork(.solanaMainnet, legacyName: "solana", displayName: "Solana", publicRPCURL: "https://api.mainnet-beta.solana.com"),
+        KnownNetwork(.solanaDevnet, legacyName: "solana-devnet", displayName: "Solana Devnet", publicRPCURL: "https://api.devnet.solana.com"),
+        KnownNetwork(.solanaTestnet, legacyName: "solana-testnet", displayName: "Solana Testnet", publicRPCURL: "https://api.testnet.solana.com"),
     ]
 
     private static let byNetwork: [Network: KnownNetwork] = Dictionary(

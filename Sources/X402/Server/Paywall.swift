@@ -44,7 +44,8 @@ public struct Paywall: Sendable {
             <p id="how-to-pay">Pay with a browser wallet (EIP-1193): the wallet signs a USDC transfer authorization
             (<code>eth_signTypedData_v4</code>, EIP-3009); this page then repeats the request with the
             signed payment in the <code>PAYMENT-SIGNATURE</code> header. Nothing moves until the server settles it.
-            Programs can pay with any x402 client instead.</p>
+            Programs can pay with any x402 client instead; offers on Solana are paid that way
+            (<code>x402 fetch</code>: a partially signed SPL transfer the facilitator co-signs as fee payer).</p>
             <button id="pay" type="button">Connect wallet and pay</button>
             <div id="status" role="status"></div>
             <div id="receipt"></div>
@@ -126,7 +127,12 @@ public struct Paywall: Sendable {
           const unb64 = (v) => { const s = atob(v); const bytes = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i); return JSON.parse(new TextDecoder().decode(bytes)); };
           async function pay() {
             const offer = required.accepts.find((a) => a.scheme === "exact" && a.network.startsWith("eip155:"));
-            if (!offer) { say("This resource cannot be paid from a browser wallet; use an x402 client."); return; }
+            if (!offer) {
+              const solana = required.accepts.some((a) => a.network.startsWith("solana:"));
+              say(solana ? "Solana offers are paid with an x402 client (e.g. x402 fetch " + window.x402.currentUrl + ")."
+                         : "This resource cannot be paid from a browser wallet; use an x402 client.");
+              return;
+            }
             if (!window.ethereum) { say("No browser wallet (EIP-1193) found."); return; }
             const chainId = Number(offer.network.split(":")[1]);
             const [from] = await window.ethereum.request({ method: "eth_requestAccounts" });

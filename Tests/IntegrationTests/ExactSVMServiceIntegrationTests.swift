@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOHTTP1
+import Testing
+import X402
+import X402EVM
+import X402HTTP
+import X402Hummingbird
+import X402Solana
+import X402SolanaRPC
+import X402TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The whole Solana flow over HTTP: `x402 facilitator serve` as a child process serving the EVM
+/// devnet and the Solana svmnet at once, a Hummingbird seller asking for USDC on Solana (its fee
+/// payer taken from `/supported`), and the Swift paying client.
+@Suite(.svmnet, .devnet, .serialized)
+struct ExactSVMServiceIntegrationTests {
+    /// `x402 facilitator serve` with an EVM network and a Solana network.
+    final class MixedFacilitator: @unchecked Sendable {
+        let process: Process
+        let url: String
+        let logPath: String
+
+        init(devnet: Devnet, evmKey: PrivateKey, net: SVMNet, database: String) async throws {
+            let port = try freeLoopbackPort()
+            url = "http://127.0.0.1:\(port)"
+            logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-svm-facilitator-\(port).log").path
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            process = Process()
+            process.executableURL = try x402Executable()
+            process.arguments = [
+                "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_EVM_KEY",
+                "--network", "\(net.network)=\(net.url)", "--svm-signer-key-env", "X402_IT_SVM_KEYS",
+                "--port", "\(port)", "--database", "sqlite:" + database,
+            ]
+            var environment = ProcessInfo.processInfo.environment
+            environment["X402_IT_EVM_KEY"] = evmKey.withUnsafeSecretBytes { Hex.encode($0) }
+            environment["X402_IT_SVM_KEYS"] = net.feePayerSecrets.joined(separator: ",")
+            process.environment = environment
+            process.standardOutput = log
+            process.standardError = log
+            try process.run()
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while clock.now < deadline {
+                if !process.isRunning { throw DevnetError(description: "facilitator exited at start: \(self.log())") }
+                if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health"), timeout: .seconds(2)),
+                    response.status.code == 200
+                {
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            process.terminate()
+            throw DevnetError(description: "facilitator did not answer /health within 60 s: \(self.log())")
+        }
+
+        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)).map { String($0.suffix(4000)) } ?? "" }
+
+        func stop() async {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(20)
+            while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+    }
+
+    @Test("one facilitator process serves EVM and Solana; a Swift client pays a Hummingbird seller in USDC on Solana, once")
+    func paysOverHTTP() async throws {
+        let net = try await SVMNet.shared()
+        let devnet = try await Devnet.shared()
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("svm-service-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        let facilitator = try await MixedFacilitator(devnet: devnet, evmKey: try await devnet.freshAccount().key, net: net, database: database)
+        defer { Task { await facilitator.stop() } }
+
+        // /supported lists the Solana kinds (v2 CAIP-2, v1 name) with a fee payer the facilitator manages.
+        let supported = try await HTTPFacilitatorClient(baseURL: facilitator.url).supported()
+        let solanaKind = try #require(supported.kinds.first { $0.network == net.network.identifier && $0.x402Version == .v2 })
+        let feePayer = try #require(solanaKind.extra?["feePayer"]?.stringValue)
+        #expect(net.feePayers.map(\.publicKey.base58).contains(feePayer))
+        #expect(supported.kinds.contains { $0.network == devnet.network })
+        #expect(supported.kinds.contains { $0.network == "solana-devnet" && $0.x402Version == .v1 })
+
+        // The seller: $0.01 in USDC on the Solana network (default asset = the devnet USDC mint).
+        let wallet = try await net.freshWallet()
+        var schemes = SchemeRegistry<any SchemeServer>()
+        schemes.registerExactSVM()
+        let configuration = ResourceServer.Configuration(
+            routes: [
+                "GET /report": .exact(.text("$0.01"), on: net.network, payTo: .fixed(wallet.base58), description: "report", mimeType: "text/plain")
+            ],
+            facilitator: HTTPFacilitatorClient(baseURL: facilitator.url), schemes: schemes)
+        let hits = HitCounter()
+        let router = Router()
+        router.add(middleware: try X402Middleware(configuration: configuration))
+        router.get("report") { _, _ in
+            await hits.hit()
+            return "the paid report"
+        }
+        let app = await RunningApp.start(router)
+        defer { Task { await app.stop() } }
+
+        // Unpaid: a 402 offering the Solana USDC with the facilitator's fee payer; the handler does not run.
+        let unpaid = try await SellerHTTP.send(app.url + "/report")
+        #expect(unpaid.status == 402)
+        let offer = try PaymentRequired(headerValue: try #require(unpaid.header("PAYMENT-REQUIRED")))
+        let accepted = try #require(offer.accepts.first)
+        #expect(accepted.network == net.network && accepted.asset == net.usdc.base58 && accepted.amount == "10000")
+        #expect(accepted.extra?["feePayer"]?.stringValue.map { net.feePayers.map(\.publicKey.base58).contains($0) } == true)
+        #expect(await hits.count == 0)
+
+        // Paid by the Swift client.
+        let payer = try await net.freshPayer(usdc: 1_000_000, mints: [net.usdc])
+        var clientSchemes = SchemeRegistry<any SchemeClient>()
+        clientSchemes.registerExactSVM(ExactSVMClient(signer: payer, rpc: net.rpc))
+        let client = PayingHTTPClient(payer: Payer(schemes: clientSchemes, wallet: payer.publicKey.base58), timeout: .seconds(90))
+        let before = try await net.tokenBalance(of: wallet, mint: net.usdc)
+        let paid = try await client.execute(HTTPClientRequest(url: app.url + "/report"))
+        #expect(paid.status == 200, "\(facilitator.log())")
+        #expect(String(decoding: paid.body, as: UTF8.self) == "the paid report")
+        let receipt = try SettleResponse(headerValue: try #require(paid.headers[.paymentResponse]))
+        #expect(receipt.success && receipt.payer == payer.publicKey.base58 && receipt.network == net.network.identifier, "\(receipt)")
+        let signature = try #require(receipt.transaction)
+        let statuses = try await net.rpc.signatureStatuses([signature])
+        let status = try #require(statuses.first ?? nil)
+        #expect(status.error == nil)
+        #expect(try await net.tokenBalance(of: wallet, mint: net.usdc) - before == 10_000)
+        #expect(try await net.tokenBalance(of: payer.publicKey, mint: net.usdc) == 1_000_000 - 10_000)
+        #expect(await hits.count == 1)
+    }
+}
