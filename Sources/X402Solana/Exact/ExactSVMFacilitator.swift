@@ -239,7 +239,7 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
         // 13. Destination: the ATA of payTo under the instruction's token program.
         guard let payTo = try? SolanaPublicKey(base58: requirements.payTo),
             transfer.accounts[2].publicKey
-                == ProgramDerivedAddress.associatedTokenAddress(owner: payTo, mint: mint, tokenProgram: transfer.programID).address
+                == state.associatedTokenAddress(owner: payTo, mint: mint, tokenProgram: transfer.programID)
         else {
             throw Failure(.exactSVMRecipientMismatch, "the destination is not the associated token account of \(requirements.payTo)", payer: payer)
         }
@@ -363,6 +363,29 @@ final class FacilitatorState: @unchecked Sendable {
     private var rotation = 0
     /// Message key → (settled at, signature) or in flight.
     private var entries: [String: Entry] = [:]
+    private var lastPrune = Date.distantPast
+    /// Recipient token accounts already derived (a seller's payTo and mint repeat on every payment).
+    private var tokenAccounts: [TokenAccountKey: SolanaPublicKey] = [:]
+    /// Bound of ``tokenAccounts``; it is emptied when full (the derivation is only a cost, not state).
+    static let tokenAccountCacheLimit = 4096
+
+    struct TokenAccountKey: Hashable {
+        let owner: SolanaPublicKey
+        let mint: SolanaPublicKey
+        let program: SolanaPublicKey
+    }
+
+    /// The associated token account of `owner` for `mint`, derived once and then remembered.
+    func associatedTokenAddress(owner: SolanaPublicKey, mint: SolanaPublicKey, tokenProgram: SolanaPublicKey) -> SolanaPublicKey {
+        let key = TokenAccountKey(owner: owner, mint: mint, program: tokenProgram)
+        if let known = lock.withLock({ tokenAccounts[key] }) { return known }
+        let address = ProgramDerivedAddress.associatedTokenAddress(owner: owner, mint: mint, tokenProgram: tokenProgram).address
+        lock.withLock {
+            if tokenAccounts.count >= Self.tokenAccountCacheLimit { tokenAccounts.removeAll(keepingCapacity: true) }
+            tokenAccounts[key] = address
+        }
+        return address
+    }
 
     enum Entry {
         case inFlight
@@ -380,11 +403,21 @@ final class FacilitatorState: @unchecked Sendable {
     func claim(_ key: String, now: Date, window: Duration) -> Entry? {
         lock.withLock {
             let seconds = Double(window.components.seconds)
-            entries = entries.filter { _, entry in
-                if case .settled(_, _, let at) = entry { return now.timeIntervalSince(at) < seconds }
-                return true
+            // Prune at most once a second, so a claim costs O(1) amortized however many settled.
+            if now.timeIntervalSince(lastPrune) >= 1 || now < lastPrune {
+                lastPrune = now
+                entries = entries.filter { _, entry in
+                    if case .settled(_, _, let at) = entry { return now.timeIntervalSince(at) < seconds }
+                    return true
+                }
             }
-            if let existing = entries[key] { return existing }
+            if let existing = entries[key] {
+                if case .settled(_, _, let at) = existing, now.timeIntervalSince(at) >= seconds {
+                    entries[key] = .inFlight
+                    return nil
+                }
+                return existing
+            }
             entries[key] = .inFlight
             return nil
         }
