@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import X402
+import X402Postgres
 import X402SQLite
 import X402Solana
 import X402SolanaRPC
@@ -269,5 +270,39 @@ struct ExactSVMIntegrationTests {
         let after = try await h.balances()
         #expect(before.payer - after.payer == Self.price, "\(answers)")
         #expect(after.wallet - before.wallet == Self.price)
+    }
+}
+
+/// Two facilitator instances on one PostgreSQL database (rows and the per-payment advisory lock).
+@Suite(.svmnet, .postgres, .serialized)
+struct ExactSVMPostgresIntegrationTests {
+    @Test("two instances on PostgreSQL racing on one payment: it lands once, one success and one duplicate")
+    func twoInstancesOnPostgres() async throws {
+        let net = try await SVMNet.shared()
+        let database = try await TestPostgres.open()
+        defer { database.close() }
+        let store = try await PostgresSettlementStore(database: database, lockConnections: 2)
+        func instance() -> ExactSVMFacilitator {
+            var options = ExactSVMFacilitator.Options()
+            options.confirmationInterval = .milliseconds(100)
+            options.confirmationAttempts = 100
+            return ExactSVMFacilitator(nodes: [net.network: net.rpc], feePayers: net.feePayers, options: options, records: store, exclusion: store)
+        }
+        let h = try await ExactSVMIntegrationTests.Harness(net, records: store)
+        let requirements = h.requirements()
+        let payment = try await h.pay(requirements)
+        let before = try await h.balances()
+        let (a, b) = (instance(), instance())
+
+        async let first = SettlementIdempotency.$current.withValue("x402-svm-pg-owner-0001") {
+            await a.settle(payment, requirements: .v2(requirements))
+        }
+        async let second = b.settle(payment, requirements: .v2(requirements))
+        let answers = await [first, second]
+        #expect(answers.filter(\.success).count == 1, "\(answers)")
+        #expect(answers.filter { $0.errorReason?.rawValue == "duplicate_settlement" }.count == 1, "\(answers)")
+        let after = try await h.balances()
+        #expect(before.payer - after.payer == ExactSVMIntegrationTests.price)
+        #expect(after.wallet - before.wallet == ExactSVMIntegrationTests.price)
     }
 }

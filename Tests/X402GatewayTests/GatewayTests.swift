@@ -285,6 +285,28 @@ struct GatewayConfigurationTests {
         }
     }
 
+    @Test("a Solana route needs a base58 32-byte recipient; the route prices in the network's USDC")
+    func solanaRoutes() throws {
+        var c = GatewayConfiguration()
+        c.upstream = "http://127.0.0.1:8080"
+        c.network = .solanaDevnet
+        c.facilitator = "http://127.0.0.1:4020"
+        c.routes = [.init(route: "GET /a", price: "$0.01")]
+        for good in ["2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4", "11111111111111111111111111111111"] {
+            c.payTo = good
+            #expect(throws: Never.self) { try c.validate() }
+            #expect(try c.routeTable().routes.count == 1)
+        }
+        // An EVM address, a 31-byte key, a 33-byte value, a non-base58 character, an empty-ish string.
+        for bad in [
+            payTo, "1111111111111111111111111111111", "2wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4z", "0wKupLR9q6wXYppw8Gr2NvWxKBUqm4PPJKkQfoxHDBg4",
+            "JEKNVnkbo3jma5nREBBJCDoXFVeKkD56V3xKrvRmWxFF2",
+        ] {
+            c.payTo = bad
+            #expect(throws: GatewayConfigurationError.self, "\(bad)") { try c.validate() }
+        }
+    }
+
     @Test func facilitatorCredentialComesFromTheEnvironment() throws {
         #expect(Gateway.authenticationHeader("Bearer abc") == ("Authorization", "Bearer abc"))
         let custom = Gateway.authenticationHeader("X-Api-Key: s3cret ")
