@@ -142,10 +142,15 @@ public struct Payer: Sendable {
         let allowed = candidates.filter { policy.violation(by: $0, host: host) == nil }
         let permitted = terms.map { terms in allowed.filter(terms.admits) } ?? allowed
         guard let chosen = selector.select(from: permitted) else {
-            // Report the rule the best option breaks.
+            // Report the rule the best option breaks (an offer outside the approved terms first).
             let best = selector.select(from: candidates) ?? candidates[0]
+            if let terms {
+                guard let within = selector.select(from: candidates.filter(terms.admits)) else {
+                    throw PaymentRefusal.termsChanged(terms.changes(in: selector.select(from: allowed) ?? best))
+                }
+                throw policy.violation(by: within, host: host) ?? PaymentRefusal.noSupportedOption(offered: [])
+            }
             if let violation = policy.violation(by: best, host: host) { throw violation }
-            if let terms { throw PaymentRefusal.termsChanged(terms.changes(in: selector.select(from: allowed) ?? best)) }
             throw PaymentRefusal.noSupportedOption(offered: [])
         }
         let resourceURL = resource ?? Self.resourceURL(of: required, offer: chosen.offer)
@@ -168,7 +173,8 @@ public struct Payer: Sendable {
             wallet: wallet, createdAt: now, resource: resourceURL, version: chosen.version, scheme: chosen.scheme,
             network: chosen.network.identifier, asset: chosen.requirements.asset, payTo: chosen.payTo,
             amount: chosen.atomicAmount.decimalString, value: value)
-        try await ledger.reserve(record, budget: policy.budget, hostBudget: policy.hostLimits.budget(for: RecipientFirewall.host(of: resourceURL)), now: now)
+        try await ledger.reserve(
+            record, budget: policy.budget, hostBudget: policy.hostLimits.budget(for: RecipientFirewall.host(of: resourceURL)), now: now)
 
         guard let client = schemes.implementation(version: chosen.version, scheme: chosen.scheme, network: chosen.network) else {
             try? await ledger.markFailed(record.id, reason: "no scheme client", at: clock())

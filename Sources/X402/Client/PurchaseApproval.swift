@@ -74,7 +74,9 @@ public struct ApprovedTerms: Sendable, Hashable {
         if SpendingPolicy.normalized(candidate.requirements.asset) != SpendingPolicy.normalized(asset) {
             changes.append("asset \(asset) → \(candidate.requirements.asset)")
         }
-        if SpendingPolicy.normalized(candidate.payTo) != SpendingPolicy.normalized(payTo) { changes.append("recipient \(payTo) → \(candidate.payTo)") }
+        if SpendingPolicy.normalized(candidate.payTo) != SpendingPolicy.normalized(payTo) {
+            changes.append("recipient \(payTo) → \(candidate.payTo)")
+        }
         if candidate.atomicAmount > maxAmount {
             changes.append("amount \(maxAmount.decimalString) → \(candidate.atomicAmount.decimalString) atomic units")
         }
@@ -292,7 +294,9 @@ public actor InMemoryPurchaseApprovalStore: PurchaseApprovalStore {
 
     public func expire(dueBy now: Date) -> [PendingPurchase] {
         let due = order.compactMap { byID[$0] }.filter { $0.isExpired(at: now) }
-        return due.compactMap { transition($0.fetchID, from: PurchaseStatus.open, to: .expired, at: now, note: "expired", transaction: nil, onlyBefore: nil) }
+        return due.compactMap {
+            transition($0.fetchID, from: PurchaseStatus.open, to: .expired, at: now, note: "expired", transaction: nil, onlyBefore: nil)
+        }
     }
 
     public func events(fetchID: String?, limit: Int) -> [PurchaseEvent] {

@@ -78,7 +78,10 @@ public struct PurchaseApprovals: Sendable {
 
     /// Whether `text` has the shape of a fetch id (checked before it is looked up or printed).
     public static func isValidID(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || (48...57).contains($0) || (97...122).contains($0) || (65...90).contains($0) }
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy {
+                $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || (48...57).contains($0) || (97...122).contains($0) || (65...90).contains($0)
+            }
     }
 
     /// Decides what to do with a 402 answer for `url`; records the purchase unless it is paid now.
@@ -177,7 +180,9 @@ public struct PurchaseApprovals: Sendable {
         try await change(fetchID, from: PurchaseStatus.open, to: .denied, note: note ?? "denied by the owner", operation: "deny")
     }
 
-    private func change(_ fetchID: String, from: Set<PurchaseStatus>, to: PurchaseStatus, note: String, operation: String) async throws
+    private func change(
+        _ fetchID: String, from: Set<PurchaseStatus>, to: PurchaseStatus, note: String, operation: String
+    ) async throws
         -> PendingPurchase
     {
         let current = try await purchase(fetchID)
@@ -212,7 +217,8 @@ public struct PurchaseApprovals: Sendable {
         guard let claimed = try await store.claimForPayment(fetchID, at: now) else {
             let latest = try await purchase(fetchID)
             if latest.status == .expired || latest.isExpired(at: now) { throw PurchaseApprovalError.expired(fetchID) }
-            throw PurchaseApprovalError.notAllowed(fetchID, status: latest.status == current.status ? current.status : latest.status, operation: "confirm")
+            throw PurchaseApprovalError.notAllowed(
+                fetchID, status: latest.status == current.status ? current.status : latest.status, operation: "confirm")
         }
         let result: Result
         let settlement: PurchaseSettlement

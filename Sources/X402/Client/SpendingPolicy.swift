@@ -182,7 +182,6 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
-
 /// Why a payment needs the owner's approval.
 public enum ApprovalReason: Sendable, Hashable, CustomStringConvertible {
     /// The price is above the approval threshold.
