@@ -113,7 +113,8 @@ enum OwnerQueue {
         }
         var approvals = PurchaseApprovals(payer: payer, store: queue, lifetime: lifetime)
         if !notifier.isEmpty {
-            approvals.notify = { purchase in await notifier.notify(PurchaseView(purchase, store: store, keys: keys).json) }
+            let flags = PurchaseView.flags(store: store, keys: keys)
+            approvals.notify = { purchase in await notifier.notify(PurchaseView(purchase, commandFlags: flags).json) }
         }
         return approvals
     }

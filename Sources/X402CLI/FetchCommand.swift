@@ -105,8 +105,8 @@ struct FetchCommand: AsyncParsableCommand {
             case .queued(let purchase): throw PurchaseQueued(purchase)
             }
         }
-        let store = self.store
-        let keys = self.keys
+        let storeOptions = self.store
+        let keyOptions = self.keys
         let report = try await withCLIHTTPClient(timeout: request.timeout) { http in
             let client = PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout)), options: options)
             var report = FetchReport(url: request.url, json: json)
@@ -114,7 +114,7 @@ struct FetchCommand: AsyncParsableCommand {
                 let response = try await client.execute(try request.request())
                 report.response(response)
             } catch let queued as PurchaseQueued {
-                report.queued(PurchaseView(queued.purchase, store: store, keys: keys))
+                report.queued(PurchaseView(queued.purchase, store: storeOptions, keys: keyOptions))
             } catch let refusal as PaymentRefusal {
                 report.refused(refusal, interactive: BuyerOutput.isInteractive)
             } catch let error as BuyerError {
@@ -181,7 +181,6 @@ struct FetchCommand: AsyncParsableCommand {
             let session = try BuyerSession(key: key, store: store)
             await LedgerReconciliation.run(ledger: session.ledger, quiet: json)
             let approvals = try session.approvals(store: store, keys: keys, notifier: PurchaseNotifier(hiddenVariables: keys.secretVariables))
-            let (store, keys, json, headers, data, timeout, pendingWait) = (store, keys, json, headers, data, timeout, pendingWait)
             let purchase: PendingPurchase
             let report: FetchReport
             do {

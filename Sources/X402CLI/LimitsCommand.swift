@@ -50,7 +50,7 @@ extension LimitsCommand {
                 BuyerOutput.printJSON([
                     "file": .string(path), "defaults": .bool(isDefault), "limits": .object(limits.json),
                     "wallet": key.map { .string($0.address.checksummed) } ?? .null, "spent24h": spent.map { .string($0.decimalString) } ?? .null,
-                    "remaining24h": spent.flatMap { s in policy.budget.map { .string(($0.limit - s).decimalString) } } ?? .null,
+                    "remaining24h": spent.flatMap { s in policy.budget.map { JSONValue.string(($0.limit - s).decimalString) } } ?? .null,
                     "hosts": .array(
                         hostSpent.map { host, spent, limit in
                             .object([

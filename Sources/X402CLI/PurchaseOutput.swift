@@ -4,6 +4,12 @@ import NIOCore
 import NIOHTTP1
 import X402
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How a pending purchase is shown: the seed's JSON shape and human lines, with the exact
 /// commands that come next.
 struct PurchaseView {
@@ -12,13 +18,22 @@ struct PurchaseView {
     let commandFlags: String
 
     init(_ purchase: PendingPurchase, store: StoreOptions, keys: KeyOptions? = nil) {
+        self.init(purchase, commandFlags: Self.flags(store: store, keys: keys))
+    }
+
+    init(_ purchase: PendingPurchase, commandFlags: String) {
         self.purchase = purchase
+        self.commandFlags = commandFlags
+    }
+
+    /// The flags the follow-up commands need, with a leading space (or empty).
+    static func flags(store: StoreOptions, keys: KeyOptions?) -> String {
         var flags: [String] = []
         if let ledger = store.ledger { flags += ["--ledger", shellQuoted(ledger)] }
         if let policy = store.policy { flags += ["--policy", shellQuoted(policy)] }
         if let keyFile = keys?.keyFile { flags += ["--key-file", shellQuoted(keyFile)] }
         if let keyEnv = keys?.keyEnv { flags += ["--key-env", shellQuoted(keyEnv)] }
-        commandFlags = flags.isEmpty ? "" : " " + flags.joined(separator: " ")
+        return flags.isEmpty ? "" : " " + flags.joined(separator: " ")
     }
 
     var id: String { purchase.fetchID }
