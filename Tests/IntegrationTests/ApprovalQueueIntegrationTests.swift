@@ -29,7 +29,7 @@ struct ApprovalQueueIntegrationTests {
         defer { Task { await facilitator.stop() } }
         let network = try #require(Network(devnet.network))
 
-        func seller(price: String, payee: EthereumAddress, body: String) async throws -> RunningApp {
+        func seller(price: PriceSpec, payee: EthereumAddress, body: String) async throws -> RunningApp {
             var schemes = SchemeRegistry<any SchemeServer>()
             schemes.registerExactEVM()
             let router = Router()
