@@ -231,7 +231,7 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
             sql += " AND created_at <= ?"
             arguments += [until.timeIntervalSince1970]
         }
-        let host = host.lowercased()
+        let host = RecipientFirewall.normalized(host: host)
         return try Row.fetchAll(db, sql: sql, arguments: arguments)
             .filter { RecipientFirewall.host(of: $0["resource"] as String?) == host }
             .map { DollarAmount(attodollars: UInt256(decimal: $0["value_attodollars"] as String) ?? .max) }

@@ -86,7 +86,7 @@ struct PurchaseApprovalTests {
             _ = try await s.approvals.confirm(purchase.fetchID) { try await s.pay(cheap, $0) }
         }
         #expect(s.client.calls.count == 1)
-        let events = try await s.store.events(fetchID: purchase.fetchID, limit: 10).map(\.to)
+        let events = await s.store.events(fetchID: purchase.fetchID, limit: 10).map(\.to)
         #expect(events == [.paid, .paying, .preApproved])
     }
 
@@ -116,7 +116,7 @@ struct PurchaseApprovalTests {
         #expect(try await s.ledger.spent(by: "0xwallet", since: .distantPast) == F.dollars("0.5"))
     }
 
-    @Test("an owner at the terminal approving on the spot pays now within the quoted terms")
+    @Test("an owner at the terminal approving on the spot pays now within the quoted terms; declining refuses and queues nothing")
     func ownerApprovesOnTheSpot() async throws {
         let s = Setup()
         let dear = F.required([F.offer(amount: "500000")])
@@ -125,8 +125,11 @@ struct PurchaseApprovalTests {
             return
         }
         #expect(terms.maxAmount == 500_000)
-        let declined = try Self.queued(try await s.approvals.assess(dear, url: Self.url, ownerApproval: { _ in false }))
-        #expect(declined.status == .awaitingApproval)
+        await #expect(throws: PaymentRefusal.approvalDenied(amount: F.dollars("0.5"), threshold: F.dollars("0.10"))) {
+            _ = try await s.approvals.assess(dear, url: Self.url, ownerApproval: { _ in false })
+        }
+        #expect(await s.store.purchases(statuses: nil, limit: 10).isEmpty)
+        #expect(s.notified.value.isEmpty)
     }
 
     @Test("deny: never paid; a denied purchase cannot be approved or confirmed")
@@ -294,6 +297,77 @@ struct PurchaseApprovalTests {
         s.clock.advance(24 * 3600)
         _ = try await s.payer.preparePayment(for: offer, resource: Self.url)
         #expect(s.client.calls.count == 3)
+    }
+
+    @Test("a trailing dot names the same host: it escapes neither the deny list nor the per-host limit")
+    func trailingDotHost() async throws {
+        var policy = SpendingPolicy()
+        policy.firewall = RecipientFirewall(deniedHosts: ["evil.example"])
+        policy.hostLimits = HostSpendLimits(limits: ["api.example.": F.dollars("0.05")])
+        let s = Setup(policy)
+        await #expect(throws: PaymentRefusal.hostDenied("evil.example")) {
+            _ = try await s.approvals.assess(F.required([F.offer(amount: "10000")]), url: "https://EVIL.example./a")
+        }
+        _ = try await s.payer.preparePayment(for: F.required([F.offer(amount: "40000")]), resource: "https://api.example/x")
+        await #expect(
+            throws: PaymentRefusal.exceedsHostBudget(
+                host: "api.example", amount: F.dollars("0.02"), spent: F.dollars("0.04"), budget: F.dollars("0.05"), window: SpendBudget.day)
+        ) { _ = try await s.payer.preparePayment(for: F.required([F.offer(amount: "20000")]), resource: "https://API.example./y") }
+        #expect(s.client.calls.count == 1)
+    }
+
+    @Test("the firewall allows by the caller's URL only, never by the host the seller claims")
+    func hostAllowTrustsCallerOnly() async throws {
+        var policy = SpendingPolicy()
+        policy.firewall = RecipientFirewall(enabled: true, allowedHosts: ["api.example"])
+        let s = Setup(policy)
+        // The 402 claims to be for https://api.example/data; without the caller's URL that is not trusted.
+        let offer = F.required([F.offer(amount: "10000", payTo: Self.other)])
+        await #expect(throws: PaymentRefusal.recipientNotApproved(payTo: Self.other, host: nil)) {
+            _ = try await s.payer.preparePayment(for: offer)
+        }
+        #expect(s.client.calls.isEmpty)
+        _ = try await s.payer.preparePayment(for: offer, resource: Self.url)
+        #expect(s.client.calls.count == 1)
+    }
+
+    @Test("confirming a pre-approved probe applies the policy as it is now; an owner's approval stands; another host is refused")
+    func preApprovedUnderPolicyNow() async throws {
+        var s = Setup()
+        let offer = F.required([F.offer(amount: "50000")])  // $0.05: under the $0.10 threshold
+        let probed = try Self.queued(try await s.approvals.assess(offer, url: Self.url, probe: true))
+        #expect(probed.status == .preApproved)
+        #expect(try s.approvals.paymentTerms(for: probed, answer: offer, from: Self.url) == probed.terms)
+        #expect(throws: PaymentRefusal.termsChanged(["host api.example → elsewhere.example"])) {
+            _ = try s.approvals.paymentTerms(for: probed, answer: offer, from: "https://elsewhere.example/data")
+        }
+        let dear = F.required([F.offer(amount: "500000")])
+        let approved = try await s.approvals.approve(try Self.queued(try await s.approvals.assess(dear, url: Self.url)).fetchID)
+
+        // The owner turns the firewall on after the probe: the probe now needs approval.
+        s.policy.firewall = RecipientFirewall(enabled: true)
+        #expect(throws: PaymentRefusal.recipientNotApproved(payTo: F.seller, host: "api.example")) {
+            _ = try s.approvals.paymentTerms(for: probed, answer: offer, from: Self.url)
+        }
+        // ... and lowers the threshold: confirming refuses, marks it failed and signs nothing.
+        s.policy.firewall = .off
+        s.policy.approvalThreshold = F.dollars("0.01")
+        let approvals = s.approvals
+        await #expect(throws: PaymentRefusal.approvalDenied(amount: F.dollars("0.05"), threshold: F.dollars("0.01"))) {
+            _ = try await approvals.confirm(probed.fetchID) { claimed in
+                _ = try approvals.paymentTerms(for: claimed, answer: offer, from: Self.url)
+                return try await s.pay(offer, claimed)
+            }
+        }
+        #expect(try await s.approvals.purchase(probed.fetchID).status == .failed)
+        #expect(s.client.calls.isEmpty)
+        // The owner's approval of the dear one stands under the tighter policy.
+        let (paid, _) = try await approvals.confirm(approved.fetchID) { claimed in
+            _ = try approvals.paymentTerms(for: claimed, answer: dear, from: Self.url)
+            return try await s.pay(dear, claimed)
+        }
+        #expect(paid.status == .paid)
+        #expect(s.client.calls.count == 1)
     }
 
     @Test("the global budget refuses at probe time")

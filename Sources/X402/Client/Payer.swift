@@ -156,15 +156,14 @@ public struct Payer: Sendable {
         let resourceURL = resource ?? Self.resourceURL(of: required, offer: chosen.offer)
         let value = chosen.value ?? .zero
 
-        let reasons = terms == nil ? policy.approvalReasons(for: chosen, host: host) : []
+        // Allowing by host trusts only the caller's URL, never the seller's claim about itself.
+        let trustedHost = resource == nil ? nil : host
+        let reasons = terms == nil ? policy.approvalReasons(for: chosen, host: trustedHost) : []
         if !reasons.isEmpty {
             let threshold = policy.approvalThreshold ?? .zero
             let request = PaymentApprovalRequest(candidate: chosen, amount: value, threshold: threshold, resource: resourceURL, reasons: reasons)
             guard let approval, await approval(request) else {
-                if case .aboveThreshold(let amount, let threshold) = reasons[0] {
-                    throw PaymentRefusal.approvalDenied(amount: amount, threshold: threshold)
-                }
-                throw PaymentRefusal.recipientNotApproved(payTo: chosen.payTo, host: host)
+                throw PaymentRefusal.declined(reasons, payTo: chosen.payTo, host: trustedHost)
             }
         }
 

@@ -91,10 +91,12 @@ public struct PurchaseApprovals: Sendable {
     ///   - url: the URL that asked for payment.
     ///   - method: the request's HTTP method.
     ///   - probe: record the purchase even when it could be paid now (``PurchaseStatus/preApproved``).
-    ///   - ownerApproval: asked (when not probing) before queueing a purchase that needs approval;
-    ///     `true` pays it now within its terms (an owner at a terminal, or an explicit `--yes`).
+    ///   - ownerApproval: the owner, when one is at hand (at a terminal, or an explicit `--yes`):
+    ///     asked (when not probing) instead of queueing a purchase that needs approval; `true`
+    ///     pays it now within its quoted terms, `false` refuses it (nothing is queued). `nil`
+    ///     queues it as ``PurchaseStatus/awaitingApproval`` and tells ``notify``.
     /// - Returns: pay now, or the queued purchase.
-    /// - Throws: ``PaymentRefusal`` when the policy refuses it outright.
+    /// - Throws: ``PaymentRefusal`` when the policy refuses it outright, or the owner declined.
     public func assess(
         _ required: AnyPaymentRequired, url: String, method: String = "GET", probe: Bool = false, ownerApproval: PaymentApprovalHandler? = nil
     ) async throws -> PurchaseAssessment {
@@ -129,7 +131,8 @@ public struct PurchaseApprovals: Sendable {
             if let ownerApproval {
                 let request = PaymentApprovalRequest(
                     candidate: candidate, amount: value, threshold: policy.approvalThreshold ?? .zero, resource: url, reasons: reasons)
-                if await ownerApproval(request) { return .payNow(candidate, terms: ApprovedTerms(candidate)) }
+                guard await ownerApproval(request) else { throw PaymentRefusal.declined(reasons, payTo: candidate.payTo, host: host) }
+                return .payNow(candidate, terms: ApprovedTerms(candidate))
             }
         }
         let purchase = PendingPurchase(
@@ -194,6 +197,32 @@ public struct PurchaseApprovals: Sendable {
         let latest = try await purchase(fetchID)
         if latest.status == .expired { throw PurchaseApprovalError.expired(fetchID) }
         throw PurchaseApprovalError.notAllowed(fetchID, status: latest.status, operation: operation)
+    }
+
+    /// The terms a confirmation pays a claimed `purchase` within, given the 402 answer
+    /// `required` read again from `url`: the answer must come from the purchase's host, and a
+    /// purchase the policy pre-approved (a probe the owner never saw) must still be payable
+    /// without the owner's approval under the policy as it is now (a threshold lowered or a
+    /// firewall turned on since the probe applies).
+    ///
+    /// - Parameters:
+    ///   - purchase: the purchase being confirmed.
+    ///   - required: the seller's 402 answer at confirmation.
+    ///   - url: the URL that answered.
+    /// - Returns: ``PendingPurchase/terms``, for ``Payer/preparePayment(for:resource:terms:)``.
+    /// - Throws: ``PaymentRefusal/termsChanged(_:)`` for another host; the refusal for a missing
+    ///   approval when the policy now asks for one.
+    public func paymentTerms(for purchase: PendingPurchase, answer required: AnyPaymentRequired, from url: String) throws -> ApprovedTerms {
+        let host = RecipientFirewall.host(of: url)
+        guard host == purchase.host else { throw PaymentRefusal.termsChanged(["host \(purchase.host ?? "?") → \(host ?? "?")"]) }
+        // Only purchases that needed approval carry reasons: none means the policy pre-approved it.
+        if purchase.reasons.isEmpty,
+            let within = payer.quote(required, resource: url).options.first(where: { $0.refusal == nil && purchase.terms.admits($0.candidate) })
+        {
+            let reasons = payer.policy.approvalReasons(for: within.candidate, host: host)
+            if !reasons.isEmpty { throw PaymentRefusal.declined(reasons, payTo: within.candidate.payTo, host: host) }
+        }
+        return purchase.terms
     }
 
     /// Confirms a pre-approved or approved purchase: claims it (only one confirmation ever wins),

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Allow and deny lists for who may be paid: by recipient address (`payTo`) and by the host of
 /// the URL that asked for payment.
@@ -69,8 +69,8 @@ public struct RecipientFirewall: Sendable, Hashable {
 
     /// Whether `host` matches `pattern` (`api.example.com`, or `*.example.com` for subdomains).
     public static func matches(pattern: String, host: String) -> Bool {
-        let pattern = pattern.lowercased()
-        let host = host.lowercased()
+        let pattern = normalized(host: pattern)
+        let host = normalized(host: host)
         if pattern.hasPrefix("*.") {
             let suffix = pattern.dropFirst(1)  // ".example.com"
             return host.count > suffix.count && host.hasSuffix(suffix)
@@ -78,9 +78,18 @@ public struct RecipientFirewall: Sendable, Hashable {
         return pattern == host
     }
 
-    /// The lower-cased host of an http(s) URL, or `nil`.
+    /// The host of a URL, lower-cased and without a trailing dot (`api.example.com.` names the
+    /// same host as `api.example.com`, so it must not escape a deny list or a per-host limit),
+    /// or `nil`.
     public static func host(of url: String?) -> String? {
-        guard let url, let host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return nil }
+        guard let url, let host = URLComponents(string: url)?.host.map(normalized(host:)), !host.isEmpty else { return nil }
+        return host
+    }
+
+    /// `host` lower-cased, without trailing dots.
+    public static func normalized(host: String) -> String {
+        var host = host.lowercased()
+        while host.hasSuffix(".") { host.removeLast() }
         return host
     }
 }
@@ -105,7 +114,8 @@ public struct HostSpendLimits: Sendable, Hashable {
     ///   - defaultLimit: the limit for every other host.
     ///   - window: the rolling window (24 hours by default).
     public init(limits: [String: DollarAmount] = [:], defaultLimit: DollarAmount? = nil, window: Duration = SpendBudget.day) {
-        self.limits = Dictionary(limits.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { Swift.min($0, $1) })
+        self.limits = Dictionary(
+            limits.map { (RecipientFirewall.normalized(host: $0.key), $0.value) }, uniquingKeysWith: { Swift.min($0, $1) })
         self.defaultLimit = defaultLimit
         self.window = window
     }
@@ -115,7 +125,7 @@ public struct HostSpendLimits: Sendable, Hashable {
 
     /// The budget that applies to `host`, if any.
     public func budget(for host: String?) -> HostBudget? {
-        guard let host = host?.lowercased() else { return nil }
+        guard let host = host.map(RecipientFirewall.normalized(host:)) else { return nil }
         guard let limit = limits[host] ?? defaultLimit else { return nil }
         return HostBudget(host: host, budget: SpendBudget(limit: limit, window: window))
     }
@@ -134,7 +144,7 @@ public struct HostBudget: Sendable, Hashable {
     ///   - host: the host name.
     ///   - budget: the limit and its window.
     public init(host: String, budget: SpendBudget) {
-        self.host = host.lowercased()
+        self.host = RecipientFirewall.normalized(host: host)
         self.budget = budget
     }
 }

@@ -231,7 +231,7 @@ public actor InMemorySpendLedger: SpendLedger {
     }
 
     public func spent(by wallet: String, host: String, since: Date) -> DollarAmount {
-        let host = host.lowercased()
+        let host = RecipientFirewall.normalized(host: host)
         return records.filter { $0.wallet == wallet && $0.host == host && $0.status != .failed && $0.createdAt > since }.map(\.value).sum()
     }
 
@@ -258,7 +258,7 @@ extension SpendLedger {
 
     /// Default: the host's spending summed from ``history(wallet:limit:)`` (at most 10 000 records).
     public func spent(by wallet: String, host: String, since: Date) async throws -> DollarAmount {
-        let host = host.lowercased()
+        let host = RecipientFirewall.normalized(host: host)
         return try await history(wallet: wallet, limit: 10_000).filter { $0.host == host && $0.status != .failed && $0.createdAt > since }
             .map(\.value).sum()
     }

@@ -182,6 +182,17 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
+extension PaymentRefusal {
+    /// The refusal for a payment the owner did not approve: ``approvalDenied(amount:threshold:)``
+    /// when it is above the threshold, else ``recipientNotApproved(payTo:host:)``.
+    static func declined(_ reasons: [ApprovalReason], payTo: String, host: String?) -> PaymentRefusal {
+        for reason in reasons {
+            if case .aboveThreshold(let amount, let threshold) = reason { return .approvalDenied(amount: amount, threshold: threshold) }
+        }
+        return .recipientNotApproved(payTo: payTo, host: host)
+    }
+}
+
 /// Why a payment needs the owner's approval.
 public enum ApprovalReason: Sendable, Hashable, CustomStringConvertible {
     /// The price is above the approval threshold.
