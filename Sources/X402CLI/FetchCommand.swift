@@ -32,8 +32,7 @@ struct FetchCommand: AsyncParsableCommand {
             `x402 approvals approve|deny ID`.
 
             \(BuyerExit.help)
-            """,
-        subcommands: [Confirm.self])
+            """)
 
     @OptionGroup var request: RequestOptions
     @OptionGroup var keys: KeyOptions
@@ -100,7 +99,9 @@ struct FetchCommand: AsyncParsableCommand {
             },
             pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
         options.paymentGate = { required, url in
-            switch try await approvals.assess(required, url: url, method: method, probe: probe, ownerApproval: probe ? nil : ownerApproval) {
+            // The owner is asked only when at hand (a terminal, or --yes); otherwise the purchase is queued.
+            let owner = !probe && (yes || BuyerOutput.isInteractive) ? ownerApproval : nil
+            switch try await approvals.assess(required, url: url, method: method, probe: probe, ownerApproval: owner) {
             case .payNow(_, let terms): return terms
             case .queued(let purchase): throw PurchaseQueued(purchase)
             }
@@ -131,8 +132,11 @@ struct FetchCommand: AsyncParsableCommand {
 
     /// `x402 fetch confirm ID`: pays a pre-approved or owner-approved purchase, once.
     struct Confirm: AsyncParsableCommand {
+        /// Reached as `x402 fetch confirm ID` (see ``X402Command/routed(_:)``).
         static let configuration = CommandConfiguration(
+            commandName: "fetch-confirm",
             abstract: "Pay a probed (pre_approved) or owner-approved purchase by its fetch_id, once.",
+            usage: "x402 fetch confirm <fetch-id> [<options>]",
             discussion: """
                 Re-reads the 402 from the purchase's URL and pays only if the offer is still within the \
                 approved terms: the same recipient, asset, network and scheme, at most the approved price \
@@ -141,7 +145,8 @@ struct FetchCommand: AsyncParsableCommand {
                 says so. The original request's method is reused; pass -H/-d again for headers or a body.
 
                 \(BuyerExit.help)
-                """)
+                """,
+            shouldDisplay: false)
 
         @Argument(help: "The fetch_id printed by `x402 fetch --probe`.")
         var fetchID: String
@@ -191,11 +196,7 @@ struct FetchCommand: AsyncParsableCommand {
                 (purchase, report) = try await approvals.confirm(fetchID) { claimed in
                     var options = PayingClientOptions(
                         pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
-                    options.paymentGate = { _, url in
-                        let host = RecipientFirewall.host(of: url)
-                        guard host == claimed.host else { throw PaymentRefusal.termsChanged(["host \(claimed.host ?? "?") → \(host ?? "?")"]) }
-                        return claimed.terms
-                    }
+                    options.paymentGate = { required, url in try approvals.paymentTerms(for: claimed, answer: required, from: url) }
                     return try await withCLIHTTPClient(timeout: timeout) { http in
                         let client = PayingHTTPClient(
                             httpClient: http, payer: session.payer, timeout: .seconds(Int64(timeout)), options: options)
@@ -249,8 +250,20 @@ struct FetchCommand: AsyncParsableCommand {
         let price = PriceDescription(candidate: candidate)
         BuyerOutput.warn(
             "Pay \(peer(price.human)) to \(peer(candidate.payTo)) on \(peer(candidate.network.humanDescription))"
-                + " for \(peer(request.resource ?? "this resource"))? It is above your approval threshold of \(request.threshold). [y/N]")
+                + " for \(peer(request.resource ?? "this resource"))? \(Self.why(request)) [y/N]")
         return readYes()
+    }
+
+    /// Why the owner is asked (the recipient and host in it are escaped).
+    static func why(_ request: PaymentApprovalRequest) -> String {
+        guard !request.reasons.isEmpty else { return "It is above your approval threshold of \(request.threshold)." }
+        return request.reasons.map { reason in
+            switch reason {
+            case .aboveThreshold(_, let threshold): "It is above your approval threshold of \(threshold)."
+            case .recipientNotAllowed(_, let host):
+                "The recipient\(host.map { " (\(peer($0)))" } ?? "") is not on your firewall's allow list."
+            }
+        }.joined(separator: " ")
     }
 
     /// Asks whether to pay a 402 that came from another origin after a redirect.
