@@ -140,9 +140,12 @@ struct PurchaseNotifier: Sendable {
         let stdin = Pipe()
         process.standardInput = stdin
         process.standardOutput = FileHandle.standardError
+        // A hook that exits without reading its stdin must not kill this process (SIGPIPE) or
+        // trap it (a failed write): the write's error is ignored.
+        signal(SIGPIPE, SIG_IGN)
         do {
             try process.run()
-            stdin.fileHandleForWriting.write(Data(input))
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
             try? stdin.fileHandleForWriting.close()
             let deadline = Date().addingTimeInterval(30)
             while process.isRunning && Date() < deadline { usleep(20_000) }
