@@ -215,6 +215,13 @@ struct FetchCommand: AsyncParsableCommand {
                             switch report.exit {
                             case .paid: .paid(transaction: report.transaction)
                             case .free: .failed(reason: "served without payment (nothing paid)")
+                            // Signed and sent: the purchase is closed (never paid again), and its note says
+                            // the money may still move.
+                            case .pending:
+                                .failed(
+                                    reason:
+                                        "payment sent, settlement still pending\(report.transaction.map { " (transaction \($0))" } ?? ""): do not pay again"
+                                )
                             default: .failed(reason: report.failureReason)
                             }
                         return (report, settlement)

@@ -110,6 +110,28 @@ struct ApprovalCLITests {
         }
     }
 
+    @Test("fetch confirm: a probe confirmed after the owner lowered the threshold is refused and failed; a second probe queues")
+    func probeUnderTighterPolicy() async throws {
+        try await BuyerCLITests.withSeller { cli, keyFile, _, base, facilitator in
+            let probe = try await cli.run(["fetch", base + "/paid", "--probe", "--json", "--key-file", keyFile])
+            let id = try #require(try probe.json()["fetch_id"]?.stringValue)
+            #expect(try probe.json()["status"] == "pre_approved")
+            let set = try await cli.run(["limits", "set", "--approval-threshold", "0.001"])
+            #expect(set.status == 0, "\(set)")
+
+            let confirm = try await cli.run(["fetch", "confirm", id, "--json", "--key-file", keyFile])
+            #expect(confirm.status == 3, "\(confirm)")
+            let c = try confirm.json()
+            #expect(c["refusal"]?["rule"] == "approvalThreshold")
+            #expect(c["purchase"]?["status"] == "failed")
+            #expect(await facilitator.verifies == 0)
+
+            let again = try await cli.run(["fetch", base + "/paid", "--probe", "--json", "--key-file", keyFile])
+            #expect(again.status == 8, "\(again)")
+            #expect(try again.json()["status"] == "awaiting_approval")
+        }
+    }
+
     @Test("firewall on: an unlisted recipient is queued; a trusted host pays; a denied host is refused; per-host limit refuses past it")
     func firewallAndHostLimits() async throws {
         try await BuyerCLITests.withSeller { cli, keyFile, _, base, facilitator in
