@@ -179,6 +179,10 @@ struct FetchCommand: AsyncParsableCommand {
             for header in headers where !header.contains(":") {
                 throw ValidationError("a header must look like 'Name: value', got \(header)")
             }
+            // The purchase's URL names what was approved; a Host header would ask its server for another site.
+            for header in headers where header.prefix(while: { $0 != ":" }).trimmingCharacters(in: .whitespaces).lowercased() == "host" {
+                throw ValidationError("-H Host: is not allowed; confirm requests the purchase's URL as recorded")
+            }
         }
 
         func run() async throws {

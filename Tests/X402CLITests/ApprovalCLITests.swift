@@ -34,6 +34,9 @@ struct ApprovalCLITests {
             #expect(human.stdout.contains("pre_approved  fetch_id ft_"))
             #expect(human.stdout.contains("next: x402 fetch confirm ft_"))
 
+            let otherSite = try await cli.run(["fetch", "confirm", id, "-H", "host: other.example", "--key-file", keyFile])
+            #expect(otherSite.status == 64, "\(otherSite)")
+
             let confirm = try await cli.run(["fetch", "confirm", id, "--json", "--key-file", keyFile])
             #expect(confirm.status == 0, "\(confirm)")
             let c = try confirm.json()
