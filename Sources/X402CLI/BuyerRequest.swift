@@ -40,10 +40,15 @@ struct RequestOptions: ParsableArguments {
 
     /// The request (its body is replayable bytes, so it can be sent again with the payment).
     func request() throws -> HTTPClientRequest {
+        try Self.request(url: url, method: method, headers: headers, data: data)
+    }
+
+    /// The request for `url` (headers already validated as `Name: value`).
+    static func request(url: String, method: String?, headers: [String], data: String?) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: (method ?? (data == nil ? "GET" : "POST")).uppercased())
         for header in headers {
-            let colon = header.firstIndex(of: ":")!
+            guard let colon = header.firstIndex(of: ":") else { throw BuyerError("a header must look like 'Name: value'") }
             let name = header[..<colon].trimmingCharacters(in: .whitespaces)
             let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             request.headers.add(name: name, value: value)
@@ -108,6 +113,40 @@ struct BuyerSession {
                 ExactSVMClient(signer: solanaKey, rpcs: { network in urls(network).map { SolanaJSONRPCClient(url: $0) } }))
         }
         payer = Payer(schemes: schemes, wallet: wallet, policy: policy, ledger: ledger, approval: approval)
+    }
+
+    /// The approval queue in the ledger file; `notifier` is told about purchases awaiting approval.
+    func approvals(store: StoreOptions, keys: KeyOptions?, notifier: PurchaseNotifier) throws -> PurchaseApprovals {
+        try OwnerQueue.open(store: store, payer: payer, lifetime: limits.approvalLifetime, keys: keys, notifier: notifier)
+    }
+}
+
+/// Opening the approval queue (with or without a wallet key).
+enum OwnerQueue {
+    static func open(
+        store: StoreOptions, payer: Payer, lifetime: Duration, keys: KeyOptions?, notifier: PurchaseNotifier
+    ) throws
+        -> PurchaseApprovals
+    {
+        let queue: SQLitePurchaseApprovalStore
+        do {
+            queue = try SQLitePurchaseApprovalStore(path: store.ledgerPath)
+        } catch {
+            throw BuyerError("cannot open the approval queue in \(store.ledgerPath): \(error)")
+        }
+        var approvals = PurchaseApprovals(payer: payer, store: queue, lifetime: lifetime)
+        if !notifier.isEmpty {
+            let flags = PurchaseView.flags(store: store, keys: keys)
+            approvals.notify = { purchase in await notifier.notify(PurchaseView(purchase, commandFlags: flags).json) }
+        }
+        return approvals
+    }
+
+    /// The queue for the owner's commands, which need no key: a payer that can sign nothing.
+    static func ownerSide(store: StoreOptions) throws -> PurchaseApprovals {
+        let limits = try LimitsFile.load(path: store.policyPath)
+        let payer = Payer(schemes: SchemeRegistry<any SchemeClient>(), wallet: "", policy: try limits.policy())
+        return try open(store: store, payer: payer, lifetime: limits.approvalLifetime, keys: nil, notifier: PurchaseNotifier(hiddenVariables: []))
     }
 }
 

@@ -17,6 +17,11 @@ enum BuyerExit: Int32 {
     /// A payment was sent and its settlement was still pending when the client stopped
     /// re-presenting it: do not pay again; the transaction is reported.
     case pending = 7
+    /// Recorded as a purchase awaiting the owner's approval: nothing was signed.
+    case awaitingApproval = 8
+    /// `fetch confirm`: the purchase cannot be confirmed (unknown, awaiting approval, denied,
+    /// expired, or paid already — nothing was paid).
+    case notConfirmable = 9
 
     var code: ExitCode { ExitCode(rawValue) }
 
@@ -25,6 +30,7 @@ enum BuyerExit: Int32 {
         Exit codes: 0 paid; 2 free (served without payment); 3 refused by the spending policy \
         (nothing signed); 4 payment rejected by the server; 5 network error; 6 HTTP error or \
         unreadable 402; 7 payment pending (settlement not confirmed yet: do not pay again); \
+        8 awaiting the owner's approval (nothing signed); 9 purchase not confirmable (nothing paid); \
         64 usage error; 1 other error (e.g. unreadable key).
         """
 }

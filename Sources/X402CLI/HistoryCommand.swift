@@ -42,23 +42,45 @@ struct HistoryCommand: AsyncParsableCommand {
             wallet = (try? keys.load())?.address.checksummed
         }
         var records: [SpendRecord] = []
+        var events: [PurchaseEvent] = []
         if FileManager.default.fileExists(atPath: store.ledgerPath) {
             let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
             await LedgerReconciliation.run(ledger: ledger, quiet: json)
             records = try await ledger.history(wallet: wallet, limit: limit)
+            let approvals = try OwnerQueue.ownerSide(store: store)
+            _ = try await approvals.expire(now: Date())
+            events = try await approvals.store.events(fetchID: nil, limit: limit)
         }
         if json {
+            let iso = ISO8601DateFormatter()
             BuyerOutput.printJSON([
                 "ledger": .string(store.ledgerPath), "wallet": wallet.map(JSONValue.string) ?? .null,
                 "payments": .array(records.map { .object(Self.json($0)) }),
+                "approvals": .array(
+                    events.map { e in
+                        .object([
+                            "fetch_id": .string(e.fetchID), "at": .string(iso.string(from: e.at)),
+                            "from": e.from.map { .string($0.rawValue) } ?? .null,
+                            "to": .string(e.to.rawValue), "note": e.note.map(JSONValue.string) ?? .null,
+                        ])
+                    }),
             ])
             return
+        }
+        let formatter = ISO8601DateFormatter()
+        if !events.isEmpty {
+            print("approval queue (newest first):")
+            for e in events {
+                print(
+                    "\(formatter.string(from: e.at))  \(e.fetchID)  \(e.from.map { "\($0.rawValue) → " } ?? "")\(e.to.rawValue)\(e.note.map { "  (\(peer($0)))" } ?? "")"
+                )
+            }
+            print("")
         }
         if records.isEmpty {
             print("no payments recorded in \(store.ledgerPath)\(wallet.map { " for \($0)" } ?? "")")
             return
         }
-        let formatter = ISO8601DateFormatter()
         for r in records {
             let asset = AssetRegistry.standard.asset(address: r.asset, on: Network(r.network) ?? .eip155(0))
             let atomic = "\(peer(r.amount)) atomic units of \(peer(asset?.symbol ?? r.asset))"

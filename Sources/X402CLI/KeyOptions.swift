@@ -19,6 +19,9 @@ struct KeyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("An environment variable holding the private key (default X402_PRIVATE_KEY).", valueName: "name"))
     var keyEnv: String?
 
+    /// The environment variables that may hold the key: never passed to hook commands.
+    var secretVariables: Set<String> { Set([Self.defaultEnvironmentVariable] + (keyEnv.map { [$0] } ?? [])) }
+
     /// Accepted only to refuse it with a clear message (the value is never echoed).
     @Option(name: [.customLong("key"), .customLong("private-key")], help: .hidden)
     var keyOnCommandLine: String?

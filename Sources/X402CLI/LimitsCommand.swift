@@ -31,12 +31,17 @@ extension LimitsCommand {
             // The spending is shown only when a key is at hand (explicitly, or by default sources).
             let key = keys.isExplicit ? try keys.load() : try? keys.load()
             var spent: DollarAmount?
+            var hostSpent: [(String, DollarAmount, DollarAmount)] = []
             if let key, FileManager.default.fileExists(atPath: store.ledgerPath) {
                 let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
                 await LedgerReconciliation.run(ledger: ledger, quiet: json)
                 let window = policy.budget?.window ?? SpendBudget.day
                 spent = try await ledger.spent(
                     by: key.address.checksummed, since: Date().addingTimeInterval(-TimeInterval(window.components.seconds)))
+                for (host, limit) in policy.hostLimits.limits.sorted(by: { $0.key < $1.key }) {
+                    let since = Date().addingTimeInterval(-TimeInterval(policy.hostLimits.window.components.seconds))
+                    hostSpent.append((host, try await ledger.spent(by: key.address.checksummed, host: host, since: since), limit))
+                }
             } else if key != nil {
                 spent = .zero
             }
@@ -45,6 +50,14 @@ extension LimitsCommand {
                 BuyerOutput.printJSON([
                     "file": .string(path), "defaults": .bool(isDefault), "limits": .object(limits.json),
                     "wallet": key.map { .string($0.address.checksummed) } ?? .null, "spent24h": spent.map { .string($0.decimalString) } ?? .null,
+                    "remaining24h": spent.flatMap { s in policy.budget.map { JSONValue.string(($0.limit - s).decimalString) } } ?? .null,
+                    "hosts": .array(
+                        hostSpent.map { host, spent, limit in
+                            .object([
+                                "host": .string(host), "limit": .string(limit.decimalString), "spent24h": .string(spent.decimalString),
+                                "remaining24h": .string((limit - spent).decimalString),
+                            ])
+                        }),
                 ])
             } else {
                 print("limits from \(path)\(isDefault ? " (not written yet: defaults)" : "")")
@@ -52,6 +65,7 @@ extension LimitsCommand {
                 if let key, let spent {
                     let left = policy.budget.map { " (\($0.limit - spent) left)" } ?? ""
                     print("spent in the last 24 hours by \(key.address.checksummed): \(spent)\(left)")
+                    for (host, spent, limit) in hostSpent { print("  on \(host): \(spent) of \(limit) (\(limit - spent) left)") }
                 }
             }
         }
@@ -100,6 +114,39 @@ extension LimitsCommand {
         @Flag(name: .long, help: "Start from the defaults ($1.00 cap, $0.10 approval threshold, $10.00 per 24 hours) instead of the current file.")
         var reset = false
 
+        @Option(
+            name: .long, help: ArgumentHelp("Recipient firewall: on (only allowed recipients are paid without approval) or off.", valueName: "on|off")
+        )
+        var firewall: String?
+
+        @Option(name: .long, help: ArgumentHelp("Firewall: pay this recipient without approval (repeatable).", valueName: "address"))
+        var trustRecipient: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Firewall: pay this host without approval, or *.example.com (repeatable).", valueName: "host"))
+        var trustHost: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Firewall: never pay this host, or *.example.com (repeatable).", valueName: "host"))
+        var denyHost: [String] = []
+
+        @Option(
+            name: .long, help: ArgumentHelp("Spend at most this on one host in any 24 hours (repeatable; 'none' removes).", valueName: "host=dollars")
+        )
+        var hostLimit: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("The 24-hour limit for hosts without their own.", valueName: "dollars|none"))
+        var defaultHostLimit: String?
+
+        @Option(name: .long, help: ArgumentHelp("How long a probed or queued purchase stays approvable and confirmable.", valueName: "seconds"))
+        var approvalLifetime: Int?
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Run this shell command for each purchase awaiting approval (JSON on stdin); 'none' removes.", valueName: "command"))
+        var notifyCommand: String?
+
+        @Option(name: .long, help: ArgumentHelp("POST each purchase awaiting approval to this URL; 'none' removes.", valueName: "url"))
+        var notifyWebhook: String?
+
         @Flag(name: .long, help: "Print the result as one JSON object.")
         var json = false
 
@@ -107,6 +154,16 @@ extension LimitsCommand {
             for (flag, value) in [("--cap", cap), ("--approval-threshold", approvalThreshold), ("--daily-budget", dailyBudget)] {
                 guard let value, value.lowercased() != "none" else { continue }
                 do { _ = try DollarAmount(value) } catch { throw ValidationError("\(flag): \(value) is not a dollar amount or 'none'") }
+            }
+            if let firewall, !["on", "off"].contains(firewall) { throw ValidationError("--firewall must be on or off") }
+            for entry in hostLimit {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, parts[1].lowercased() == "none" || (try? DollarAmount(parts[1])) != nil else {
+                    throw ValidationError("--host-limit: \(entry) is not host=dollars or host=none")
+                }
+            }
+            if let value = defaultHostLimit, value.lowercased() != "none", (try? DollarAmount(value)) == nil {
+                throw ValidationError("--default-host-limit: \(value) is not a dollar amount or 'none'")
             }
             for n in allowNetwork where NetworkPattern(n) == nil {
                 throw ValidationError("--allow-network: \(n) is not a CAIP-2 network or pattern")
@@ -138,6 +195,22 @@ extension LimitsCommand {
             limits.deniedRecipients = add(denyRecipient, to: limits.deniedRecipients)
             limits.allowedAssets = add(allowAsset, to: limits.allowedAssets)
             limits.allowedNetworks = add(allowNetwork, to: limits.allowedNetworks)
+            var wall = limits.firewall ?? LimitsFile.FirewallFile()
+            if let firewall { wall.enabled = firewall == "on" }
+            wall.allowRecipients = add(trustRecipient, to: wall.allowRecipients)
+            wall.allowHosts = add(trustHost.map { $0.lowercased() }, to: wall.allowHosts)
+            wall.denyHosts = add(denyHost.map { $0.lowercased() }, to: wall.denyHosts)
+            if wall != LimitsFile.FirewallFile() || limits.firewall != nil { limits.firewall = wall }
+            for entry in hostLimit {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                var table = limits.hostDailyLimits ?? [:]
+                table[parts[0].lowercased()] = parts[1].lowercased() == "none" ? nil : (try? DollarAmount(parts[1]))?.decimalString
+                limits.hostDailyLimits = table.isEmpty ? nil : table
+            }
+            limits.defaultHostDailyLimit = amount(defaultHostLimit, limits.defaultHostDailyLimit)
+            if let approvalLifetime { limits.approvalLifetimeSeconds = approvalLifetime }
+            if let notifyCommand { limits.notifyCommand = notifyCommand.lowercased() == "none" ? nil : notifyCommand }
+            if let notifyWebhook { limits.notifyWebhook = notifyWebhook.lowercased() == "none" ? nil : notifyWebhook }
             _ = try limits.policy()
             try limits.save(path: path)
             if json {

@@ -23,6 +23,39 @@ struct LimitsFile: Codable, Equatable {
     /// The longest validity window signed, in seconds (default 600): a server asking for more
     /// gets this much.
     var maxValiditySeconds: Int?
+    /// The recipient firewall (absent: off, no host deny list).
+    var firewall: FirewallFile?
+    /// Per-host limits per rolling 24 hours, in dollars, by host name (`api.example.com`).
+    var hostDailyLimits: [String: String]?
+    /// The per-24-hours limit for every host without its own entry.
+    var defaultHostDailyLimit: String?
+    /// How long a probed or queued purchase can be approved and confirmed (default 900 seconds).
+    var approvalLifetimeSeconds: Int?
+    /// Run (with `/bin/sh -c`) for each purchase that starts awaiting approval, with the purchase
+    /// as JSON on stdin (never on argv; the wallet key's variables are removed from its environment).
+    var notifyCommand: String?
+    /// POSTed each purchase that starts awaiting approval, as JSON (http or https URL).
+    var notifyWebhook: String?
+
+    /// The firewall section of the limits file.
+    struct FirewallFile: Codable, Equatable {
+        /// Whether only allowed recipients are paid without the owner's approval.
+        var enabled: Bool?
+        /// Recipient addresses paid without approval while the firewall is on.
+        var allowRecipients: [String]?
+        /// Hosts (`api.example.com`, `*.example.com`) paid without approval while it is on.
+        var allowHosts: [String]?
+        /// Recipient addresses never paid.
+        var denyRecipients: [String]?
+        /// Hosts never paid.
+        var denyHosts: [String]?
+    }
+
+    /// The default approval lifetime (15 minutes).
+    static let defaultApprovalLifetimeSeconds = 900
+
+    /// The approval lifetime in force.
+    var approvalLifetime: Duration { .seconds(approvalLifetimeSeconds ?? Self.defaultApprovalLifetimeSeconds) }
 
     /// The default cap on a signed authorization's validity window (10 minutes).
     static let defaultValiditySeconds = 600
@@ -77,6 +110,26 @@ struct LimitsFile: Codable, Equatable {
                 return pattern
             }
         }
+        if let seconds = approvalLifetimeSeconds, !(10...7 * 86_400).contains(seconds) {
+            throw BuyerError("approvalLifetimeSeconds: \(seconds) is not between 10 and 604800")
+        }
+        if let webhook = notifyWebhook {
+            guard let scheme = URLComponents(string: webhook)?.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                URLComponents(string: webhook)?.host?.isEmpty == false
+            else { throw BuyerError("notifyWebhook: not an http(s) URL") }
+        }
+        if let firewall {
+            policy.firewall = RecipientFirewall(
+                enabled: firewall.enabled ?? false, allowedRecipients: Set(firewall.allowRecipients ?? []), allowedHosts: firewall.allowHosts ?? [],
+                deniedRecipients: Set(firewall.denyRecipients ?? []), deniedHosts: firewall.denyHosts ?? [])
+        }
+        var hostLimits: [String: DollarAmount] = [:]
+        for (host, limit) in hostDailyLimits ?? [:] {
+            guard !host.isEmpty, !host.contains("/") else { throw BuyerError("hostDailyLimits: \(host) is not a host name") }
+            hostLimits[host.lowercased()] = try Self.dollars(limit, "hostDailyLimits.\(host)")
+        }
+        policy.hostLimits = HostSpendLimits(
+            limits: hostLimits, defaultLimit: try defaultHostDailyLimit.map { try Self.dollars($0, "defaultHostDailyLimit") })
         return policy
     }
 
@@ -101,6 +154,15 @@ struct LimitsFile: Codable, Equatable {
             "allowed assets:       \(list(allowedAssets))",
             "allowed networks:     \(list(allowedNetworks))",
             "signed validity cap:  \(validityCapSeconds) seconds",
+            "firewall:             \(firewall?.enabled == true ? "on (only allowed recipients are paid without approval)" : "off")",
+            "  auto-approved recipients: \(list(firewall?.allowRecipients ?? []))",
+            "  auto-approved hosts:      \(list(firewall?.allowHosts ?? []))",
+            "  denied recipients:        \(list(firewall?.denyRecipients ?? []))",
+            "  denied hosts:             \(list(firewall?.denyHosts ?? []))",
+            "per-host limit (24 h): \((hostDailyLimits ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \(money($0.value))" }.joined(separator: ", ").nonEmpty ?? "none")"
+                + (defaultHostDailyLimit.map { "; other hosts \(money($0))" } ?? ""),
+            "approval lifetime:    \(approvalLifetimeSeconds ?? Self.defaultApprovalLifetimeSeconds) seconds",
+            "notify:               \(notifyCommand != nil ? "command" : "")\(notifyCommand != nil && notifyWebhook != nil ? " and " : "")\(notifyWebhook != nil ? "webhook" : "")\(notifyCommand == nil && notifyWebhook == nil ? "none" : "")",
         ]
     }
 
@@ -112,6 +174,20 @@ struct LimitsFile: Codable, Equatable {
             "allowedRecipients": list(allowedRecipients), "deniedRecipients": list(deniedRecipients ?? []),
             "allowedAssets": list(allowedAssets), "allowedNetworks": list(allowedNetworks),
             "maxValiditySeconds": .number(JSONNumber(Int(validityCapSeconds))),
+            "firewall": .object([
+                "enabled": .bool(firewall?.enabled ?? false), "allowRecipients": list(firewall?.allowRecipients ?? []),
+                "allowHosts": list(firewall?.allowHosts ?? []), "denyRecipients": list(firewall?.denyRecipients ?? []),
+                "denyHosts": list(firewall?.denyHosts ?? []),
+            ]),
+            "hostDailyLimits": .object(JSONObject((hostDailyLimits ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, money($0.value)) })),
+            "defaultHostDailyLimit": money(defaultHostDailyLimit),
+            "approvalLifetimeSeconds": .number(JSONNumber(approvalLifetimeSeconds ?? Self.defaultApprovalLifetimeSeconds)),
+            "notifyCommand": .bool(notifyCommand != nil), "notifyWebhook": .bool(notifyWebhook != nil),
         ]
     }
+}
+
+extension String {
+    /// `nil` when empty.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

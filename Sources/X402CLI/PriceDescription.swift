@@ -46,6 +46,10 @@ extension PaymentRefusal {
         case .exceedsBudget: "budget"
         case .requestAlreadyCarriesPayment: "requestAlreadyCarriesPayment"
         case .crossOriginPaymentRequest: "crossOriginPayment"
+        case .hostDenied: "hostDenied"
+        case .recipientNotApproved: "firewall"
+        case .exceedsHostBudget: "hostBudget"
+        case .termsChanged: "termsChanged"
         }
     }
 
@@ -74,6 +78,17 @@ extension PaymentRefusal {
         case .crossOriginPaymentRequest(let requested, let answeredBy):
             o["requestedOrigin"] = .string(requested)
             o["paymentOrigin"] = .string(answeredBy)
+        case .hostDenied(let host): o["host"] = .string(host)
+        case .recipientNotApproved(let payTo, let host):
+            o["recipient"] = .string(payTo)
+            o["host"] = host.map(JSONValue.string) ?? .null
+        case .exceedsHostBudget(let host, let amount, let spent, let budget, let window):
+            o["host"] = .string(host)
+            o["amount"] = .string(amount.decimalString)
+            o["spent"] = .string(spent.decimalString)
+            o["budget"] = .string(budget.decimalString)
+            o["windowSeconds"] = .number(JSONNumber(window.components.seconds))
+        case .termsChanged(let changes): o["changes"] = .array(changes.map(JSONValue.string))
         }
         return o
     }

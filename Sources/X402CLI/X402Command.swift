@@ -14,6 +14,19 @@ struct X402Command: AsyncParsableCommand {
 
     /// Commands that run services (facilitator, and later the seller side).
     static var operatorCommands: [any ParsableCommand.Type] { [FacilitatorCommand.self, GatewayCommand.self] }
+
+    /// Runs the tool with the process's arguments (see ``routed(_:)``).
+    static func main() async {
+        await main(routed(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `fetch confirm ID …` is routed to the hidden `fetch-confirm` command: `fetch` takes a URL
+    /// as its first positional argument, so the argument parser cannot also give it a
+    /// `confirm` subcommand (it would read `confirm` as the URL).
+    static func routed(_ arguments: [String]) -> [String] {
+        guard arguments.count >= 2, arguments[0] == "fetch", arguments[1] == "confirm" else { return arguments }
+        return [FetchCommand.Confirm.configuration.commandName ?? "fetch-confirm"] + arguments.dropFirst(2)
+    }
 }
 
 /// Sends the service commands' logs to stderr at `level` (a swift-log level name; default info).

@@ -200,16 +200,28 @@ public struct PayingClientOptions: Sendable {
     /// refuses with `PaymentRefusal/crossOriginPaymentRequest(requested:answeredBy:)`.
     public var crossOriginPayment: CrossOriginPaymentHandler?
     public var pendingSettlement: PendingSettlementPolicy
+    /// Asked after a 402 was read and before anything is signed; see ``PaymentGate``. `nil`
+    /// pays under the payer's policy.
+    public var paymentGate: PaymentGate?
 
     public init(
         maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil,
-        pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy()
+        pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy(), paymentGate: PaymentGate? = nil
     ) {
         self.maxRedirects = max(0, maxRedirects)
         self.crossOriginPayment = crossOriginPayment
         self.pendingSettlement = pendingSettlement
+        self.paymentGate = paymentGate
     }
 }
+
+/// Asked with the 402 answer and the URL that sent it, before anything is signed.
+///
+/// Return `nil` to pay under the payer's policy, or terms the owner approved to pay only within
+/// them (`Payer/preparePayment(for:resource:terms:)`). Throw to stop without paying: the
+/// approval queue throws `PurchaseQueued` when it recorded the purchase instead
+/// (`PurchaseApprovals/assess(_:url:method:probe:ownerApproval:)`); the client rethrows it.
+public typealias PaymentGate = @Sendable (_ required: AnyPaymentRequired, _ paymentURL: String) async throws -> ApprovedTerms?
 
 /// One request the flow asks a transport to send, without following redirects itself.
 struct PayingHop: Sendable {
@@ -278,7 +290,8 @@ struct PayingFlow: Sendable {
                 throw PaymentRefusal.crossOriginPaymentRequest(requested: requestedOrigin.description, answeredBy: paymentOrigin.description)
             }
         }
-        let prepared = try await payer.preparePayment(for: required, resource: hop.url)
+        let terms = try await options.paymentGate?(required, hop.url)
+        let prepared = try await payer.preparePayment(for: required, resource: hop.url, terms: terms)
 
         // From here the payment is signed. It goes only to the origin that asked for it, and it is
         // only ever re-sent unchanged (a pending settlement): never a second signature.

@@ -65,10 +65,25 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
     }
 
     public func reserve(_ record: SpendRecord, budget: SpendBudget?, now: Date) async throws {
+        try await reserve(record, budget: budget, hostBudget: nil, now: now)
+    }
+
+    /// Reserves as ``reserve(_:budget:now:)`` does, also checking the spending on the record's
+    /// host against `hostBudget` inside the same `BEGIN IMMEDIATE` transaction.
+    public func reserve(_ record: SpendRecord, budget: SpendBudget?, hostBudget: HostBudget?, now: Date) async throws {
         try await writer.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM spend_ledger WHERE id = ?", arguments: [record.id.uuidString]) == true {
                     throw SpendLedgerError.duplicateRecord(record.id)
+                }
+                if let hostBudget, record.host == hostBudget.host {
+                    let since = now.addingTimeInterval(-hostBudget.budget.window.seconds)
+                    let spent = try Self.spent(db, wallet: record.wallet, host: hostBudget.host, since: since, until: now)
+                    if spent + record.value > hostBudget.budget.limit {
+                        throw PaymentRefusal.exceedsHostBudget(
+                            host: hostBudget.host, amount: record.value, spent: spent, budget: hostBudget.budget.limit,
+                            window: hostBudget.budget.window)
+                    }
                 }
                 if let budget {
                     let since = now.addingTimeInterval(-budget.window.seconds)
@@ -162,6 +177,10 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
         try await writer.read { db in try Self.spent(db, wallet: wallet, since: since, until: nil) }
     }
 
+    public func spent(by wallet: String, host: String, since: Date) async throws -> DollarAmount {
+        try await writer.read { db in try Self.spent(db, wallet: wallet, host: host, since: since, until: nil) }
+    }
+
     public func history(wallet: String?, limit: Int) async throws -> [SpendRecord] {
         try await writer.read { db in
             let rows: [Row]
@@ -201,6 +220,21 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
         }
         return try String.fetchAll(db, sql: sql, arguments: arguments)
             .map { DollarAmount(attodollars: UInt256(decimal: $0) ?? .max) }
+            .sum()
+    }
+
+    /// The wallet's non-failed spending on `host` (the host of each record's resource URL).
+    private static func spent(_ db: Database, wallet: String, host: String, since: Date, until: Date?) throws -> DollarAmount {
+        var sql = "SELECT resource, value_attodollars FROM spend_ledger WHERE wallet = ? AND status != 'failed' AND created_at > ?"
+        var arguments: StatementArguments = [wallet, since.timeIntervalSince1970]
+        if let until {
+            sql += " AND created_at <= ?"
+            arguments += [until.timeIntervalSince1970]
+        }
+        let host = RecipientFirewall.normalized(host: host)
+        return try Row.fetchAll(db, sql: sql, arguments: arguments)
+            .filter { RecipientFirewall.host(of: $0["resource"] as String?) == host }
+            .map { DollarAmount(attodollars: UInt256(decimal: $0["value_attodollars"] as String) ?? .max) }
             .sum()
     }
 

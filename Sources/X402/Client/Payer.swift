@@ -11,6 +11,8 @@ public struct PaymentApprovalRequest: Sendable {
     public var threshold: DollarAmount
     /// The resource URL, when known.
     public var resource: String?
+    /// Why approval is asked (above the threshold, a recipient the firewall does not allow).
+    public var reasons: [ApprovalReason] = []
 }
 
 /// What a resource would cost on each option the payer can use, without paying.
@@ -82,7 +84,12 @@ public struct Payer: Sendable {
     }
 
     /// Prices every payable option of a 402 answer, best first, with the policy's verdict.
-    public func quote(_ required: AnyPaymentRequired) -> PaymentQuote {
+    public func quote(_ required: AnyPaymentRequired) -> PaymentQuote { quote(required, resource: nil) }
+
+    /// Prices every payable option of a 402 answer for a resource at `resource` (whose host the
+    /// firewall's deny list is checked against), best first, with the policy's verdict.
+    public func quote(_ required: AnyPaymentRequired, resource: String?) -> PaymentQuote {
+        let host = RecipientFirewall.host(of: resource ?? required.resource?.url)
         let candidates = schemes.candidates(for: required, assets: assets)
         var ordered: [PaymentCandidate] = []
         var remaining = candidates
@@ -91,7 +98,8 @@ public struct Payer: Sendable {
             remaining.removeAll { $0.index == next.index }
         }
         ordered += remaining
-        return PaymentQuote(paymentRequired: required, options: ordered.map { .init(candidate: $0, refusal: policy.violation(by: $0)) })
+        return PaymentQuote(
+            paymentRequired: required, options: ordered.map { .init(candidate: $0, refusal: policy.violation(by: $0, host: host)) })
     }
 
     /// Chooses an option, checks every guard rail, reserves the spend and signs.
@@ -106,23 +114,56 @@ public struct Payer: Sendable {
     /// - Returns: the signed payment, ready to send, with its ledger reservation.
     /// - Throws: ``PaymentRefusal`` for a policy refusal, or the scheme client's error.
     public func preparePayment(for required: AnyPaymentRequired, resource: String? = nil) async throws -> PreparedPayment {
+        try await preparePayment(for: required, resource: resource, terms: nil)
+    }
+
+    /// Chooses an option, checks every guard rail, reserves the spend and signs; with `terms`,
+    /// only an option within the terms the owner approved.
+    ///
+    /// With `terms` (an approved or pre-approved purchase), the approval threshold and the
+    /// firewall's allow list are not asked again — the owner decided — but the per-payment cap,
+    /// the deny lists, the budget and the per-host limits still apply. An answer whose options
+    /// are all outside the terms (price above, another recipient, asset, network or scheme) is
+    /// refused with ``PaymentRefusal/termsChanged(_:)`` and nothing is signed.
+    ///
+    /// - Parameters:
+    ///   - required: the seller's 402 answer (either protocol version).
+    ///   - resource: the URL being paid for (its host is what the firewall and the per-host
+    ///     limits use).
+    ///   - terms: the approved terms, or `nil` for an ordinary payment under the policy.
+    /// - Returns: the signed payment, ready to send, with its ledger reservation.
+    /// - Throws: ``PaymentRefusal`` for a policy refusal, or the scheme client's error.
+    public func preparePayment(for required: AnyPaymentRequired, resource: String?, terms: ApprovedTerms?) async throws -> PreparedPayment {
         let candidates = schemes.candidates(for: required, assets: assets)
         guard !candidates.isEmpty else {
             throw PaymentRefusal.noSupportedOption(offered: required.accepts.map { "\($0.version) \($0.scheme) on \($0.networkIdentifier)" })
         }
-        let permitted = candidates.filter { policy.violation(by: $0) == nil }
+        let host = RecipientFirewall.host(of: resource ?? required.resource?.url)
+        let allowed = candidates.filter { policy.violation(by: $0, host: host) == nil }
+        let permitted = terms.map { terms in allowed.filter(terms.admits) } ?? allowed
         guard let chosen = selector.select(from: permitted) else {
-            // Report the rule the best option breaks.
+            // Report the rule the best option breaks (an offer outside the approved terms first).
             let best = selector.select(from: candidates) ?? candidates[0]
-            throw policy.violation(by: best) ?? PaymentRefusal.noSupportedOption(offered: [])
+            if let terms {
+                guard let within = selector.select(from: candidates.filter(terms.admits)) else {
+                    throw PaymentRefusal.termsChanged(terms.changes(in: selector.select(from: allowed) ?? best))
+                }
+                throw policy.violation(by: within, host: host) ?? PaymentRefusal.noSupportedOption(offered: [])
+            }
+            if let violation = policy.violation(by: best, host: host) { throw violation }
+            throw PaymentRefusal.noSupportedOption(offered: [])
         }
         let resourceURL = resource ?? Self.resourceURL(of: required, offer: chosen.offer)
         let value = chosen.value ?? .zero
 
-        if let threshold = policy.approvalThreshold, value > threshold {
-            let request = PaymentApprovalRequest(candidate: chosen, amount: value, threshold: threshold, resource: resourceURL)
+        // Allowing by host trusts only the caller's URL, never the seller's claim about itself.
+        let trustedHost = resource == nil ? nil : host
+        let reasons = terms == nil ? policy.approvalReasons(for: chosen, host: trustedHost) : []
+        if !reasons.isEmpty {
+            let threshold = policy.approvalThreshold ?? .zero
+            let request = PaymentApprovalRequest(candidate: chosen, amount: value, threshold: threshold, resource: resourceURL, reasons: reasons)
             guard let approval, await approval(request) else {
-                throw PaymentRefusal.approvalDenied(amount: value, threshold: threshold)
+                throw PaymentRefusal.declined(reasons, payTo: chosen.payTo, host: trustedHost)
             }
         }
 
@@ -131,7 +172,8 @@ public struct Payer: Sendable {
             wallet: wallet, createdAt: now, resource: resourceURL, version: chosen.version, scheme: chosen.scheme,
             network: chosen.network.identifier, asset: chosen.requirements.asset, payTo: chosen.payTo,
             amount: chosen.atomicAmount.decimalString, value: value)
-        try await ledger.reserve(record, budget: policy.budget, now: now)
+        try await ledger.reserve(
+            record, budget: policy.budget, hostBudget: policy.hostLimits.budget(for: RecipientFirewall.host(of: resourceURL)), now: now)
 
         guard let client = schemes.implementation(version: chosen.version, scheme: chosen.scheme, network: chosen.network) else {
             try? await ledger.markFailed(record.id, reason: "no scheme client", at: clock())

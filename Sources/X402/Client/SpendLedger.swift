@@ -76,6 +76,9 @@ public struct SpendRecord: Sendable, Equatable, Identifiable {
     /// unconfirmed). Such records count against the budget.
     public var isOpen: Bool { status == .pending || status == .unconfirmed }
 
+    /// The lower-cased host of ``resource``: what per-host limits count by.
+    public var host: String? { RecipientFirewall.host(of: resource) }
+
     /// Whether the record counts against a budget window ending at `now`: not failed, and
     /// created less than `window` ago (a record exactly `window` old no longer counts).
     public func counts(at now: Date, window: Duration) -> Bool {
@@ -93,6 +96,17 @@ public protocol SpendLedger: Sendable {
     ///
     /// - Throws: ``PaymentRefusal/exceedsBudget(amount:spent:budget:window:)`` when it does not fit.
     func reserve(_ record: SpendRecord, budget: SpendBudget?, now: Date) async throws
+
+    /// Records `record` as pending as ``reserve(_:budget:now:)`` does, and only if the spending
+    /// on the record's host (``SpendRecord/host``) in `hostBudget`'s window stays within it too.
+    /// Checking both and inserting is one atomic step in the stores of this package.
+    ///
+    /// - Throws: ``PaymentRefusal/exceedsBudget(amount:spent:budget:window:)`` or
+    ///   ``PaymentRefusal/exceedsHostBudget(host:amount:spent:budget:window:)``.
+    func reserve(_ record: SpendRecord, budget: SpendBudget?, hostBudget: HostBudget?, now: Date) async throws
+
+    /// The wallet's non-failed spending on `host` recorded after `since`.
+    func spent(by wallet: String, host: String, since: Date) async throws -> DollarAmount
 
     /// Marks a pending attempt settled with its receipt.
     func markSettled(_ id: UUID, receipt: SettleResponse, at: Date) async throws
@@ -146,7 +160,20 @@ public actor InMemorySpendLedger: SpendLedger {
     public init(records: [SpendRecord] = []) { self.records = records }
 
     public func reserve(_ record: SpendRecord, budget: SpendBudget?, now: Date) throws {
+        try reserve(record, budget: budget, hostBudget: nil, now: now)
+    }
+
+    public func reserve(_ record: SpendRecord, budget: SpendBudget?, hostBudget: HostBudget?, now: Date) throws {
         guard !records.contains(where: { $0.id == record.id }) else { throw SpendLedgerError.duplicateRecord(record.id) }
+        if let hostBudget {
+            let host = hostBudget.host
+            let spent = records.filter { $0.wallet == record.wallet && $0.host == host && $0.counts(at: now, window: hostBudget.budget.window) }
+                .map(\.value).sum()
+            if record.host == host, spent + record.value > hostBudget.budget.limit {
+                throw PaymentRefusal.exceedsHostBudget(
+                    host: host, amount: record.value, spent: spent, budget: hostBudget.budget.limit, window: hostBudget.budget.window)
+            }
+        }
         if let budget {
             let spent = records.filter { $0.wallet == record.wallet && $0.counts(at: now, window: budget.window) }.map(\.value).sum()
             if spent + record.value > budget.limit {
@@ -203,12 +230,39 @@ public actor InMemorySpendLedger: SpendLedger {
         records.filter { $0.wallet == wallet && $0.status != .failed && $0.createdAt > since }.map(\.value).sum()
     }
 
+    public func spent(by wallet: String, host: String, since: Date) -> DollarAmount {
+        let host = RecipientFirewall.normalized(host: host)
+        return records.filter { $0.wallet == wallet && $0.host == host && $0.status != .failed && $0.createdAt > since }.map(\.value).sum()
+    }
+
     public func history(wallet: String?, limit: Int) -> [SpendRecord] {
         Array(records.filter { wallet == nil || $0.wallet == wallet }.sorted { $0.createdAt > $1.createdAt }.prefix(limit))
     }
 }
 
 extension SpendLedger {
+    /// Default for ledgers written before per-host limits existed: checks the host's spending
+    /// from ``spent(by:host:since:)``, then reserves with ``reserve(_:budget:now:)``. The two
+    /// steps are not one atomic step; the ledgers of this package override it.
+    public func reserve(_ record: SpendRecord, budget: SpendBudget?, hostBudget: HostBudget?, now: Date) async throws {
+        if let hostBudget, record.host == hostBudget.host {
+            let since = now.addingTimeInterval(-hostBudget.budget.window.timeInterval)
+            let spent = try await spent(by: record.wallet, host: hostBudget.host, since: since)
+            if spent + record.value > hostBudget.budget.limit {
+                throw PaymentRefusal.exceedsHostBudget(
+                    host: hostBudget.host, amount: record.value, spent: spent, budget: hostBudget.budget.limit, window: hostBudget.budget.window)
+            }
+        }
+        try await reserve(record, budget: budget, now: now)
+    }
+
+    /// Default: the host's spending summed from ``history(wallet:limit:)`` (at most 10 000 records).
+    public func spent(by wallet: String, host: String, since: Date) async throws -> DollarAmount {
+        let host = RecipientFirewall.normalized(host: host)
+        return try await history(wallet: wallet, limit: 10_000).filter { $0.host == host && $0.status != .failed && $0.createdAt > since }
+            .map(\.value).sum()
+    }
+
     /// Default for ledgers written before reconciliation existed: the authorization is not
     /// kept, so the attempt stays pending and keeps counting.
     public func recordAuthorization(_ id: UUID, _ authorization: SignedAuthorization) async throws {}

@@ -32,12 +32,19 @@ public struct SpendingPolicy: Sendable {
     public var allowedAssets: Set<String>?
     /// If set, only networks matching one of these patterns.
     public var allowedNetworks: [NetworkPattern]?
+    /// The recipient firewall: denied recipients and hosts are never paid; with it enabled,
+    /// recipients it does not allow need the owner's approval.
+    public var firewall: RecipientFirewall
+    /// Spending limits per host, beside ``budget``.
+    public var hostLimits: HostSpendLimits
 
     public init(
         perPaymentCap: DollarAmount? = nil, approvalThreshold: DollarAmount? = nil, budget: SpendBudget? = nil,
         allowedRecipients: Set<String>? = nil, deniedRecipients: Set<String> = [], allowedAssets: Set<String>? = nil,
-        allowedNetworks: [NetworkPattern]? = nil
+        allowedNetworks: [NetworkPattern]? = nil, firewall: RecipientFirewall = .off, hostLimits: HostSpendLimits = .none
     ) {
+        self.firewall = firewall
+        self.hostLimits = hostLimits
         self.perPaymentCap = perPaymentCap
         self.approvalThreshold = approvalThreshold
         self.budget = budget
@@ -51,7 +58,29 @@ public struct SpendingPolicy: Sendable {
     public static let unrestricted = SpendingPolicy()
 
     /// Whether a dollar value is needed to apply this policy.
-    var hasDollarLimits: Bool { perPaymentCap != nil || approvalThreshold != nil || budget != nil }
+    var hasDollarLimits: Bool {
+        perPaymentCap != nil || approvalThreshold != nil || budget != nil || !hostLimits.limits.isEmpty || hostLimits.defaultLimit != nil
+    }
+
+    /// The first static rule `candidate` breaks for a resource on `host`: the rules of
+    /// ``violation(by:)`` plus the firewall's deny lists (absolute).
+    public func violation(by candidate: PaymentCandidate, host: String?) -> PaymentRefusal? {
+        if case .denied(let refusal) = firewall.verdict(payTo: candidate.payTo, host: host) { return refusal }
+        return violation(by: candidate)
+    }
+
+    /// Why paying `candidate` for a resource on `host` needs the owner's approval (empty: it
+    /// does not). Static violations are not reported here (see ``violation(by:host:)``).
+    public func approvalReasons(for candidate: PaymentCandidate, host: String?) -> [ApprovalReason] {
+        var reasons: [ApprovalReason] = []
+        if let threshold = approvalThreshold, let value = candidate.value, value > threshold {
+            reasons.append(.aboveThreshold(amount: value, threshold: threshold))
+        }
+        if firewall.verdict(payTo: candidate.payTo, host: host) == .needsApproval {
+            reasons.append(.recipientNotAllowed(payTo: candidate.payTo, host: host))
+        }
+        return reasons
+    }
 
     /// The first static rule `candidate` breaks (everything except approval and budget, which
     /// depend on the moment of payment), or `nil`.
@@ -110,6 +139,15 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     /// The 402 came from another origin than the one requested (after a redirect), and the
     /// owner did not allow paying it.
     case crossOriginPaymentRequest(requested: String, answeredBy: String)
+    /// The host of the paying URL is on the firewall's deny list.
+    case hostDenied(String)
+    /// The firewall is on, the recipient is not allowed, and the owner did not approve.
+    case recipientNotApproved(payTo: String, host: String?)
+    /// The payment would take the spending on one host in the window above its limit.
+    case exceedsHostBudget(host: String, amount: DollarAmount, spent: DollarAmount, budget: DollarAmount, window: Duration)
+    /// At confirmation the 402 no longer offers the approved terms (price, recipient, asset,
+    /// network or scheme changed beyond what was approved); the changes are listed.
+    case termsChanged([String])
 
     public var description: String {
         switch self {
@@ -128,6 +166,12 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         case .requestAlreadyCarriesPayment(let header): "the request already carries a \(header) header; refusing to pay twice"
         case .crossOriginPaymentRequest(let requested, let answeredBy):
             "the payment request came from \(answeredBy) after a redirect from \(requested) (another origin); not paid without the owner's approval"
+        case .hostDenied(let host): "host \(host) is on the deny list"
+        case .recipientNotApproved(let payTo, let host):
+            "recipient \(payTo)\(host.map { " (\($0))" } ?? "") is not on the firewall's allow list and was not approved"
+        case .exceedsHostBudget(let host, let amount, let spent, let budget, let window):
+            "payment of \(amount) would exceed the limit of \(budget) per \(Self.describe(window)) for \(host) (already spent \(spent), \(budget - spent) left)"
+        case .termsChanged(let changes): "the payment request changed since it was approved: \(changes.joined(separator: "; "))"
         }
     }
 
@@ -135,5 +179,40 @@ public enum PaymentRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         let seconds = window.components.seconds
         if seconds % 3600 == 0 { return seconds == 3600 ? "hour" : "\(seconds / 3600) hours" }
         return "\(seconds) seconds"
+    }
+}
+
+extension PaymentRefusal {
+    /// The refusal for a payment the owner did not approve: ``approvalDenied(amount:threshold:)``
+    /// when it is above the threshold, else ``recipientNotApproved(payTo:host:)``.
+    static func declined(_ reasons: [ApprovalReason], payTo: String, host: String?) -> PaymentRefusal {
+        for reason in reasons {
+            if case .aboveThreshold(let amount, let threshold) = reason { return .approvalDenied(amount: amount, threshold: threshold) }
+        }
+        return .recipientNotApproved(payTo: payTo, host: host)
+    }
+}
+
+/// Why a payment needs the owner's approval.
+public enum ApprovalReason: Sendable, Hashable, CustomStringConvertible {
+    /// The price is above the approval threshold.
+    case aboveThreshold(amount: DollarAmount, threshold: DollarAmount)
+    /// The firewall is on and neither the recipient nor the host is on its allow lists.
+    case recipientNotAllowed(payTo: String, host: String?)
+
+    /// A stable name: `approvalThreshold` or `firewall`.
+    public var rule: String {
+        switch self {
+        case .aboveThreshold: "approvalThreshold"
+        case .recipientNotAllowed: "firewall"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .aboveThreshold(let amount, let threshold): "\(amount) is above the approval threshold of \(threshold)"
+        case .recipientNotAllowed(let payTo, let host):
+            "recipient \(payTo)\(host.map { " (\($0))" } ?? "") is not on the firewall's allow list"
+        }
     }
 }
