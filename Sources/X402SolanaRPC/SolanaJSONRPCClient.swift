@@ -4,7 +4,7 @@ public import X402EVM
 public import X402EVMRPC
 public import X402Solana
 
-/// A ``SolanaRPC`` that talks JSON-RPC 2.0 over HTTP(S) to a Solana node.
+/// A `SolanaRPC` that talks JSON-RPC 2.0 over HTTP(S) to a Solana node.
 ///
 /// ```swift
 /// let rpc = SolanaJSONRPCClient(url: "http://127.0.0.1:8899")
@@ -18,7 +18,7 @@ public import X402Solana
 /// has already processed (the caller reconciles such an answer through ``signatureStatuses(_:)``).
 ///
 /// Every answer is read defensively: wrong shapes, out-of-range numbers, account data that is not
-/// base64 or larger than ``maxAccountDataBytes`` are ``SolanaRPCError/Code/invalidResponse`` errors.
+/// base64 or larger than ``maxAccountDataBytes`` are `SolanaRPCError.Code.invalidResponse` errors.
 public struct SolanaJSONRPCClient: SolanaRPC {
     /// The transport (URL, timeouts, retries, headers, answer size limit).
     public let transport: JSONRPCClient

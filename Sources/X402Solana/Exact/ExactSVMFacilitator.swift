@@ -18,8 +18,9 @@ public import X402
 ///
 /// **Settle** checks the same, then settles each message once: the key is the SHA-256 of the
 /// message bytes (not the signed bytes), guarded in process and, with a shared
-/// ``SchemeSettlementRowStore`` and ``SettlementExclusion``, across instances. A transaction that
-/// already landed is answered with its signature instead of being sent again.
+/// `SchemeSettlementRowStore` and `SettlementExclusion`, across instances. A transaction that
+/// already landed is never sent again; its success goes only to the request that owns the
+/// settlement (the seller's `Idempotency-Key`), any other gets `duplicate_settlement`.
 public struct ExactSVMFacilitator: SchemeFacilitator {
     /// Verification limits and settlement timing.
     public struct Options: Sendable, Hashable {
@@ -67,7 +68,9 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
     ///   - feePayers: the fee-payer keys; `/supported` advertises them in turn.
     ///   - records: where settled messages are remembered; give the facilitator's database store
     ///     so that a restart or a second instance never answers a settled message twice.
+    ///   - options: verification limits and settlement timing.
     ///   - exclusion: serializes the settlement of one message across instances (PostgreSQL).
+    ///   - now: the clock of the in-process duplicate window.
     public init(
         nodes: [Network: any SolanaRPC], feePayers: [SolanaKeypair], options: Options = Options(),
         records: any SchemeSettlementRowStore = InMemorySchemeSettlementRows(), exclusion: (any SettlementExclusion)? = nil,
@@ -430,7 +433,7 @@ final class FacilitatorState: @unchecked Sendable {
     }
 }
 
-/// A ``SchemeSettlementRowStore`` in memory (nothing survives a restart or is shared).
+/// A `SchemeSettlementRowStore` in memory (nothing survives a restart or is shared).
 public actor InMemorySchemeSettlementRows: SchemeSettlementRowStore {
     private var rows: [String: SchemeSettlementRow] = [:]
 
