@@ -182,6 +182,8 @@ extension ResourceServer {
             return jsonError(.serviceUnavailable, "Payment state is unavailable; no payment was taken. Try again later.")
         case .requirementsUnavailable:
             return jsonError(.internalServerError, "The price of this resource could not be determined.")
+        case .paymentIdentifier(let problem):
+            return rejected(problem.reason.rawValue, status: problem == .conflict ? .conflict : .badRequest)
         }
     }
 
