@@ -73,7 +73,8 @@ struct FetchCommand: AsyncParsableCommand {
                 guard BuyerOutput.isInteractive else { return false }
                 return Self.ask(crossOrigin)
             },
-            pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
+            pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)),
+            signIn: EVMSignInSigner(key: key))
         let report = try await withCLIHTTPClient(timeout: request.timeout) { http in
             let client = PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout)), options: options)
             var report = FetchReport(url: request.url, json: json)
@@ -189,6 +190,13 @@ struct FetchReport {
             )
             summary.append(
                 "  the server holds the signature, so the payment stays counted against your budget until its authorization expires unused")
+        case .signedIn(let signIn):
+            // Served on the strength of an earlier payment: nothing paid or signed for payment.
+            exit = .paid
+            start("signed_in", httpStatus: response.status, paid: false)
+            object["signIn"] = .object(["address": .string(signIn.address), "chainId": .string(signIn.chainID)])
+            summary.append("signed in as \(peer(signIn.address)) on \(peer(signIn.chainID)) (sign-in-with-x); nothing paid")
+            summary.append("  HTTP \(response.status)")
         case .pending(let pending):
             exit = .pending
             let price = PriceDescription(candidate: pending.candidate)
