@@ -241,6 +241,7 @@ private func proof(by signer: PrivateKey = key, claiming address: String? = nil,
             #expect(served.status == .ok)
             #expect(served.body == Array("secret".utf8))
             #expect(served.headers[.paymentResponse] == nil)
+            #expect(served.headers[.cacheControl] == "private")
         }
         #expect(await facilitator.verifies == verifies)
         #expect(await facilitator.settles == settles)

@@ -7,7 +7,11 @@ extension ResourceServer {
     ///
     /// - Throws: ``SignInWithXFailure`` with the reason the proof was refused; the request then
     ///   goes on to the normal payment flow.
-    func signIn(_ header: String, request: ServerRequest, policy: SignInAccess, settings: SignInWithX.Server) async throws(SignInWithXFailure) {
+    func signIn(
+        _ header: String, request: ServerRequest, policy: SignInAccess, settings: SignInWithX.Server
+    ) async throws(SignInWithXFailure)
+        -> SignedInAccount
+    {
         let proof = try SignInWithXProof(headerValue: header)
         let now = Date()
         let account = try await settings.verify(proof, now: now)
@@ -29,6 +33,7 @@ extension ResourceServer {
             throw SignInWithXFailure(.siwxVerifierError, "access store unavailable")
         }
         guard fresh else { throw SignInWithXFailure(.siwxNonce, "nonce already used") }
+        return SignedInAccount(account: account, chainID: proof.chainID)
     }
 
     /// After a successful settlement on a route that allows sign-in after payment, records that
@@ -42,6 +47,14 @@ extension ResourceServer {
         let until = period.map { now.addingTimeInterval($0.timeInterval) } ?? .distantFuture
         try? await settings.store.recordGrant(SignInGrant(resource: path, account: SignInGrant.canonicalAccount(payer), expiresAt: until))
     }
+}
+
+/// The wallet a request was served to on a sign-in.
+public struct SignedInAccount: Sendable, Hashable {
+    /// The account (canonical form: lower-case hex for EVM).
+    public var account: String
+    /// The CAIP-2 chain of the proof.
+    public var chainID: String
 }
 
 extension ErrorReason {

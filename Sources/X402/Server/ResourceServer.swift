@@ -69,6 +69,9 @@ public struct PaymentAnswer: Sendable {
 public enum PaymentStep: Sendable {
     /// The route is not protected (or a hook granted access): run the handler.
     case free(ServerRequest)
+    /// A wallet signed in (`sign-in-with-x`) instead of paying: run the handler; its answer is
+    /// for that wallet only (nothing was paid or settled).
+    case signedIn(ServerRequest, SignedInAccount)
     /// Do not run the handler; answer the request with this.
     case answer(PaymentAnswer)
     /// The payment is verified (and, for settle-before routes, settled): run the handler, then
@@ -184,8 +187,7 @@ public struct ResourceServer: Sendable {
         var signInFailure: SignInWithXFailure?
         if let policy = route.signIn, let signInWithX, let header = request.headers.firstValue(for: .signInWithX) {
             do {
-                try await signIn(header, request: request, policy: policy, settings: signInWithX)
-                return .free(request)
+                return .signedIn(request, try await signIn(header, request: request, policy: policy, settings: signInWithX))
             } catch {
                 signInFailure = error
             }
