@@ -130,4 +130,39 @@ struct SignInWithXIntegrationTests {
         }
         #expect(try await w.devnet.usdcBalance(of: w.payee) == 2 * Self.price)
     }
+
+    @Test("x402 fetch pays once, then says it signed in instead of paying")
+    func cliSignsIn() async throws {
+        let binary = try x402Executable()
+        let w = try await HummingbirdSellerIntegrationTests.World.make()
+        defer { Task { await w.facilitator.stop() } }
+        let seller = try await ExtensionsPythonInteropTests.startSwiftSeller(w)
+        defer { seller.task.cancel() }
+
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("x402-siwx-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let keyFile = home.appendingPathComponent("key").path
+        _ = FileManager.default.createFile(
+            atPath: keyFile, contents: Data(w.payer.key.withUnsafeSecretBytes { Hex.encode($0) }.utf8), attributes: [.posixPermissions: 0o600])
+        let environment = ["X402_HOME": home.path]
+        let url = seller.url + "/report"
+
+        let first = try await BuyerIntegrationTests.runCLI(binary, ["fetch", url, "--key-file", keyFile, "--json"], environment)
+        #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
+        #expect(try JSONValue(parsing: Array(first.stdout.utf8))["status"] == "paid")
+
+        let second = try await BuyerIntegrationTests.runCLI(binary, ["fetch", url, "--key-file", keyFile, "--json"], environment)
+        #expect(second.status == 0, "\(second.stdout) \(second.stderr)")
+        let o = try JSONValue(parsing: Array(second.stdout.utf8))
+        #expect(o["status"] == "signed_in")
+        #expect(o["paid"] == false)
+        #expect(o["signIn"]?["address"] == .string(w.payer.address.checksummed))
+
+        let human = try await BuyerIntegrationTests.runCLI(binary, ["fetch", url, "--key-file", keyFile], environment)
+        #expect(human.status == 0)
+        #expect(human.stderr.contains("signed in as \(w.payer.address.checksummed)"), "\(human.stderr)")
+        #expect(human.stdout == #"{"report":1}"#)
+        #expect(try await w.devnet.usdcBalance(of: w.payee) == Self.price)
+    }
 }
