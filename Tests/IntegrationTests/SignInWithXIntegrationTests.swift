@@ -166,3 +166,46 @@ struct SignInWithXIntegrationTests {
         #expect(try await w.devnet.usdcBalance(of: w.payee) == Self.price)
     }
 }
+
+/// Contract wallets sign in through ERC-1271 on the devnet (the test wallet of
+/// `ExactEVMSmartWalletTests`: valid iff its owner signed the digest).
+@Suite("sign-in-with-x with a contract wallet on the devnet", .devnet)
+struct SignInWithXContractWalletTests {
+    @Test("an ERC-1271 wallet signs in through the node; another key's signature and a verifier without a node are refused")
+    func erc1271() async throws {
+        let s = try await ExactEVMSmartWalletTests.Setup.make()
+        let owner = PrivateKey.random()
+        let wallet = try await s.create(try s.walletInitCode(owner: owner.address))
+        let chain = try #require(SignInMessage.evmChainNumber(s.network.identifier))
+
+        func proof(signedBy key: PrivateKey) throws -> (SignInWithXProof, String) {
+            let fields = SignInFields(
+                domain: "api.example.com", uri: "https://api.example.com/x", chainID: s.network.identifier, nonce: "a1b2c3d4e5f67890",
+                issuedAt: SignInTime.format(Date()))
+            let message = try SignInMessage.text(fields, address: wallet.checksummed)
+            let signature = key.signPersonalMessage(Array(message.utf8)).hexString
+            return (
+                SignInWithXProof(
+                    domain: fields.domain, address: wallet.checksummed, uri: fields.uri, chainID: fields.chainID, type: .eip191,
+                    nonce: fields.nonce, issuedAt: fields.issuedAt, signature: signature), message
+            )
+        }
+
+        let verifier = EVMSignInVerifier(clients: [chain: s.devnet.client])
+        let (good, message) = try proof(signedBy: owner)
+        #expect(try await verifier.verify(good, message: message).get() == wallet.lowercased)
+
+        let (forged, forgedMessage) = try proof(signedBy: PrivateKey.random())
+        guard case .failure(let refusal) = await verifier.verify(forged, message: forgedMessage) else {
+            Issue.record("the wallet accepted another key's signature")
+            return
+        }
+        #expect(refusal.reason == .siwxSignature)
+
+        guard case .failure(let offline) = await EVMSignInVerifier().verify(good, message: message) else {
+            Issue.record("a contract wallet was accepted without asking it")
+            return
+        }
+        #expect(offline.reason == .siwxSignature)
+    }
+}

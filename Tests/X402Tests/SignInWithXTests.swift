@@ -198,7 +198,7 @@ private struct FixedVerifier: SignInSignatureVerifier {
         (.siwxURIMismatch, { $0.uri = "ftp://api.example.com/x" }),
         (.siwxIssuedAt, { $0.issuedAt = "yesterday" }),
         (.siwxIssuedAtTooOld, { $0.issuedAt = "2024-01-15T10:25:59.000Z" }),
-        (.siwxIssuedAtInFuture, { $0.issuedAt = "2024-01-15T10:31:01.000Z" }),
+        (.siwxIssuedAtInFuture, { $0.issuedAt = "2024-01-15T10:31:05.001Z" }),
         (.siwxExpirationTime, { $0.expirationTime = "soon" }),
         (.siwxExpired, { $0.expirationTime = "2024-01-15T10:30:59.000Z" }),
         (.siwxNotBefore, { $0.notBefore = "later" }),
@@ -224,6 +224,11 @@ private struct FixedVerifier: SignInSignatureVerifier {
         } catch {
             #expect(error.reason == reason, "\(error)")
         }
+    }
+
+    @Test func aSmallClockDifferenceBetweenInstancesIsTolerated() async throws {
+        let proof = Self.proof { $0.issuedAt = "2024-01-15T10:31:04.000Z" }  // 4 s ahead of `now`
+        #expect(try await Self.server().verify(proof, now: Self.now) == exampleAddress.lowercased())
     }
 
     @Test func originsMustBePlainHTTPOrigins() {

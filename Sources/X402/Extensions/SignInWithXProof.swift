@@ -83,29 +83,33 @@ public struct SignInWithXProof: Sendable, Hashable, JSONRepresentable {
 
     public init(json: JSONValue) throws(MessageDecodingError) {
         let r = try JSONReader(json)
-        func bounded(_ key: String, _ value: String?) throws(MessageDecodingError) -> String? {
-            guard let value else { return nil }
+        func bounded(_ key: String, _ value: String) throws(MessageDecodingError) -> String {
             guard value.utf8.count <= SignInWithX.maximumFieldLength else {
                 throw MessageDecodingError(path: key, problem: .invalidValue("longer than \(SignInWithX.maximumFieldLength) bytes"))
             }
             return value
         }
-        domain = try bounded("domain", try r.string("domain"))!
-        address = try bounded("address", try r.string("address"))!
-        statement = try bounded("statement", try r.optionalString("statement"))
-        uri = try bounded("uri", try r.string("uri"))!
-        version = try bounded("version", try r.string("version"))!
-        chainID = try bounded("chainId", try r.string("chainId"))!
+        func text(_ key: String) throws(MessageDecodingError) -> String { try bounded(key, try r.string(key)) }
+        func optionalText(_ key: String) throws(MessageDecodingError) -> String? {
+            guard let value = try r.optionalString(key) else { return nil }
+            return try bounded(key, value)
+        }
+        domain = try text("domain")
+        address = try text("address")
+        statement = try optionalText("statement")
+        uri = try text("uri")
+        version = try text("version")
+        chainID = try text("chainId")
         let type = try r.string("type")
         guard type == SignInSignatureType.eip191.rawValue || type == SignInSignatureType.ed25519.rawValue else {
             throw MessageDecodingError(path: "type", problem: .invalidValue("must be eip191 or ed25519"))
         }
         self.type = SignInSignatureType(rawValue: type)
-        nonce = try bounded("nonce", try r.string("nonce"))!
-        issuedAt = try bounded("issuedAt", try r.string("issuedAt"))!
-        expirationTime = try bounded("expirationTime", try r.optionalString("expirationTime"))
-        notBefore = try bounded("notBefore", try r.optionalString("notBefore"))
-        requestID = try bounded("requestId", try r.optionalString("requestId"))
+        nonce = try text("nonce")
+        issuedAt = try text("issuedAt")
+        expirationTime = try optionalText("expirationTime")
+        notBefore = try optionalText("notBefore")
+        requestID = try optionalText("requestId")
         if let items = try r.optionalArray("resources") {
             guard items.count <= SignInWithX.maximumResources else {
                 throw MessageDecodingError(path: "resources", problem: .invalidValue("more than \(SignInWithX.maximumResources) entries"))
@@ -115,14 +119,14 @@ public struct SignInWithXProof: Sendable, Hashable, JSONRepresentable {
                 guard let s = item.stringValue else {
                     throw MessageDecodingError(path: "resources[\(i)]", problem: .wrongType(expected: "a string", found: item.typeName))
                 }
-                list.append(try bounded("resources[\(i)]", s)!)
+                list.append(try bounded("resources[\(i)]", s))
             }
             resources = list
         } else {
             resources = nil
         }
-        signatureScheme = try bounded("signatureScheme", try r.optionalString("signatureScheme"))
-        signature = try bounded("signature", try r.string("signature"))!
+        signatureScheme = try optionalText("signatureScheme")
+        signature = try text("signature")
     }
 
     public var json: JSONValue {

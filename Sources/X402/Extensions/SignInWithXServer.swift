@@ -190,7 +190,8 @@ extension SignInWithX {
             guard let issued = SignInTime.parse(proof.issuedAt) else { throw SignInWithXFailure(.siwxIssuedAt, "invalid issuedAt timestamp") }
             let age = now.timeIntervalSince(issued)
             guard age <= maximumAge.timeInterval else { throw SignInWithXFailure(.siwxIssuedAtTooOld, "message too old") }
-            guard age >= 0 else { throw SignInWithXFailure(.siwxIssuedAtInFuture, "issuedAt is in the future") }
+            // Instances sharing the access store may disagree on the time by a little.
+            guard age >= -Self.clockSkew else { throw SignInWithXFailure(.siwxIssuedAtInFuture, "issuedAt is in the future") }
             if let text = proof.expirationTime {
                 guard let expiry = SignInTime.parse(text) else { throw SignInWithXFailure(.siwxExpirationTime, "invalid expirationTime timestamp") }
                 guard expiry >= now else { throw SignInWithXFailure(.siwxExpired, "message expired") }
@@ -221,6 +222,10 @@ extension SignInWithX {
             let message = try SignInMessage.text(proof.fields, address: proof.address)
             return try await verifier.verify(proof, message: message).get()
         }
+
+        /// How far in the future an `issuedAt` may be (clock differences between the instance that
+        /// issued the challenge and the one checking the proof): 5 seconds.
+        public static let clockSkew: TimeInterval = 5
 
         /// How long a used nonce must be remembered: until a proof carrying it is too old anyway.
         func nonceRetention(_ proof: SignInWithXProof, now: Date) -> Date {

@@ -5,7 +5,7 @@ public enum RequestDecision: Sendable {
     /// The route is not protected (or a hook granted access): run the handler, send its response.
     case passThrough(ServerRequest)
     /// A wallet signed in instead of paying: run the handler and send its response with these
-    /// headers merged in (``HTTPFields/mergePaymentRelease(_:)``): the response is private to it.
+    /// headers merged in (`HTTPFields.mergePaymentRelease(_:)`): the response is private to it.
     case signedIn(ServerRequest, addingHeaders: HTTPFields)
     /// Send this response; do not run the handler.
     case respond(ServerResponse)
