@@ -63,7 +63,7 @@ switch response.payment {
 case .paid(let receipt): result["transaction"] = receipt.settlement?.transaction ?? ""
 case .rejected(let rejection): result["rejected"] = rejection.description
 case .pending(let pending): result["pending"] = pending.description
-case .notRequired: break
+case .notRequired, .signedIn: break
 }
 let line = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes])
 print(String(decoding: line, as: UTF8.self))

@@ -105,6 +105,8 @@ struct FetchCommand: AsyncParsableCommand {
                 return Self.ask(crossOrigin)
             },
             pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
+        // Sign-in-with-x proves the EVM wallet (the Solana form is not built yet).
+        options.signIn = key.map { EVMSignInSigner(key: $0) }
         options.paymentGate = { required, url in
             // The owner is asked only when at hand (a terminal, or --yes); otherwise the purchase is queued.
             let owner = !probe && (yes || BuyerOutput.isInteractive) ? ownerApproval : nil
@@ -368,6 +370,13 @@ struct FetchReport {
             )
             summary.append(
                 "  the server holds the signature, so the payment stays counted against your budget until its authorization expires unused")
+        case .signedIn(let signIn):
+            // Served on the strength of an earlier payment: nothing paid or signed for payment.
+            exit = .paid
+            start("signed_in", httpStatus: response.status, paid: false)
+            object["signIn"] = .object(["address": .string(signIn.address), "chainId": .string(signIn.chainID)])
+            summary.append("signed in as \(peer(signIn.address)) on \(peer(signIn.chainID)) (sign-in-with-x); nothing paid")
+            summary.append("  HTTP \(response.status)")
         case .pending(let pending):
             exit = .pending
             let price = PriceDescription(candidate: pending.candidate)

@@ -61,6 +61,19 @@ public struct SettlementJournal: Sendable {
     private func settle(_ request: FacilitatorRequest, engine: FacilitatorEngine, logger: Logger) async -> SettleResponse {
         let id = Self.id(of: request, settlementID: SettlementIdempotency.acceptableCurrent)
         let network = request.paymentPayload.networkIdentifier
+        // A `payment-identifier` id names one payment: with another payment it is a conflict. A
+        // repeat with the same payment is a retry: the owner's retry (same settlement id) finds its
+        // journal entry below; any other request is answered by the scheme as a duplicate naming
+        // the transaction, so there is never a second settlement and never a second owner.
+        let paymentID = try? PaymentIdentifier.id(in: request.paymentPayload)
+        if let paymentID {
+            do {
+                if let answer = try await answerForPaymentIdentifier(paymentID, of: request) { return answer }
+            } catch {
+                logger.error("settlement journal unavailable", metadata: ["error": "\(error)"])
+                return .failure(.unexpectedSettleError, message: "the settlement journal is unavailable; nothing was sent", network: network)
+            }
+        }
         var entry: SettlementJournalEntry
         do {
             if let existing = try await store.entry(id: id) {
@@ -107,6 +120,32 @@ public struct SettlementJournal: Sendable {
             logger.error("could not record a settlement outcome", metadata: ["settlement": "\(id)", "error": "\(error)"])
         }
         return response
+    }
+
+    /// The journal id of the entry binding a `payment-identifier` id to its payment: `confirmed`
+    /// without a response (so it is never resumed nor answered from), its
+    /// ``SettlementJournalEntry/schemeKey`` the payment's ``PaymentIdentity``.
+    static func bindingID(_ paymentID: String) -> String { "payment-identifier:" + PaymentIdentifier.storageKey(paymentID) }
+
+    /// Binds `paymentID` to the request's payment; answers a conflict when it is bound to another
+    /// payment, `nil` to settle.
+    private func answerForPaymentIdentifier(_ paymentID: String, of request: FacilitatorRequest) async throws -> SettleResponse? {
+        let key = Self.bindingID(paymentID)
+        let identity = PaymentIdentity(request.paymentPayload).key
+        guard let binding = try await store.entry(id: key) else {
+            let date = now()
+            try await store.save(
+                SettlementJournalEntry(
+                    id: key, network: request.paymentPayload.networkIdentifier, scheme: request.paymentRequirements.scheme, status: .confirmed,
+                    schemeKey: identity, createdAt: date, updatedAt: date))
+            return nil
+        }
+        guard binding.schemeKey == identity else {
+            return .failure(
+                .paymentIdentifierConflict, message: "this payment identifier was already used with another payment",
+                network: request.paymentPayload.networkIdentifier)
+        }
+        return nil
     }
 
     /// Marks the entry of the running settlement submitted with `transaction`.

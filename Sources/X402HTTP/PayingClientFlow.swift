@@ -31,7 +31,7 @@ public struct PayingClientResponse: Sendable {
         case .paid(let receipt): receipt.settlement
         case .rejected(let rejection): rejection.settlement
         case .pending(let pending): pending.settlement
-        case .notRequired: nil
+        case .notRequired, .signedIn: nil
         }
     }
 }
@@ -49,6 +49,18 @@ public enum PaymentOutcome: Sendable {
     /// client re-presented the same payment for ``PendingSettlementPolicy/maxWait``. The
     /// spend keeps counting; do not pay again for this call.
     case pending(PendingPayment)
+    /// The 402 offered `sign-in-with-x` and the wallet had paid for the resource before (or the
+    /// route takes no payment): a sign-in proof was sent instead of a payment and the server
+    /// served the resource. Nothing was paid, signed for payment or settled.
+    case signedIn(SignInReceipt)
+}
+
+/// A call served after a wallet sign-in (`sign-in-with-x`) instead of a payment.
+public struct SignInReceipt: Sendable {
+    /// The account that signed in.
+    public var address: String
+    /// The CAIP-2 chain the proof was made for.
+    public var chainID: String
 }
 
 /// A payment the server accepted.
@@ -203,15 +215,25 @@ public struct PayingClientOptions: Sendable {
     /// Asked after a 402 was read and before anything is signed; see ``PaymentGate``. `nil`
     /// pays under the payer's policy.
     public var paymentGate: PaymentGate?
+    /// Signs in (`sign-in-with-x`) instead of paying when a 402 offers it and the ledger holds a
+    /// settled payment of this wallet for the resource (or the route takes no payment); pays only
+    /// when the sign-in is refused. `nil` (the default): never signs in.
+    public var signIn: (any SignInSigner)?
+    /// The `payment-identifier` id sent when a 402 declares the extension; `nil` (the default)
+    /// generates one per payment. A re-presented payment always carries its first id.
+    public var paymentIdentifier: String?
 
     public init(
         maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil,
-        pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy(), paymentGate: PaymentGate? = nil
+        pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy(), paymentGate: PaymentGate? = nil,
+        signIn: (any SignInSigner)? = nil, paymentIdentifier: String? = nil
     ) {
+        self.paymentIdentifier = paymentIdentifier
         self.maxRedirects = max(0, maxRedirects)
         self.crossOriginPayment = crossOriginPayment
         self.pendingSettlement = pendingSettlement
         self.paymentGate = paymentGate
+        self.signIn = signIn
     }
 }
 
@@ -282,7 +304,7 @@ struct PayingFlow: Sendable {
         }
         if let carried { throw PaymentRefusal.requestAlreadyCarriesPayment(header: carried.0) }
 
-        let required = try Self.paymentRequired(in: first)
+        var required = try Self.paymentRequired(in: first)
         guard let paymentOrigin = PayingOrigin(hop.url) else { throw PayingClientError.invalidRedirect(hop.url) }
         if paymentOrigin != requestedOrigin {
             let request = CrossOriginPaymentRequest(requestedURL: url, paymentURL: hop.url, paymentRequired: required)
@@ -290,8 +312,25 @@ struct PayingFlow: Sendable {
                 throw PaymentRefusal.crossOriginPaymentRequest(requested: requestedOrigin.description, answeredBy: paymentOrigin.description)
             }
         }
+        // A wallet that paid for this resource before signs in instead of paying again.
+        if let signer = options.signIn, let challenge = SignInChallenge(extensions: required.extensions), paymentOrigin == requestedOrigin,
+            await Self.maySignIn(required, payer: payer, resource: hop.url),
+            let proof = try? await challenge.proof(signer: signer, responseURL: hop.url)
+        {
+            let (answer, _, _) = try await follow(
+                from: hop, requestedOrigin: requestedOrigin, payment: (paymentOrigin, [(SignInWithX.headerName, proof.headerValue)]),
+                send: send)
+            guard answer.status == 402 else {
+                var served = answer
+                served.payment = .signedIn(SignInReceipt(address: proof.address, chainID: proof.chainID))
+                return served
+            }
+            // Refused (expired access, replayed nonce…): pay against the fresh 402.
+            required = try Self.paymentRequired(in: answer)
+        }
         let terms = try await options.paymentGate?(required, hop.url)
-        let prepared = try await payer.preparePayment(for: required, resource: hop.url, terms: terms)
+        let prepared = try await payer.preparePayment(
+            for: required, resource: hop.url, terms: terms, paymentIdentifier: options.paymentIdentifier)
 
         // From here the payment is signed. It goes only to the origin that asked for it, and it is
         // only ever re-sent unchanged (a pending settlement): never a second signature.
@@ -349,6 +388,13 @@ struct PayingFlow: Sendable {
                 PaymentReceipt(candidate: prepared.candidate, payload: prepared.payload, settlement: settlement, recordID: prepared.recordID))
             return second
         }
+    }
+
+    /// Whether to try a sign-in first: the route takes no payment, or the ledger holds a settled
+    /// payment of this wallet for the resource.
+    static func maySignIn(_ required: AnyPaymentRequired, payer: Payer, resource: String) async -> Bool {
+        if required.accepts.isEmpty { return true }
+        return await payer.ledger.hasSettledPayment(for: resource, wallet: payer.wallet)
     }
 
     /// A receipt saying the settlement is pending (`transaction` names it when the facilitator

@@ -49,6 +49,10 @@ public struct X402Middleware<Context: RequestContext>: RouterMiddleware {
         switch await server.decide(ServerRequest(request)) {
         case .passThrough:
             return try await next(request, context)
+        case .signedIn(_, let headers):
+            var response = try await next(request, context)
+            response.headers.mergePaymentRelease(headers)
+            return response
         case .respond(let answer):
             return Response(answer)
         case .proceed(let payment):

@@ -13,7 +13,7 @@ public import X402
 /// the same payment cannot both win; the row takes the place of the in-memory store's record
 /// and lease. Times come from the callers' `now` (as with the in-memory store), stored as Unix
 /// seconds. Settled and failed records older than `retention` are pruned now and then.
-public final class PostgresPaymentStateStore: PaymentStateStore {
+public final class PostgresPaymentStateStore: PaymentStateStore, PaymentIdentifierStore {
     public let database: PostgresStorePool
     /// How long settled and failed records are kept.
     public let retention: Duration
@@ -47,6 +47,8 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
                 """,
                 "CREATE INDEX IF NOT EXISTS \(table)_phase ON \(table) (phase, updated_at)",
                 "ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS settlement_id TEXT",
+                "CREATE TABLE IF NOT EXISTS \(table)_ids (key TEXT PRIMARY KEY, identity TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS \(table)_ids_created ON \(table)_ids (created_at)",
             ])
     }
 
@@ -164,6 +166,26 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
         }
     }
 
+    /// Binds a `payment-identifier` id to a payment: one `INSERT … ON CONFLICT DO NOTHING
+    /// RETURNING`, then a read of the owner, so two instances binding the same id agree on one payment.
+    public func bind(paymentID id: String, to identity: PaymentIdentity, now: Date) async throws(PaymentStateStoreError) -> PaymentIdentifierBinding {
+        let key = PaymentIdentifier.storageKey(id)
+        return try await run { [table] () async throws -> PaymentIdentifierBinding in
+            var insert = PostgresQuery(
+                unsafeSQL: "INSERT INTO \(table)_ids (key, identity, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING 1")
+            insert.binds.append(key, context: .default)
+            insert.binds.append(identity.key, context: .default)
+            insert.binds.append(now.timeIntervalSince1970, context: .default)
+            for try await _ in try await self.database.client.query(insert, logger: self.database.logger) { return .new }
+            var select = PostgresQuery(unsafeSQL: "SELECT identity FROM \(table)_ids WHERE key = $1")
+            select.binds.append(key, context: .default)
+            for try await owner in try await self.database.client.query(select, logger: self.database.logger).decode(String.self) {
+                return .of(existing: owner, for: identity)
+            }
+            throw PostgresStoreError("payment identifier \(key) vanished while being bound")
+        }
+    }
+
     /// Deletes settled and failed records older than ``retention``, at most once a minute per instance.
     private func pruneIfDue(now: Date) async {
         guard await pruneClock.isDue(now: now) else { return }
@@ -172,6 +194,9 @@ public final class PostgresPaymentStateStore: PaymentStateStore {
             var query = PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE phase IN ('settled', 'failed') AND updated_at < $1")
             query.binds.append(cutoff, context: .default)
             try await self.database.client.query(query, logger: self.database.logger)
+            var ids = PostgresQuery(unsafeSQL: "DELETE FROM \(table)_ids WHERE created_at < $1")
+            ids.binds.append(cutoff, context: .default)
+            try await self.database.client.query(ids, logger: self.database.logger)
         }
     }
 

@@ -9,7 +9,7 @@ public import X402
 /// so two processes racing for the same payment cannot both win. Times come from the callers'
 /// `now` (as with the in-memory store), stored as Unix seconds. Settled and failed records older
 /// than `retention` are pruned now and then.
-public final class SQLitePaymentStateStore: PaymentStateStore {
+public final class SQLitePaymentStateStore: PaymentStateStore, PaymentIdentifierStore {
     private let writer: any DatabaseWriter
     /// How long settled and failed records are kept.
     public let retention: Duration
@@ -46,6 +46,17 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
         migrator.registerMigration("v2: pending settlements") { db in
             try db.execute(sql: "ALTER TABLE payment_state ADD COLUMN settlement_id TEXT")
         }
+        migrator.registerMigration("v3: payment identifiers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE payment_identifier (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        identity TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX payment_identifier_created ON payment_identifier(created_at);
+                    """)
+        }
         return migrator
     }
 
@@ -59,6 +70,7 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
                 if prune {
                     try db.execute(
                         sql: "DELETE FROM payment_state WHERE phase IN ('settled', 'failed') AND updated_at < ?", arguments: [cutoff])
+                    try db.execute(sql: "DELETE FROM payment_identifier WHERE created_at < ?", arguments: [cutoff])
                 }
                 // A pending record keeps its phase, payer, transaction and settlement id when claimed.
                 try db.execute(
@@ -136,6 +148,22 @@ public final class SQLitePaymentStateStore: PaymentStateStore {
     public func record(for identity: PaymentIdentity) async throws(PaymentStateStoreError) -> PaymentRecord? {
         try await run { [writer] in
             try await writer.read { db in try Self.fetch(identity, in: db) }
+        }
+    }
+
+    /// Binds a `payment-identifier` id to a payment (one `INSERT … ON CONFLICT DO NOTHING`, then
+    /// a read of the owner), so two processes binding the same id agree on one payment.
+    public func bind(paymentID id: String, to identity: PaymentIdentity, now: Date) async throws(PaymentStateStoreError) -> PaymentIdentifierBinding {
+        let key = PaymentIdentifier.storageKey(id)
+        return try await run { [writer] in
+            try await writer.write { db -> PaymentIdentifierBinding in
+                try db.execute(
+                    sql: "INSERT INTO payment_identifier (key, identity, created_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                    arguments: [key, identity.key, now.timeIntervalSince1970])
+                if db.changesCount > 0 { return .new }
+                let owner = try String.fetchOne(db, sql: "SELECT identity FROM payment_identifier WHERE key = ?", arguments: [key]) ?? ""
+                return .of(existing: owner, for: identity)
+            }
         }
     }
 

@@ -52,6 +52,12 @@ public struct X402VaporMiddleware: AsyncMiddleware {
         switch await server.decide(ServerRequest(request)) {
         case .passThrough:
             return try await next.respond(to: request)
+        case .signedIn(_, let headers):
+            let response = try await next.respond(to: request)
+            var merged = HTTPFields(response.headers)
+            merged.mergePaymentRelease(headers)
+            response.headers = HTTPHeaders(merged)
+            return response
         case .respond(let answer):
             return Response(answer)
         case .proceed(let payment):

@@ -142,7 +142,7 @@ struct SellerGlue<Context: RequestContext>: RouterMiddleware {
         let incoming = ServerRequest(
             method: request.method, path: request.uri.path, query: nil, headers: headers, url: "http://\(host)\(request.uri.path)")
         switch await server.decide(incoming) {
-        case .passThrough:
+        case .passThrough, .signedIn:
             return try await next(request, context)
         case .respond(let answer):
             return Self.response(answer)

@@ -10,3 +10,21 @@ import X402TestSupport
         try await check.run(on: PaymentStateStorePair(first: store, second: store))
     }
 }
+
+/// The reference: the in-memory access store passes every check.
+@Suite struct InMemorySignInAccessStoreChecks {
+    @Test(arguments: SignInAccessStoreCheck.allCases)
+    func inMemory(_ check: SignInAccessStoreCheck) async throws {
+        let store = InMemorySignInAccessStore()
+        try await check.run(on: SignInAccessStorePair(first: store, second: store))
+    }
+}
+
+/// The reference: the in-memory store binds payment identifiers as every shared store must.
+@Suite struct InMemoryPaymentIdentifierStoreChecks {
+    @Test(arguments: PaymentIdentifierStoreCheck.allCases)
+    func inMemory(_ check: PaymentIdentifierStoreCheck) async throws {
+        let store = InMemoryPaymentStateStore()
+        try await check.run(on: PaymentIdentifierStorePair(first: store, second: store))
+    }
+}

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Fetch a URL with the official Python SDK's httpx payment client (pays a 402 once).
 
-    py_client.py --key-env PAYER_KEY http://127.0.0.1:18403/weather
+    py_client.py --key-env PAYER_KEY http://127.0.0.1:18403/weather [--siwx] [--payment-id ID]
     py_client.py --svm-key-env PAYER_SVM_KEY [--svm-rpc-url URL] http://127.0.0.1:18403/weather
 
 With a Solana keypair the SDK client can also pay solana:* requirements (RPC: --svm-rpc-url,
 default $X402_SVMNET_URL); see py_sign.py.
+
+--siwx         registers the SDK's sign-in-with-x client extension with the payer's key: on a 402
+               offering it, the SDK retries with a SIGN-IN-WITH-X proof first and pays only if
+               that retry is answered 402 again.
+--payment-id   adds this payment-identifier id (through the SDK's
+               append_payment_identifier_to_extensions) when the 402 declares the extension.
 
 stdout, one JSON line:
   {"status": 200,
@@ -14,6 +20,7 @@ stdout, one JSON line:
    "paymentRequired": <decoded PAYMENT-REQUIRED of the final response, or null>,
    "paymentPayload": <the PaymentPayload the SDK sent, or null if it did not pay>,
    "headers": {"PAYMENT-RESPONSE": "<raw base64>", ...}   (x402 headers of the final response, raw)}
+A 2xx answer from a paid URL with "paymentPayload": null was served on a sign-in (--siwx).
 The decoded objects are the wire JSON (json.loads of the base64), not re-serialised models.
 Exit 0 if an HTTP response was received (any status); 2 with {"error": ...} if the SDK
 refused to pay (e.g. spend controls) or the request failed.
@@ -54,6 +61,14 @@ async def fetch(args, key: str | None, svm_key=None) -> dict:
                           svm_key=svm_key, svm_rpc_url=args.svm_rpc_url)
     sent = {}
     client.on_after_payment_creation(lambda ctx: sent.setdefault("payload", ctx.payment_payload))
+    if args.siwx:
+        from eth_account import Account
+        from x402.extensions.sign_in_with_x import CreateSIWxClientExtensionOptions, create_siwx_client_extension
+        client.register_extension(create_siwx_client_extension(
+            CreateSIWxClientExtensionOptions(signers=[Account.from_key(key)])))
+    if args.payment_id:
+        client.register_extension(PaymentIdentifierExtension(args.payment_id, sent))
+
     async with x402HttpxClient(client, timeout=args.timeout) as http:
         response = await http.request(args.method, args.url)
         await response.aread()
@@ -68,9 +83,28 @@ async def fetch(args, key: str | None, svm_key=None) -> dict:
         "body": body,
         "paymentResponse": payment_response,
         "paymentRequired": decode_header(raw.get("PAYMENT-REQUIRED")),
-        "paymentPayload": dump_model(sent["payload"]) if "payload" in sent else None,
+        # The payload as sent: after the extensions' enrichment when one ran (--payment-id).
+        "paymentPayload": dump_model(sent.get("enriched") or sent["payload"]) if "payload" in sent else None,
         "headers": raw,
     }
+
+
+class PaymentIdentifierExtension:
+    """Adds a fixed payment-identifier id through the SDK's own helper (harness glue only)."""
+
+    key = "payment-identifier"
+
+    def __init__(self, payment_id: str, sent: dict) -> None:
+        self.payment_id = payment_id
+        self.sent = sent
+
+    def enrich_payment_payload(self, payload, payment_required):
+        from x402.extensions.payment_identifier import append_payment_identifier_to_extensions
+        extensions = dict(payload.extensions or payment_required.extensions or {})
+        append_payment_identifier_to_extensions(extensions, self.payment_id)
+        enriched = payload.model_copy(update={"extensions": extensions})
+        self.sent["enriched"] = enriched
+        return enriched
 
 
 def main() -> int:
@@ -78,6 +112,8 @@ def main() -> int:
     p.add_argument("url")
     p.add_argument("--method", default="GET")
     p.add_argument("--timeout", type=float, default=120.0, help="HTTP timeout in seconds")
+    p.add_argument("--siwx", action="store_true", help="sign in with x before paying, when offered")
+    p.add_argument("--payment-id", default=None, help="payment-identifier id to send when declared")
     add_common_args(p, key_required=False)
     add_client_args(p)
     args = p.parse_args()

@@ -3,6 +3,7 @@
 
     py_server.py --port 18403 --facilitator-url http://127.0.0.1:18402 \
         --pay-to 0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f [--price '$0.01'] [--network eip155:84532]
+        [--siwx-origin http://127.0.0.1:18403] [--payment-identifier optional|required]
     py_server.py --port 18403 --facilitator-url http://127.0.0.1:18402 \
         --network solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1 --pay-to <base58 wallet> [--price '$0.01']
 
@@ -16,6 +17,13 @@ Routes (127.0.0.1 only):
   GET /weather   paid: `--price` in the network's default stablecoin (USDC on eip155:84532),
                  JSON body {"report": {"weather": "sunny", "temperature": 70}}
   GET /health    free: {"status": "ok"}
+  GET /login     with --siwx-origin only: sign-in-with-x without payment (auth-only), {"member": true}
+
+--siwx-origin ORIGIN  registers the SDK's sign-in-with-x server extension (in-memory storage,
+                      origin ORIGIN, which must be this server's http://127.0.0.1:PORT) and declares
+                      it on GET /weather (a wallet that paid signs in instead of paying again) and
+                      on the auth-only GET /login.
+--payment-identifier  declares the SDK's payment-identifier extension on GET /weather.
 
 The facilitator must answer GET /supported at start-up (the SDK middleware fetches it);
 otherwise this exits with {"error": ...}. When listening, prints one JSON line:
@@ -39,7 +47,8 @@ WEATHER = {"report": {"weather": "sunny", "temperature": 70}}
 
 
 def create_app(facilitator_url: str, pay_to: str, price, network: str, max_timeout: int | None,
-               description: str, svm_rpc_url: str | None = None):
+               description: str, svm_rpc_url: str | None = None, siwx_origin: str | None = None,
+               payment_identifier: str | None = None):
     import httpx
     from fastapi import FastAPI
     from x402.http import FacilitatorConfig, HTTPFacilitatorClient
@@ -62,14 +71,32 @@ def create_app(facilitator_url: str, pay_to: str, price, network: str, max_timeo
         register_exact_svm_server(server, network, rpc_url=svm_rpc_url)
     else:
         register_exact_evm_server(server, network)
+    extensions: dict = {}
+    if payment_identifier:
+        from x402.extensions.payment_identifier import declare_payment_identifier_extension
+        extensions["payment-identifier"] = declare_payment_identifier_extension(
+            required=payment_identifier == "required")
+    if siwx_origin:
+        from x402.extensions.sign_in_with_x import (
+            CreateSIWxResourceServerExtensionOptions, DeclareSIWxOptions, InMemorySIWxStorage,
+            create_siwx_resource_server_extension, declare_siwx_extension)
+        server.register_extension(create_siwx_resource_server_extension(
+            CreateSIWxResourceServerExtensionOptions(storage=InMemorySIWxStorage(), origin=siwx_origin)))
+        extensions.update(declare_siwx_extension(
+            DeclareSIWxOptions(statement="Sign in to read the weather", network=network, expiration_seconds=300)))
     routes = {
         "GET /weather": RouteConfig(
             accepts=PaymentOption(scheme="exact", pay_to=pay_to, price=price, network=network,
                                   max_timeout_seconds=max_timeout),
             description=description,
             mime_type="application/json",
+            extensions=extensions or None,
         ),
     }
+    if siwx_origin:
+        routes["GET /login"] = RouteConfig(
+            accepts=[], description="Members", mime_type="application/json",
+            extensions=declare_siwx_extension(DeclareSIWxOptions(statement="Sign in", network=network)))
     middleware = payment_middleware(routes, server)  # fetches /supported, may exit on misconfig
 
     app = FastAPI(title="x402 SDK seller (swift-x402 interop harness)",
@@ -86,6 +113,10 @@ def create_app(facilitator_url: str, pay_to: str, price, network: str, max_timeo
     @app.get("/health")
     async def health():
         return {"status": "ok"}
+
+    @app.get("/login")
+    async def login():
+        return {"member": True}
 
     return app
 
@@ -104,6 +135,10 @@ def main() -> int:
                    help="Solana RPC for --svm-blockhash-hints (default $X402_SVMNET_URL)")
     p.add_argument("--svm-blockhash-hints", action="store_true",
                    help="let the SDK put extra.recentBlockhash/lastValidBlockHeight into Solana requirements")
+    p.add_argument("--siwx-origin", default=None,
+                   help="enable sign-in-with-x bound to this origin (this server's http://127.0.0.1:PORT)")
+    p.add_argument("--payment-identifier", choices=["optional", "required"], default=None,
+                   help="declare the payment-identifier extension on GET /weather")
     p.add_argument("--access-log", action="store_true", help="log every HTTP request to stderr")
     p.add_argument("--log-level", default="WARNING")
     args = p.parse_args()
@@ -119,7 +154,8 @@ def main() -> int:
     if args.svm_blockhash_hints and not args.svm_rpc_url:
         fail("--svm-blockhash-hints needs --svm-rpc-url or X402_SVMNET_URL")
     app = create_app(args.facilitator_url, args.pay_to, price, args.network, args.max_timeout,
-                     args.description, args.svm_rpc_url if args.svm_blockhash_hints else None)
+                     args.description, args.svm_rpc_url if args.svm_blockhash_hints else None,
+                     args.siwx_origin, args.payment_identifier)
     info = lambda url: {"paidUrl": f"{url}/weather", "price": args.price,  # noqa: E731
                         "network": args.network, "payTo": args.pay_to}
     return asyncio.run(serve(app, args.port, info, args.access_log, args.log_level))

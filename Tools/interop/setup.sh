@@ -23,3 +23,11 @@ check_sdk() {
 }
 
 ensure_venv interop "$VENV" "$HERE/requirements.txt" check_sdk
+
+# The SDK's extensions (sign-in-with-x, payment-identifier) need the packages of
+# requirements-extensions.txt, installed without their dependencies (see that file). Checked by
+# import, so a ready venv costs one interpreter start.
+if ! "$VENV/bin/python" -c 'import siwe, jsonschema, nacl, x402.extensions.sign_in_with_x' 2>/dev/null; then
+    echo "interop setup: installing the SDK's extension packages (requirements-extensions.txt)" >&2
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --no-deps -q -r "$HERE/requirements-extensions.txt" >&2
+fi

@@ -111,10 +111,17 @@ public struct Payer: Sendable {
     ///   - required: the seller's 402 answer (either protocol version).
     ///   - resource: the URL being paid for, recorded in the ledger (defaults to the
     ///     answer's `resource.url` or the v1 requirement's `resource`).
+    ///   - paymentIdentifier: the `payment-identifier` id sent when the answer declares the
+    ///     extension (v2); `nil` generates one (`pay_` + 32 hex digits).
     /// - Returns: the signed payment, ready to send, with its ledger reservation.
-    /// - Throws: ``PaymentRefusal`` for a policy refusal, or the scheme client's error.
-    public func preparePayment(for required: AnyPaymentRequired, resource: String? = nil) async throws -> PreparedPayment {
-        try await preparePayment(for: required, resource: resource, terms: nil)
+    /// - Throws: ``PaymentRefusal`` for a policy refusal, ``PaymentIdentifierProblem/invalid`` for
+    ///   a malformed `paymentIdentifier` (before anything is signed), or the scheme client's error.
+    public func preparePayment(
+        for required: AnyPaymentRequired, resource: String? = nil, paymentIdentifier: String? = nil
+    ) async throws
+        -> PreparedPayment
+    {
+        try await preparePayment(for: required, resource: resource, terms: nil, paymentIdentifier: paymentIdentifier)
     }
 
     /// Chooses an option, checks every guard rail, reserves the spend and signs; with `terms`,
@@ -131,9 +138,15 @@ public struct Payer: Sendable {
     ///   - resource: the URL being paid for (its host is what the firewall and the per-host
     ///     limits use).
     ///   - terms: the approved terms, or `nil` for an ordinary payment under the policy.
+    ///   - paymentIdentifier: the `payment-identifier` id sent when the answer declares the
+    ///     extension (v2); `nil` generates one.
     /// - Returns: the signed payment, ready to send, with its ledger reservation.
-    /// - Throws: ``PaymentRefusal`` for a policy refusal, or the scheme client's error.
-    public func preparePayment(for required: AnyPaymentRequired, resource: String?, terms: ApprovedTerms?) async throws -> PreparedPayment {
+    /// - Throws: ``PaymentRefusal`` for a policy refusal, ``PaymentIdentifierProblem/invalid`` for
+    ///   a malformed `paymentIdentifier`, or the scheme client's error.
+    public func preparePayment(
+        for required: AnyPaymentRequired, resource: String?, terms: ApprovedTerms?, paymentIdentifier: String? = nil
+    ) async throws -> PreparedPayment {
+        if let paymentIdentifier, !PaymentIdentifier.isValid(paymentIdentifier) { throw PaymentIdentifierProblem.invalid }
         let candidates = schemes.candidates(for: required, assets: assets)
         guard !candidates.isEmpty else {
             throw PaymentRefusal.noSupportedOption(offered: required.accepts.map { "\($0.version) \($0.scheme) on \($0.networkIdentifier)" })
@@ -196,7 +209,11 @@ public struct Payer: Sendable {
                 throw error
             }
         }
-        let payload = AnyPaymentPayload(paying: chosen.offer, of: required, with: signed)
+        var payload = AnyPaymentPayload(paying: chosen.offer, of: required, with: signed)
+        if case .v2(var p) = payload, PaymentIdentifier.isDeclared(in: p.extensions) {
+            p.extensions = PaymentIdentifier.adding(paymentIdentifier ?? PaymentIdentifier.generate(), to: p.extensions)
+            payload = .v2(p)
+        }
         return PreparedPayment(recordID: record.id, candidate: chosen, payload: payload)
     }
 

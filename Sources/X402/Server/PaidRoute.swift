@@ -99,10 +99,13 @@ public struct PaidRoute: Sendable {
     public var settlement: SettlementTiming
     /// HTML served to browsers instead of the built-in paywall.
     public var paywallHTML: String?
+    /// Who may sign in (`sign-in-with-x`) instead of paying; needs
+    /// `ResourceServer.Configuration.signInWithX`. `nil` (the default): nobody.
+    public var signIn: SignInAccess?
 
     public init(
         accepts: [PaymentOption], resource: String? = nil, description: String = "", mimeType: String = "",
-        extensions: JSONObject? = nil, settlement: SettlementTiming = .afterHandler, paywallHTML: String? = nil
+        extensions: JSONObject? = nil, settlement: SettlementTiming = .afterHandler, paywallHTML: String? = nil, signIn: SignInAccess? = nil
     ) {
         self.accepts = accepts
         self.resource = resource
@@ -111,6 +114,7 @@ public struct PaidRoute: Sendable {
         self.extensions = extensions
         self.settlement = settlement
         self.paywallHTML = paywallHTML
+        self.signIn = signIn
     }
 
     /// A route paid with the `exact` scheme in one payment option.
@@ -120,6 +124,18 @@ public struct PaidRoute: Sendable {
     ) -> PaidRoute {
         PaidRoute(
             accepts: [.exact(price, on: network, payTo: payTo)], description: description, mimeType: mimeType, settlement: settlement)
+    }
+}
+
+extension PaidRoute {
+    /// A route served to any wallet that signs in with `sign-in-with-x`, without payment.
+    ///
+    /// - Parameters:
+    ///   - description: `resource.description` of the 402.
+    ///   - mimeType: `resource.mimeType` of the 402.
+    /// - Returns: The route (empty `accepts`, ``SignInAccess/authOnly``).
+    public static func signInOnly(description: String = "", mimeType: String = "") -> PaidRoute {
+        PaidRoute(accepts: [], description: description, mimeType: mimeType, signIn: .authOnly)
     }
 }
 
@@ -149,7 +165,7 @@ public struct RouteTable: Sendable, ExpressibleByDictionaryLiteral {
     public func validate() throws(RouteConfigurationError) {
         if let first = problems.first { throw first }
         for (pattern, route) in routes {
-            guard !route.accepts.isEmpty else { throw .noPaymentOptions(pattern.description) }
+            guard !route.accepts.isEmpty || route.signIn == .authOnly else { throw .noPaymentOptions(pattern.description) }
             for option in route.accepts {
                 if case .text(let t) = option.price { _ = try PriceSpec.parse(t) }
             }

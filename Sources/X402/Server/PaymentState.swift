@@ -151,6 +151,8 @@ extension PaymentStateStore {
 public actor InMemoryPaymentStateStore: PaymentStateStore {
     private var records: [PaymentIdentity: PaymentRecord] = [:]
     private var leases: [PaymentIdentity: Date] = [:]
+    /// Payment identifiers (storage key) and the payment each is bound to (see ``PaymentIdentifierStore``).
+    var paymentIDs: [String: (identity: String, at: Date)] = [:]
     /// How long settled and failed records are kept.
     public let retention: Duration
     private var lastPrune = Date.distantPast
@@ -216,6 +218,7 @@ public actor InMemoryPaymentStateStore: PaymentStateStore {
         records = records.filter { _, r in
             (r.phase != .settled && r.phase != .failed) || r.updatedAt > cutoff
         }
+        paymentIDs = paymentIDs.filter { $0.value.at > cutoff }
     }
 }
 

@@ -37,6 +37,9 @@ extension ResourceServer {
         /// `PAYMENT-REQUIRED`; `.v1` makes a legacy seller that sends the v1 offer as the JSON body
         /// instead (needs ``acceptsV1``).
         public var unpaidOfferVersion: X402Version
+        /// Sign-in (`sign-in-with-x`) for routes with ``PaidRoute/signIn``: the origin proofs
+        /// are bound to, the verifiers and the access store. Default: `nil` (off).
+        public var signInWithX: SignInWithX.Server?
 
         /// A configuration; every option not given keeps its default.
         ///
@@ -51,11 +54,12 @@ extension ResourceServer {
         ///   - claimLease: How long a request may hold a payment (default: 600 seconds).
         ///   - acceptsV1: Accept and offer v1 (default: `true`).
         ///   - unpaidOfferVersion: The protocol of the unpaid 402 (default: `.v2`).
+        ///   - signInWithX: Sign-in settings for routes that allow it (default: `nil`).
         public init(
             routes: RouteTable, facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
             store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), paywall: Paywall = Paywall(),
             exposesHeadersForCORS: Bool = false, claimLease: Duration = .seconds(600), acceptsV1: Bool = true,
-            unpaidOfferVersion: X402Version = .v2
+            unpaidOfferVersion: X402Version = .v2, signInWithX: SignInWithX.Server? = nil
         ) {
             self.routes = routes
             self.facilitator = facilitator
@@ -67,6 +71,7 @@ extension ResourceServer {
             self.claimLease = claimLease
             self.acceptsV1 = acceptsV1
             self.unpaidOfferVersion = unpaidOfferVersion
+            self.signInWithX = signInWithX
         }
     }
 }

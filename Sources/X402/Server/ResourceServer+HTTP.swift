@@ -4,6 +4,9 @@ public import HTTPTypes
 public enum RequestDecision: Sendable {
     /// The route is not protected (or a hook granted access): run the handler, send its response.
     case passThrough(ServerRequest)
+    /// A wallet signed in instead of paying: run the handler and send its response with these
+    /// headers merged in (`HTTPFields.mergePaymentRelease(_:)`): the response is private to it.
+    case signedIn(ServerRequest, addingHeaders: HTTPFields)
     /// Send this response; do not run the handler.
     case respond(ServerResponse)
     /// The payment is verified (and, for settle-before routes, settled): run the handler with this
@@ -31,6 +34,7 @@ extension ResourceServer {
     public func decide(_ incoming: ServerRequest) async -> RequestDecision {
         switch await evaluate(incoming) {
         case .free(let request): .passThrough(request)
+        case .signedIn(let request, _): .signedIn(request, addingHeaders: signedInHeaders())
         case .answer(let answer): .respond(await response(for: answer))
         case .proceed(let payment): .proceed(payment)
         }
@@ -67,6 +71,10 @@ extension ResourceServer {
             return response
         case .passThrough(let request):
             return try await handler(request)
+        case .signedIn(let request, let headers):
+            var output = try await handler(request)
+            output.headers.mergePaymentRelease(headers)
+            return output
         case .proceed(let payment):
             let output: ServerResponse
             do {
@@ -182,6 +190,8 @@ extension ResourceServer {
             return jsonError(.serviceUnavailable, "Payment state is unavailable; no payment was taken. Try again later.")
         case .requirementsUnavailable:
             return jsonError(.internalServerError, "The price of this resource could not be determined.")
+        case .paymentIdentifier(let problem):
+            return rejected(problem.reason.rawValue, status: problem == .conflict ? .conflict : .badRequest)
         }
     }
 
@@ -204,6 +214,14 @@ extension ResourceServer {
         var headers = corsHeaders()
         headers[version == .v1 ? .xPaymentResponse : .paymentResponse] = settlement.headerValue
         // A paid response is for the payer only (merged with the handler's own by mergePaymentRelease).
+        headers[.cacheControl] = "private"
+        headers[.vary] = PaidResponseCaching.varyHeaders.joined(separator: ", ")
+        return headers
+    }
+
+    /// A response served on a sign-in is for that wallet only, as a paid one is.
+    private func signedInHeaders() -> HTTPFields {
+        var headers = corsHeaders()
         headers[.cacheControl] = "private"
         headers[.vary] = PaidResponseCaching.varyHeaders.joined(separator: ", ")
         return headers

@@ -69,6 +69,9 @@ public struct PaymentAnswer: Sendable {
 public enum PaymentStep: Sendable {
     /// The route is not protected (or a hook granted access): run the handler.
     case free(ServerRequest)
+    /// A wallet signed in (`sign-in-with-x`) instead of paying: run the handler; its answer is
+    /// for that wallet only (nothing was paid or settled).
+    case signedIn(ServerRequest, SignedInAccount)
     /// Do not run the handler; answer the request with this.
     case answer(PaymentAnswer)
     /// The payment is verified (and, for settle-before routes, settled): run the handler, then
@@ -122,6 +125,11 @@ public struct ResourceServer: Sendable {
     /// makes a legacy seller that sends the v1 offer as the JSON body instead (needs
     /// ``acceptsV1``; HTTP answer).
     public var unpaidOfferVersion: X402Version
+    /// Sign-in (`sign-in-with-x`) settings for routes with ``PaidRoute/signIn``.
+    public var signInWithX: SignInWithX.Server?
+    /// Where `payment-identifier` ids are bound to payments: the payment-state store when it
+    /// implements ``PaymentIdentifierStore`` (the in-memory, SQLite and PostgreSQL stores do).
+    public var paymentIdentifiers: (any PaymentIdentifierStore)?
     private let supportedCache: SupportedCache
 
     /// A resource server for `configuration`.
@@ -131,7 +139,11 @@ public struct ResourceServer: Sendable {
     ///   whose scheme has no registered ``SchemeServer``.
     public init(configuration: Configuration) throws(RouteConfigurationError) {
         try configuration.routes.validate()
-        for (_, route) in configuration.routes.routes {
+        for (pattern, route) in configuration.routes.routes {
+            if route.signIn != nil, configuration.signInWithX == nil { throw .signInNotConfigured(pattern.description) }
+            if route.signIn == .authOnly, route.accepts.isEmpty, configuration.signInWithX?.chains.isEmpty == true {
+                throw .signInNotConfigured(pattern.description)
+            }
             for option in route.accepts where !configuration.schemes.supports(version: .v2, scheme: option.scheme, network: option.network) {
                 throw .noSchemeServer(scheme: option.scheme, network: option.network.identifier)
             }
@@ -146,6 +158,8 @@ public struct ResourceServer: Sendable {
         self.claimLease = configuration.claimLease
         self.acceptsV1 = configuration.acceptsV1
         self.unpaidOfferVersion = configuration.unpaidOfferVersion
+        self.signInWithX = configuration.signInWithX
+        self.paymentIdentifiers = configuration.store as? any PaymentIdentifierStore
         self.supportedCache = SupportedCache()
     }
 
@@ -169,6 +183,16 @@ public struct ResourceServer: Sendable {
         var request = incoming
         request.routeParameters = parameters
 
+        // A wallet that may sign in instead of paying is served without payment or facilitator.
+        var signInFailure: SignInWithXFailure?
+        if let policy = route.signIn, let signInWithX, let header = request.headers.firstValue(for: .signInWithX) {
+            do {
+                return .signedIn(request, try await signIn(header, request: request, policy: policy, settings: signInWithX))
+            } catch {
+                signInFailure = error
+            }
+        }
+
         // Which protocol the client speaks: a v1 client sends X-PAYMENT.
         let signature = request.headers.firstValue(for: .paymentSignature)
         let legacy = signature == nil ? request.headers.firstValue(for: .xPayment) : nil
@@ -183,7 +207,15 @@ public struct ResourceServer: Sendable {
                     reason: .failed(.requirementsUnavailable(String(describing: error)), duringSettlement: false), request: request, version: .v2))
         }
         let resource = ResourceInfo(url: route.resource ?? request.url, description: route.description, mimeType: route.mimeType)
-        let required = PaymentRequired(error: "Payment required", resource: resource, accepts: requirements, extensions: route.extensions)
+        var extensions = route.extensions
+        if route.signIn != nil, let signInWithX {
+            var all = extensions ?? [:]
+            let path = (try? RequestPath(request.path).canonical) ?? request.path
+            all[SignInWithX.extensionKey] = signInWithX.declaration(path: path, networks: route.accepts.map(\.network.identifier))
+            extensions = all
+        }
+        let required = PaymentRequired(
+            error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
         let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route) }
         let offer = PaymentOffer(required: required, requirementsV1: offeredV1, paywallHTML: route.paywallHTML)
 
@@ -210,6 +242,18 @@ public struct ResourceServer: Sendable {
         guard let chosen = RequirementsMatching.accepted(payload, in: offered) else { return failed(.noMatchingRequirements) }
         let attempt = PaymentAttempt(
             request: request, route: pattern.description, payload: payload, requirements: chosen, identity: PaymentIdentity(payload))
+
+        // A route declaring `payment-identifier` binds the payment's id to the payment: the same id
+        // again is a retry of the same payment, the same id with another payment a conflict.
+        if PaymentIdentifier.isDeclared(in: route.extensions) {
+            do {
+                if let problem = try await bindPaymentIdentifier(of: attempt, required: PaymentIdentifier.isRequired(by: route.extensions)) {
+                    return failed(.paymentIdentifier(problem))
+                }
+            } catch {
+                return failed(.storeUnavailable(error))
+            }
+        }
 
         if let hook = hooks.beforeVerify {
             switch await hook(attempt) {
@@ -376,6 +420,7 @@ public struct ResourceServer: Sendable {
             return answer(.failed(.settlementFailed(settlement), duringSettlement: true))
         }
         await markQuietly(attempt.identity, .settled, payer: settlement.payer, transaction: settlement.transaction)
+        await recordSignInGrant(for: attempt, payer: settlement.payer)
         if let hook = hooks.afterSettle, case .abort(let response) = await hook(attempt, settlement) {
             return answer(.hookResponse(response, settlement: settlement))
         }

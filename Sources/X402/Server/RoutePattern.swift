@@ -260,6 +260,9 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
 public enum RouteConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidPattern(String, String)
     case noPaymentOptions(String)
+    /// The route allows sign-in but the server has no `signInWithX` settings (or, for an
+    /// auth-only route without payment options, settings without `chains` to offer).
+    case signInNotConfigured(String)
     case invalidPrice(String, String)
     case noSchemeServer(scheme: String, network: String)
 
@@ -267,6 +270,8 @@ public enum RouteConfigurationError: Error, Sendable, Equatable, CustomStringCon
         switch self {
         case .invalidPattern(let p, let why): "route \"\(p)\": \(why)"
         case .noPaymentOptions(let p): "route \"\(p)\" has no payment options"
+        case .signInNotConfigured(let p):
+            "route \"\(p)\" allows sign-in but the server has no signInWithX settings (auth-only routes also need its chains)"
         case .invalidPrice(let price, let why): "price \"\(price)\": \(why)"
         case .noSchemeServer(let s, let n): "no scheme server registered for \(s) on \(n)"
         }

@@ -40,6 +40,9 @@ public enum PaymentFailure: Sendable, Equatable {
     case storeUnavailable(PaymentStateStoreError)
     /// The route's requirements could not be computed (pricing closure failed, unknown scheme).
     case requirementsUnavailable(String)
+    /// The payment's `payment-identifier` id is missing (where required), malformed, or bound to
+    /// another payment.
+    case paymentIdentifier(PaymentIdentifierProblem)
 }
 
 /// What a failure hook decides.

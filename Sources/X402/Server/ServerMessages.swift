@@ -11,6 +11,8 @@ extension HTTPField.Name {
     public static let xPayment = known(PaymentHeaderName.xPayment)
     /// `X-PAYMENT-RESPONSE` (v1, server → client): the base64 `SettleResponse`.
     public static let xPaymentResponse = known(PaymentHeaderName.xPaymentResponse)
+    /// `SIGN-IN-WITH-X` (client → server): the base64 sign-in proof.
+    public static let signInWithX = known(SignInWithX.headerName)
     /// `X-Forwarded-Proto`: the scheme a proxy in front of the seller was reached with.
     public static let xForwardedProto = known("X-Forwarded-Proto")
     /// `Host` as an HTTP/1.1 field. (HTTPTypes reads it into `HTTPRequest.authority`; a request

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import X402
+import X402Postgres
+import X402TestSupport
+
+@Suite(.postgres) struct PostgresSignInAccessStoreTests {
+    /// Two stores on two separate pools (as two seller instances would have).
+    @Test(arguments: SignInAccessStoreCheck.allCases)
+    func behavesLikeTheInMemoryStore(_ check: SignInAccessStoreCheck) async throws {
+        let one = try await TestPostgres.open()
+        let two = try await TestPostgres.open()
+        defer {
+            one.close()
+            two.close()
+        }
+        let stores = SignInAccessStorePair(
+            first: try await PostgresSignInAccessStore(database: one), second: try await PostgresSignInAccessStore(database: two))
+        try await check.run(on: stores)
+    }
+
+    @Test func refusesAnInvalidTablePrefix() async throws {
+        let database = try await TestPostgres.open(maximumConnections: 1)
+        defer { database.close() }
+        await #expect(throws: PostgresStoreError.self) { _ = try await PostgresSignInAccessStore(database: database, tablePrefix: "x; DROP") }
+    }
+}
+
+@Suite(.postgres) struct PostgresPaymentIdentifierStoreTests {
+    /// Two payment state stores on two separate pools (as two seller instances would have).
+    @Test(arguments: PaymentIdentifierStoreCheck.allCases)
+    func behavesLikeTheInMemoryStore(_ check: PaymentIdentifierStoreCheck) async throws {
+        let one = try await TestPostgres.open()
+        let two = try await TestPostgres.open()
+        defer {
+            one.close()
+            two.close()
+        }
+        let stores = PaymentIdentifierStorePair(
+            first: try await PostgresPaymentStateStore(database: one), second: try await PostgresPaymentStateStore(database: two))
+        try await check.run(on: stores)
+    }
+}
