@@ -44,6 +44,8 @@ public enum EIP3009Calls {
     public static let name: [UInt8] = ABI.selector("name()")
     /// `version()`.
     public static let version: [UInt8] = ABI.selector("version()")
+    /// `DOMAIN_SEPARATOR()`.
+    public static let domainSeparator: [UInt8] = ABI.selector("DOMAIN_SEPARATOR()")
 
     /// `isValidSignature(bytes32,bytes)` (ERC-1271).
     public static func isValidSignature(_ digest: Bytes32, _ signature: [UInt8]) -> [UInt8] {

@@ -200,8 +200,13 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         guard let chain = chains[requirements.network] else {
             throw .invalid(.exactEVMFailedToGetNetworkConfig, "network \(requirements.network) is not served by this facilitator")
         }
+        // The stale chain facts this verification needs (chain id; the token's code and domain and
+        // Multicall3's code when the asset is one this facilitator accepts) are read in one batch.
+        let prefetch = (try? EthereumAddress(requirements.asset, validatingChecksum: false)).flatMap {
+            isAccepted($0, on: requirements.network) ? $0 : nil
+        }
         do {
-            if let actual = try await chain.state.chainIDMismatch() {
+            if let actual = try await chain.state.chainIDMismatch(prefetching: prefetch) {
                 throw CheckFailure.invalid(.invalidNetwork, "the node for \(requirements.network) reports chain id \(actual)")
             }
         } catch let failure as CheckFailure {
@@ -481,27 +486,34 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
 
     /// One Multicall3 `tryAggregate` of `balanceOf`, `name`, `version`, `authorizationState`,
     /// mapped to the first matching reason.
+    ///
+    /// The token's `name`/`version` come from the chain facts cache when it holds them (read again
+    /// first when they disagree with the payment); only `balanceOf` and `authorizationState` are
+    /// then read live. Never cached: the balance and the authorization state.
     func diagnose(_ payment: CheckedPayment, revert: String) async -> CheckFailure {
         let token = payment.token
         let a = payment.authorization
-        let calls: [(target: EthereumAddress, data: [UInt8])] = [
-            (token, EIP3009Calls.balanceOf(a.from)), (token, EIP3009Calls.name), (token, EIP3009Calls.version),
-            (token, EIP3009Calls.authorizationState(a.from, a.nonce)),
-        ]
+        let cached = await payment.chain.state.domain(of: token, expectedName: payment.name, expectedVersion: payment.version)
+        // balanceOf, [name, version,] authorizationState: the domain calls only without a cached domain.
+        var calls: [(target: EthereumAddress, data: [UInt8])] = [(token, EIP3009Calls.balanceOf(a.from))]
+        if cached == nil { calls += [(token, EIP3009Calls.name), (token, EIP3009Calls.version)] }
+        calls.append((token, EIP3009Calls.authorizationState(a.from, a.nonce)))
         let fallback = CheckFailure.invalid(.exactEVMSimulationFailed, "simulation reverted: \(revert)")
         guard
             let answer = try? await payment.chain.client.call(
                 CallRequest(to: EIP3009Calls.multicall3, data: EIP3009Calls.tryAggregate(calls)), at: .pending),
-            let results = EIP3009Calls.decodeTryAggregate(answer), results.count == 4
+            let results = EIP3009Calls.decodeTryAggregate(answer), results.count == calls.count
         else { return fallback }
-        guard results[3].success, let used = Self.decodeBool(results[3].data) else {
+        guard let state = results.last, state.success, let used = Self.decodeBool(state.data) else {
             return .invalid(.exactEVMEIP3009NotSupported, "the token has no authorizationState (not EIP-3009)")
         }
         if used { return .invalid(.exactEVMNonceAlreadyUsed, "authorization nonce \(a.nonce.hexString) was already used") }
-        if results[1].success, let onChain = Self.decodeString(results[1].data), onChain != payment.name {
+        let onChainName = cached.map(\.name) ?? (results[1].success ? Self.decodeString(results[1].data) : nil)
+        let onChainVersion = cached.map(\.version) ?? (results[2].success ? Self.decodeString(results[2].data) : nil)
+        if let onChain = onChainName, onChain != payment.name {
             return .invalid(.exactEVMTokenNameMismatch, "token name() is \"\(onChain)\", extra.name is \"\(payment.name)\"")
         }
-        if results[2].success, let onChain = Self.decodeString(results[2].data), onChain != payment.version {
+        if let onChain = onChainVersion, onChain != payment.version {
             return .invalid(.exactEVMTokenVersionMismatch, "token version() is \"\(onChain)\", extra.version is \"\(payment.version)\"")
         }
         if results[0].success, let balance = Self.decodeUInt(results[0].data), balance < payment.amount {
