@@ -91,6 +91,7 @@ struct ChainFactsTests {
     static func facilitator(_ client: CountingClient, facts: ChainFactsPolicy = ChainFactsPolicy()) -> ExactEVMFacilitator {
         var options = ExactEVMFacilitator.Options()
         options.simulateInVerify = true
+        options.coalesceSimulations = false
         let chain = EVMFacilitatorChain(
             network: .baseSepolia, client: client, signers: [F.facilitatorKey], receiptPollInterval: .milliseconds(10), facts: facts)
         return ExactEVMFacilitator(chains: [chain], options: options, clock: .fixed(F.now))

@@ -59,6 +59,14 @@ public enum EIP3009Calls {
         return try! ABI.encodeCall("tryAggregate(bool,(address,bytes)[])", [.bool(requireSuccess), .array(tuples)])
     }
 
+    /// Multicall3 `aggregate3(calls)` with `allowFailure` set on every call: each call runs in
+    /// turn on the state the earlier ones left, and a failing call is reported, not propagated.
+    /// The answer decodes with ``decodeTryAggregate(_:)`` (same `(bool,bytes)[]` shape).
+    public static func aggregate3(_ calls: [(target: EthereumAddress, data: [UInt8])]) -> [UInt8] {
+        let tuples = calls.map { ABIValue.tuple([.address($0.target), .bool(true), .bytes($0.data)]) }
+        return try! ABI.encodeCall("aggregate3((address,bool,bytes)[])", [.array(tuples)])
+    }
+
     /// Whether an `isValidSignature` answer is the ERC-1271 magic value as USDC's
     /// `SignatureChecker` reads it: at least one 32-byte word, equal to `0x1626ba7e` followed by
     /// 28 zero bytes. A bare 4-byte answer or an echo of the calldata is not.

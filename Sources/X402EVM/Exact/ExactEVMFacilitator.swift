@@ -56,6 +56,16 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         /// Refuse a payment when the network's current `maxFeePerGas` is above the chain's
         /// ``FeePolicy/maximumFeePerGas`` (checked at verify; settle fails the send anyway).
         public var checkFeesInVerify = true
+        /// Simulate EOA transfers that arrive within ``simulationWindow`` of each other together, in
+        /// one `eth_call` of Multicall3 `aggregate3` (default on). Each payment gets the answer it
+        /// would have had alone (where the batch cannot prove that, it is simulated alone); without
+        /// Multicall3 on the chain every payment is simulated alone.
+        public var coalesceSimulations = true
+        /// How long a simulation waits for others to share its `eth_call` (default 2 ms): a lone
+        /// request is never delayed by more.
+        public var simulationWindow: Duration = .milliseconds(2)
+        /// The most transfers simulated in one `eth_call` (default 32); a full batch leaves at once.
+        public var maximumSimulationBatch = 32
 
         public init() {}
     }
@@ -69,6 +79,8 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     public let clock: UnixClock
     let chains: [Network: EVMFacilitatorChain]
     let inFlight = InFlightSettlements<SettlementOutcome>()
+    /// Per network, the coalescer of simulations (when ``Options/coalesceSimulations`` is on).
+    let coalescers: [Network: SimulationCoalescer]
     /// Told the gas of every mined transaction this facilitator sent (deployments and transfers).
     let gasSpent: @Sendable (_ network: Network, _ gasUsed: UInt64) -> Void
 
@@ -90,6 +102,15 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         var table: [Network: EVMFacilitatorChain] = [:]
         for chain in chains { table[chain.network] = chain }
         self.chains = table
+        var coalescers: [Network: SimulationCoalescer] = [:]
+        if options.coalesceSimulations, options.maximumSimulationBatch > 1 {
+            for chain in chains {
+                coalescers[chain.network] = SimulationCoalescer(
+                    client: chain.client, state: chain.state, caller: chain.signers.addresses[0], window: options.simulationWindow,
+                    maximumBatch: options.maximumSimulationBatch)
+            }
+        }
+        self.coalescers = coalescers
         self.options = options
         self.records = records
         self.clock = clock
@@ -473,12 +494,24 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
                 revert = Self.revertText(error)
             }
         } else {
-            do {
-                _ = try await chain.client.call(CallRequest(from: caller, to: payment.token, data: transfer), at: .pending)
+            var verdict = SimulationCoalescer.Verdict.alone
+            if payment.innerSignature.count == 65, !payment.contractWallet, let coalescer = coalescers[chain.network] {
+                verdict = await coalescer.simulate(
+                    .init(token: payment.token, payer: payment.authorization.from, payee: payment.authorization.to, calldata: transfer))
+            }
+            switch verdict {
+            case .success:
                 return
-            } catch {
-                guard case .node = error else { throw .unexpected("simulation failed to run: \(error)") }
-                revert = Self.revertText(error)
+            case .reverted(let data):
+                revert = RevertReason(data: data).description
+            case .alone:
+                do {
+                    _ = try await chain.client.call(CallRequest(from: caller, to: payment.token, data: transfer), at: .pending)
+                    return
+                } catch {
+                    guard case .node = error else { throw .unexpected("simulation failed to run: \(error)") }
+                    revert = Self.revertText(error)
+                }
             }
         }
         throw await diagnose(payment, revert: revert)
