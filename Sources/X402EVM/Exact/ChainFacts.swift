@@ -1,4 +1,4 @@
-public import X402
+import X402
 
 /// How long the facts an EVM facilitator reads about a chain are trusted.
 ///

@@ -45,6 +45,8 @@ actor SimulationCoalescer {
     let maximumBatch: Int
     private var queue: [Waiter] = []
     private var timer: Task<Void, Never>?
+    /// Which window ``timer`` belongs to.
+    private var generation: UInt64 = 0
     /// Batches sent to the node (for tests and metrics).
     private(set) var batchesSent = 0
     /// Transfers whose verdict came from a batch (not ``Verdict/alone``), for tests and metrics.
@@ -66,12 +68,21 @@ actor SimulationCoalescer {
                 flush()
             } else if timer == nil {
                 let window = self.window
+                generation &+= 1
+                let generation = self.generation
                 timer = Task { [weak self] in
-                    try? await Task.sleep(for: window)
-                    await self?.flush()
+                    do { try await Task.sleep(for: window) } catch { return }
+                    await self?.timerFired(generation)
                 }
             }
         }
+    }
+
+    /// A window ended: flush, unless that window's queue already left (a full batch) and a newer
+    /// window is running.
+    private func timerFired(_ generation: UInt64) {
+        guard generation == self.generation else { return }
+        flush()
     }
 
     private func flush() {
