@@ -128,6 +128,10 @@ func runVerifyBenchmark(_ arguments: [String]) async throws {
         configuration.signerKeyEnv = ["X402_LOADBENCH_FACILITATOR_KEY"]
         configuration.database = "memory"
         configuration.simulateInVerify = options.simulate
+        // The load client sends every payload from a few payers: the per-payer and per-client
+        // abuse limits (on by default) would answer most requests 429.
+        configuration.rateLimitPerPayer = RateLimit(burst: 0, perSecond: 0)
+        configuration.rateLimitPerClient = RateLimit(burst: 0, perSecond: 0)
         var logger = Logger(label: "x402.loadbench.facilitator")
         logger.logLevel = .warning
         let service = try await FacilitatorService(
@@ -198,8 +202,24 @@ func runVerifyBenchmark(_ arguments: [String]) async throws {
         return (results.0, results.1, ContinuousClock.now - started)
     }
 
+    /// The devnet's call counters (`devnet_stats`; `devnet_statsReset` also zeroes them), if it has them.
+    @Sendable func nodeStats(reset: Bool) async -> JSONValue? {
+        var request = HTTPClientRequest(url: state.rpcURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let method = reset ? "devnet_statsReset" : "devnet_stats"
+        request.body = .bytes(ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"\#(method)","params":[]}"#))
+        guard let response = try? await client.execute(request, timeout: .seconds(10)),
+            let bytes = try? await response.body.collect(upTo: 1 << 20),
+            let json = try? JSONValue(parsing: bytes.readableBytesView)
+        else { return nil }
+        return json["result"]
+    }
+
     if options.warmup > 0 { _ = await load(total: options.warmup) }
+    _ = await nodeStats(reset: true)
     let (latencies, failures, wall) = await load(total: options.requests)
+    let nodeCalls = await nodeStats(reset: false)
     try await client.shutdown()
     server?.cancel()
     _ = try? await server?.value
@@ -235,6 +255,14 @@ func runVerifyBenchmark(_ arguments: [String]) async throws {
     result["maxMs"] = number(percentile(1))
     result["wallSeconds"] = number((seconds * 100).rounded() / 100)
     result["loadAverage"] = .string("\(load.0) \(load.1) \(load.2)")
+    if let nodeCalls, let total = nodeCalls["totalCalls"]?.numberValue?.uint64Value,
+        let http = nodeCalls["httpRequests"]?.numberValue?.uint64Value, !latencies.isEmpty
+    {
+        // Everything the devnet served during the timed requests (warm-up excluded).
+        result["nodeCallsPerVerify"] = number((Double(total) / Double(latencies.count) * 1000).rounded() / 1000)
+        result["nodeHTTPRequestsPerVerify"] = number((Double(http) / Double(latencies.count) * 1000).rounded() / 1000)
+        if let calls = nodeCalls["calls"] { result["nodeCalls"] = calls }
+    }
     print(String(decoding: JSONValue.object(result).serialized(), as: UTF8.self))
     if let first = failures.first { FileHandle.standardError.write(Data("first failure: \(first)\n".utf8)) }
     if !failures.isEmpty { exit(1) }

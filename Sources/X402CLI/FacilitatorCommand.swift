@@ -34,7 +34,11 @@ extension FacilitatorCommand {
         @Option(name: .long, help: "A JSON configuration file.")
         var config: String?
 
-        @Option(name: .long, help: ArgumentHelp("A served network and its JSON-RPC URL (repeatable).", valueName: "caip2=url"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "A served network and its JSON-RPC URL (repeatable); several URLs separated by commas fail over in order.",
+                valueName: "caip2=url[,url…]"))
         var network: [String] = []
 
         @Option(name: .long, help: ArgumentHelp("An environment variable holding signer keys (repeatable).", valueName: "name"))
@@ -161,7 +165,11 @@ extension FacilitatorCommand {
                     throw ValidationError("\(id) is not a CAIP-2 network id (eip155:<chain id> or solana:<genesis hash>)")
                 }
                 c.networks.removeAll { $0.network == network }
-                c.networks.append(.init(network: network, rpcURL: url))
+                // Several endpoints of one chain: `<caip2>=<url>,<fallback-url>,…` (failover in order).
+                let urls = url.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                var entry = FacilitatorConfiguration.NetworkEntry(network: network, rpcURL: urls[0])
+                if urls.count > 1 { entry.fallbackRPCURLs = Array(urls.dropFirst()) }
+                c.networks.append(entry)
             }
             if !signerKeyEnv.isEmpty { c.signerKeyEnv = signerKeyEnv }
             if !signerKeyFile.isEmpty { c.signerKeyFiles = signerKeyFile }

@@ -13,6 +13,7 @@ import X402EVM
 ///   "host": "0.0.0.0", "port": 4020,
 ///   "networks": [
 ///     { "network": "eip155:84532", "rpcURL": "http://127.0.0.1:8545", "schemes": ["exact"],
+///       "fallbackRPCURLs": ["http://127.0.0.1:8546"],
 ///       "signerKeyEnv": ["X402_FACILITATOR_KEY"], "signerKeyFiles": [] }
 ///   ],
 ///   "signerKeyEnv": ["X402_FACILITATOR_KEY"],
@@ -52,6 +53,10 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         public var signerKeyEnv: [String]?
         /// Files holding this network's signer keys (Solana: also a JSON byte-array keypair file).
         public var signerKeyFiles: [String]?
+        /// Further JSON-RPC endpoints of the same chain, used in this order when ``rpcURL`` (and
+        /// the ones before) time out, fail or report another chain id; a failed node is taken out
+        /// of service for 30 s and checked again before it serves.
+        public var fallbackRPCURLs: [String]?
 
         public init(network: Network, rpcURL: String, schemes: [String]? = nil, signerKeyEnv: [String]? = nil, signerKeyFiles: [String]? = nil) {
             self.network = network
@@ -63,6 +68,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case network, rpcURL, schemes, signerKeyEnv, signerKeyFiles
+            case fallbackRPCURLs
         }
     }
 
@@ -239,6 +245,11 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
             guard seen.insert(entry.network).inserted else { throw .invalidValue("\(path).network", "\(entry.network) is configured twice") }
             guard let url = URL(string: entry.rpcURL), url.scheme == "http" || url.scheme == "https" else {
                 throw .invalidValue("\(path).rpcURL", "the RPC URL of \(entry.network) is not an http(s) URL")
+            }
+            for (position, fallback) in (entry.fallbackRPCURLs ?? []).enumerated() {
+                guard let url = URL(string: fallback), url.scheme == "http" || url.scheme == "https" else {
+                    throw .invalidValue("\(path).fallbackRPCURLs[\(position)]", "a fallback RPC URL of \(entry.network) is not an http(s) URL")
+                }
             }
             for scheme in entry.schemes ?? ["exact"] where scheme != "exact" {
                 throw .invalidValue("\(path).schemes", "scheme \"\(scheme)\" on \(entry.network) is not available (available: exact)")

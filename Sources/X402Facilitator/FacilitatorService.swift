@@ -64,7 +64,12 @@ public struct FacilitatorService: Sendable {
             let keys = try Self.loadKeys(
                 environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
                 files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
-            let client = JSONRPCClient(configuration: .init(url: entry.rpcURL))
+            let fallbacks = entry.fallbackRPCURLs ?? []
+            let client: any EthereumClient =
+                fallbacks.isEmpty
+                ? JSONRPCClient(configuration: .init(url: entry.rpcURL))
+                : FailoverEthereumClient(
+                    urls: [entry.rpcURL] + fallbacks, configuration: .init(url: entry.rpcURL), options: .init(expectedChainID: network.chainID))
             chains.append(EVMFacilitatorChain(network: network, client: client, signers: keys, fees: fees))
             addresses[network] = keys.map(\.address.checksummed)
             if (entry.schemes ?? ["exact"]).contains("exact") { exactNetworks.append(network) }

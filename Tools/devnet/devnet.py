@@ -1010,6 +1010,9 @@ class RPC:
     def __init__(self, chain: DevChain, rpc_url: str):
         self.c = chain
         self.rpc_url = rpc_url
+        self.stats_lock = threading.Lock()
+        self.http_requests = 0
+        self.calls: Dict[str, int] = {}
         self.methods: Dict[str, Callable[[List[Any]], Any]] = {
             "web3_clientVersion": lambda p: CLIENT_VERSION,
             "web3_sha3": lambda p: data_hex(keccak(parse_data(param(p, 0)))),
@@ -1046,6 +1049,8 @@ class RPC:
             "evm_setAutomine": self.set_automine,
             "evm_increaseTime": self.increase_time,
             "evm_setNextBlockTimestamp": self.set_next_block_timestamp,
+            "devnet_stats": lambda p: self.stats(False),
+            "devnet_statsReset": lambda p: self.stats(True),
             "devnet_time": lambda p: {"wallClock": int(time.time()), "chainClock": self.c.clock(),
                                       "offset": self.c.time_offset},
         }
@@ -1133,6 +1138,9 @@ class RPC:
         if not isinstance(params, list):
             params = [params]
         fn = self.methods.get(method)
+        if not method.startswith("devnet_stats"):
+            with self.stats_lock:
+                self.calls[method] = self.calls.get(method, 0) + 1
         try:
             if fn is None:
                 raise RPCError(-32601, f"the method {method} does not exist/is not available")
@@ -1152,9 +1160,23 @@ class RPC:
             return None  # notification
         return resp
 
+    def stats(self, reset: bool) -> Dict[str, Any]:
+        """devnet_stats / devnet_statsReset: JSON-RPC calls by method and HTTP requests served
+        since start (or the last reset), for benchmarks counting node calls per payment."""
+        with self.stats_lock:
+            out = {"httpRequests": self.http_requests, "calls": dict(self.calls),
+                   "totalCalls": sum(self.calls.values())}
+            if reset:
+                self.http_requests = 0
+                self.calls = {}
+        return out
+
     def handle_body(self, body: bytes) -> Optional[bytes]:
         try:
             req = json.loads(body)
+            if not (isinstance(req, dict) and str(req.get("method", "")).startswith("devnet_stats")):
+                with self.stats_lock:
+                    self.http_requests += 1
         except ValueError:
             return json.dumps({"jsonrpc": "2.0", "id": None,
                                "error": {"code": -32700, "message": "parse error"}}).encode()

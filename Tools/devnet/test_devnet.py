@@ -650,6 +650,24 @@ def test_batch_and_protocol_errors(devnet):
     assert devnet.error("eth_getBalance", "0x1234", "latest")["code"] == -32602
 
 
+def test_stats_count_calls_and_http_requests(devnet):
+    # Other tests may run in parallel threads of this session only between tests, so read the
+    # counters around our own calls: one batch of two calls and one single call.
+    before = devnet("devnet_stats")
+    devnet.raw(json.dumps([
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
+    ]).encode())
+    devnet("eth_chainId")
+    after = devnet("devnet_stats")
+    assert after["httpRequests"] - before["httpRequests"] == 2
+    assert after["totalCalls"] - before["totalCalls"] == 3
+    assert after["calls"]["eth_chainId"] - before["calls"].get("eth_chainId", 0) == 2
+    reset = devnet("devnet_statsReset")
+    assert reset["totalCalls"] >= after["totalCalls"]
+    assert devnet("devnet_stats")["totalCalls"] == 0
+
+
 def test_multicall3(devnet, accounts):
     payer = role(accounts, "payer", 0)
     nonce = os.urandom(32)

@@ -44,6 +44,8 @@ public enum EIP3009Calls {
     public static let name: [UInt8] = ABI.selector("name()")
     /// `version()`.
     public static let version: [UInt8] = ABI.selector("version()")
+    /// `DOMAIN_SEPARATOR()`.
+    public static let domainSeparator: [UInt8] = ABI.selector("DOMAIN_SEPARATOR()")
 
     /// `isValidSignature(bytes32,bytes)` (ERC-1271).
     public static func isValidSignature(_ digest: Bytes32, _ signature: [UInt8]) -> [UInt8] {
@@ -55,6 +57,14 @@ public enum EIP3009Calls {
     public static func tryAggregate(_ calls: [(target: EthereumAddress, data: [UInt8])], requireSuccess: Bool = false) -> [UInt8] {
         let tuples = calls.map { ABIValue.tuple([.address($0.target), .bytes($0.data)]) }
         return try! ABI.encodeCall("tryAggregate(bool,(address,bytes)[])", [.bool(requireSuccess), .array(tuples)])
+    }
+
+    /// Multicall3 `aggregate3(calls)` with `allowFailure` set on every call: each call runs in
+    /// turn on the state the earlier ones left, and a failing call is reported, not propagated.
+    /// The answer decodes with ``decodeTryAggregate(_:)`` (same `(bool,bytes)[]` shape).
+    public static func aggregate3(_ calls: [(target: EthereumAddress, data: [UInt8])]) -> [UInt8] {
+        let tuples = calls.map { ABIValue.tuple([.address($0.target), .bool(true), .bytes($0.data)]) }
+        return try! ABI.encodeCall("aggregate3((address,bool,bytes)[])", [.array(tuples)])
     }
 
     /// Whether an `isValidSignature` answer is the ERC-1271 magic value as USDC's

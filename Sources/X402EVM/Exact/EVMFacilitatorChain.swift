@@ -12,21 +12,26 @@ public struct EVMFacilitatorChain: Sendable {
 
     /// A chain served through `client`, paying gas from `signers` (at least one).
     ///
-    /// The node's `eth_chainId` is compared with the network's chain id on first use; a mismatch
-    /// rejects every payment on this chain with `invalid_network`.
+    /// The node's `eth_chainId` is compared with the network's chain id on first use (and again
+    /// after ``ChainFactsPolicy/refreshInterval``); a mismatch rejects every payment on this chain
+    /// with `invalid_network` until the node answers the right id.
     public init(
         network: Network, client: any EthereumClient, signers: [any EVMSigner], fees: FeePolicy = FeePolicy(),
-        poolOptions: SignerPool.Options = SignerPool.Options(), receiptPollInterval: Duration = .milliseconds(250)
+        poolOptions: SignerPool.Options = SignerPool.Options(), receiptPollInterval: Duration = .milliseconds(250),
+        facts: ChainFactsPolicy = ChainFactsPolicy()
     ) {
         guard let chainID = network.chainID else { preconditionFailure("\(network) is not an eip155 network with a numeric chain id") }
         self.init(
             network: network, client: client,
             pool: SignerPool(chainID: chainID, client: client, signers: signers, fees: fees, options: poolOptions),
-            receipts: ReceiptWatcher(client: client, pollInterval: receiptPollInterval))
+            receipts: ReceiptWatcher(client: client, pollInterval: receiptPollInterval), facts: facts)
     }
 
     /// A chain with an existing pool (for sharing one pool between schemes).
-    public init(network: Network, client: any EthereumClient, pool: SignerPool, receipts: ReceiptWatcher? = nil) {
+    public init(
+        network: Network, client: any EthereumClient, pool: SignerPool, receipts: ReceiptWatcher? = nil,
+        facts: ChainFactsPolicy = ChainFactsPolicy()
+    ) {
         guard let chainID = network.chainID else { preconditionFailure("\(network) is not an eip155 network with a numeric chain id") }
         precondition(pool.chainID == chainID, "the signer pool signs for chain \(pool.chainID), not \(chainID)")
         self.network = network
@@ -34,38 +39,6 @@ public struct EVMFacilitatorChain: Sendable {
         self.client = client
         self.signers = pool
         self.receipts = receipts ?? ReceiptWatcher(client: client)
-        self.state = ChainState(client: client, expectedChainID: chainID)
-    }
-}
-
-/// Facts about a chain learned once: the node's chain id and which tokens have code.
-actor ChainState {
-    private let client: any EthereumClient
-    let expectedChainID: UInt64
-    private var confirmedChainID = false
-    private var contracts: Set<EthereumAddress> = []
-
-    init(client: any EthereumClient, expectedChainID: UInt64) {
-        self.client = client
-        self.expectedChainID = expectedChainID
-    }
-
-    /// The node's chain id if it differs from the expected one; `nil` when they agree.
-    func chainIDMismatch() async throws(EthereumClientError) -> UInt64? {
-        if confirmedChainID { return nil }
-        let actual = try await client.chainID()
-        if actual == expectedChainID {
-            confirmedChainID = true
-            return nil
-        }
-        return actual
-    }
-
-    /// Whether `address` holds contract code (positive answers are cached).
-    func hasCode(_ address: EthereumAddress) async throws(EthereumClientError) -> Bool {
-        if contracts.contains(address) { return true }
-        let code = try await client.code(at: address, at: .latest)
-        if !code.isEmpty { contracts.insert(address) }
-        return !code.isEmpty
+        self.state = ChainState(client: client, expectedChainID: chainID, policy: facts)
     }
 }

@@ -56,6 +56,16 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         /// Refuse a payment when the network's current `maxFeePerGas` is above the chain's
         /// ``FeePolicy/maximumFeePerGas`` (checked at verify; settle fails the send anyway).
         public var checkFeesInVerify = true
+        /// Simulate EOA transfers that arrive within ``simulationWindow`` of each other together, in
+        /// one `eth_call` of Multicall3 `aggregate3` (default on). Each payment gets the answer it
+        /// would have had alone (where the batch cannot prove that, it is simulated alone); without
+        /// Multicall3 on the chain every payment is simulated alone.
+        public var coalesceSimulations = true
+        /// How long a simulation waits for others to share its `eth_call` (default 2 ms): a lone
+        /// request is never delayed by more.
+        public var simulationWindow: Duration = .milliseconds(2)
+        /// The most transfers simulated in one `eth_call` (default 32); a full batch leaves at once.
+        public var maximumSimulationBatch = 32
 
         public init() {}
     }
@@ -69,6 +79,8 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     public let clock: UnixClock
     let chains: [Network: EVMFacilitatorChain]
     let inFlight = InFlightSettlements<SettlementOutcome>()
+    /// Per network, the coalescer of simulations (when ``Options/coalesceSimulations`` is on).
+    let coalescers: [Network: SimulationCoalescer]
     /// Told the gas of every mined transaction this facilitator sent (deployments and transfers).
     let gasSpent: @Sendable (_ network: Network, _ gasUsed: UInt64) -> Void
 
@@ -90,6 +102,15 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         var table: [Network: EVMFacilitatorChain] = [:]
         for chain in chains { table[chain.network] = chain }
         self.chains = table
+        var coalescers: [Network: SimulationCoalescer] = [:]
+        if options.coalesceSimulations, options.maximumSimulationBatch > 1 {
+            for chain in chains {
+                coalescers[chain.network] = SimulationCoalescer(
+                    client: chain.client, state: chain.state, caller: chain.signers.addresses[0], window: options.simulationWindow,
+                    maximumBatch: options.maximumSimulationBatch)
+            }
+        }
+        self.coalescers = coalescers
         self.options = options
         self.records = records
         self.clock = clock
@@ -200,8 +221,13 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         guard let chain = chains[requirements.network] else {
             throw .invalid(.exactEVMFailedToGetNetworkConfig, "network \(requirements.network) is not served by this facilitator")
         }
+        // The stale chain facts this verification needs (chain id; the token's code and domain and
+        // Multicall3's code when the asset is one this facilitator accepts) are read in one batch.
+        let prefetch = (try? EthereumAddress(requirements.asset, validatingChecksum: false)).flatMap {
+            isAccepted($0, on: requirements.network) ? $0 : nil
+        }
         do {
-            if let actual = try await chain.state.chainIDMismatch() {
+            if let actual = try await chain.state.chainIDMismatch(prefetching: prefetch) {
                 throw CheckFailure.invalid(.invalidNetwork, "the node for \(requirements.network) reports chain id \(actual)")
             }
         } catch let failure as CheckFailure {
@@ -468,12 +494,24 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
                 revert = Self.revertText(error)
             }
         } else {
-            do {
-                _ = try await chain.client.call(CallRequest(from: caller, to: payment.token, data: transfer), at: .pending)
+            var verdict = SimulationCoalescer.Verdict.alone
+            if payment.innerSignature.count == 65, !payment.contractWallet, let coalescer = coalescers[chain.network] {
+                verdict = await coalescer.simulate(
+                    .init(token: payment.token, payer: payment.authorization.from, payee: payment.authorization.to, calldata: transfer))
+            }
+            switch verdict {
+            case .success:
                 return
-            } catch {
-                guard case .node = error else { throw .unexpected("simulation failed to run: \(error)") }
-                revert = Self.revertText(error)
+            case .reverted(let data):
+                revert = RevertReason(data: data).description
+            case .alone:
+                do {
+                    _ = try await chain.client.call(CallRequest(from: caller, to: payment.token, data: transfer), at: .pending)
+                    return
+                } catch {
+                    guard case .node = error else { throw .unexpected("simulation failed to run: \(error)") }
+                    revert = Self.revertText(error)
+                }
             }
         }
         throw await diagnose(payment, revert: revert)
@@ -481,27 +519,34 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
 
     /// One Multicall3 `tryAggregate` of `balanceOf`, `name`, `version`, `authorizationState`,
     /// mapped to the first matching reason.
+    ///
+    /// The token's `name`/`version` come from the chain facts cache when it holds them (read again
+    /// first when they disagree with the payment); only `balanceOf` and `authorizationState` are
+    /// then read live. Never cached: the balance and the authorization state.
     func diagnose(_ payment: CheckedPayment, revert: String) async -> CheckFailure {
         let token = payment.token
         let a = payment.authorization
-        let calls: [(target: EthereumAddress, data: [UInt8])] = [
-            (token, EIP3009Calls.balanceOf(a.from)), (token, EIP3009Calls.name), (token, EIP3009Calls.version),
-            (token, EIP3009Calls.authorizationState(a.from, a.nonce)),
-        ]
+        let cached = await payment.chain.state.domain(of: token, expectedName: payment.name, expectedVersion: payment.version)
+        // balanceOf, [name, version,] authorizationState: the domain calls only without a cached domain.
+        var calls: [(target: EthereumAddress, data: [UInt8])] = [(token, EIP3009Calls.balanceOf(a.from))]
+        if cached == nil { calls += [(token, EIP3009Calls.name), (token, EIP3009Calls.version)] }
+        calls.append((token, EIP3009Calls.authorizationState(a.from, a.nonce)))
         let fallback = CheckFailure.invalid(.exactEVMSimulationFailed, "simulation reverted: \(revert)")
         guard
             let answer = try? await payment.chain.client.call(
                 CallRequest(to: EIP3009Calls.multicall3, data: EIP3009Calls.tryAggregate(calls)), at: .pending),
-            let results = EIP3009Calls.decodeTryAggregate(answer), results.count == 4
+            let results = EIP3009Calls.decodeTryAggregate(answer), results.count == calls.count
         else { return fallback }
-        guard results[3].success, let used = Self.decodeBool(results[3].data) else {
+        guard let state = results.last, state.success, let used = Self.decodeBool(state.data) else {
             return .invalid(.exactEVMEIP3009NotSupported, "the token has no authorizationState (not EIP-3009)")
         }
         if used { return .invalid(.exactEVMNonceAlreadyUsed, "authorization nonce \(a.nonce.hexString) was already used") }
-        if results[1].success, let onChain = Self.decodeString(results[1].data), onChain != payment.name {
+        let onChainName = cached.map(\.name) ?? (results[1].success ? Self.decodeString(results[1].data) : nil)
+        let onChainVersion = cached.map(\.version) ?? (results[2].success ? Self.decodeString(results[2].data) : nil)
+        if let onChain = onChainName, onChain != payment.name {
             return .invalid(.exactEVMTokenNameMismatch, "token name() is \"\(onChain)\", extra.name is \"\(payment.name)\"")
         }
-        if results[2].success, let onChain = Self.decodeString(results[2].data), onChain != payment.version {
+        if let onChain = onChainVersion, onChain != payment.version {
             return .invalid(.exactEVMTokenVersionMismatch, "token version() is \"\(onChain)\", extra.version is \"\(payment.version)\"")
         }
         if results[0].success, let balance = Self.decodeUInt(results[0].data), balance < payment.amount {

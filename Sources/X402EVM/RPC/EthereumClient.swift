@@ -151,4 +151,7 @@ public protocol EthereumClient: Sendable {
     func gasPrice() async throws(EthereumClientError) -> UInt256
     func maxPriorityFeePerGas() async throws(EthereumClientError) -> UInt256
     func feeHistory(blockCount: Int, newestBlock: BlockTag, rewardPercentiles: [Double]) async throws(EthereumClientError) -> FeeHistory
+    /// Several independent reads; one result per read, in order. The default performs them one by
+    /// one; `JSONRPCClient` sends them in one HTTP request (a JSON-RPC batch).
+    func read(_ reads: [ChainRead]) async -> [Result<ChainReadResult, EthereumClientError>]
 }

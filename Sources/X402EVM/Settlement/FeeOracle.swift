@@ -54,7 +54,7 @@ public struct TransactionFees: Sendable, Hashable {
 }
 
 /// Reads and caches fees for one chain: one `eth_feeHistory` and one `eth_maxPriorityFeePerGas`
-/// per refresh, shared by every concurrent sender.
+/// per refresh (one JSON-RPC batch), shared by every concurrent sender.
 public actor FeeOracle {
     private let client: any EthereumClient
     public nonisolated let policy: FeePolicy
@@ -97,17 +97,17 @@ public actor FeeOracle {
     }
 
     static func read(client: any EthereumClient, policy: FeePolicy) async throws(EthereumClientError) -> TransactionFees {
-        // The next block's base fee; nodes without eth_feeHistory fall back to eth_gasPrice.
+        // Both reads in one request (a JSON-RPC batch where the client can send one): the next
+        // block's base fee, and the suggested tip. Nodes without eth_feeHistory fall back to eth_gasPrice.
+        let answers = await client.read([.feeHistory(blockCount: 1, newestBlock: .latest, rewardPercentiles: []), .maxPriorityFeePerGas])
         let baseFee: UInt256
-        if let history = try? await client.feeHistory(blockCount: 1, newestBlock: .latest, rewardPercentiles: []),
-            let next = history.baseFeePerGas.last
-        {
+        if let history = (try? answers.first?.get())?.history, let next = history.baseFeePerGas.last {
             baseFee = next
         } else {
             baseFee = try await client.gasPrice()
         }
         var tip = policy.minimumPriorityFee
-        if let suggested = try? await client.maxPriorityFeePerGas(), suggested > tip { tip = suggested }
+        if answers.count == 2, let suggested = (try? answers[1].get())?.uint256, suggested > tip { tip = suggested }
         if tip > policy.maximumPriorityFeePerGas { tip = max(policy.maximumPriorityFeePerGas, policy.minimumPriorityFee) }
         // Reporting arithmetic: a lying node must not be able to trap the process.
         let (scaled, overflowMultiply) = baseFee.multipliedReportingOverflow(by: UInt256(policy.baseFeeMultiplier))
