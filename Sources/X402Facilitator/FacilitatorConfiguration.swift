@@ -246,6 +246,9 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
             guard let url = URL(string: entry.rpcURL), url.scheme == "http" || url.scheme == "https" else {
                 throw .invalidValue("\(path).rpcURL", "the RPC URL of \(entry.network) is not an http(s) URL")
             }
+            if entry.network.isSolana, !(entry.fallbackRPCURLs ?? []).isEmpty {
+                throw .invalidValue("\(path).fallbackRPCURLs", "failover between RPC endpoints is not available for Solana networks yet")
+            }
             for (position, fallback) in (entry.fallbackRPCURLs ?? []).enumerated() {
                 guard let url = URL(string: fallback), url.scheme == "http" || url.scheme == "https" else {
                     throw .invalidValue("\(path).fallbackRPCURLs[\(position)]", "a fallback RPC URL of \(entry.network) is not an http(s) URL")
