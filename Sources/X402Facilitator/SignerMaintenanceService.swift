@@ -7,6 +7,12 @@ struct SignerMaintenanceService: Service {
     let pools: [SignerPool]
 
     func run() async throws {
+        guard !pools.isEmpty else {
+            // Nothing to maintain (a facilitator serving only Solana networks): stay until the
+            // shutdown, since a service that returns early ends the whole service group.
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for pool in pools {

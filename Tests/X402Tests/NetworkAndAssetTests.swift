@@ -48,7 +48,7 @@ struct NetworkAndAssetTests {
         #expect(KnownNetwork.describe("eip155:999999") == "eip155:999999")
         #expect(KnownNetwork.describe("base-sepolia") == "base-sepolia")
         #expect(Network.baseSepolia.publicRPCURL == "https://sepolia.base.org")
-        #expect(Network.solanaDevnet.publicRPCURL == nil)
+        #expect(Network.solanaDevnet.publicRPCURL == "https://api.devnet.solana.com")
         // Each network appears once.
         #expect(Set(KnownNetwork.all.map(\.network)).count == KnownNetwork.all.count)
     }
