@@ -111,7 +111,7 @@ struct ExactSVMIntegrationTests {
         #expect(settled.success, "\(settled)")
         #expect(settled.payer == h.payer.publicKey.base58)
         #expect(settled.network == net.network.identifier)
-        let signature = try #require(settled.transaction)
+        let signature = settled.transaction
         let statuses = try await net.rpc.signatureStatuses([signature])
         let status = try #require(statuses.first ?? nil)
         #expect(status.error == nil)

@@ -22,56 +22,18 @@ import Darwin
 /// payer taken from `/supported`), and the Swift paying client.
 @Suite(.svmnet, .devnet, .serialized)
 struct ExactSVMServiceIntegrationTests {
-    /// `x402 facilitator serve` with an EVM network and a Solana network.
-    final class MixedFacilitator: @unchecked Sendable {
-        let process: Process
-        let url: String
-        let logPath: String
-
-        init(devnet: Devnet, evmKey: PrivateKey, net: SVMNet, database: String) async throws {
-            let port = try freeLoopbackPort()
-            url = "http://127.0.0.1:\(port)"
-            logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-svm-facilitator-\(port).log").path
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            process = Process()
-            process.executableURL = try x402Executable()
-            process.arguments = [
+    /// `x402 facilitator serve` with an EVM network and a Solana network (keys in the environment).
+    static func mixedFacilitator(devnet: Devnet, evmKey: PrivateKey, net: SVMNet, database: String) async throws -> FacilitatorProcess {
+        let environment = [
+            "X402_IT_EVM_KEY": evmKey.withUnsafeSecretBytes { Hex.encode($0) },
+            "X402_IT_SVM_KEYS": net.feePayerSecrets.joined(separator: ","),
+        ]
+        return try await FacilitatorProcess(environment: environment) { port in
+            [
                 "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_EVM_KEY",
                 "--network", "\(net.network)=\(net.url)", "--svm-signer-key-env", "X402_IT_SVM_KEYS",
                 "--port", "\(port)", "--database", "sqlite:" + database,
             ]
-            var environment = ProcessInfo.processInfo.environment
-            environment["X402_IT_EVM_KEY"] = evmKey.withUnsafeSecretBytes { Hex.encode($0) }
-            environment["X402_IT_SVM_KEYS"] = net.feePayerSecrets.joined(separator: ",")
-            process.environment = environment
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(60)
-            while clock.now < deadline {
-                if !process.isRunning { throw DevnetError(description: "facilitator exited at start: \(self.log())") }
-                if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health"), timeout: .seconds(2)),
-                    response.status.code == 200
-                {
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            process.terminate()
-            throw DevnetError(description: "facilitator did not answer /health within 60 s: \(self.log())")
-        }
-
-        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)).map { String($0.suffix(4000)) } ?? "" }
-
-        func stop() async {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(20)
-            while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
         }
     }
 
@@ -81,7 +43,8 @@ struct ExactSVMServiceIntegrationTests {
         let devnet = try await Devnet.shared()
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("svm-service-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: database) }
-        let facilitator = try await MixedFacilitator(devnet: devnet, evmKey: try await devnet.freshAccount().key, net: net, database: database)
+        let facilitator = try await Self.mixedFacilitator(
+            devnet: devnet, evmKey: try await devnet.freshAccount().key, net: net, database: database)
         defer { Task { await facilitator.stop() } }
 
         // /supported lists the Solana kinds (v2 CAIP-2, v1 name) with a fee payer the facilitator manages.
@@ -131,7 +94,7 @@ struct ExactSVMServiceIntegrationTests {
         #expect(String(decoding: paid.body, as: UTF8.self) == "the paid report")
         let receipt = try SettleResponse(headerValue: try #require(paid.headers[.paymentResponse]))
         #expect(receipt.success && receipt.payer == payer.publicKey.base58 && receipt.network == net.network.identifier, "\(receipt)")
-        let signature = try #require(receipt.transaction)
+        let signature = receipt.transaction
         let statuses = try await net.rpc.signatureStatuses([signature])
         let status = try #require(statuses.first ?? nil)
         #expect(status.error == nil)

@@ -24,10 +24,23 @@ final class FacilitatorProcess: @unchecked Sendable {
     let url: String
     let logPath: String
 
-    /// Starts the facilitator and waits until `/health` answers.
-    init(
+    /// Starts the facilitator on the devnet and waits until `/health` answers.
+    convenience init(
         devnet: Devnet, key: PrivateKey, database: String, extraArguments: [String] = [], environment extraEnvironment: [String: String] = [:]
     ) async throws {
+        var environment = extraEnvironment
+        environment["X402_IT_FACILITATOR_KEY"] = key.withUnsafeSecretBytes { Hex.encode($0) }
+        try await self.init(environment: environment) { port in
+            [
+                "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_FACILITATOR_KEY",
+                "--port", "\(port)", "--database", "sqlite:" + database,
+            ] + extraArguments
+        }
+    }
+
+    /// Starts `x402` with `arguments(port)` (a free loopback port) and `environment` over this
+    /// process's (secrets go there, never into the arguments), and waits until `/health` answers.
+    init(environment extraEnvironment: [String: String] = [:], arguments: (Int) -> [String]) async throws {
         let port = try freeLoopbackPort()
         url = "http://127.0.0.1:\(port)"
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-facilitator-\(port)-\(UUID().uuidString).log").path
@@ -35,13 +48,8 @@ final class FacilitatorProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = try x402Executable()
-        process.arguments =
-            [
-                "facilitator", "serve", "--network", "\(devnet.network)=\(devnet.url)", "--signer-key-env", "X402_IT_FACILITATOR_KEY",
-                "--port", "\(port)", "--database", "sqlite:" + database,
-            ] + extraArguments
+        process.arguments = arguments(port)
         var environment = ProcessInfo.processInfo.environment
-        environment["X402_IT_FACILITATOR_KEY"] = key.withUnsafeSecretBytes { Hex.encode($0) }
         environment["X402_TEST_CRASH_AT"] = nil
         for (name, value) in extraEnvironment { environment[name] = value }
         process.environment = environment

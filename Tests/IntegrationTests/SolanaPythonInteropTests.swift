@@ -30,54 +30,12 @@ struct SolanaPythonInteropTests {
 
     /// `x402 facilitator serve` for the svmnet's Solana network only, the fee payers from the
     /// environment (never argv).
-    final class SwiftFacilitator: @unchecked Sendable {
-        let process: Process
-        let url: String
-        let logPath: String
-
-        init(net: SVMNet) async throws {
-            let port = try freeLoopbackPort()
-            url = "http://127.0.0.1:\(port)"
-            logPath = FileManager.default.temporaryDirectory.appendingPathComponent("x402-svm-interop-facilitator-\(port).log").path
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            process = Process()
-            process.executableURL = try x402Executable()
-            process.arguments = [
+    static func swiftFacilitator(net: SVMNet) async throws -> FacilitatorProcess {
+        try await FacilitatorProcess(environment: ["X402_IT_SVM_FEE_PAYERS": net.feePayerSecrets.joined(separator: ",")]) { port in
+            [
                 "facilitator", "serve", "--network", "\(net.network)=\(net.url)", "--svm-signer-key-env", "X402_IT_SVM_FEE_PAYERS",
                 "--port", "\(port)", "--database", "memory",
             ]
-            var environment = ProcessInfo.processInfo.environment
-            environment["X402_IT_SVM_FEE_PAYERS"] = net.feePayerSecrets.joined(separator: ",")
-            process.environment = environment
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(60)
-            while clock.now < deadline {
-                if !process.isRunning { throw SVMNetUnavailable(description: "facilitator exited at start: \(self.log())") }
-                if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health"), timeout: .seconds(2)),
-                    response.status.code == 200
-                {
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            process.terminate()
-            throw SVMNetUnavailable(description: "facilitator did not answer /health within 60 s: \(self.log())")
-        }
-
-        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)).map { String($0.suffix(4000)) } ?? "" }
-
-        func stop() async {
-            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(20)
-            while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: logPath)
         }
     }
 
@@ -133,7 +91,7 @@ struct SolanaPythonInteropTests {
         arguments: [X402Version.v2, .v1])
     func pythonClientPaysSwiftSeller(version: X402Version) async throws {
         let net = try await SVMNet.shared()
-        let facilitator = try await SwiftFacilitator(net: net)
+        let facilitator = try await Self.swiftFacilitator(net: net)
         defer { Task { await facilitator.stop() } }
         let wallet = try await net.freshWallet(mints: [net.usdc])
         let (payer, secret) = try await Self.freshPayer(net)
@@ -230,7 +188,7 @@ struct SolanaPythonInteropTests {
     @Test("the Python SDK's seller on Solana, using the Swift facilitator, accepts a payment from the Swift client")
     func swiftClientPaysPythonSeller() async throws {
         let net = try await SVMNet.shared()
-        let facilitator = try await SwiftFacilitator(net: net)
+        let facilitator = try await Self.swiftFacilitator(net: net)
         defer { Task { await facilitator.stop() } }
         let wallet = try await net.freshWallet(mints: [net.usdc])
         let payer = try await net.freshPayer(usdc: 1_000_000, mints: [net.usdc])

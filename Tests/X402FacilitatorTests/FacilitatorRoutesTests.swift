@@ -206,7 +206,7 @@ struct FacilitatorRoutesTests {
             _ = try await client.post("/settle", Fixtures.body(ok: false), headers: key)
             #expect(scheme.settleCount == 3)
         }
-        let entries = try await store.entries(in: Set(SettlementJournalEntry.Status.allCases))
+        let entries = await store.entries(in: Set(SettlementJournalEntry.Status.allCases))
         #expect(entries.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.confirmed, .failed])
     }
 }

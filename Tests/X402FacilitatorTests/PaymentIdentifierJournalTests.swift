@@ -44,7 +44,7 @@ struct PaymentIdentifierJournalTests {
             #expect(scheme.settleCount == 2)
         }
         // The binding entries are never resumed (only received/submitted entries are).
-        let open = try await store.entries(in: [.received, .submitted])
+        let open = await store.entries(in: [.received, .submitted])
         #expect(open.isEmpty)
     }
 }

@@ -96,7 +96,7 @@ struct ClientPolicyTests {
         await #expect(throws: PaymentRefusal.self) { try await a.preparePayment(for: F.required([F.offer(amount: "1")])) }
         try await a.recordRejection(of: paid, reason: "invalid_exact_evm_payload_signature")
         _ = try await a.preparePayment(for: F.required([F.offer(amount: "500000")]))
-        let history = try await ledger.history(wallet: "A", limit: 10)
+        let history = await ledger.history(wallet: "A", limit: 10)
         #expect(history.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.failed, .pending])
     }
 

@@ -127,7 +127,7 @@ struct ClientReconcileTests {
         #expect(Set(reader.reads.suffix(3)) == Set(nonces.prefix(3)))
         // Two released: $0.02 left (the used one and the settled one).
         #expect(try await payer.spentInWindow() == F.dollars("0.02"))
-        let history = try await ledger.history(wallet: nil, limit: 10)
+        let history = await ledger.history(wallet: nil, limit: 10)
         #expect(history.first { $0.id == prepared[0].recordID }?.status == .failed)
         #expect(
             history.first { $0.id == prepared[0].recordID }?.failureReason == "HTTP 500 without settlement; authorization expired unused on chain")
