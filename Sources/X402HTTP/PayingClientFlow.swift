@@ -240,7 +240,7 @@ public struct PayingClientOptions: Sendable {
 /// Asked with the 402 answer and the URL that sent it, before anything is signed.
 ///
 /// Return `nil` to pay under the payer's policy, or terms the owner approved to pay only within
-/// them (`Payer/preparePayment(for:resource:terms:)`). Throw to stop without paying: the
+/// them (`Payer/preparePayment(for:resource:terms:paymentIdentifier:)`). Throw to stop without paying: the
 /// approval queue throws `PurchaseQueued` when it recorded the purchase instead
 /// (`PurchaseApprovals/assess(_:url:method:probe:ownerApproval:)`); the client rethrows it.
 public typealias PaymentGate = @Sendable (_ required: AnyPaymentRequired, _ paymentURL: String) async throws -> ApprovedTerms?

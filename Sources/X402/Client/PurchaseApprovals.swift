@@ -41,7 +41,7 @@ public enum PurchaseSettlement: Sendable, Hashable {
 /// 2. The owner ``approve(_:note:)``s or ``deny(_:note:)``s; open purchases ``expire(now:)``.
 /// 3. ``confirm(_:pay:)`` claims the purchase (one caller wins, across processes when the
 ///    store is shared), lets the transport re-read the 402 and pay within ``PendingPurchase/terms``
-///    (``Payer/preparePayment(for:resource:terms:)``), and records the outcome. A purchase is
+///    (``Payer/preparePayment(for:resource:terms:paymentIdentifier:)``), and records the outcome. A purchase is
 ///    paid at most once: a second confirmation is refused.
 public struct PurchaseApprovals: Sendable {
     public var payer: Payer
@@ -209,7 +209,7 @@ public struct PurchaseApprovals: Sendable {
     ///   - purchase: the purchase being confirmed.
     ///   - required: the seller's 402 answer at confirmation.
     ///   - url: the URL that answered.
-    /// - Returns: ``PendingPurchase/terms``, for ``Payer/preparePayment(for:resource:terms:)``.
+    /// - Returns: ``PendingPurchase/terms``, for ``Payer/preparePayment(for:resource:terms:paymentIdentifier:)``.
     /// - Throws: ``PaymentRefusal/termsChanged(_:)`` for another host; the refusal for a missing
     ///   approval when the policy now asks for one.
     public func paymentTerms(for purchase: PendingPurchase, answer required: AnyPaymentRequired, from url: String) throws -> ApprovedTerms {
@@ -227,7 +227,7 @@ public struct PurchaseApprovals: Sendable {
 
     /// Confirms a pre-approved or approved purchase: claims it (only one confirmation ever wins),
     /// runs `pay` — which re-reads the 402 and pays within ``PendingPurchase/terms`` through
-    /// ``Payer/preparePayment(for:resource:terms:)`` — and records how it ended.
+    /// ``Payer/preparePayment(for:resource:terms:paymentIdentifier:)`` — and records how it ended.
     ///
     /// Whatever `pay` reports or throws, the purchase leaves ``PurchaseStatus/paying`` as
     /// ``PurchaseStatus/paid`` or ``PurchaseStatus/failed`` and is never paid again.
