@@ -254,7 +254,7 @@ let package = Package(
         // The JSON-RPC transport against a raw-socket test node that injects faults.
         .testTarget(
             name: "X402EVMRPCTests",
-            dependencies: ["X402", "X402EVM", "X402EVMRPC"],
+            dependencies: ["X402", "X402EVM", "X402EVMRPC", "X402TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

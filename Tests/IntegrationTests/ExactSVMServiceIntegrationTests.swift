@@ -101,5 +101,40 @@ struct ExactSVMServiceIntegrationTests {
         #expect(try await net.tokenBalance(of: wallet, mint: net.usdc) - before == 10_000)
         #expect(try await net.tokenBalance(of: payer.publicKey, mint: net.usdc) == 1_000_000 - 10_000)
         #expect(await hits.count == 1)
+
+        // The `x402` CLI as the buyer: a new Solana wallet (0600 key file), funded, pays once; the
+        // wallet balance reads the token account.
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("x402-svm-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let cli = try x402Executable()
+        let environment = ["X402_HOME": home.path, "X402_SVM_RPC_URL": net.url]
+        let created = try await runProcess(cli, ["wallet", "new", "--solana", "--json"], environment: environment, scratch: home)
+        #expect(created.status == 0, "\(created.stderr)")
+        let address = try #require(try JSONValue(parsing: Array(created.stdout.utf8))["address"]?.stringValue)
+        let keyFile = home.appendingPathComponent("solana-key").path
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? NSNumber)
+        #expect(mode.intValue & 0o077 == 0)
+        #expect(!created.stdout.contains(try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        _ = try await net.rpc.request(method: "svmnet_setLamports", params: [.string(address), 1_000_000_000])
+        _ = try await net.rpc.request(method: "svmnet_createTokenAccount", params: [.string(address), .string(net.usdc.base58), "50000"])
+
+        let walletBefore = try await net.tokenBalance(of: wallet, mint: net.usdc)
+        let fetched = try await runProcess(cli, ["fetch", app.url + "/report", "--json", "--yes"], environment: environment, scratch: home)
+        #expect(fetched.status == 0, "\(fetched.stdout) \(fetched.stderr)")
+        let report = try JSONValue(parsing: Array(fetched.stdout.utf8))
+        #expect(report["status"]?.stringValue == "paid" && report["paid"]?.boolValue == true, "\(report)")
+        #expect(try await net.tokenBalance(of: wallet, mint: net.usdc) - walletBefore == 10_000)
+        let owner = try SolanaPublicKey(base58: address)
+        #expect(try await net.tokenBalance(of: owner, mint: net.usdc) == 40_000)
+        #expect(await hits.count == 2)
+
+        let balance = try await runProcess(
+            cli, ["wallet", "balance", "--network", net.network.identifier, "--json"], environment: environment, scratch: home)
+        #expect(balance.status == 0, "\(balance.stderr)")
+        let read = try JSONValue(parsing: Array(balance.stdout.utf8))
+        #expect(read["address"]?.stringValue == address)
+        #expect(read["token"]?["amount"]?.stringValue == "40000", "\(read)")
+        #expect(read["sol"]?["lamports"]?.stringValue.flatMap(UInt64.init).map { $0 > 0 } == true, "\(read)")
     }
 }
