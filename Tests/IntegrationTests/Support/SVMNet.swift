@@ -137,11 +137,6 @@ struct SVMNet: Sendable {
         return try await rpc.tokenAccountBalance(ata.base58, commitment: .confirmed)?.amount ?? 0
     }
 
-    /// Ends `blockhash` at once (`svmnet_expireBlockhash`).
-    func expire(blockhash: String) async throws {
-        _ = try await rpc.request(method: "svmnet_expireBlockhash", params: [.string(blockhash)])
-    }
-
     /// The token program owning `mint`.
     func tokenProgram(of mint: SolanaPublicKey) -> SolanaPublicKey {
         mint == usdcToken2022 ? .token2022Program : .tokenProgram
