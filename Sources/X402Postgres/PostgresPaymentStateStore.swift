@@ -171,16 +171,20 @@ public final class PostgresPaymentStateStore: PaymentStateStore, PaymentIdentifi
     public func bind(paymentID id: String, to identity: PaymentIdentity, now: Date) async throws(PaymentStateStoreError) -> PaymentIdentifierBinding {
         let key = PaymentIdentifier.storageKey(id)
         return try await run { [table] () async throws -> PaymentIdentifierBinding in
-            var insert = PostgresQuery(
-                unsafeSQL: "INSERT INTO \(table)_ids (key, identity, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING 1")
-            insert.binds.append(key, context: .default)
-            insert.binds.append(identity.key, context: .default)
-            insert.binds.append(now.timeIntervalSince1970, context: .default)
-            for try await _ in try await self.database.client.query(insert, logger: self.database.logger) { return .new }
-            var select = PostgresQuery(unsafeSQL: "SELECT identity FROM \(table)_ids WHERE key = $1")
-            select.binds.append(key, context: .default)
-            for try await owner in try await self.database.client.query(select, logger: self.database.logger).decode(String.self) {
-                return .of(existing: owner, for: identity)
+            // A binding pruned between the two statements (it was older than the retention) is
+            // bound again; a second disappearance is reported.
+            for _ in 0..<2 {
+                var insert = PostgresQuery(
+                    unsafeSQL: "INSERT INTO \(table)_ids (key, identity, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING 1")
+                insert.binds.append(key, context: .default)
+                insert.binds.append(identity.key, context: .default)
+                insert.binds.append(now.timeIntervalSince1970, context: .default)
+                for try await _ in try await self.database.client.query(insert, logger: self.database.logger) { return .new }
+                var select = PostgresQuery(unsafeSQL: "SELECT identity FROM \(table)_ids WHERE key = $1")
+                select.binds.append(key, context: .default)
+                for try await owner in try await self.database.client.query(select, logger: self.database.logger).decode(String.self) {
+                    return .of(existing: owner, for: identity)
+                }
             }
             throw PostgresStoreError("payment identifier \(key) vanished while being bound")
         }

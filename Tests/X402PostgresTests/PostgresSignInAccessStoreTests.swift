@@ -36,8 +36,12 @@ import X402TestSupport
             one.close()
             two.close()
         }
+        // A table of their own: other payment-state tests run with clocks days ahead, and their
+        // pruning of the shared default table would delete the ids bound here.
+        let table = "x402_payment_state_identifier_checks"
         let stores = PaymentIdentifierStorePair(
-            first: try await PostgresPaymentStateStore(database: one), second: try await PostgresPaymentStateStore(database: two))
+            first: try await PostgresPaymentStateStore(database: one, table: table),
+            second: try await PostgresPaymentStateStore(database: two, table: table))
         try await check.run(on: stores)
     }
 }
