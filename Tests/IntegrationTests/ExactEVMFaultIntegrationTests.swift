@@ -169,7 +169,9 @@ struct ExactEVMFaultIntegrationTests {
         let stats = await chain.signers.statistics
         let injected = await plan.injected
         #expect(stats.nonceRetries >= 1, "the foreign transaction should have forced a resynchronisation: \(stats)")
-        #expect(stats.gapRepairs >= 1, "\(stats)")
+        // The never-delivered nonce was filled by the pool (the filler itself goes through the faulty
+        // connection, so its answer may be lost: count what was sent, not what was acknowledged).
+        #expect(stats.gapFillsSent >= 1, "\(stats)")
         print("exact-evm faults: injected \(injected), pool \(stats)")
     }
 }

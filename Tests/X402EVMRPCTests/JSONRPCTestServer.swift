@@ -135,7 +135,12 @@ final class JSONRPCTestServer: @unchecked Sendable {
             }
         case .stallAfterHeaders(let seconds):
             write(Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\":".utf8), to: connection)
-            Thread.sleep(forTimeInterval: seconds)
+            // Sleep in slices so that `stop()` ends the stall: a long stall then costs nothing.
+            var left = seconds
+            while left > 0, !isStopped {
+                Thread.sleep(forTimeInterval: min(0.05, left))
+                left -= 0.05
+            }
         }
     }
 

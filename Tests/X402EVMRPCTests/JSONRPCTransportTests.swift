@@ -177,7 +177,8 @@ struct JSONRPCTransportTests {
 
     @Test("a body that stalls after the head is .timeout")
     func stalledBody() async throws {
-        let server = try JSONRPCTestServer(script: [.stallAfterHeaders(seconds: 4)])
+        // A stall far longer than the timeout, so that a loaded machine cannot see the body end first.
+        let server = try JSONRPCTestServer(script: [.stallAfterHeaders(seconds: 60)])
         defer { server.stop() }
         let error = await #expect(throws: EthereumClientError.self) {
             _ = try await client(server, timeout: .seconds(1), maxRetries: 0).chainID()

@@ -58,7 +58,11 @@ public actor SignerPool {
         public var nonceRetries = 0
         public var feeRetries = 0
         public var transportRetries = 0
+        /// Gap fillers the node accepted.
         public var gapRepairs = 0
+        /// Gap fillers sent, whatever the node answered (an accepted one whose answer was lost
+        /// fills the gap without counting in ``gapRepairs``).
+        public var gapFillsSent = 0
         /// Transactions moved to another key because the node said the first lacked gas money.
         public var keysSkippedForFunds = 0
     }
@@ -285,6 +289,7 @@ public actor SignerPool {
                 gasLimit: 21_000, to: signer.address, value: .zero, data: [])
             let signature = try await signer.sign(digest: filler.signingHash)
             let signed = SignedTransaction(eip1559: filler, signature: signature, from: signer.address)
+            statistics.gapFillsSent += 1
             switch await broadcast(signed) {
             case .accepted:
                 await nonces.confirmBroadcast(nonce)
