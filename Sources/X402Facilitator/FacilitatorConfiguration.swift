@@ -283,8 +283,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
 
     /// `solana:` followed by the first 32 base58 characters of a genesis hash (CAIP-2 for Solana).
     static func isSolanaCluster(_ network: Network) -> Bool {
-        let base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8
-        return network.isSolana && network.reference.utf8.count == 32 && network.reference.utf8.allSatisfy { base58.contains($0) }
+        network.isSolana && network.reference.utf8.count == 32 && Base58.isAlphabetText(network.reference)
     }
 
     /// Refuses to serve a non-loopback address without bearer tokens (an open `/settle` spends

@@ -85,26 +85,9 @@ extension GatewayConfiguration {
         return table
     }
 
-    /// Base58 text of 32–44 characters that decodes to 32 bytes (a Solana public key).
+    /// Base58 text that decodes to 32 bytes (a Solana public key).
     static func isSolanaAddress(_ text: String) -> Bool {
-        let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
-        let digits = text.utf8
-        guard (32...44).contains(digits.count) else { return false }
-        // Decode into 33 bytes (one spare to see an overflow); the input is at most 44 characters.
-        var bytes = [UInt8](repeating: 0, count: 33)
-        for character in digits {
-            guard let digit = alphabet.firstIndex(of: character) else { return false }
-            var carry = digit
-            for index in bytes.indices.reversed() {
-                carry += Int(bytes[index]) * 58
-                bytes[index] = UInt8(carry & 0xFF)
-                carry >>= 8
-            }
-            if carry != 0 { return false }
-        }
-        let leadingOnes = digits.prefix { $0 == UInt8(ascii: "1") }.count
-        let significant = bytes.drop { $0 == 0 }.count
-        return bytes[0] == 0 && leadingOnes + significant == 32
+        (try? Base58.decode(text, length: 32)) != nil
     }
 
     static func isEVMAddress(_ text: String) -> Bool {

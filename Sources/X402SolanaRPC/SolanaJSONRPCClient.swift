@@ -42,7 +42,7 @@ public struct SolanaJSONRPCClient: SolanaRPC {
 
     public func latestBlockhash(commitment: SolanaCommitment) async throws(SolanaRPCError) -> SolanaBlockhash {
         let value = try Self.contextValue(try await read("getLatestBlockhash", [Self.config(commitment)]))
-        guard let blockhash = value["blockhash"]?.stringValue, Self.isBase58(blockhash, maxLength: 44),
+        guard let blockhash = value["blockhash"]?.stringValue, Self.isBase58(blockhash, bytes: 32),
             let height = value["lastValidBlockHeight"]?.numberValue?.uint64Value
         else { throw SolanaRPCError(.invalidResponse, "getLatestBlockhash: unexpected value") }
         return SolanaBlockhash(blockhash: blockhash, lastValidBlockHeight: height)
@@ -106,7 +106,7 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         ]
         // Same bytes on every attempt: the signature identifies the transaction, the runtime dedups it.
         let result = try await call("sendTransaction", [.string(transaction), config], idempotency: .idempotent)
-        guard let signature = result.stringValue, Self.isBase58(signature, maxLength: 88) else {
+        guard let signature = result.stringValue, Self.isBase58(signature, bytes: 64) else {
             throw SolanaRPCError(.invalidResponse, "sendTransaction: expected a base58 signature")
         }
         return signature
@@ -186,7 +186,7 @@ public struct SolanaJSONRPCClient: SolanaRPC {
 
     /// `getGenesisHash` (base58): names the cluster, the reference of a `solana:` CAIP-2 id.
     public func genesisHash() async throws(SolanaRPCError) -> String {
-        guard let hash = try await read("getGenesisHash", []).stringValue, Self.isBase58(hash, maxLength: 44) else {
+        guard let hash = try await read("getGenesisHash", []).stringValue, Self.isBase58(hash, bytes: 32) else {
             throw SolanaRPCError(.invalidResponse, "getGenesisHash: expected a base58 hash")
         }
         return hash
@@ -217,7 +217,7 @@ public struct SolanaJSONRPCClient: SolanaRPC {
 
     private func account(_ value: JSONValue, method: String) throws(SolanaRPCError) -> SolanaAccountInfo? {
         if value.isNull { return nil }
-        guard let owner = value["owner"]?.stringValue, Self.isBase58(owner, maxLength: 44),
+        guard let owner = value["owner"]?.stringValue, Self.isBase58(owner, bytes: 32),
             let lamports = value["lamports"]?.numberValue?.uint64Value,
             let executable = value["executable"]?.boolValue,
             let data = value["data"]?.arrayValue, data.count == 2,
@@ -254,9 +254,9 @@ public struct SolanaJSONRPCClient: SolanaRPC {
         return value
     }
 
-    static func isBase58(_ text: String, maxLength: Int) -> Bool {
-        let alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8
-        return !text.isEmpty && text.utf8.count <= maxLength && text.utf8.allSatisfy { alphabet.contains($0) }
+    /// Whether `text` is base58 of exactly `bytes` bytes (a key, hash or signature from the node).
+    static func isBase58(_ text: String, bytes: Int) -> Bool {
+        (try? Base58.decode(text, length: bytes)) != nil
     }
 
     static func map(_ error: EthereumClientError) -> SolanaRPCError {

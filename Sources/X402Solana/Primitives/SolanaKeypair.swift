@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+public import X402
 
 /// An Ed25519 signing key for Solana (swift-crypto `Curve25519.Signing`; no curve code of ours).
 ///

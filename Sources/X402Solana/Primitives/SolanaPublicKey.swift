@@ -1,3 +1,5 @@
+public import X402
+
 /// A 32-byte Solana address: an Ed25519 public key or a program-derived address.
 public struct SolanaPublicKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The raw 32 bytes.

@@ -1,3 +1,5 @@
+public import X402
+
 /// A 32-byte hash (a recent blockhash), shown in base58.
 public struct SolanaHash: Sendable, Hashable, CustomStringConvertible {
     public let bytes: [UInt8]

@@ -97,6 +97,12 @@ public enum Base58 {
         return [UInt8](repeating: 0, count: zeros) + bytes[start...]
     }
 
+    /// Whether `text` is non-empty and every character is in the base58 alphabet (no decoding:
+    /// for texts such as a CAIP-2 Solana reference, a genesis hash cut to 32 characters).
+    public static func isAlphabetText(_ text: some StringProtocol) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { reverse[Int($0)] >= 0 }
+    }
+
     /// Decodes base58 `text` that must hold exactly `length` bytes.
     public static func decode(_ text: String, length: Int) throws(DecodingError) -> [UInt8] {
         guard !text.isEmpty else { throw .empty }
