@@ -149,13 +149,56 @@ public struct FacilitatorService: Sendable {
     /// (`solana-keygen`). Values are never logged.
     static func loadSolanaKeys(
         environmentVariables: [String], files: [String], environment: [String: String], network: Network
-    ) throws
-        -> [SolanaKeypair]
-    {
+    ) throws(FacilitatorConfigurationError) -> [SolanaKeypair] {
+        let texts = try readKeyTexts(
+            environmentVariables: environmentVariables, files: files, environment: environment, role: "fee payer", network: network)
+        var keys: [SolanaKeypair] = []
+        for (source, text) in texts {
+            let whole = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            // A `solana-keygen` file is one JSON array, whose commas are not key separators.
+            let parts = whole.hasPrefix("[") ? [whole] : keyParts(whole)
+            for part in parts {
+                guard let key = try? SolanaKeypair(text: part) else {
+                    throw .signerKey("\(source) does not hold a 64-byte Solana keypair (base58 or a JSON byte array)")
+                }
+                keys.append(key)
+            }
+        }
+        guard !keys.isEmpty else {
+            throw .signerKey("no fee-payer key for \(network) (use --svm-signer-key-env NAME or --svm-signer-key-file PATH)")
+        }
+        return keys
+    }
+
+    /// Reads hex keys from environment variables and files; several keys may be separated by
+    /// commas or newlines. Values are never logged.
+    static func loadKeys(
+        environmentVariables: [String], files: [String], environment: [String: String], network: Network
+    ) throws(FacilitatorConfigurationError) -> [PrivateKey] {
+        let texts = try readKeyTexts(
+            environmentVariables: environmentVariables, files: files, environment: environment, role: "signer key", network: network)
+        var keys: [PrivateKey] = []
+        for (source, text) in texts {
+            for part in keyParts(text) {
+                guard let key = try? PrivateKey(hex: part) else { throw .signerKey("\(source) does not hold a valid hex private key") }
+                keys.append(key)
+            }
+        }
+        guard !keys.isEmpty else {
+            throw .signerKey("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
+        }
+        return keys
+    }
+
+    /// The key texts named by environment variables and files, each with where it came from (for
+    /// messages, which never quote the value). A file is read only up to 64 KiB.
+    private static func readKeyTexts(
+        environmentVariables: [String], files: [String], environment: [String: String], role: String, network: Network
+    ) throws(FacilitatorConfigurationError) -> [(source: String, text: String)] {
         var texts: [(source: String, text: String)] = []
         for name in environmentVariables {
             guard let value = environment[name], !value.isEmpty else {
-                throw FacilitatorConfigurationError.signerKey("environment variable \(name) (fee payer for \(network)) is not set")
+                throw .signerKey("environment variable \(name) (\(role) for \(network)) is not set")
             }
             texts.append(("environment variable \(name)", value))
         }
@@ -163,73 +206,17 @@ public struct FacilitatorService: Sendable {
             guard let data = FileManager.default.contents(atPath: path), data.count <= 64 * 1024,
                 let text = String(data: data, encoding: .utf8)
             else {
-                throw FacilitatorConfigurationError.signerKey("cannot read fee-payer key file \(path)")
+                throw .signerKey("cannot read \(role) file \(path)")
             }
             texts.append(("file \(path)", text))
         }
-        var keys: [SolanaKeypair] = []
-        for (source, text) in texts {
-            let trimmedText = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmedText.hasPrefix("[") {
-                do {
-                    keys.append(try SolanaKeypair(text: trimmedText))
-                } catch {
-                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a 64-byte Solana keypair")
-                }
-                continue
-            }
-            for part in trimmedText.split(whereSeparator: { $0 == "," || $0.isNewline }) {
-                let trimmed = part.trimmingCharacters(in: .whitespaces)
-                guard !trimmed.isEmpty else { continue }
-                do {
-                    keys.append(try SolanaKeypair(text: trimmed))
-                } catch {
-                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a base58 64-byte Solana keypair")
-                }
-            }
-        }
-        guard !keys.isEmpty else {
-            throw FacilitatorConfigurationError.signerKey(
-                "no fee-payer key for \(network) (use --svm-signer-key-env NAME or --svm-signer-key-file PATH)")
-        }
-        return keys
+        return texts
     }
 
-    /// Reads hex keys from environment variables and files; several keys may be separated by
-    /// commas or newlines.
-    static func loadKeys(
-        environmentVariables: [String], files: [String], environment: [String: String], network: Network
-    ) throws
-        -> [PrivateKey]
-    {
-        var texts: [(source: String, text: String)] = []
-        for name in environmentVariables {
-            guard let value = environment[name], !value.isEmpty else {
-                throw FacilitatorConfigurationError.signerKey("environment variable \(name) (signer key for \(network)) is not set")
-            }
-            texts.append(("environment variable \(name)", value))
-        }
-        for path in files {
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw FacilitatorConfigurationError.signerKey("cannot read signer key file \(path)")
-            }
-            texts.append(("file \(path)", text))
-        }
-        var keys: [PrivateKey] = []
-        for (source, text) in texts {
-            for part in text.split(whereSeparator: { $0 == "," || $0.isNewline }) {
-                let trimmed = part.trimmingCharacters(in: .whitespaces)
-                guard !trimmed.isEmpty else { continue }
-                do {
-                    keys.append(try PrivateKey(hex: trimmed))
-                } catch {
-                    throw FacilitatorConfigurationError.signerKey("\(source) does not hold a valid hex private key")
-                }
-            }
-        }
-        guard !keys.isEmpty else {
-            throw FacilitatorConfigurationError.signerKey("no signer key for \(network) (use --signer-key-env NAME or --signer-key-file PATH)")
-        }
-        return keys
+    /// The non-empty keys of a text listing several, separated by commas or newlines.
+    private static func keyParts(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0.isNewline })
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
     }
 }
