@@ -29,76 +29,8 @@ while [[ $# -gt 0 ]]; do
         *) echo "svmnet start: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
-if ! [[ "$PORT" =~ ^[0-9]+$ ]] || (( PORT < 1 || PORT > 65535 )); then
-    echo "svmnet start: invalid port: $PORT" >&2; exit 2
-fi
-
 "$HERE/setup.sh"
-VENV="${X402_SVMNET_VENV:-$HERE/.venv}"
-PY="$VENV/bin/python"
-
-mkdir -p "$STATE_DIR"
-STATE_DIR="$(cd "$STATE_DIR" && pwd)"
-PIDFILE="$STATE_DIR/svmnet.pid"
-JSON="$STATE_DIR/svmnet.json"
-LOG="$STATE_DIR/svmnet.log"
-
-if [[ -f "$PIDFILE" ]]; then
-    old="$(cat "$PIDFILE" 2>/dev/null || true)"
-    if [[ -n "$old" ]] && kill -0 "$old" 2>/dev/null && grep -qa svmnet.py "/proc/$old/cmdline" 2>/dev/null; then
-        echo "svmnet start: an svmnet is already running from $STATE_DIR (pid $old); stop it with $HERE/stop.sh --state-dir $STATE_DIR" >&2
-        exit 1
-    fi
-    rm -f "$PIDFILE"
-fi
-
-if ! "$PY" - "$PORT" <<'PYEOF'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # like the server: ignore TIME_WAIT leftovers
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-finally:
-    s.close()
-PYEOF
-then
-    echo "svmnet start: port $PORT on 127.0.0.1 is already in use (choose another with --port N or X402_SVMNET_PORT)" >&2
-    exit 1
-fi
-
-rm -f "$JSON"
-t0=$(date +%s%N)
-nohup "$PY" "$HERE/svmnet.py" --port "$PORT" --state-out "$JSON" "${EXTRA[@]}" >"$LOG" 2>&1 </dev/null &
-pid=$!
-echo "$pid" > "$PIDFILE"
-
-URL="http://127.0.0.1:$PORT"
-for _ in $(seq 1 600); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "svmnet start: the server exited during start-up; log ($LOG):" >&2
-        tail -n 30 "$LOG" >&2
-        rm -f "$PIDFILE"
-        exit 1
-    fi
-    if [[ -f "$JSON" ]] && "$PY" - "$URL" <<'PYEOF' 2>/dev/null
-import json, sys, urllib.request
-req = urllib.request.Request(sys.argv[1], data=b'{"jsonrpc":"2.0","id":1,"method":"getGenesisHash"}',
-                             headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=2) as r:
-    sys.exit(0 if json.load(r).get("result", "").startswith("EtWTRABZaYq6iMfeYKouRu166VU2xqa1") else 1)
-PYEOF
-    then
-        cat "$JSON"
-        echo "svmnet start: pid $pid, server up $(( ($(date +%s%N) - t0) / 1000000 )) ms after launch, state in $JSON" >&2
-        echo "$URL"
-        exit 0
-    fi
-    sleep 0.1
-done
-echo "svmnet start: no answer on $URL after 60 s; log ($LOG):" >&2
-tail -n 30 "$LOG" >&2
-kill "$pid" 2>/dev/null || true
-rm -f "$PIDFILE"
-exit 1
+source "$HERE/../lib/service.sh"
+service_start svmnet "${X402_SVMNET_VENV:-$HERE/.venv}/bin/python" "$HERE/svmnet.py" "$STATE_DIR" "$PORT" --state-out \
+    '{"jsonrpc":"2.0","id":1,"method":"getGenesisHash"}' 'r.get("result", "").startswith("EtWTRABZaYq6iMfeYKouRu166VU2xqa1")' \
+    "${EXTRA[@]}"
