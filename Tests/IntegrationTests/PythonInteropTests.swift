@@ -73,7 +73,7 @@ struct PythonInteropTests {
                 for: .tokenAmount(amount: UInt256(decimal: amount)!, asset: devnet.token.checksummed), on: network)
             let requirements = PaymentRequirements(
                 scheme: "exact", network: network, amount: priced.amount.decimalString, asset: priced.asset, payTo: payee.checksummed,
-                maxTimeoutSeconds: 120, extra: priced.extra)
+                maxTimeoutSeconds: 900, extra: priced.extra)
             return Setup(
                 devnet: devnet, payer: try await payer, facilitatorAccount: account, payee: payee,
                 facilitator: ExactEVMFacilitator(chains: [chain]), requirements: requirements)
@@ -106,7 +106,7 @@ struct PythonInteropTests {
         let s = try await Setup.make(amount: "2500")
         let v1 = PaymentRequirementsV1(
             scheme: "exact", network: "base-sepolia", maxAmountRequired: "2500", resource: "http://127.0.0.1/v1", description: "",
-            mimeType: "application/json", payTo: s.payee.checksummed, maxTimeoutSeconds: 120, asset: s.devnet.token.checksummed,
+            mimeType: "application/json", payTo: s.payee.checksummed, maxTimeoutSeconds: 900, asset: s.devnet.token.checksummed,
             extra: ["name": "USDC", "version": "2"])
         let body = PaymentRequiredV1(error: "X-PAYMENT header is required", accepts: [v1])
         let signed = try await Self.runPython("py_sign.py", ["--key-env", "X402_INTEROP_TEST_KEY"], stdin: body.json, key: s.payer.key)
@@ -153,7 +153,7 @@ struct PythonInteropTests {
         let s = try await Setup.make(amount: "1500")
         let v1 = PaymentRequirementsV1(
             scheme: "exact", network: "base-sepolia", maxAmountRequired: "1500", resource: "http://127.0.0.1/v1", description: "",
-            mimeType: "", payTo: s.payee.checksummed, maxTimeoutSeconds: 120, asset: s.devnet.token.checksummed,
+            mimeType: "", payTo: s.payee.checksummed, maxTimeoutSeconds: 900, asset: s.devnet.token.checksummed,
             extra: ["name": "USDC", "version": "2"])
         let scheme = try await ExactEVMClient(signer: s.payer.key).createPayload(
             for: try #require(v1.normalized), context: PaymentContext(version: .v1))
