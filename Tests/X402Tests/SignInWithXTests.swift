@@ -212,6 +212,13 @@ private struct FixedVerifier: SignInSignatureVerifier {
         (.siwxChainID, { $0.chainID = "eip155:base" }),
         (.siwxSignature, { $0.signature = "0xbad" }),
         (.siwxInvalidPayload, { $0.version = "2" }),
+        // A field that leaves its line could pose as other lines of the signed message.
+        (.siwxInvalidPayload, { $0.statement = "Sign in\nURI: https://evil.example.com/" }),
+        (.siwxInvalidPayload, { $0.uri = "https://api.example.com/premium-data\nNonce: 0000000000000000" }),
+        (.siwxInvalidPayload, { $0.resources = ["https://api.example.com/a", "b\r- c"] }),
+        (.siwxInvalidPayload, { $0.requestID = "r\u{2028}1" }),
+        (.siwxInvalidPayload, { $0.statement = "tab\there" }),
+        (.siwxInvalidPayload, { $0.statement = "c1 \u{85} control" }),
     ]
 
     @Test(arguments: 0..<refusals.count)

@@ -6,8 +6,17 @@ public enum SignInMessage {
     /// The message for `fields` signed by `address`.
     ///
     /// - Throws: ``SignInWithXFailure`` (`invalid_siwx_chain_id`, `invalid_siwx_unsupported_chain`)
-    ///   when the chain id has no message form.
+    ///   when the chain id has no message form; `invalid_siwx_payload` when a field would not stay
+    ///   on its line (a line break or other control character).
     public static func text(_ fields: SignInFields, address: String) throws(SignInWithXFailure) -> String {
+        // Every field is one line of the message: a line break (or any control character) in one
+        // would let a field's text pose as other lines of the message.
+        let all =
+            [fields.domain, address, fields.uri, fields.version, fields.chainID, fields.nonce, fields.issuedAt]
+            + [fields.statement, fields.expirationTime, fields.notBefore, fields.requestID].compactMap { $0 } + (fields.resources ?? [])
+        guard all.allSatisfy(isSingleLine) else {
+            throw SignInWithXFailure(.siwxInvalidPayload, "a sign-in field holds a line break or another control character")
+        }
         if fields.chainID.hasPrefix("eip155:") {
             guard let number = evmChainNumber(fields.chainID) else {
                 throw SignInWithXFailure(.siwxChainID, "chain id must be eip155:<decimal>")
@@ -20,6 +29,14 @@ public enum SignInMessage {
             return solana(fields, address: address, reference: reference)
         }
         throw SignInWithXFailure(.siwxUnsupportedChain, "unsupported chain namespace; supported: eip155:*, solana:*")
+    }
+
+    /// No control character (C0 with line breaks, DEL, C1) and no Unicode line or paragraph separator.
+    static func isSingleLine(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            let v = scalar.value
+            return v >= 0x20 && !(0x7F...0x9F).contains(v) && v != 0x2028 && v != 0x2029
+        }
     }
 
     /// The decimal chain number of `eip155:<digits>` (at most 18 digits), or `nil`.
