@@ -37,7 +37,7 @@ extension FacilitatorCommand {
         @Option(
             name: .long,
             help: ArgumentHelp(
-                "A served network and its JSON-RPC URL (repeatable); several URLs separated by commas fail over in order.",
+                "A served network and its JSON-RPC URL (repeatable); several URLs separated by commas fail over in order; env:NAME reads a URL (with an API key) from that environment variable.",
                 valueName: "caip2=url[,url…]"))
         var network: [String] = []
 

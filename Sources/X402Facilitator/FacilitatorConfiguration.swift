@@ -243,15 +243,16 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
                     "\(path).network", "\(entry.network) is neither an eip155:<chain id> nor a solana:<genesis hash> network")
             }
             guard seen.insert(entry.network).inserted else { throw .invalidValue("\(path).network", "\(entry.network) is configured twice") }
-            guard let url = URL(string: entry.rpcURL), url.scheme == "http" || url.scheme == "https" else {
-                throw .invalidValue("\(path).rpcURL", "the RPC URL of \(entry.network) is not an http(s) URL")
+            guard Self.isRPCEndpoint(entry.rpcURL) else {
+                throw .invalidValue("\(path).rpcURL", "the RPC URL of \(entry.network) is neither an http(s) URL nor env:NAME")
             }
             if entry.network.isSolana, !(entry.fallbackRPCURLs ?? []).isEmpty {
                 throw .invalidValue("\(path).fallbackRPCURLs", "failover between RPC endpoints is not available for Solana networks yet")
             }
             for (position, fallback) in (entry.fallbackRPCURLs ?? []).enumerated() {
-                guard let url = URL(string: fallback), url.scheme == "http" || url.scheme == "https" else {
-                    throw .invalidValue("\(path).fallbackRPCURLs[\(position)]", "a fallback RPC URL of \(entry.network) is not an http(s) URL")
+                guard Self.isRPCEndpoint(fallback) else {
+                    throw .invalidValue(
+                        "\(path).fallbackRPCURLs[\(position)]", "a fallback RPC URL of \(entry.network) is neither an http(s) URL nor env:NAME")
                 }
             }
             for scheme in entry.schemes ?? ["exact"] where scheme != "exact" {
@@ -309,6 +310,52 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
             tokens += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         return tokens
+    }
+
+    /// The RPC URLs of the network at `index` (``NetworkEntry/rpcURL`` first, then the fallbacks),
+    /// each `env:NAME` replaced by the value of that environment variable: a URL holding a
+    /// provider's API key need not appear on the command line (visible to every user in `ps`) or
+    /// in the configuration file. Values are never logged or quoted in errors.
+    ///
+    /// - Throws: ``FacilitatorConfigurationError/invalidValue(_:_:)`` when a named variable is
+    ///   unset or does not hold an http(s) URL.
+    public func resolvedRPCURLs(ofNetworkAt index: Int, environment: [String: String]) throws(FacilitatorConfigurationError) -> [String] {
+        let entry = networks[index]
+        let configured =
+            [("networks[\(index)].rpcURL", entry.rpcURL)]
+            + (entry.fallbackRPCURLs ?? []).enumerated().map { ("networks[\(index)].fallbackRPCURLs[\($0.offset)]", $0.element) }
+        var urls: [String] = []
+        for (path, text) in configured {
+            guard text.hasPrefix(Self.environmentPrefix) else {
+                urls.append(text)
+                continue
+            }
+            let name = String(text.dropFirst(Self.environmentPrefix.count))
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+                throw .invalidValue(path, "environment variable \(name) (an RPC URL of \(entry.network)) is not set")
+            }
+            guard Self.isHTTPURL(value) else {
+                throw .invalidValue(path, "environment variable \(name) does not hold an http(s) URL")
+            }
+            urls.append(value)
+        }
+        return urls
+    }
+
+    /// How an RPC URL names an environment variable instead: `env:NAME`.
+    static let environmentPrefix = "env:"
+
+    /// An http(s) URL, or `env:NAME` with a portable variable name.
+    static func isRPCEndpoint(_ text: String) -> Bool {
+        guard text.hasPrefix(environmentPrefix) else { return isHTTPURL(text) }
+        let name = text.utf8.dropFirst(environmentPrefix.utf8.count)
+        return !name.isEmpty && name.count <= 128 && name.first.map { !(0x30...0x39).contains($0) } == true
+            && name.allSatisfy { $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), url.host != nil else { return false }
+        return scheme == "http" || scheme == "https"
     }
 }
 

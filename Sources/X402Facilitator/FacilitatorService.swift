@@ -51,25 +51,24 @@ public struct FacilitatorService: Sendable {
         var addresses: [Network: [String]] = [:]
         var solanaNodes: [Network: any SolanaRPC] = [:]
         var feePayers: [SolanaKeypair] = []
-        for entry in configuration.networks {
+        for (index, entry) in configuration.networks.enumerated() {
             let network = entry.network
+            let urls = try configuration.resolvedRPCURLs(ofNetworkAt: index, environment: environment)
             if network.isSolana {
                 let keys = try Self.loadSolanaKeys(
                     environmentVariables: entry.signerKeyEnv ?? configuration.svmSignerKeyEnv,
                     files: entry.signerKeyFiles ?? configuration.svmSignerKeyFiles, environment: environment, network: network)
                 for key in keys where !feePayers.contains(where: { $0.publicKey == key.publicKey }) { feePayers.append(key) }
-                solanaNodes[network] = SolanaJSONRPCClient(configuration: .init(url: entry.rpcURL))
+                solanaNodes[network] = SolanaJSONRPCClient(configuration: .init(url: urls[0]))
                 continue
             }
             let keys = try Self.loadKeys(
                 environmentVariables: entry.signerKeyEnv ?? configuration.signerKeyEnv,
                 files: entry.signerKeyFiles ?? configuration.signerKeyFiles, environment: environment, network: network)
-            let fallbacks = entry.fallbackRPCURLs ?? []
             let client: any EthereumClient =
-                fallbacks.isEmpty
-                ? JSONRPCClient(configuration: .init(url: entry.rpcURL))
-                : FailoverEthereumClient(
-                    urls: [entry.rpcURL] + fallbacks, configuration: .init(url: entry.rpcURL), options: .init(expectedChainID: network.chainID))
+                urls.count == 1
+                ? JSONRPCClient(configuration: .init(url: urls[0]))
+                : FailoverEthereumClient(urls: urls, configuration: .init(url: urls[0]), options: .init(expectedChainID: network.chainID))
             chains.append(EVMFacilitatorChain(network: network, client: client, signers: keys, fees: fees))
             addresses[network] = keys.map(\.address.checksummed)
             if (entry.schemes ?? ["exact"]).contains("exact") { exactNetworks.append(network) }
