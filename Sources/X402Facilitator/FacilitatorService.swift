@@ -50,7 +50,7 @@ public struct FacilitatorService: Sendable {
         var exactNetworks: [Network] = []
         var addresses: [Network: [String]] = [:]
         var solanaNodes: [Network: any SolanaRPC] = [:]
-        var feePayers: [SolanaKeypair] = []
+        var feePayers: [Network: [SolanaKeypair]] = [:]
         for (index, entry) in configuration.networks.enumerated() {
             let network = entry.network
             let urls = try configuration.resolvedRPCURLs(ofNetworkAt: index, environment: environment)
@@ -58,7 +58,10 @@ public struct FacilitatorService: Sendable {
                 let keys = try Self.loadSolanaKeys(
                     environmentVariables: entry.signerKeyEnv ?? configuration.svmSignerKeyEnv,
                     files: entry.signerKeyFiles ?? configuration.svmSignerKeyFiles, environment: environment, network: network)
-                for key in keys where !feePayers.contains(where: { $0.publicKey == key.publicKey }) { feePayers.append(key) }
+                // Each network pays from its own keys (a devnet key never pays on mainnet).
+                var own: [SolanaKeypair] = []
+                for key in keys where !own.contains(where: { $0.publicKey == key.publicKey }) { own.append(key) }
+                feePayers[network] = own
                 solanaNodes[network] = SolanaJSONRPCClient(configuration: .init(url: urls[0]))
                 continue
             }
@@ -79,7 +82,7 @@ public struct FacilitatorService: Sendable {
             var svmOptions = ExactSVMFacilitator.Options()
             svmOptions.simulateInVerify = configuration.simulateInVerify
             let svm = ExactSVMFacilitator(
-                nodes: solanaNodes, feePayers: feePayers, options: svmOptions, records: storage.schemeRows, exclusion: storage.exclusion)
+                nodes: solanaNodes, feePayersByNetwork: feePayers, options: svmOptions, records: storage.schemeRows, exclusion: storage.exclusion)
             for network in solanaNodes.keys { addresses[network] = svm.signers(for: network) }
             solanaSchemes.append((svm, solanaNodes.keys.sorted()))
         }

@@ -243,6 +243,27 @@ import X402Solana
         #expect(await facilitator.supportedExtra(for: .eip155(1)) == nil)
     }
 
+    @Test func eachNetworkPaysFromItsOwnFeePayers() async throws {
+        let devnetKey = try SolanaKeypair(seed: [UInt8](repeating: 9, count: 32))
+        let node = Self.node()
+        let facilitator = ExactSVMFacilitator(
+            nodes: [.solanaMainnet: node, .solanaDevnet: node],
+            feePayersByNetwork: [.solanaMainnet: [Self.facilitatorKey], .solanaDevnet: [devnetKey]])
+        #expect(facilitator.signers(for: .solanaMainnet) == [Self.facilitatorKey.publicKey.base58])
+        #expect(facilitator.signers(for: .solanaDevnet) == [devnetKey.publicKey.base58])
+        #expect(await facilitator.supportedExtra(for: .solanaDevnet)?["feePayer"]?.stringValue == devnetKey.publicKey.base58)
+        // The mainnet vector, paid with mainnet's fee payer, verifies.
+        let v = Self.vector
+        #expect(await facilitator.verify(try Self.payload(v), requirements: try Self.requirements(v)).isValid)
+        // The same payment on a facilitator whose mainnet has only the devnet key: the mainnet
+        // fee payer is not one of mainnet's, though the process holds it for devnet.
+        let swapped = ExactSVMFacilitator(
+            nodes: [.solanaMainnet: node, .solanaDevnet: node],
+            feePayersByNetwork: [.solanaMainnet: [devnetKey], .solanaDevnet: [Self.facilitatorKey]])
+        let refused = await swapped.verify(try Self.payload(v), requirements: try Self.requirements(v))
+        #expect(refused.invalidReason == .exactSVMFeePayerNotManaged, "\(refused)")
+    }
+
     // MARK: Settle
 
     static var vector: JSONValue { SVMVectors.section("vectors")[0] }

@@ -53,7 +53,9 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
 
     public let options: Options
     let nodes: [Network: any SolanaRPC]
-    let feePayers: [SolanaKeypair]
+    /// The fee payers of each served network: a key configured for one network never pays on another.
+    let feePayers: [Network: [SolanaKeypair]]
+    /// Every fee payer of every network, none of which a payment may touch as an account.
     let feePayerKeys: Set<SolanaPublicKey>
     /// Settlement rows shared by instances (in memory unless a database store is given).
     public let records: any SchemeSettlementRowStore
@@ -61,13 +63,12 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
     let state = FacilitatorState()
     let now: @Sendable () -> Date
 
-    /// A facilitator paying fees from `feePayers` on the networks of `nodes`.
+    /// A facilitator paying fees from the same `feePayers` on every network of `nodes`.
     ///
     /// - Parameters:
     ///   - nodes: a node client per served network.
     ///   - feePayers: the fee-payer keys; `/supported` advertises them in turn.
-    ///   - records: where settled messages are remembered; give the facilitator's database store
-    ///     so that a restart or a second instance never answers a settled message twice.
+    ///   - records: where settled messages are remembered.
     ///   - options: verification limits and settlement timing.
     ///   - exclusion: serializes the settlement of one message across instances (PostgreSQL).
     ///   - now: the clock of the in-process duplicate window.
@@ -76,9 +77,30 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
         records: any SchemeSettlementRowStore = InMemorySchemeSettlementRows(), exclusion: (any SettlementExclusion)? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.init(
+            nodes: nodes, feePayersByNetwork: nodes.mapValues { _ in feePayers }, options: options, records: records, exclusion: exclusion,
+            now: now)
+    }
+
+    /// A facilitator paying fees on each network of `nodes` from that network's own keys.
+    ///
+    /// - Parameters:
+    ///   - nodes: a node client per served network.
+    ///   - feePayersByNetwork: the fee-payer keys of each network; `/supported` advertises a
+    ///     network's keys in turn, and a payment naming a fee payer of another network is refused.
+    ///   - records: where settled messages are remembered; give the facilitator's database store
+    ///     so that a restart or a second instance never answers a settled message twice.
+    ///   - options: verification limits and settlement timing.
+    ///   - exclusion: serializes the settlement of one message across instances (PostgreSQL).
+    ///   - now: the clock of the in-process duplicate window.
+    public init(
+        nodes: [Network: any SolanaRPC], feePayersByNetwork: [Network: [SolanaKeypair]], options: Options = Options(),
+        records: any SchemeSettlementRowStore = InMemorySchemeSettlementRows(), exclusion: (any SettlementExclusion)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.nodes = nodes
-        self.feePayers = feePayers
-        self.feePayerKeys = Set(feePayers.map(\.publicKey))
+        self.feePayers = feePayersByNetwork
+        self.feePayerKeys = Set(feePayersByNetwork.values.joined().map(\.publicKey))
         self.options = options
         self.records = records
         self.exclusion = exclusion
@@ -89,14 +111,14 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
     public var networks: [Network] { nodes.keys.sorted() }
 
     public func signers(for network: Network) -> [String] {
-        nodes[network] == nil ? [] : feePayers.map(\.publicKey.base58)
+        nodes[network] == nil ? [] : (feePayers[network] ?? []).map(\.publicKey.base58)
     }
 
     /// `{"feePayer": …}`, one fee-payer key after the other on successive calls.
     public func supportedExtra(for network: Network) async -> JSONObject? {
-        guard nodes[network] != nil, !feePayers.isEmpty else { return nil }
-        let index = state.nextRotation() % feePayers.count
-        return ["feePayer": .string(feePayers[index].publicKey.base58)]
+        guard nodes[network] != nil, let keys = feePayers[network], !keys.isEmpty else { return nil }
+        let index = state.nextRotation() % keys.count
+        return ["feePayer": .string(keys[index].publicKey.base58)]
     }
 
     // MARK: Verify
@@ -179,9 +201,10 @@ public struct ExactSVMFacilitator: SchemeFacilitator {
         guard let feePayerText = requirements.extra?["feePayer"]?.stringValue else {
             throw Failure(.exactSVMMissingFeePayer, "requirements.extra.feePayer is missing")
         }
-        guard let feePayerKey = try? SolanaPublicKey(base58: feePayerText), let feePayer = feePayers.first(where: { $0.publicKey == feePayerKey })
+        guard let feePayerKey = try? SolanaPublicKey(base58: feePayerText),
+            let feePayer = feePayers[requirements.network]?.first(where: { $0.publicKey == feePayerKey })
         else {
-            throw Failure(.exactSVMFeePayerNotManaged, "fee payer \(feePayerText) is not managed by this facilitator")
+            throw Failure(.exactSVMFeePayerNotManaged, "fee payer \(feePayerText) is not managed by this facilitator on \(requirements.network)")
         }
         // 5. Decode and decompile.
         guard let text = payload.payload["transaction"]?.stringValue else {
