@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 public import X402
 public import X402EVM
 
@@ -32,25 +31,18 @@ public struct FailoverEthereumClient: EthereumClient {
     }
 
     /// A node's standing.
-    public enum Health: Sendable, Hashable {
-        /// Not yet checked (or back from being out): its chain id is read before it is used.
-        case unchecked
-        /// In service.
-        case inService
-        /// Out of service until the instant, for the reason given (no URL in it).
-        case outOfService(until: ContinuousClock.Instant, reason: String)
-    }
+    public typealias Health = EndpointHealth
 
     public let options: Options
     let endpoints: [any EthereumClient]
-    private let health: NIOLockedValueBox<[Health]>
+    private let rotation: EndpointRotation
 
     /// A client over `endpoints` (at least one), preferred in the order given.
     public init(endpoints: [any EthereumClient], options: Options) {
         precondition(!endpoints.isEmpty, "a failover client needs at least one endpoint")
         self.endpoints = endpoints
         self.options = options
-        self.health = NIOLockedValueBox(Array(repeating: .unchecked, count: endpoints.count))
+        self.rotation = EndpointRotation(count: endpoints.count, outOfServiceFor: options.outOfServiceFor)
     }
 
     /// A client over JSON-RPC nodes at `urls`, each with `configuration`'s settings but its own URL.
@@ -65,78 +57,34 @@ public struct FailoverEthereumClient: EthereumClient {
         self.init(endpoints: clients, options: options)
     }
 
-    /// Each node's standing, in the order the nodes were given.
-    public var standings: [Health] { health.withLockedValue { $0 } }
+    /// Each node's standing, in the order given at initialisation.
+    public var standings: [Health] { rotation.standings }
 
-    /// The order to try the nodes in: those in service or due for a check first, then the rest
-    /// (out of service), soonest back first.
-    func order(now: ContinuousClock.Instant) -> [Int] {
-        let standings = health.withLockedValue { $0 }
-        var ready: [Int] = []
-        var out: [(Int, ContinuousClock.Instant)] = []
-        for (index, standing) in standings.enumerated() {
-            switch standing {
-            case .unchecked, .inService: ready.append(index)
-            case .outOfService(let until, _):
-                if until <= now { ready.append(index) } else { out.append((index, until)) }
-            }
-        }
-        return ready + out.sorted { $0.1 < $1.1 }.map(\.0)
-    }
-
-    private func set(_ index: Int, _ standing: Health) {
-        health.withLockedValue { $0[index] = standing }
-    }
-
-    private func takeOut(_ index: Int, _ reason: String) {
-        set(index, .outOfService(until: ContinuousClock.now + options.outOfServiceFor, reason: reason))
-    }
-
-    /// Whether a failure is the node's fault (fail over) rather than an answer.
+    /// A fault of the node (it is taken out), as opposed to its answer.
     static func isFault(_ error: EthereumClientError) -> Bool {
         if case .node = error { return false }
         return true
     }
 
-    /// Makes sure node `index` is on the right chain before it serves; `false` when it is not.
-    private func admit(_ index: Int) async -> Bool {
-        let standing = health.withLockedValue { $0[index] }
-        if case .inService = standing { return true }
-        guard let expected = options.expectedChainID else {
-            set(index, .inService)
-            return true
-        }
+    /// `nil` when node `index` reports the expected chain id (or none is expected), else why not.
+    private func check(_ index: Int) async -> String? {
+        guard let expected = options.expectedChainID else { return nil }
         do {
             let actual = try await endpoints[index].chainID()
-            guard actual == expected else {
-                takeOut(index, "reports chain id \(actual), not \(expected)")
-                return false
-            }
-            set(index, .inService)
-            return true
+            return actual == expected ? nil : "reports chain id \(actual), not \(expected)"
         } catch {
-            takeOut(index, "chain id check failed: \(error)")
-            return false
+            return "chain id check failed: \(error)"
         }
     }
 
-    /// Runs `body` on the first node that is admitted and does not fail; the last fault otherwise.
     func route<T: Sendable>(_ body: (any EthereumClient) async throws(EthereumClientError) -> T) async throws(EthereumClientError) -> T {
-        var lastError = EthereumClientError.transport("no node of this chain is in service")
-        for index in order(now: .now) {
-            guard await admit(index) else {
-                lastError = .transport("node \(index + 1) is not on the expected chain or did not answer")
-                continue
+        try await rotation.route(
+            check: { await check($0) }, isFault: Self.isFault,
+            unavailable: { index in
+                index.map { .transport("node \($0 + 1) is not on the expected chain or did not answer") }
+                    ?? .transport("no node of this chain is in service")
             }
-            do {
-                return try await body(endpoints[index])
-            } catch {
-                guard Self.isFault(error) else { throw error }
-                takeOut(index, error.description)
-                lastError = error
-            }
-        }
-        throw lastError
+        ) { (index: Int) async throws(EthereumClientError) -> T in try await body(endpoints[index]) }
     }
 
     // MARK: EthereumClient

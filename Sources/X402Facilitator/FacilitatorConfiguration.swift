@@ -246,9 +246,6 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
             guard Self.isRPCEndpoint(entry.rpcURL) else {
                 throw .invalidValue("\(path).rpcURL", "the RPC URL of \(entry.network) is neither an http(s) URL nor env:NAME")
             }
-            if entry.network.isSolana, !(entry.fallbackRPCURLs ?? []).isEmpty {
-                throw .invalidValue("\(path).fallbackRPCURLs", "failover between RPC endpoints is not available for Solana networks yet")
-            }
             for (position, fallback) in (entry.fallbackRPCURLs ?? []).enumerated() {
                 guard Self.isRPCEndpoint(fallback) else {
                     throw .invalidValue(

@@ -62,7 +62,10 @@ public struct FacilitatorService: Sendable {
                 var own: [SolanaKeypair] = []
                 for key in keys where !own.contains(where: { $0.publicKey == key.publicKey }) { own.append(key) }
                 feePayers[network] = own
-                solanaNodes[network] = SolanaJSONRPCClient(configuration: .init(url: urls[0]))
+                solanaNodes[network] =
+                    urls.count == 1
+                    ? SolanaJSONRPCClient(configuration: .init(url: urls[0]))
+                    : FailoverSolanaRPC(urls: urls, configuration: .init(url: urls[0]), options: .init(expectedCluster: String(network.reference)))
                 continue
             }
             let keys = try Self.loadKeys(

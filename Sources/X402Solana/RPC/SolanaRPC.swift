@@ -139,4 +139,15 @@ public protocol SolanaRPC: Sendable {
 
     /// `getBlockHeight`.
     func blockHeight(commitment: SolanaCommitment) async throws(SolanaRPCError) -> UInt64
+
+    /// `getGenesisHash` (base58): names the cluster, the reference of a `solana:` CAIP-2 id.
+    func genesisHash() async throws(SolanaRPCError) -> String
+}
+
+extension SolanaRPC {
+    /// Unsupported unless a conformance reads it: a node that cannot say its cluster fails the
+    /// admission check of a failover client that expects one.
+    public func genesisHash() async throws(SolanaRPCError) -> String {
+        throw SolanaRPCError(.node(code: -32601), "getGenesisHash is not available on this client")
+    }
 }
