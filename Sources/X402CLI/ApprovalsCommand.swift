@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import X402
+import X402SQLite
 
 /// `x402 approvals list|approve|deny`: the owner's side of the approval queue.
 struct ApprovalsCommand: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             approval threshold, or a recipient the firewall does not allow). Approving lets \
             `x402 fetch confirm ID` pay it once, within the quoted terms, until it expires. No key is needed.
             """,
-        subcommands: [List.self, Approve.self, Deny.self],
+        subcommands: [List.self, Approve.self, Deny.self, Recover.self],
         defaultSubcommand: List.self)
 }
 
@@ -114,14 +115,80 @@ extension ApprovalsCommand {
     }
 }
 
+extension ApprovalsCommand {
+    /// `x402 approvals recover ID`
+    struct Recover: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settle a purchase left paying by a confirmation that never finished (reads the ledger; never pays).",
+            discussion: """
+                A purchase claimed by `x402 fetch confirm` stays `paying` if that process dies. After \
+                --stuck-after seconds this reads the spend ledger (reconciling expired payments on chain \
+                first): a settled payment marks it paid, no payment or a failed one marks it failed, and a \
+                signed payment that may still settle leaves it paying until its authorization expires.
+                """)
+
+        @Argument(help: "The fetch_id.")
+        var fetchID: String
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(name: .long, help: "Only purchases claimed at least this many seconds ago (default 600).")
+        var stuckAfter = 600
+
+        @Flag(name: .long, help: "Print one JSON object on stdout.")
+        var json = false
+
+        func validate() throws {
+            guard PurchaseApprovals.isValidID(fetchID) else { throw ValidationError("not a fetch_id: \(peer(String(fetchID.prefix(80))))") }
+            guard (60...86_400).contains(stuckAfter) else { throw ValidationError("--stuck-after must be between 60 and 86400") }
+        }
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: store.ledgerPath) else { throw BuyerError("no ledger at \(store.ledgerPath)") }
+            let ledger: SQLiteSpendLedger
+            do {
+                ledger = try SQLiteSpendLedger(path: store.ledgerPath)
+            } catch {
+                throw BuyerError("cannot open the spend ledger \(store.ledgerPath): \(error)")
+            }
+            // Payments whose authorization expired are settled or released from the chain first.
+            await LedgerReconciliation.run(ledger: ledger, quiet: json)
+            let approvals = try OwnerQueue.ownerSide(store: store, ledger: ledger)
+            let fetchID = fetchID
+            let stuckAfter = stuckAfter
+            let json = json
+            try await ownerDecision(fetchID, store: store, json: json, approvals: approvals) { approvals in
+                switch try await approvals.recover(fetchID, stuckAfter: .seconds(stuckAfter)) {
+                case .paid(let purchase), .failed(let purchase):
+                    return purchase
+                case .undecided(let record, let validBefore):
+                    let until = validBefore.map { SignInTime.format($0) }
+                    if json {
+                        BuyerOutput.printJSON([
+                            "fetch_id": .string(fetchID), "status": "paying", "undecided": true, "spend_record": .string(record.uuidString),
+                            "valid_before": until.map { .string($0) } ?? .null,
+                        ])
+                    } else {
+                        print(
+                            "purchase \(fetchID) stays paying: its signed payment (ledger record \(record.uuidString)) may still settle"
+                                + (until.map { " until \($0); run this again after that" } ?? ""))
+                    }
+                    return nil
+                }
+            }
+        }
+    }
+}
+
 /// Runs an owner's decision and prints the purchase (exit 9 when it cannot be made).
 private func ownerDecision(
-    _ fetchID: String, store: StoreOptions, json: Bool, _ decide: (PurchaseApprovals) async throws -> PendingPurchase
+    _ fetchID: String, store: StoreOptions, json: Bool, approvals given: PurchaseApprovals? = nil,
+    _ decide: (PurchaseApprovals) async throws -> PendingPurchase?
 ) async throws {
     guard FileManager.default.fileExists(atPath: store.ledgerPath) else { throw BuyerError("no ledger at \(store.ledgerPath)") }
-    let approvals = try OwnerQueue.ownerSide(store: store)
+    let approvals = try given ?? OwnerQueue.ownerSide(store: store)
     do {
-        let purchase = try await decide(approvals)
+        guard let purchase = try await decide(approvals) else { return }
         let view = PurchaseView(purchase, store: store)
         if json {
             BuyerOutput.printJSON(view.json)

@@ -142,10 +142,12 @@ enum OwnerQueue {
         return approvals
     }
 
-    /// The queue for the owner's commands, which need no key: a payer that can sign nothing.
-    static func ownerSide(store: StoreOptions) throws -> PurchaseApprovals {
+    /// The queue for the owner's commands, which need no key: a payer that can sign nothing (with
+    /// the spend ledger when the command reads it).
+    static func ownerSide(store: StoreOptions, ledger: (any SpendLedger)? = nil) throws -> PurchaseApprovals {
         let limits = try LimitsFile.load(path: store.policyPath)
-        let payer = Payer(schemes: SchemeRegistry<any SchemeClient>(), wallet: "", policy: try limits.policy())
+        var payer = Payer(schemes: SchemeRegistry<any SchemeClient>(), wallet: "", policy: try limits.policy())
+        if let ledger { payer.ledger = ledger }
         return try open(store: store, payer: payer, lifetime: limits.approvalLifetime, keys: nil, notifier: PurchaseNotifier(hiddenVariables: []))
     }
 }

@@ -213,6 +213,8 @@ struct FetchCommand: AsyncParsableCommand {
                     var options = PayingClientOptions(
                         pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
                     options.paymentGate = { required, url in try approvals.paymentTerms(for: claimed, answer: required, from: url) }
+                    // Which payment this confirmation sends, recorded before it is sent (`approvals recover`).
+                    options.paymentSigned = { prepared in try await approvals.attachPayment(claimed.fetchID, record: prepared.recordID) }
                     return try await withCLIHTTPClient(timeout: timeout) { http in
                         let client = PayingHTTPClient(
                             httpClient: http, payer: session.payer, timeout: .seconds(Int64(timeout)), options: options)

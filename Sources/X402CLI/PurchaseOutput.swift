@@ -77,6 +77,7 @@ struct PurchaseView {
         }
         o["transaction"] = p.transaction.map(JSONValue.string) ?? .null
         o["note"] = p.note.map(JSONValue.string) ?? .null
+        o["spend_record"] = p.spendRecord.map { .string($0.uuidString) } ?? .null
         return o
     }
 

@@ -222,6 +222,10 @@ public struct PayingClientOptions: Sendable {
     /// The `payment-identifier` id sent when a 402 declares the extension; `nil` (the default)
     /// generates one per payment. A re-presented payment always carries its first id.
     public var paymentIdentifier: String?
+    /// Told about a signed payment before it is sent (its spend-ledger record); throw to stop
+    /// without sending it. The approval queue records which payment a confirmation made here, so
+    /// that a confirmation that dies mid-way can be recovered.
+    public var paymentSigned: (@Sendable (PreparedPayment) async throws -> Void)?
 
     public init(
         maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil,
@@ -331,6 +335,15 @@ struct PayingFlow: Sendable {
         let terms = try await options.paymentGate?(required, hop.url)
         let prepared = try await payer.preparePayment(
             for: required, resource: hop.url, terms: terms, paymentIdentifier: options.paymentIdentifier)
+        if let paymentSigned = options.paymentSigned {
+            do {
+                try await paymentSigned(prepared)
+            } catch {
+                // Not sent: the signature goes nowhere, and the reservation is released.
+                try? await payer.ledger.markFailed(prepared.recordID, reason: "not sent: \(error)", at: payer.clock())
+                throw error
+            }
+        }
 
         // From here the payment is signed. It goes only to the origin that asked for it, and it is
         // only ever re-sent unchanged (a pending settlement): never a second signature.

@@ -62,6 +62,31 @@ public final class SQLitePurchaseApprovalStore: PurchaseApprovalStore, Sendable 
                     CREATE INDEX IF NOT EXISTS purchase_events_fetch ON purchase_events(fetch_id, seq);
                     """)
         }
+        // Files from before the column: add it (a second process may do so first).
+        do {
+            try writer.write { db in
+                if try !db.columns(in: "purchase_approvals").contains(where: { $0.name == "spend_record" }) {
+                    try db.execute(sql: "ALTER TABLE purchase_approvals ADD COLUMN spend_record TEXT")
+                }
+            }
+        } catch {
+            let added = try writer.read { db in try db.columns(in: "purchase_approvals").contains { $0.name == "spend_record" } }
+            if !added { throw error }
+        }
+    }
+
+    /// Removes the `spend_record` column, as in files written before it existed (tests only).
+    func dropSpendRecordColumnForTesting() async throws {
+        try await writer.write { db in try db.execute(sql: "ALTER TABLE purchase_approvals DROP COLUMN spend_record") }
+    }
+
+    public func attachSpendRecord(_ fetchID: String, record: UUID) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE purchase_approvals SET spend_record = ? WHERE fetch_id = ? AND status = ?",
+                arguments: [record.uuidString, fetchID, PurchaseStatus.paying.rawValue])
+            return db.changesCount == 1
+        }
     }
 
     public func create(_ purchase: PendingPurchase) async throws {
@@ -211,6 +236,7 @@ public final class SQLitePurchaseApprovalStore: PurchaseApprovalStore, Sendable 
             decimals: row["decimals"], symbol: row["symbol"],
             value: valueText.flatMap { UInt256(decimal: $0) }.map { DollarAmount(attodollars: $0) }, reasons: reasons,
             createdAt: Date(timeIntervalSince1970: row["created_at"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
-            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), transaction: row["transaction"], note: row["note"])
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]), transaction: row["transaction"], note: row["note"],
+            spendRecord: (row["spend_record"] as String?).flatMap(UUID.init(uuidString:)))
     }
 }

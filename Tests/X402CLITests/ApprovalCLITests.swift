@@ -99,6 +99,13 @@ struct ApprovalCLITests {
             #expect(paid.status == 0, "\(paid)")
             #expect(paid.stdout == "medium data")
             #expect(await facilitator.settled.count == 1)
+            // The confirmation recorded which payment it sent; a finished purchase has nothing to recover.
+            let shown = try await cli.run(["approvals", "list", "--all", "--json"])
+            let record = try shown.json()["purchases"]?.arrayValue?.first { $0["fetch_id"] == .string(id) }?["spend_record"]?.stringValue
+            #expect(record.flatMap(UUID.init(uuidString:)) != nil, "\(shown)")
+            let recover = try await cli.run(["approvals", "recover", id])
+            #expect(recover.status == 9, "\(recover)")
+            #expect(recover.stderr.contains("cannot recover"))
 
             let second = try await cli.run(["fetch", base + "/medium", "--json"], environment: env)
             let other = try #require(try second.json()["fetch_id"]?.stringValue)

@@ -71,6 +71,31 @@ struct SQLitePurchaseApprovalStoreTests {
         #expect(try await store.purchase("ft_a")?.status == .paid)  // closed purchases never expire
     }
 
+    @Test("a payment is attached only while paying, read back by another connection; a file without the column gains it")
+    func attachedPayment() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("approvals-\(UUID().uuidString)/ledger.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let a = try SQLitePurchaseApprovalStore(path: path)
+        try await a.create(Self.purchase("ft_pay"))
+        let record = UUID()
+        #expect(try await a.attachSpendRecord("ft_pay", record: record) == false)  // approved, not paying
+        _ = try #require(try await a.claimForPayment("ft_pay", at: Self.start.addingTimeInterval(1)))
+        #expect(try await a.attachSpendRecord("ft_pay", record: record))
+        #expect(try await a.attachSpendRecord("ft_missing", record: record) == false)
+        let b = try SQLitePurchaseApprovalStore(path: path)
+        #expect(try await b.purchase("ft_pay")?.spendRecord == record)
+
+        // A queue file written before the column existed: opening it adds the column, rows keep their data.
+        let old = FileManager.default.temporaryDirectory.appendingPathComponent("approvals-old-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: old) }
+        let c = try SQLitePurchaseApprovalStore(path: old)
+        try await c.create(Self.purchase("ft_old"))
+        try await c.dropSpendRecordColumnForTesting()
+        let reopened = try SQLitePurchaseApprovalStore(path: old)
+        #expect(try await reopened.purchase("ft_old")?.fetchID == "ft_old")
+        #expect(try await reopened.purchase("ft_old")?.spendRecord == nil)
+    }
+
     @Test("two connections to one file racing for one approval: exactly one claims it, every time")
     func racingConnections() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("approvals-\(UUID().uuidString)/ledger.sqlite").path

@@ -396,6 +396,79 @@ struct PurchaseApprovalTests {
         #expect(s.client.calls.count == 1)
     }
 
+    @Test("a confirmation that died while paying: recover reads its attached payment — none → failed, settled → paid, open → undecided")
+    func recoverStuckPurchases() async throws {
+        let s = Setup()
+        let cheap = F.required([F.offer(amount: "10000")])
+        let approvals = s.approvals
+        func stuck() async throws -> PendingPurchase {
+            let purchase = try Self.queued(try await approvals.assess(cheap, url: Self.url, probe: true))
+            // The confirmation claims it, then the process dies at some point.
+            return try #require(try await s.store.claimForPayment(purchase.fetchID, at: s.clock.now))
+        }
+        func sign(_ purchase: PendingPurchase) async throws -> PreparedPayment {
+            let prepared = try await s.payer.preparePayment(for: cheap, resource: Self.url, terms: purchase.terms)
+            try await approvals.attachPayment(purchase.fetchID, record: prepared.recordID)
+            return prepared
+        }
+        // Killed before sending anything (another payment to the same URL and recipient settles
+        // meanwhile: it is not this purchase's).
+        let unsent = try await stuck()
+        // Killed after the seller settled, before the purchase was marked.
+        let settled = try await stuck()
+        let paidPayment = try await sign(settled)
+        try await s.payer.recordSettlement(
+            of: paidPayment, receipt: SettleResponse(success: true, transaction: "0xsettled", network: "eip155:84532"))
+        // Killed after sending, before any answer.
+        let open = try await stuck()
+        let openPayment = try await sign(open)
+
+        // A confirmation may still be running: too early to recover.
+        await #expect(throws: PurchaseApprovalError.notAllowed(unsent.fetchID, status: .paying, operation: "recover")) {
+            _ = try await approvals.recover(unsent.fetchID)
+        }
+        s.clock.advance(601)
+        guard case .failed(let failed) = try await approvals.recover(unsent.fetchID) else {
+            Issue.record("expected failed")
+            return
+        }
+        #expect(failed.status == .failed)
+        #expect(failed.note == "recovered: interrupted before a payment was sent")
+
+        guard case .paid(let paid) = try await approvals.recover(settled.fetchID) else {
+            Issue.record("expected paid")
+            return
+        }
+        #expect(paid.status == .paid)
+        #expect(paid.transaction == "0xsettled")
+
+        guard case .undecided(let record, _) = try await approvals.recover(open.fetchID) else {
+            Issue.record("expected undecided")
+            return
+        }
+        #expect(record == openPayment.recordID)
+        #expect(try await approvals.purchase(open.fetchID).status == .paying)
+        // Its payment fails (the seller refused it, or reconciliation released it unused): now the purchase fails.
+        try await s.payer.ledger.markFailed(openPayment.recordID, reason: "expired unused", at: s.clock.now)
+        guard case .failed(let released) = try await approvals.recover(open.fetchID) else {
+            Issue.record("expected failed")
+            return
+        }
+        #expect(released.note == "recovered: its payment failed (expired unused)")
+        // Recovered purchases are never paid again, and recover works once; a payment cannot be
+        // attached to a purchase that is not being paid.
+        await #expect(throws: PurchaseApprovalError.notAllowed(paid.fetchID, status: .paid, operation: "confirm")) {
+            _ = try await approvals.confirm(paid.fetchID) { try await s.pay(cheap, $0) }
+        }
+        await #expect(throws: PurchaseApprovalError.notAllowed(failed.fetchID, status: .failed, operation: "recover")) {
+            _ = try await approvals.recover(failed.fetchID)
+        }
+        await #expect(throws: PurchaseApprovalError.notAllowed(failed.fetchID, status: .failed, operation: "attach a payment to")) {
+            try await approvals.attachPayment(failed.fetchID, record: UUID())
+        }
+        #expect(s.client.calls.count == 2)
+    }
+
     @Test("fetch ids: random, well-formed; hostile ids are rejected by shape")
     func ids() {
         let a = PurchaseApprovals.randomID()

@@ -121,12 +121,15 @@ public struct PendingPurchase: Sendable, Hashable, Identifiable {
     public var transaction: String?
     /// The last state change's note (why it was denied, failed or expired).
     public var note: String?
+    /// The spend-ledger record of the payment its confirmation signed, attached before the
+    /// payment was sent (`nil`: nothing was sent).
+    public var spendRecord: UUID?
 
     /// A purchase.
     public init(
         fetchID: String, status: PurchaseStatus, wallet: String, url: String, method: String, host: String?, version: X402Version,
         terms: ApprovedTerms, decimals: Int?, symbol: String?, value: DollarAmount?, reasons: [String], createdAt: Date, expiresAt: Date,
-        updatedAt: Date? = nil, transaction: String? = nil, note: String? = nil
+        updatedAt: Date? = nil, transaction: String? = nil, note: String? = nil, spendRecord: UUID? = nil
     ) {
         self.fetchID = fetchID
         self.status = status
@@ -145,6 +148,7 @@ public struct PendingPurchase: Sendable, Hashable, Identifiable {
         self.updatedAt = updatedAt ?? createdAt
         self.transaction = transaction
         self.note = note
+        self.spendRecord = spendRecord
     }
 
     /// The price in atomic units.
@@ -211,6 +215,12 @@ public protocol PurchaseApprovalStore: Sendable {
     func transition(
         _ fetchID: String, from: Set<PurchaseStatus>, to: PurchaseStatus, at: Date, note: String?, transaction: String?, onlyBefore: Date?
     ) async throws -> PendingPurchase?
+
+    /// Records the spend-ledger record of the payment a confirmation signed, before it is sent,
+    /// only while the purchase is ``PurchaseStatus/paying``.
+    ///
+    /// - Returns: whether it was recorded (`false`: not paying, or unknown).
+    func attachSpendRecord(_ fetchID: String, record: UUID) async throws -> Bool
 
     /// Expires every open purchase whose expiry is at or before `now`; returns them.
     func expire(dueBy now: Date) async throws -> [PendingPurchase]
@@ -290,6 +300,13 @@ public actor InMemoryPurchaseApprovalStore: PurchaseApprovalStore {
         byID[fetchID] = purchase
         log.append(PurchaseEvent(fetchID: fetchID, at: at, from: previous, to: to, note: note))
         return purchase
+    }
+
+    public func attachSpendRecord(_ fetchID: String, record: UUID) -> Bool {
+        guard var purchase = byID[fetchID], purchase.status == .paying else { return false }
+        purchase.spendRecord = record
+        byID[fetchID] = purchase
+        return true
     }
 
     public func expire(dueBy now: Date) -> [PendingPurchase] {

@@ -199,6 +199,68 @@ public struct PurchaseApprovals: Sendable {
         throw PurchaseApprovalError.notAllowed(fetchID, status: latest.status, operation: operation)
     }
 
+    /// Settles a purchase left in ``PurchaseStatus/paying`` by a confirmation that never finished
+    /// (the process was killed, the machine lost power): the spend ledger says what became of the
+    /// payment it was making.
+    ///
+    /// Only a purchase claimed at least `stuckAfter` ago is looked at, longer than any confirmation
+    /// runs. Its payment is the spend-ledger record the confirmation attached before sending it
+    /// (``attachPayment(_:record:)``):
+    /// * none attached → ``PurchaseStatus/failed``: nothing was sent;
+    /// * settled → ``PurchaseStatus/paid`` with that transaction;
+    /// * failed (refused, or released unused after its authorization expired) → failed;
+    /// * still open (sent, not confirmed, authorization not yet expired and reconciled) → nothing
+    ///   changes: it may still settle. Reconcile the ledger after its `validBefore` and recover again.
+    ///
+    /// The purchase is never paid again either way.
+    ///
+    /// - Throws: ``PurchaseApprovalError`` when it is unknown, not being paid, or claimed less than
+    ///   `stuckAfter` ago (another confirmation may still be running).
+    public func recover(_ fetchID: String, stuckAfter: Duration = .seconds(600)) async throws -> PurchaseRecovery {
+        let current = try await purchase(fetchID)
+        guard current.status == .paying else { throw PurchaseApprovalError.notAllowed(fetchID, status: current.status, operation: "recover") }
+        let now = payer.clock()
+        guard now.timeIntervalSince(current.updatedAt) >= stuckAfter.timeInterval else {
+            throw PurchaseApprovalError.notAllowed(fetchID, status: .paying, operation: "recover")
+        }
+        func finish(_ to: PurchaseStatus, _ note: String, _ transaction: String?) async throws -> PendingPurchase {
+            if let changed = try await store.transition(
+                fetchID, from: [.paying], to: to, at: now, note: note, transaction: transaction, onlyBefore: nil)
+            {
+                return changed
+            }
+            return try await purchase(fetchID)
+        }
+        // No attached record: the confirmation stopped before sending anything (a payment signed
+        // but never sent cannot move money; its ledger reservation is released once it expires).
+        guard let recordID = current.spendRecord else {
+            return .failed(try await finish(.failed, "recovered: interrupted before a payment was sent", nil))
+        }
+        guard let record = try await payer.ledger.history(wallet: current.wallet, limit: 10_000).first(where: { $0.id == recordID }) else {
+            return .undecided(record: recordID, validBefore: nil)
+        }
+        switch record.status {
+        case .settled:
+            return .paid(try await finish(.paid, "recovered: the ledger holds its settled payment", record.transaction))
+        case .failed:
+            return .failed(try await finish(.failed, "recovered: its payment failed (\(record.failureReason ?? "no reason"))", nil))
+        case .pending, .unconfirmed:
+            return .undecided(record: recordID, validBefore: record.authorization?.validBefore)
+        }
+    }
+
+    /// Records, before the payment is sent, which spend-ledger record a confirmation's signed
+    /// payment is (``recover(_:stuckAfter:)`` reads it after a crash).
+    ///
+    /// - Throws: ``PurchaseApprovalError/notAllowed(_:status:operation:)`` unless the purchase is
+    ///   being paid; the caller must then not send the payment.
+    public func attachPayment(_ fetchID: String, record: UUID) async throws {
+        guard try await store.attachSpendRecord(fetchID, record: record) else {
+            let status = (try? await purchase(fetchID))?.status ?? .failed
+            throw PurchaseApprovalError.notAllowed(fetchID, status: status, operation: "attach a payment to")
+        }
+    }
+
     /// The terms a confirmation pays a claimed `purchase` within, given the 402 answer
     /// `required` read again from `url`: the answer must come from the purchase's host, and a
     /// purchase the policy pre-approved (a probe the owner never saw) must still be payable
@@ -269,4 +331,15 @@ public struct PurchaseApprovals: Sendable {
         }
         return (finished ?? claimed, result)
     }
+}
+
+/// What ``PurchaseApprovals/recover(_:stuckAfter:)`` found.
+public enum PurchaseRecovery: Sendable, Equatable {
+    /// Its payment settled: the purchase is paid.
+    case paid(PendingPurchase)
+    /// Nothing was paid and nothing can be: the purchase failed.
+    case failed(PendingPurchase)
+    /// A signed payment (`record` in the spend ledger) is still open and may settle until
+    /// `validBefore`: the purchase stays `paying`.
+    case undecided(record: UUID, validBefore: Date?)
 }
