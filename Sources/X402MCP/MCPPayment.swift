@@ -125,6 +125,7 @@ public enum MCPPaymentError: Error, Sendable, Equatable, CustomStringConvertible
     /// A tool name that cannot be a paid tool (MCP names are 1–128 of `A-Z a-z 0-9 _ - .`).
     case invalidToolName(String)
 
+    /// What went wrong, in a sentence (peer text bounded).
     public var description: String {
         switch self {
         case .unreadablePayment(let why): "unreadable payment: \(why)"

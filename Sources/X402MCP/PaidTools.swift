@@ -1,4 +1,4 @@
-public import HTTPTypes
+import HTTPTypes
 public import MCP
 public import X402
 
@@ -7,7 +7,7 @@ public typealias ToolHandler = @Sendable (CallTool.Parameters) async throws -> C
 
 /// Charges for MCP tools: a wrapper for tool handlers over the transport-free resource server.
 ///
-/// A paid tool declares its terms as a ``PaidRoute`` (price, recipient, network). A call without
+/// A paid tool declares its terms as a `PaidRoute` (price, recipient, network). A call without
 /// `_meta["x402/payment"]` gets the payment-required tool error. A call with a payment is matched,
 /// claimed in the payment-state store (a replay is refused on every instance sharing the store),
 /// verified by the facilitator, then the tool runs; the payment is settled only when the tool
@@ -36,19 +36,19 @@ public struct PaidTools: Sendable {
     ///
     /// Each route's `resource` defaults to `mcp://tool/<name>`, its description to `Tool: <name>`
     /// and its MIME type to `application/json`; settlement always follows the tool (a route's
-    /// ``SettlementTiming/beforeHandler`` is not used over MCP).
+    /// `SettlementTiming/beforeHandler` is not used over MCP).
     ///
     /// - Parameters:
     ///   - tools: The price of each paid tool, by tool name.
-    ///   - facilitator: Verifies and settles payments (``FacilitatorClient``: over HTTP, or in process).
+    ///   - facilitator: Verifies and settles payments (`FacilitatorClient`: over HTTP, or in process).
     ///   - schemes: The scheme servers that price the tools.
     ///   - store: Where claims on payments are kept (in memory by default; share a SQLite or
     ///     PostgreSQL store between instances).
-    ///   - hooks: Callbacks around verification and settlement (``ServerHooks/onFailure`` is not
+    ///   - hooks: Callbacks around verification and settlement (`ServerHooks/onFailure` is not
     ///     used: its answers are HTTP responses).
     ///   - acceptsV1: Accept v1 payments too (the answer stays v2).
     /// - Throws: ``MCPPaymentError/invalidToolName(_:)`` for a name that is not an MCP tool name,
-    ///   or the resource server's ``RouteConfigurationError``.
+    ///   or the resource server's `RouteConfigurationError`.
     public init(
         tools: [String: PaidRoute], facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
         store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), acceptsV1: Bool = false

@@ -10,7 +10,7 @@ public import X402
 /// again with `_meta["x402/payment"]`. The receipt in `_meta["x402/payment-response"]` settles the
 /// ledger entry. With ``approvals``, a price that needs the owner (above the approval threshold,
 /// or a recipient the firewall does not allow) — or any price when probing — is recorded as a
-/// pending purchase and ``PurchaseQueued`` is thrown: nothing is signed. The purchase is paid
+/// pending purchase and `PurchaseQueued` is thrown: nothing is signed. The purchase is paid
 /// later with ``confirm(_:tool:arguments:)``.
 ///
 /// ```swift
@@ -25,7 +25,7 @@ public struct PayingToolClient: Sendable {
     /// Signs and records payments under the policy.
     public var payer: Payer
     /// The owner's approval queue; `nil` pays within the policy and refuses what needs approval
-    /// (unless ``Payer/approval`` says yes).
+    /// (unless `Payer/approval` says yes).
     public var approvals: PurchaseApprovals?
     /// The name the server is known by: the host of the tools' URLs (`mcp://<server>/tools/<name>`),
     /// which the firewall's host rules, the per-host limits and the ledger use. It is the caller's
@@ -58,10 +58,10 @@ public struct PayingToolClient: Sendable {
     ///   - name: The tool.
     ///   - arguments: Its arguments.
     ///   - probe: With ``approvals``: sign nothing, record the price as a pending purchase
-    ///     (``PurchaseStatus/preApproved`` or ``PurchaseStatus/awaitingApproval``) and throw
-    ///     ``PurchaseQueued``.
+    ///     (`PurchaseStatus/preApproved` or `PurchaseStatus/awaitingApproval`) and throw
+    ///     `PurchaseQueued`.
     /// - Returns: The tool's result and what was paid.
-    /// - Throws: ``PaymentRefusal`` when the policy refuses the price, ``PurchaseQueued`` when it
+    /// - Throws: `PaymentRefusal` when the policy refuses the price, `PurchaseQueued` when it
     ///   was queued for the owner (nothing signed), or the MCP client's error.
     public func callTool(_ name: String, arguments: [String: Value]? = nil, probe: Bool = false) async throws -> ToolCall {
         let first = try await send(name, arguments: arguments, meta: nil)
@@ -85,7 +85,7 @@ public struct PayingToolClient: Sendable {
     ///   - name: The tool (it must be the purchase's).
     ///   - arguments: The call's arguments.
     /// - Returns: The purchase after the payment and the call.
-    /// - Throws: ``PurchaseApprovalError`` when the purchase cannot be confirmed, ``PaymentRefusal``
+    /// - Throws: `PurchaseApprovalError` when the purchase cannot be confirmed, `PaymentRefusal`
     ///   when the answer is outside the terms, or the MCP client's error.
     public func confirm(_ fetchID: String, tool name: String, arguments: [String: Value]? = nil) async throws -> (PendingPurchase, ToolCall) {
         guard let approvals else { throw PurchaseApprovalError.unknown(fetchID) }
