@@ -355,8 +355,10 @@ let package = Package(
         .testTarget(
             name: "X402CLITests",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite", "X402TestSupport",
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite", "X402TestSupport", "X402MCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
