@@ -124,12 +124,15 @@ public enum MCPPaymentError: Error, Sendable, Equatable, CustomStringConvertible
     case unreadablePayment(String)
     /// A tool name that cannot be a paid tool (MCP names are 1–128 of `A-Z a-z 0-9 _ - .`).
     case invalidToolName(String)
+    /// A call was not answered in time and was cancelled.
+    case timedOut(String)
 
     /// What went wrong, in a sentence (peer text bounded).
     public var description: String {
         switch self {
         case .unreadablePayment(let why): "unreadable payment: \(why)"
         case .invalidToolName(let name): "not a valid MCP tool name: \(name.prefix(140))"
+        case .timedOut(let what): what
         }
     }
 }

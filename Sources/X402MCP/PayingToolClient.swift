@@ -31,6 +31,17 @@ public struct PayingToolClient: Sendable {
     /// which the firewall's host rules, the per-host limits and the ledger use. It is the caller's
     /// name for the server, never the server's claim about itself.
     public var server: String
+    /// The longest wait for any answer (default 600 seconds). An unpaid call waits at most 300
+    /// seconds; a paid call the requirement's `maxTimeoutSeconds` (300 when absent); both capped
+    /// by this. A call not answered in time is cancelled (`notifications/cancelled`) and
+    /// ``MCPPaymentError/timedOut(_:)`` is thrown.
+    public var maxRequestTimeout: Duration = .seconds(600)
+    /// How long a payment whose settlement the server reports pending (`settlement_pending`) is
+    /// presented again — the same payment, never a new signature (default 60 seconds; zero: not
+    /// at all). The first wait is ``pendingSettlementDelay``, then it doubles up to 15 seconds.
+    public var pendingSettlementWait: Duration = .seconds(60)
+    /// The first wait before presenting a pending payment again (default 2 seconds).
+    public var pendingSettlementDelay: Duration = .seconds(2)
 
     /// A paying client.
     ///
@@ -111,9 +122,21 @@ public struct PayingToolClient: Sendable {
         _ name: String, arguments: [String: Value]?, required: AnyPaymentRequired, url: String, terms: ApprovedTerms?
     ) async throws -> ToolCall {
         let prepared = try await payer.preparePayment(for: required, resource: url, terms: terms)
-        let result: CallTool.Result
+        let timeout = min(.seconds(max(prepared.candidate.requirements.maxTimeoutSeconds ?? 300, 1)), maxRequestTimeout)
+        var result: CallTool.Result
         do {
-            result = try await send(name, arguments: arguments, meta: try MCPPayment.requestMeta(paying: prepared.payload))
+            let meta = try MCPPayment.requestMeta(paying: prepared.payload)
+            result = try await send(name, arguments: arguments, meta: meta, timeout: timeout)
+            // A settlement the server reports pending: present the same payment again (the server
+            // settles it under the same id), never a new signature.
+            var delay = pendingSettlementDelay
+            var waited = Duration.zero
+            while MCPPayment.settlement(in: result)?.errorReason == .settlementPending, waited + delay <= pendingSettlementWait {
+                try await Task.sleep(for: delay)
+                waited += delay
+                delay = min(delay * 2, .seconds(15))
+                result = try await send(name, arguments: arguments, meta: meta, timeout: timeout)
+            }
         } catch {
             // The signature may have reached the server: it keeps counting until reconciled.
             try? await payer.recordUnconfirmed(of: prepared, reason: "the paid call failed: \(error)")
@@ -142,10 +165,24 @@ public struct PayingToolClient: Sendable {
         return ToolCall(result: result, payment: .init(candidate: prepared.candidate, outcome: .notSettled(reason)))
     }
 
-    private func send(_ name: String, arguments: [String: Value]?, meta: Metadata?) async throws -> CallTool.Result {
+    private func send(_ name: String, arguments: [String: Value]?, meta: Metadata?, timeout: Duration? = nil) async throws -> CallTool.Result {
+        let timeout = timeout ?? min(.seconds(300), maxRequestTimeout)
         let context: RequestContext<CallTool.Result> = try await client.send(
             CallTool.request(CallTool.Parameters(name: name, arguments: arguments, meta: meta)))
-        return try await context.value
+        let client = self.client
+        return try await withThrowingTaskGroup(of: CallTool.Result?.self) { group in
+            group.addTask { try await context.value }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw CancellationError() }
+            if let result = first { return result }
+            // No answer in time: cancel the request (its pending answer resumes with an error).
+            try? await client.cancelRequest(context.requestID, reason: "no answer within \(timeout)")
+            throw MCPPaymentError.timedOut("tools/call \(name): no answer within \(timeout)")
+        }
     }
 }
 

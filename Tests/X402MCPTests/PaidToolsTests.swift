@@ -6,6 +6,18 @@ import X402EVM
 import X402MCP
 import X402TestSupport
 
+/// Counts settlement attempts from the facilitator's synchronous script.
+final class SettleAttempts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func next() -> Int {
+        lock.withLock {
+            count += 1
+            return count
+        }
+    }
+}
+
 /// How often each tool ran.
 actor ToolRuns {
     private(set) var counts: [String: Int] = [:]
@@ -47,6 +59,9 @@ struct MCPHarness {
             case "get_quote":
                 let quote: Value = .object(["symbol": "ETH", "price": "3120.55"])
                 return try CallTool.Result(content: [.text(text: "ETH = 3120.55 USD", annotations: nil, _meta: nil)], structuredContent: quote)
+            case "slow":
+                try await Task.sleep(for: .seconds(30))
+                return CallTool.Result(content: [.text(text: "late", annotations: nil, _meta: nil)])
             case "broken":
                 return CallTool.Result(content: [.text(text: "upstream down", annotations: nil, _meta: nil)], isError: true)
             default:
@@ -309,6 +324,47 @@ struct PaidToolsTests {
             await #expect(throws: (any Error).self) { try await client.confirm(queued.purchase.fetchID, tool: "echo") }
         }
         #expect(await h.facilitator.settles == 1)
+    }
+
+    @Test("a settlement reported pending is presented again with the same payment (no new signature) and settles once")
+    func pendingSettlement() async throws {
+        let attempts = SettleAttempts()
+        let facilitator = ScriptedFacilitator(settle: { r in
+            let network = r.paymentRequirements.networkIdentifier
+            if attempts.next() == 1 { return .success(.failure(.settlementPending, message: "not mined yet", network: network)) }
+            return .success(SettleResponse(success: true, transaction: "0xfeed", network: network, payer: testPayer))
+        })
+        let h = try await MCPHarness(facilitator: facilitator)
+        defer { Task { await h.stop() } }
+        let ledger = InMemorySpendLedger()
+        var client = PayingToolClient(client: h.client, payer: h.payer(ledger: ledger), server: "quotes.test")
+        client.pendingSettlementDelay = .milliseconds(10)
+        let call = try await client.callTool("get_quote")
+        guard case .settled(let receipt)? = call.payment?.outcome else {
+            Issue.record("not settled: \(String(describing: call.payment?.outcome))")
+            return
+        }
+        #expect(receipt.transaction == "0xfeed")
+        #expect(await facilitator.settles == 2)
+        #expect(await facilitator.verifies == 1)
+        // The first run's output was withheld (the settlement was pending); the re-presented
+        // payment is settled under the same id and the tool's output delivered once.
+        #expect(await h.runs.count("get_quote") == 2)
+        #expect(call.result.structuredContent?.objectValue?["price"] == "3120.55")
+        let payloads = await facilitator.settleCalls.map { $0.paymentPayload }
+        #expect(payloads.count == 2 && payloads[0] == payloads[1])
+        #expect(await ledger.history(wallet: nil, limit: 10).map(\.status) == [.settled])
+    }
+
+    @Test("a call not answered within the client's limit is cancelled and reported as timed out")
+    func timeout() async throws {
+        let h = try await MCPHarness()
+        defer { Task { await h.stop() } }
+        var client = PayingToolClient(client: h.client, payer: h.payer(), server: "quotes.test")
+        client.maxRequestTimeout = .milliseconds(200)
+        await #expect(throws: MCPPaymentError.self) { try await client.callTool("slow") }
+        // The connection is still usable.
+        #expect(try await client.callTool("echo").result.isError != true)
     }
 
     @Test("tool names that are not MCP names cannot be priced")
