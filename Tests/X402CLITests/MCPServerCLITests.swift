@@ -1,5 +1,7 @@
 import Foundation
+import Hummingbird
 import MCP
+import NIOCore
 import SystemPackage
 import Testing
 import X402
@@ -121,6 +123,45 @@ struct MCPServerCLITests {
         }
     }
 
+    @Test("discover reads the facilitator's /discovery/resources with the agent's filters, and refuses bad filters")
+    func discover() async throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let queries = QueryLog()
+        let router = Router()
+        router.get("discovery/resources") { request, _ -> Response in
+            await queries.add(request.uri.query ?? "")
+            let item = DiscoveryResource(
+                resource: "https://api.example/weather", x402Version: .v2,
+                accepts: [
+                    .v2(
+                        PaymentRequirements(
+                            scheme: "exact", network: .baseSepolia, amount: "10000", asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+                            payTo: testPayTo))
+                ], lastUpdated: Date(timeIntervalSince1970: 1_800_000_000))
+            let body = DiscoveryResponse(items: [item], pagination: .init(limit: 5, offset: 0, total: 1)).json.serialized()
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        try await withLoopbackServer(router) { base in
+            let server = try await WalletServer.start(cli, ["--facilitator", base])
+            do {
+                let found = try await server.call("discover", ["type": "http", "network": "eip155:84532", "limit": 5])
+                #expect(!found.isError, "\(found.json)")
+                #expect(found.json["items"]?.arrayValue?.first?["resource"] == "https://api.example/weather")
+                #expect(found.json["source"]?.stringValue?.hasPrefix(base + "/discovery/resources?") == true)
+                let query = await queries.all.last ?? ""
+                #expect(query.contains("type=http") && query.contains("network=eip155:84532") && query.contains("limit=5"), "\(query)")
+                let bad = try await server.call("discover", ["type": "ftp"])
+                #expect(bad.isError)
+                #expect(await queries.all.count == 1)
+            } catch {
+                await server.stop()
+                throw error
+            }
+            await server.stop()
+        }
+    }
+
     @Test("agent arguments stay values: no @file body, no options through the URL, method or headers; limits cannot be set")
     func hostileArguments() async throws {
         try await BuyerCLITests.withSeller { cli, keyFile, _, base, facilitator in
@@ -157,4 +198,9 @@ struct MCPServerCLITests {
             await server.stop()
         }
     }
+}
+
+actor QueryLog {
+    private(set) var all: [String] = []
+    func add(_ query: String) { all.append(query) }
 }
