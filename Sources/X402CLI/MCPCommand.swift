@@ -238,7 +238,9 @@ struct WalletTools: Sendable {
         if let headers = arguments["headers"], !headers.isNull {
             guard let list = headers.arrayValue, list.count <= 64 else { throw ToolArgumentError(message: "headers must be a list of 'Name: value'") }
             for header in list {
-                guard let text = header.stringValue, text.contains(":"), text.utf8.count <= 8192 else {
+                guard let text = header.stringValue, text.contains(":"), text.utf8.count <= 8192,
+                    !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F })
+                else {
                     throw ToolArgumentError(message: "each header must look like 'Name: value'")
                 }
                 argv.append("--header=\(text)")

@@ -103,6 +103,7 @@ public struct PayingToolClient: Sendable {
         let url = resourceURL(tool: name)
         let current = try await approvals.purchase(fetchID)
         guard current.url == url else { throw PaymentRefusal.termsChanged(["resource \(current.url) → \(url)"]) }
+        guard current.wallet == payer.wallet else { throw PaymentRefusal.termsChanged(["wallet \(current.wallet) → \(payer.wallet)"]) }
         return try await approvals.confirm(fetchID) { claimed in
             let first = try await send(name, arguments: arguments, meta: nil)
             guard let required = MCPPayment.paymentRequired(in: first) else {

@@ -181,6 +181,9 @@ struct MCPServerCLITests {
                 #expect(!header.isError, "\(header.json)")
                 #expect(header.json["status"] == "awaiting_approval")
 
+                let injected = try await server.call("fetch", ["url": .string(base + "/paid"), "headers": ["X-Note: a\r\nHost: evil.example"]])
+                #expect(injected.isError)
+
                 // A body that looks like an option is the body.
                 let echo = try await server.call("fetch", ["url": .string(base + "/echo"), "body": "--yes"])
                 #expect(!echo.isError, "\(echo.json)")
