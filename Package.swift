@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "X402Vapor", targets: ["X402Vapor"]),
         .library(name: "X402Postgres", targets: ["X402Postgres"]),
         .library(name: "X402Gateway", targets: ["X402Gateway"]),
+        .library(name: "X402MCP", targets: ["X402MCP"]),
         .executable(name: "x402", targets: ["X402CLI"]),
     ],
     // Heavy optional dependencies sit behind traits (on by default, so this repository and CI build
@@ -53,6 +54,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // Core: wire types, codecs, networks, money, role protocols, engines. Foundation and
@@ -178,6 +181,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // x402 over MCP: paid tools (a seller wrapper for tool handlers) and a paying tool-call client,
+        // on the transport-free resource-server and buyer engines. No HTTP client.
+        .target(
+            name: "X402MCP",
+            dependencies: [
+                "X402",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The facilitator service: routes, config, signers, settlement, discovery. It takes its stores
         // as protocols; the CLI opens SQLite or PostgreSQL.
         .target(
@@ -200,8 +215,10 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 "X402", "X402EVM", "X402EVMRPC", "X402Solana", "X402SolanaRPC", "X402HTTP", "X402SQLite", "X402Hummingbird",
-                "X402Gateway", "X402Facilitator",
+                "X402Gateway", "X402Facilitator", "X402MCP",
                 .target(name: "X402Postgres", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -325,12 +342,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The MCP seller wrapper and paying client over the SDK's in-memory transport.
+        .testTarget(
+            name: "X402MCPTests",
+            dependencies: [
+                "X402", "X402EVM", "X402MCP", "X402TestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Runs the built `x402` binary against local paid servers.
         .testTarget(
             name: "X402CLITests",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite", "X402TestSupport",
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite", "X402TestSupport", "X402MCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -350,7 +378,10 @@ let package = Package(
                 "X402Postgres",
                 "X402Vapor",
                 "X402Gateway",
+                "X402MCP",
                 "X402TestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Vapor", package: "vapor"),

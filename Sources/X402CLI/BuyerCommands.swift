@@ -1,11 +1,11 @@
 import ArgumentParser
 
 extension X402Command {
-    /// The buyer's commands (`quote`, `fetch`, `approvals`, `limits`, `history`, `wallet`), each in its own file.
+    /// The buyer's commands (`quote`, `fetch`, `approvals`, `limits`, `history`, `wallet`, `mcp`), each in its own file.
     static var buyerCommands: [any ParsableCommand.Type] {
         [
             QuoteCommand.self, FetchCommand.self, FetchCommand.Confirm.self, ApprovalsCommand.self, LimitsCommand.self, HistoryCommand.self,
-            WalletCommand.self,
+            WalletCommand.self, MCPCommand.self,
         ]
     }
 }

@@ -31,3 +31,10 @@ if ! "$VENV/bin/python" -c 'import siwe, jsonschema, nacl, x402.extensions.sign_
     echo "interop setup: installing the SDK's extension packages (requirements-extensions.txt)" >&2
     "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --no-deps -q -r "$HERE/requirements-extensions.txt" >&2
 fi
+
+# The SDK's MCP transport (x402.mcp: the `mcp` package and the few dependencies requirements.txt does not
+# already pin), installed without dependencies so nothing pinned above moves (see requirements-mcp.txt).
+if ! "$VENV/bin/python" -c 'import mcp.server.fastmcp, mcp.client.stdio, x402.mcp' 2>/dev/null; then
+    echo "interop setup: installing the SDK's MCP packages (requirements-mcp.txt)" >&2
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --no-deps -q -r "$HERE/requirements-mcp.txt" >&2
+fi
