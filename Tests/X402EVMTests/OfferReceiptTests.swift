@@ -310,4 +310,23 @@ struct OfferReceiptTests {
         #expect(Base64URL.decode(String(parts[0])).map { String(decoding: $0, as: UTF8.self) } == #"{"alg":"ES256K","kid":"k"}"#)
         #expect(Base64URL.decode(String(parts[1])).map { String(decoding: $0, as: UTF8.self) } == #"{"B":"é","a":1,"z":"q\"\n\u0001"}"#)
     }
+
+    @Test("seller keys load from an environment variable or a file and sign in the chosen form")
+    func keyLoading() async throws {
+        let name = "X402_TEST_RECEIPT_KEY_\(UUID().uuidString.prefix(8))"
+        setenv(name, "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", 1)
+        defer { unsetenv(name) }
+        let eip712 = try OfferReceipt.Signing.evm(format: .eip712, environmentVariable: name)
+        #expect(eip712.signer.format == .eip712)
+        #expect(eip712.signer.signerID == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("x402-receipt-key-\(UUID().uuidString)").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let jws = try OfferReceipt.Signing.evm(format: .jws, keyFile: path)
+        #expect(jws.signer.format == .jws)
+        let receipt = try await jws.signer.sign(receipt: ReceiptPayload(network: "eip155:1", resourceUrl: "u", payer: "p", issuedAt: 1))
+        #expect(OfferReceiptVerifier.evm().verify(receipt).signer?.description == jws.signer.signerID)
+        #expect(throws: (any Error).self) { try OfferReceipt.Signing.evm(format: .eip712, environmentVariable: name + "_UNSET") }
+        #expect(throws: (any Error).self) { try OfferReceipt.Signing.evm(format: .eip712, keyFile: path + ".missing") }
+    }
 }

@@ -107,3 +107,32 @@ extension OfferReceiptVerifier {
         OfferReceiptVerifier(eip712: EIP712OfferReceiptRecoverer(), jws: [ES256KVerifier()] + additionalJWS, trust: trust)
     }
 }
+
+extension OfferReceipt.Signing {
+    /// Signing settings with an EVM key read from an environment variable (hex), so the key never
+    /// appears in arguments or logs.
+    ///
+    /// - Parameters:
+    ///   - format: `.eip712` (the key's address should be the routes' `payTo`) or `.jws` (`ES256K`,
+    ///     `kid` = the key's `did:key`).
+    ///   - environmentVariable: The variable holding the hex key.
+    /// - Throws: `KeyError` when the variable is unset or not a key.
+    public static func evm(format: OfferReceiptFormat, environmentVariable: String) throws -> OfferReceipt.Signing {
+        try evm(format: format, key: PrivateKey(environmentVariable: environmentVariable))
+    }
+
+    /// Signing settings with an EVM key read from a file (hex; keep it `0600`).
+    ///
+    /// - Throws: `KeyError` when the file is unreadable or not a key.
+    public static func evm(format: OfferReceiptFormat, keyFile: String) throws -> OfferReceipt.Signing {
+        try evm(format: format, key: PrivateKey(contentsOfFile: keyFile))
+    }
+
+    /// Signing settings with an EVM key.
+    public static func evm(format: OfferReceiptFormat, key: PrivateKey) throws -> OfferReceipt.Signing {
+        switch format {
+        case .eip712: OfferReceipt.Signing(signer: EIP712OfferReceiptSigner(key: key))
+        case .jws: OfferReceipt.Signing(signer: JWSOfferReceiptSigner(key: try ES256KSigningKey(key: key)))
+        }
+    }
+}

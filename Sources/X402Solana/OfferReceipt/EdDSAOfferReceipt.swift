@@ -37,3 +37,28 @@ public struct EdDSAVerifier: JWSSignatureVerifying {
         return key.isValidSignature(signature, for: signingInput)
     }
 }
+
+extension OfferReceipt.Signing {
+    /// JWS `EdDSA` signing settings with an Ed25519 keypair read from a file (a Solana keypair:
+    /// `solana-keygen` JSON array or base58; keep it `0600`), so the key never appears in arguments
+    /// or logs.
+    ///
+    /// - Throws: When the file is unreadable or not a keypair.
+    public static func eddsa(keypairFile: String) throws -> OfferReceipt.Signing {
+        guard let data = FileManager.default.contents(atPath: keypairFile), data.count <= 4096 else {
+            throw OfferReceiptKeyError.invalidKey("cannot read the keypair file")
+        }
+        let keypair = try SolanaKeypair(text: String(decoding: data, as: UTF8.self))
+        return OfferReceipt.Signing(signer: JWSOfferReceiptSigner(key: try EdDSASigningKey(keypair: keypair)))
+    }
+
+    /// JWS `EdDSA` signing settings with a keypair from an environment variable (base58 or JSON array).
+    ///
+    /// - Throws: When the variable is unset or not a keypair.
+    public static func eddsa(environmentVariable: String) throws -> OfferReceipt.Signing {
+        guard let text = ProcessInfo.processInfo.environment[environmentVariable], !text.isEmpty else {
+            throw OfferReceiptKeyError.invalidKey("\(environmentVariable) is not set")
+        }
+        return OfferReceipt.Signing(signer: JWSOfferReceiptSigner(key: try EdDSASigningKey(keypair: try SolanaKeypair(text: text))))
+    }
+}
