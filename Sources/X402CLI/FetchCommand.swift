@@ -141,6 +141,8 @@ struct FetchCommand: AsyncParsableCommand {
                 report.queued(PurchaseView(queued.purchase, store: storeOptions, keys: keyOptions))
             } catch let refusal as PaymentRefusal {
                 report.refused(refusal, interactive: BuyerOutput.isInteractive)
+            } catch let refusal as OfferReceiptRefusal {
+                report.refusedOffer(refusal)
             } catch let error as BuyerError {
                 throw error
             } catch {
@@ -441,6 +443,14 @@ struct FetchReport {
         if case .approvalDenied = refusal, !interactive { line += " (pass --yes to approve)" }
         if case .crossOriginPaymentRequest = refusal, !interactive { line += " (pass --allow-cross-origin-payment to pay it)" }
         summary.append(line)
+    }
+
+    /// The seller's signed offers did not check out (offer-receipt): nothing was signed.
+    mutating func refusedOffer(_ refusal: OfferReceiptRefusal) {
+        exit = .refused
+        start("refused", httpStatus: 402, paid: false)
+        object["refusal"] = .object(["rule": "offerReceipt", "message": .string(refusal.description)])
+        summary.append("refused (offerReceipt): \(peer(refusal.description)); nothing was signed or paid")
     }
 
     mutating func failed(_ exit: BuyerExit, _ message: String) {
