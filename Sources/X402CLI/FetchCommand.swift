@@ -115,7 +115,8 @@ struct FetchCommand: AsyncParsableCommand {
             pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
         // Signed offers are checked before paying and receipts stored in the ledger (offer-receipt).
         options.offerReceipts = OfferReceiptClientPolicy(
-            verifier: ReceiptTrustOptions.verifier(trust: try ReceiptTrustOptions.trust(sellerKeys: sellerKey)))
+            verifier: ReceiptTrustOptions.verifier(trust: try ReceiptTrustOptions.trust(sellerKeys: sellerKey)),
+            additionalPayers: [key?.address.checksummed, solanaKey?.publicKey.base58].compactMap { $0 })
         // Sign-in-with-x proves the EVM wallet (the Solana form is not built yet).
         options.signIn = key.map { EVMSignInSigner(key: $0) }
         options.paymentGate = { required, url in

@@ -418,8 +418,8 @@ struct PayingFlow: Sendable {
             .flatMap { offer in offers.first { $0.offer == offer } }
         guard
             let checked = policy.checkReceipt(
-                in: settlement, requirement: requirement, resourceURL: required.resource?.url ?? resource, payers: [payer.wallet],
-                paidOffer: paidOffer)
+                in: settlement, requirement: requirement, resourceURL: required.resource?.url ?? resource,
+                payers: [payer.wallet] + policy.additionalPayers, paidOffer: paidOffer)
         else { return nil }
         if let receipt = checked.receipt, let store = policy.store ?? (payer.ledger as? any SignedReceiptStore) {
             try? await store.storeReceipt(

@@ -66,15 +66,20 @@ public struct OfferReceiptClientPolicy: Sendable {
     public var receiptMaximumAge: Duration
     /// Where receipts are kept; `nil`: the payer's ledger when it is a ``SignedReceiptStore``.
     public var store: (any SignedReceiptStore)?
+    /// The buyer's other addresses a receipt's `payer` may name besides the payer's `wallet`
+    /// (e.g. its Solana public key).
+    public var additionalPayers: [String]
 
     public init(
         verifier: OfferReceiptVerifier, requireSignedOffers: Bool = false,
-        receiptMaximumAge: Duration = OfferReceipt.defaultReceiptMaximumAge, store: (any SignedReceiptStore)? = nil
+        receiptMaximumAge: Duration = OfferReceipt.defaultReceiptMaximumAge, store: (any SignedReceiptStore)? = nil,
+        additionalPayers: [String] = []
     ) {
         self.verifier = verifier
         self.requireSignedOffers = requireSignedOffers
         self.receiptMaximumAge = receiptMaximumAge
         self.store = store
+        self.additionalPayers = additionalPayers
     }
 
     /// Checks a 402's signed offers before anything is signed.
