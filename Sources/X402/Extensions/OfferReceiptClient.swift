@@ -2,6 +2,7 @@ public import Foundation
 
 /// A receipt the buyer received, with the verdict reached when it arrived.
 public struct StoredReceipt: Sendable, Hashable, Identifiable {
+    /// The store's id of this receipt.
     public var id: UUID
     /// The spend-ledger entry of the payment, when known.
     public var recordID: UUID?
@@ -16,6 +17,7 @@ public struct StoredReceipt: Sendable, Hashable, Identifiable {
     /// When the buyer stored it.
     public var receivedAt: Date
 
+    /// A stored receipt from its fields.
     public init(
         id: UUID = UUID(), recordID: UUID?, receipt: SignedReceipt, status: OfferReceiptStatus, signer: String?, detail: String,
         receivedAt: Date
@@ -43,6 +45,7 @@ public protocol SignedReceiptStore: Sendable {
 public actor InMemorySignedReceiptStore: SignedReceiptStore {
     private var stored: [StoredReceipt] = []
 
+    /// An empty store.
     public init() {}
 
     public func storeReceipt(_ receipt: StoredReceipt) {
@@ -70,6 +73,7 @@ public struct OfferReceiptClientPolicy: Sendable {
     /// (e.g. its Solana public key).
     public var additionalPayers: [String]
 
+    /// A policy; see the properties for the defaults.
     public init(
         verifier: OfferReceiptVerifier, requireSignedOffers: Bool = false,
         receiptMaximumAge: Duration = OfferReceipt.defaultReceiptMaximumAge, store: (any SignedReceiptStore)? = nil,
@@ -139,7 +143,9 @@ public struct OfferReceiptClientPolicy: Sendable {
 
 /// A signed offer with its verdict.
 public struct CheckedOffer: Sendable, Hashable {
+    /// The offer as received.
     public var offer: SignedOffer
+    /// The verdict on its signature and signer.
     public var verification: OfferReceiptVerification
     /// Validity problems (an expired `validUntil`).
     public var problems: [OfferReceiptMismatch]
@@ -149,6 +155,7 @@ public struct CheckedOffer: Sendable, Hashable {
 public struct CheckedReceipt: Sendable, Hashable, CustomStringConvertible {
     /// The receipt; `nil` when it was malformed.
     public var receipt: SignedReceipt?
+    /// The verdict on its signature and signer.
     public var verification: OfferReceiptVerification
     /// How it disagrees with the payment (empty: it matches).
     public var problems: [OfferReceiptMismatch]

@@ -248,6 +248,7 @@ public struct DIDKey: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a key or key identifier was refused.
 public enum OfferReceiptKeyError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The key or identifier is unusable, and why.
     case invalidKey(String)
 
     public var description: String {

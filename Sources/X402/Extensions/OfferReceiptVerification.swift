@@ -22,7 +22,7 @@ public protocol JWSSignatureVerifying: Sendable {
 public enum OfferReceiptSignerID: Sendable, Hashable, CustomStringConvertible {
     /// An EVM account (lowercase `0x` address), recovered from an EIP-712 signature.
     case address(String)
-    /// A public key, for JWS.
+    /// A public key (JWS).
     case key(DIDKey)
 
     public var description: String {
@@ -74,12 +74,14 @@ public enum OfferReceiptStatus: String, Sendable, Hashable, CustomStringConverti
 
 /// The verdict on one signed offer or receipt.
 public struct OfferReceiptVerification: Sendable, Hashable, CustomStringConvertible {
+    /// The verdict.
     public var status: OfferReceiptStatus
     /// The signer, when the signature verified.
     public var signer: OfferReceiptSignerID?
     /// Why, in words.
     public var detail: String
 
+    /// A verdict from its parts.
     public init(status: OfferReceiptStatus, signer: OfferReceiptSignerID?, detail: String) {
         self.status = status
         self.signer = signer
@@ -94,6 +96,7 @@ public struct OfferReceiptTrust: Sendable, Hashable {
     /// Pinned signers; empty: none pinned.
     public var signers: Set<OfferReceiptSignerID>
 
+    /// Trust in `signers` (default: none pinned).
     public init(signers: Set<OfferReceiptSignerID> = []) { self.signers = signers }
 
     /// Nothing pinned.
@@ -197,12 +200,19 @@ public struct OfferReceiptVerifier: Sendable {
 
 /// How a receipt or an offer disagrees with what the buyer expected.
 public enum OfferReceiptMismatch: Sendable, Hashable, CustomStringConvertible {
+    /// The receipt names another resource.
     case resourceURL(expected: String, found: String)
+    /// The receipt names another network.
     case network(expected: String, found: String)
+    /// The receipt's payer is none of the buyer's addresses.
     case payer(found: String)
+    /// The receipt names another transaction than the settlement.
     case transaction(expected: String, found: String)
+    /// `issuedAt` lies further in the future than the allowed clock skew.
     case issuedInFuture(issuedAt: UInt64)
+    /// `issuedAt` is older than the allowed age.
     case tooOld(issuedAt: UInt64)
+    /// The offer's `validUntil` has passed.
     case offerExpired(validUntil: UInt64)
 
     public var description: String {

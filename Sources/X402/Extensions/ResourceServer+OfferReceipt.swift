@@ -10,6 +10,7 @@ extension OfferReceipt {
         /// How long a signed offer stays valid; `nil`: the requirement's `maxTimeoutSeconds`.
         public var offerValiditySeconds: Int?
 
+        /// Route options; see the properties for the defaults.
         public init(includeTransaction: Bool = false, offerValiditySeconds: Int? = nil) {
             self.includeTransaction = includeTransaction
             self.offerValiditySeconds = offerValiditySeconds

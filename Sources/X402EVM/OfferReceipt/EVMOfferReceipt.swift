@@ -26,6 +26,7 @@ extension TypedData {
 /// Recovers EIP-712 offer and receipt signers with libsecp256k1 (65-byte r ‖ s ‖ v, low s,
 /// v 27/28 or 0/1).
 public struct EIP712OfferReceiptRecoverer: EIP712OfferReceiptRecovering {
+    /// A recoverer.
     public init() {}
 
     public func recoverSigner(of payload: some OfferReceiptPayload, signature: String) -> String? {
@@ -57,6 +58,7 @@ public struct EIP712OfferReceiptSigner: OfferReceiptSigner {
 /// JWS `ES256K` (ECDSA over secp256k1 with SHA-256, RFC 8812) with libsecp256k1.
 public struct ES256KSigningKey: JWSSigningKey {
     private let key: PrivateKey
+    /// The public key as a `did:key` (secp256k1).
     public let didKey: DIDKey
 
     /// A JWS key for `key`.
@@ -79,6 +81,7 @@ public struct ES256KSigningKey: JWSSigningKey {
 /// Verifies JWS `ES256K` signatures (64 bytes r ‖ s; a high s is normalized first, as RFC 8812
 /// does not require low s) with libsecp256k1.
 public struct ES256KVerifier: JWSSignatureVerifying {
+    /// A verifier.
     public init() {}
 
     public var algorithm: String { "ES256K" }

@@ -5,6 +5,7 @@ public import X402
 /// JWS `EdDSA` (Ed25519, RFC 8037) signing with swift-crypto.
 public struct EdDSASigningKey: JWSSigningKey {
     private let keypair: SolanaKeypair
+    /// The public key as a `did:key` (Ed25519).
     public let didKey: DIDKey
 
     /// A JWS key for an Ed25519 keypair (a Solana keypair, or any 32-byte seed through
@@ -25,6 +26,7 @@ public struct EdDSASigningKey: JWSSigningKey {
 
 /// Verifies JWS `EdDSA` (Ed25519) signatures with swift-crypto.
 public struct EdDSAVerifier: JWSSignatureVerifying {
+    /// A verifier.
     public init() {}
 
     public var algorithm: String { "EdDSA" }
