@@ -329,4 +329,54 @@ struct OfferReceiptTests {
         #expect(throws: (any Error).self) { try OfferReceipt.Signing.evm(format: .eip712, environmentVariable: name + "_UNSET") }
         #expect(throws: (any Error).self) { try OfferReceipt.Signing.evm(format: .eip712, keyFile: path + ".missing") }
     }
+
+    /// A small deterministic generator (SplitMix64), so a failure reproduces.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("random byte mutations of signed objects: no trap, and nothing verifies with other signed content")
+    func mutations() throws {
+        let vectors = try Vectors()
+        let own = vectors.eip712[1]
+        let eip712 = JSONValue.object(["format": "eip712", "payload": try #require(own["payload"]), "signature": try #require(own["signature"])])
+        let jwsVector = try #require(vectors.es256k["vectors"]?.arrayValue?[1])
+        let jws = JSONValue.object(["format": "jws", "signature": try #require(jwsVector["jws"])])
+        let did = try DIDKey(try #require(vectors.es256k["didKey"]?.stringValue))
+        let verifier = OfferReceiptVerifier.evm(trust: OfferReceiptTrust(signers: [.address(vectors.signer), .key(did)]))
+        let originalOffer = try SignedOffer(json: eip712).payload
+        let originalReceipt = try SignedReceipt(json: jws).payload
+        var rng = SplitMix(state: 0x0FFE_4EC0)
+        let alphabet = Array(#"0123456789abcdefABCDEF-_.:"{}[],x "#.utf8)
+        var decoded = 0
+        for (original, isOffer) in [(eip712.serialized(), true), (jws.serialized(), false)] {
+            for _ in 0..<1500 {
+                var bytes = original
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    let at = Int.random(in: 0..<bytes.count, using: &rng)
+                    switch Int.random(in: 0..<3, using: &rng) {
+                    case 0: bytes[at] = alphabet.randomElement(using: &rng) ?? 0x30
+                    case 1: bytes.remove(at: at)
+                    default: bytes.insert(alphabet.randomElement(using: &rng) ?? 0x30, at: at)
+                    }
+                }
+                guard let json = try? JSONValue(parsing: bytes) else { continue }
+                if isOffer, let offer = try? SignedOffer(json: json) {
+                    decoded += 1
+                    if verifier.verify(offer: offer).status == .verified { #expect(offer.payload == originalOffer) }
+                } else if !isOffer, let receipt = try? SignedReceipt(json: json) {
+                    decoded += 1
+                    if verifier.verify(receipt).status == .verified { #expect(receipt.payload == originalReceipt) }
+                }
+            }
+        }
+        #expect(decoded > 100)
+    }
 }
