@@ -7,7 +7,8 @@ extension OfferReceipt {
     public struct RouteOptions: Sendable, Hashable {
         /// Put the settlement transaction in receipts (default `false`: private).
         public var includeTransaction: Bool
-        /// How long a signed offer stays valid; `nil`: the requirement's `maxTimeoutSeconds`.
+        /// How long a signed offer stays valid (at most a year); `nil`: the requirement's
+        /// `maxTimeoutSeconds`.
         public var offerValiditySeconds: Int?
 
         /// Route options; see the properties for the defaults.
@@ -54,7 +55,8 @@ extension OfferReceipt {
             let now = UInt64(max(0, now().timeIntervalSince1970))
             var offers: [SignedOffer] = []
             for (index, requirement) in requirements.enumerated() {
-                let validity = UInt64(max(1, options.offerValiditySeconds ?? requirement.maxTimeoutSeconds ?? 300))
+                // At most a year, so `validUntil` stays an exact integer for every JSON reader.
+                let validity = UInt64(min(max(1, options.offerValiditySeconds ?? requirement.maxTimeoutSeconds ?? 300), 31_536_000))
                 let payload = OfferPayload(requirements: requirement, resourceUrl: resourceURL, validUntil: now + validity)
                 if let offer = try? await signer.sign(offer: payload, acceptIndex: index) { offers.append(offer) }
             }
