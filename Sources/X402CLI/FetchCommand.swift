@@ -64,6 +64,13 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "Pin the seller's offer-receipt signer: a did:key (JWS) or 0x address (EIP-712); repeatable. Signed offers from another signer are refused.",
+            valueName: "did:key|0x…"))
+    var sellerKey: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Run this shell command for a purchase that starts awaiting approval, with the purchase as JSON on stdin (overrides notifyCommand in the limits file).",
             valueName: "command"))
     var notifyCommand: String?
@@ -73,6 +80,7 @@ struct FetchCommand: AsyncParsableCommand {
             do { _ = try DollarAmount(max) } catch { throw ValidationError("--max: \(max) is not a dollar amount") }
         }
         guard (0...600).contains(pendingWait) else { throw ValidationError("--pending-wait must be between 0 and 600 seconds") }
+        _ = try ReceiptTrustOptions.trust(sellerKeys: sellerKey)
     }
 
     func run() async throws {
@@ -105,6 +113,10 @@ struct FetchCommand: AsyncParsableCommand {
                 return Self.ask(crossOrigin)
             },
             pendingSettlement: PendingSettlementPolicy(maxWait: .seconds(pendingWait), initialDelay: .seconds(2), maxDelay: .seconds(15)))
+        // Signed offers are checked before paying and receipts stored in the ledger (offer-receipt).
+        options.offerReceipts = OfferReceiptClientPolicy(
+            verifier: ReceiptTrustOptions.verifier(trust: try ReceiptTrustOptions.trust(sellerKeys: sellerKey)),
+            additionalPayers: [key?.address.checksummed, solanaKey?.publicKey.base58].compactMap { $0 })
         // Sign-in-with-x proves the EVM wallet (the Solana form is not built yet).
         options.signIn = key.map { EVMSignInSigner(key: $0) }
         options.paymentGate = { required, url in
@@ -122,11 +134,16 @@ struct FetchCommand: AsyncParsableCommand {
             var report = FetchReport(url: request.url, json: json)
             do {
                 let response = try await client.execute(try request.request())
+                if case .paid(let paid) = response.payment, let receipt = paid.offerReceipt, !receipt.isGood {
+                    BuyerOutput.warn("warning: the seller's signed receipt did not check out: \(peer(receipt.description))")
+                }
                 report.response(response)
             } catch let queued as PurchaseQueued {
                 report.queued(PurchaseView(queued.purchase, store: storeOptions, keys: keyOptions))
             } catch let refusal as PaymentRefusal {
                 report.refused(refusal, interactive: BuyerOutput.isInteractive)
+            } catch let refusal as OfferReceiptRefusal {
+                report.refusedOffer(refusal)
             } catch let error as BuyerError {
                 throw error
             } catch {
@@ -429,6 +446,14 @@ struct FetchReport {
         if case .approvalDenied = refusal, !interactive { line += " (pass --yes to approve)" }
         if case .crossOriginPaymentRequest = refusal, !interactive { line += " (pass --allow-cross-origin-payment to pay it)" }
         summary.append(line)
+    }
+
+    /// The seller's signed offers did not check out (offer-receipt): nothing was signed.
+    mutating func refusedOffer(_ refusal: OfferReceiptRefusal) {
+        exit = .refused
+        start("refused", httpStatus: 402, paid: false)
+        object["refusal"] = .object(["rule": "offerReceipt", "message": .string(refusal.description)])
+        summary.append("refused (offerReceipt): \(peer(refusal.description)); nothing was signed or paid")
     }
 
     mutating func failed(_ exit: BuyerExit, _ message: String) {

@@ -28,6 +28,9 @@ struct HistoryCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
 
+    @Flag(name: .long, help: "List the seller-signed receipts (offer-receipt) received, with their verification status.")
+    var receipts = false
+
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
     }
@@ -43,6 +46,10 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         var records: [SpendRecord] = []
         var events: [PurchaseEvent] = []
+        if receipts {
+            try await ReceiptHistory.show(ledgerPath: store.ledgerPath, payer: wallet, limit: limit, json: json)
+            return
+        }
         if FileManager.default.fileExists(atPath: store.ledgerPath) {
             let ledger = try SQLiteSpendLedger(path: store.ledgerPath)
             await LedgerReconciliation.run(ledger: ledger, quiet: json)

@@ -73,6 +73,9 @@ public struct PaymentReceipt: Sendable {
     public var settlement: SettleResponse?
     /// The spend-ledger entry.
     public var recordID: UUID
+    /// The seller's signed receipt (`offer-receipt`) with its verdict, when the client checks
+    /// receipts and the settlement carried one.
+    public var offerReceipt: CheckedReceipt? = nil
 }
 
 /// A payment the server rejected (a 402 on the paid retry).
@@ -226,12 +229,17 @@ public struct PayingClientOptions: Sendable {
     /// without sending it. The approval queue records which payment a confirmation made here, so
     /// that a confirmation that dies mid-way can be recovered.
     public var paymentSigned: (@Sendable (PreparedPayment) async throws -> Void)?
+    /// Checks `offer-receipt` signed offers before paying (a bad one refuses the payment) and the
+    /// receipt after, storing it in ``OfferReceiptClientPolicy/store`` or the payer's ledger.
+    /// `nil` (the default): neither is checked.
+    public var offerReceipts: OfferReceiptClientPolicy?
 
     public init(
         maxRedirects: Int = 5, crossOriginPayment: CrossOriginPaymentHandler? = nil,
         pendingSettlement: PendingSettlementPolicy = PendingSettlementPolicy(), paymentGate: PaymentGate? = nil,
-        signIn: (any SignInSigner)? = nil, paymentIdentifier: String? = nil
+        signIn: (any SignInSigner)? = nil, paymentIdentifier: String? = nil, offerReceipts: OfferReceiptClientPolicy? = nil
     ) {
+        self.offerReceipts = offerReceipts
         self.paymentIdentifier = paymentIdentifier
         self.maxRedirects = max(0, maxRedirects)
         self.crossOriginPayment = crossOriginPayment
@@ -332,6 +340,7 @@ struct PayingFlow: Sendable {
             // Refused (expired access, replayed nonce…): pay against the fresh 402.
             required = try Self.paymentRequired(in: answer)
         }
+        let checkedOffers = try options.offerReceipts?.checkOffers(required) ?? []
         let terms = try await options.paymentGate?(required, hop.url)
         let prepared = try await payer.preparePayment(
             for: required, resource: hop.url, terms: terms, paymentIdentifier: options.paymentIdentifier)
@@ -390,17 +399,48 @@ struct PayingFlow: Sendable {
                         recordID: prepared.recordID))
                 return second
             }
+            var offerReceipt: CheckedReceipt?
             if let settlement {
                 try? await payer.recordSettlement(of: prepared, receipt: settlement)
+                offerReceipt = await Self.keepReceipt(
+                    in: settlement, prepared: prepared, required: required, resource: hop.url, offers: checkedOffers, payer: payer,
+                    policy: options.offerReceipts)
             } else if second.status >= 400 {
                 // The handler failed and no receipt came back; the signature is still live.
                 try? await payer.recordUnconfirmed(of: prepared, reason: "HTTP \(second.status) without settlement")
             }
             // A success without a receipt stays pending in the ledger: it keeps counting.
             second.payment = .paid(
-                PaymentReceipt(candidate: prepared.candidate, payload: prepared.payload, settlement: settlement, recordID: prepared.recordID))
+                PaymentReceipt(
+                    candidate: prepared.candidate, payload: prepared.payload, settlement: settlement, recordID: prepared.recordID,
+                    offerReceipt: offerReceipt))
             return second
         }
+    }
+
+    /// Checks the settlement's signed receipt against the payment and stores it (in the policy's
+    /// store, or the payer's ledger when it keeps receipts). A bad receipt is stored with its
+    /// verdict, never dropped.
+    static func keepReceipt(
+        in settlement: SettleResponse, prepared: PreparedPayment, required: AnyPaymentRequired, resource: String, offers: [CheckedOffer],
+        payer: Payer, policy: OfferReceiptClientPolicy?
+    ) async -> CheckedReceipt? {
+        guard let policy, settlement.success else { return nil }
+        let requirement = prepared.candidate.requirements
+        let paidOffer = OfferReceipt.offer(for: requirement, in: offers.map(\.offer), index: prepared.candidate.index)
+            .flatMap { offer in offers.first { $0.offer == offer } }
+        guard
+            let checked = policy.checkReceipt(
+                in: settlement, requirement: requirement, resourceURL: required.resource?.url ?? resource,
+                payers: [payer.wallet] + policy.additionalPayers, paidOffer: paidOffer)
+        else { return nil }
+        if let receipt = checked.receipt, let store = policy.store ?? (payer.ledger as? any SignedReceiptStore) {
+            try? await store.storeReceipt(
+                StoredReceipt(
+                    recordID: prepared.recordID, receipt: receipt, status: checked.effectiveStatus,
+                    signer: checked.verification.signer?.description, detail: checked.description, receivedAt: Date()))
+        }
+        return checked
     }
 
     /// Whether to try a sign-in first: the route takes no payment, or the ledger holds a settled

@@ -9,7 +9,7 @@ public import X402
 /// lock before reading, so payers in several processes sharing the file can never overspend
 /// together. Every payment attempt stays in the file with its outcome and settlement receipt.
 public final class SQLiteSpendLedger: SpendLedger, Sendable {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the ledger at `path`; waits up to `busyTimeout` seconds for
     /// another process's write to finish.
@@ -61,6 +61,7 @@ public final class SQLiteSpendLedger: SpendLedger, Sendable {
                     CREATE INDEX spend_ledger_open_expiry ON spend_ledger(valid_before) WHERE status IN ('pending', 'unconfirmed');
                     """)
         }
+        migrator.registerMigration("spend ledger v3: offer-receipt receipts") { db in try Self.createReceiptTable(db) }
         return migrator
     }
 

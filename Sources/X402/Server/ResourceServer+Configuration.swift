@@ -40,6 +40,9 @@ extension ResourceServer {
         /// Sign-in (`sign-in-with-x`) for routes with ``PaidRoute/signIn``: the origin proofs
         /// are bound to, the verifiers and the access store. Default: `nil` (off).
         public var signInWithX: SignInWithX.Server?
+        /// Signs offers and receipts for routes that declare `offer-receipt`
+        /// (``PaidRoute/signingOffersAndReceipts(_:)``). Default: `nil` (off).
+        public var offerReceipts: OfferReceipt.Signing?
 
         /// A configuration; every option not given keeps its default.
         ///

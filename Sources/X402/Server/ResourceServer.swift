@@ -130,6 +130,8 @@ public struct ResourceServer: Sendable {
     /// Where `payment-identifier` ids are bound to payments: the payment-state store when it
     /// implements ``PaymentIdentifierStore`` (the in-memory, SQLite and PostgreSQL stores do).
     public var paymentIdentifiers: (any PaymentIdentifierStore)?
+    /// Signs the offers and receipts of routes that declare `offer-receipt`.
+    public var offerReceipts: OfferReceipt.Signing?
     private let supportedCache: SupportedCache
 
     /// A resource server for `configuration`.
@@ -143,6 +145,9 @@ public struct ResourceServer: Sendable {
             if route.signIn != nil, configuration.signInWithX == nil { throw .signInNotConfigured(pattern.description) }
             if route.signIn == .authOnly, route.accepts.isEmpty, configuration.signInWithX?.chains.isEmpty == true {
                 throw .signInNotConfigured(pattern.description)
+            }
+            if OfferReceipt.RouteOptions(extensions: route.extensions) != nil, configuration.offerReceipts == nil {
+                throw .offerReceiptsNotConfigured(pattern.description)
             }
             for option in route.accepts where !configuration.schemes.supports(version: .v2, scheme: option.scheme, network: option.network) {
                 throw .noSchemeServer(scheme: option.scheme, network: option.network.identifier)
@@ -160,6 +165,7 @@ public struct ResourceServer: Sendable {
         self.unpaidOfferVersion = configuration.unpaidOfferVersion
         self.signInWithX = configuration.signInWithX
         self.paymentIdentifiers = configuration.store as? any PaymentIdentifierStore
+        self.offerReceipts = configuration.offerReceipts
         self.supportedCache = SupportedCache()
     }
 
@@ -214,6 +220,7 @@ public struct ResourceServer: Sendable {
             all[SignInWithX.extensionKey] = signInWithX.declaration(path: path, networks: route.accepts.map(\.network.identifier))
             extensions = all
         }
+        extensions = await signingOffers(in: extensions, requirements: requirements, resourceURL: resource.url)
         let required = PaymentRequired(
             error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
         let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route) }
@@ -397,7 +404,7 @@ public struct ResourceServer: Sendable {
             () async -> Result<SettleResponse, FacilitatorClientError> in
             do throws(FacilitatorClientError) { return .success(try await facilitator.settle(request)) } catch { return .failure(error) }
         }
-        let settlement: SettleResponse
+        var settlement: SettleResponse
         switch result {
         case .success(let response):
             settlement = response
@@ -421,6 +428,7 @@ public struct ResourceServer: Sendable {
         }
         await markQuietly(attempt.identity, .settled, payer: settlement.payer, transaction: settlement.transaction)
         await recordSignInGrant(for: attempt, payer: settlement.payer)
+        settlement = await addingReceipt(to: settlement, for: payment)
         if let hook = hooks.afterSettle, case .abort(let response) = await hook(attempt, settlement) {
             return answer(.hookResponse(response, settlement: settlement))
         }
