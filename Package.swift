@@ -241,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "X402SolanaTests",
-            dependencies: ["X402", "X402Solana", "X402TestSupport"],
+            dependencies: ["X402", "X402Solana", "X402TestSupport", .product(name: "HTTPTypes", package: "swift-http-types")],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -296,7 +296,11 @@ private func proof(by signer: PrivateKey = key, claiming address: String? = nil,
         #expect(try Self.error(of: refused) == ErrorReason.siwxDomainMismatch.rawValue)
         let garbage = await server.respond(to: Self.get("/login", [.signInWithX: "%%%"]), handler: Self.ok)
         #expect(try Self.error(of: garbage) == ErrorReason.siwxInvalidPayload.rawValue)
-        var forged = try proof(fields { $0.uri = "https://api.example.com/login" })
+        var forged = try proof(
+            fields {
+                $0.uri = "https://api.example.com/login"
+                $0.chainID = "eip155:84532"
+            })
         forged.address = otherKey.address.checksummed
         let bad = await server.respond(to: Self.get("/login", [.signInWithX: forged.headerValue]), handler: Self.ok)
         #expect(try Self.error(of: bad) == ErrorReason.siwxSignature.rawValue)
