@@ -216,6 +216,7 @@ let package = Package(
             dependencies: [
                 "X402",
                 "X402Postgres",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
