@@ -63,7 +63,7 @@ private enum SIWSVectors {
     /// solders verifies here, and this package's own signature is the same bytes (Ed25519 is
     /// deterministic).
     @Test func theIndependentVectors() async throws {
-        #expect(SIWSVectors.all.count == 4)
+        #expect(SIWSVectors.all.count == 5)
         for v in SIWSVectors.all {
             let name = v["name"]?.stringValue ?? "?"
             let f = try #require(v["fields"])
@@ -94,6 +94,20 @@ private enum SIWSVectors {
         let text = try SignInMessage.text(fields { $0.statement = nil }, address: keypair.publicKey.base58)
         #expect(text.contains("\(keypair.publicKey.base58)\n\nURI: "))
         #expect(!text.contains("\n\n\n"))
+    }
+
+    /// As the Python SDK's `format_siws_message`: an empty statement or request id adds no line.
+    @Test func emptyStatementAndRequestIDAreNoLines() throws {
+        let address = keypair.publicKey.base58
+        let without = try SignInMessage.text(fields { $0.statement = nil }, address: address)
+        #expect(try SignInMessage.text(fields { $0.statement = "" }, address: address) == without)
+        #expect(
+            try SignInMessage.text(
+                fields {
+                    $0.statement = nil
+                    $0.requestID = ""
+                }, address: address) == without)
+        #expect(try SignInMessage.text(fields { $0.requestID = "r1" }, address: address).contains("\nRequest ID: r1\n"))
     }
 
     @Test func malformedSignaturesAndAddresses() async throws {

@@ -79,6 +79,7 @@ CASES = [
         "uri": "http://127.0.0.1:8080/report",
         "statement": "Anmelden für den Bericht ✓",
     }),
+    ("empty statement and request id: no lines", 5, {"statement": "", "requestId": ""}),
 ]
 
 vectors = []
