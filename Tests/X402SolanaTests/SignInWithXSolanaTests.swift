@@ -300,6 +300,41 @@ extension SolanaPublicKey {
         } catch { #expect(error.reason == .siwxInvalidPayload) }
     }
 
+    /// Without configured chains, a route's 402 offers its own Solana network for sign-in (and no
+    /// chain without a verifier); a proof for another Solana cluster is refused.
+    @Test func aRouteAcceptingSolanaOffersItsNetwork() async throws {
+        let facilitator = ScriptedFacilitator(
+            supported: .success(
+                SupportedResponse(kinds: [
+                    SupportedKind(x402Version: .v2, scheme: "exact", network: devnet, extra: ["feePayer": .string(otherKeypair.publicKey.base58)])
+                ])))
+        var schemes = SchemeRegistry<any SchemeServer>()
+        schemes.registerExactSVM()
+        let route = PaidRoute(
+            accepts: [.exact("$0.01", on: .solanaDevnet, payTo: .fixed(otherKeypair.publicKey.base58))], description: "Report",
+            signIn: .afterPayment(period: .seconds(60)))
+        let server = try ResourceServer(
+            configuration: .init(
+                routes: ["GET /report": route], facilitator: facilitator, schemes: schemes,
+                signInWithX: try SignInWithX.Server(origin: Self.origin, verifiers: [SolanaSignInVerifier()])))
+        let request = ServerRequest(method: .get, path: "/report", headers: [.hostHeader: "api.example.com"], url: Self.origin + "/report")
+        let unpaid = await server.respond(to: request) { _ in ServerResponse(status: .ok) }
+        let required = try PaymentRequired(headerValue: try #require(unpaid.headers[.paymentRequired]))
+        #expect(required.extensions?[SignInWithX.extensionKey]?["supportedChains"] == [["chainId": .string(devnet), "type": "ed25519"]])
+
+        let p = try proof(
+            fields {
+                $0.chainID = mainnet
+                $0.uri = Self.origin + "/report"
+            })
+        var headers = request.headers
+        headers[.signInWithX] = p.headerValue
+        let refused = await server.respond(to: ServerRequest(method: .get, path: "/report", headers: headers, url: request.url)) { _ in
+            ServerResponse(status: .ok)
+        }
+        #expect(try PaymentRequired(headerValue: try #require(refused.headers[.paymentRequired])).error == ErrorReason.siwxUnsupportedChain.rawValue)
+    }
+
     /// In a resource server: auth-only sign-in, a paid grant keyed on the exact base58 account, a
     /// replayed proof refused, access ending with the grant.
     @Test func theResourceServerGrantsByBase58Account() async throws {
