@@ -68,8 +68,8 @@ enum SolanaSignIn {
     /// the base58 prefix of the genesis hash.
     static func isChainID(_ chainID: String) -> Bool {
         guard chainID.hasPrefix("solana:") else { return false }
-        let reference = chainID.utf8.dropFirst("solana:".count)
-        return (1...32).contains(reference.count) && reference.allSatisfy { Base58.reverse[Int($0)] >= 0 }
+        let reference = String(chainID.dropFirst("solana:".count))
+        return (1...32).contains(reference.utf8.count) && (try? Base58.decode(reference)) != nil
     }
 }
 
