@@ -233,6 +233,7 @@ let package = Package(
             dependencies: [
                 "X402",
                 "X402Postgres",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -258,7 +259,7 @@ let package = Package(
         ),
         .testTarget(
             name: "X402SolanaTests",
-            dependencies: ["X402", "X402Solana", "X402TestSupport"],
+            dependencies: ["X402", "X402Solana", "X402TestSupport", .product(name: "HTTPTypes", package: "swift-http-types")],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -117,8 +117,10 @@ struct FetchCommand: AsyncParsableCommand {
         options.offerReceipts = OfferReceiptClientPolicy(
             verifier: ReceiptTrustOptions.verifier(trust: try ReceiptTrustOptions.trust(sellerKeys: sellerKey)),
             additionalPayers: [key?.address.checksummed, solanaKey?.publicKey.base58].compactMap { $0 })
-        // Sign-in-with-x proves the EVM wallet (the Solana form is not built yet).
-        options.signIn = key.map { EVMSignInSigner(key: $0) }
+        // Sign-in-with-x proves the ledger's wallet: the EVM key when there is one, else the
+        // Solana keypair (SIWS, Ed25519).
+        let evmSigner: (any SignInSigner)? = key.map { EVMSignInSigner(key: $0) }
+        options.signIn = evmSigner ?? solanaKey.map { SolanaSignInSigner(keypair: $0) }
         options.paymentGate = { required, url in
             // The owner is asked only when at hand (a terminal, or --yes); otherwise the purchase is queued.
             let owner = !probe && (yes || BuyerOutput.isInteractive) ? ownerApproval : nil

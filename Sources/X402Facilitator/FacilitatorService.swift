@@ -109,7 +109,11 @@ public struct FacilitatorService: Sendable {
 
         let versions: Set<X402Version> = configuration.v1 ? [.v2, .v1] : [.v2]
         let engine = FacilitatorEngine(
-            schemes: (exactNetworks.isEmpty ? [] : [(exact, exactNetworks)]) + solanaSchemes, versions: versions, extensions: ["bazaar"])
+            schemes: (exactNetworks.isEmpty ? [] : [(exact, exactNetworks)]) + solanaSchemes, versions: versions,
+            // The facilitator-side extensions it implements (the reference lists these keys):
+            // the catalog, and settlement dedup by payment-identifier (the journal). Sign-in
+            // with x is between seller and client only.
+            extensions: ["bazaar", PaymentIdentifier.extensionKey])
         self.engine = engine
         let catalog = DiscoveryCatalog(
             timeToLive: .seconds(max(1, configuration.discoveryTTLSeconds)),

@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import X402
 import X402EVM
+import X402EVMRPC
 import X402HTTP
 import X402Hummingbird
 import X402TestSupport
@@ -207,5 +208,87 @@ struct SignInWithXContractWalletTests {
             return
         }
         #expect(offline.reason == .siwxSignature)
+    }
+
+    /// A counterfactual wallet (ERC-6492): the test CREATE2 factory of `ExactEVMSmartWalletTests`
+    /// and its ERC-1271 wallet, predicted but not deployed.
+    @Test("an undeployed ERC-6492 wallet signs in only through an allowlisted factory, in a simulation that deploys nothing")
+    func erc6492() async throws {
+        let s = try await ExactEVMSmartWalletTests.Setup.make()
+        let client = s.devnet.client
+        let factory = try await s.create(try Hex.decode(ExactEVMSmartWalletTests.factoryInitCode))
+        let owner = PrivateKey.random()
+        let chain = try #require(SignInMessage.evmChainNumber(s.network.identifier))
+
+        /// The CREATE2 address and factory calldata of `owner`'s wallet.
+        func counterfactual(owner: EthereumAddress, salt: Bytes32) throws -> (EthereumAddress, [UInt8]) {
+            let initCode = try s.walletInitCode(owner: owner)
+            let digest = Keccak256.hash([0xFF] + factory.bytes + salt.bytes + Keccak256.hash(initCode).bytes)
+            let calldata = try ABI.encodeCall("deploy(bytes,bytes32)", [.bytes(initCode), .bytes32(salt)])
+            return (try #require(EthereumAddress(digest.bytes[12...])), calldata)
+        }
+        let salt = Bytes32.random()
+        let (wallet, calldata) = try counterfactual(owner: owner.address, salt: salt)
+        #expect(try await client.code(at: wallet, at: .latest).isEmpty)
+
+        /// A proof for `wallet` whose inner signature is `key`'s, wrapped with `factory`/`data`.
+        func proof(signedBy key: PrivateKey, factory: EthereumAddress, data: [UInt8]) throws -> (SignInWithXProof, String) {
+            let fields = SignInFields(
+                domain: "api.example.com", uri: "https://api.example.com/x", chainID: s.network.identifier, nonce: "a1b2c3d4e5f67890",
+                issuedAt: SignInTime.format(Date()))
+            let message = try SignInMessage.text(fields, address: wallet.checksummed)
+            let inner = key.signPersonalMessage(Array(message.utf8)).bytes
+            let wrapped = ERC6492Signature(factory: factory, factoryCalldata: data, innerSignature: inner).wrappedBytes
+            return (
+                SignInWithXProof(
+                    domain: fields.domain, address: wallet.checksummed, uri: fields.uri, chainID: fields.chainID, type: .eip191,
+                    nonce: fields.nonce, issuedAt: fields.issuedAt, signatureScheme: "eip6492", signature: Hex.encode(wrapped)), message
+            )
+        }
+        func reason(_ verifier: EVMSignInVerifier, _ p: (SignInWithXProof, String)) async -> ErrorReason? {
+            switch await verifier.verify(p.0, message: p.1) {
+            case .success(let account):
+                #expect(account == wallet.lowercased)
+                return nil
+            case .failure(let failure): return failure.reason
+            }
+        }
+
+        let allowing = EVMSignInVerifier(clients: [chain: client], erc6492Factories: [factory])
+        let good = try proof(signedBy: owner, factory: factory, data: calldata)
+        #expect(await reason(allowing, good) == nil)
+        // Only simulated: still nothing at the address.
+        #expect(try await client.code(at: wallet, at: .latest).isEmpty)
+
+        // Failing closed: no allowlist (the default), a factory off the list, no node.
+        #expect(await reason(EVMSignInVerifier(clients: [chain: client]), good) == .siwxSignature)
+        #expect(await reason(EVMSignInVerifier(clients: [chain: client], erc6492Factories: [s.devnet.randomAddress()]), good) == .siwxSignature)
+        #expect(await reason(EVMSignInVerifier(erc6492Factories: [factory]), good) == .siwxSignature)
+        // Another key's inner signature; calldata deploying someone else's wallet (the claimed
+        // address stays empty); calldata that makes the factory revert; a tiny gas cap.
+        #expect(await reason(allowing, try proof(signedBy: PrivateKey.random(), factory: factory, data: calldata)) == .siwxSignature)
+        let (_, othersCalldata) = try counterfactual(owner: PrivateKey.random().address, salt: salt)
+        #expect(await reason(allowing, try proof(signedBy: owner, factory: factory, data: othersCalldata)) == .siwxSignature)
+        #expect(await reason(allowing, try proof(signedBy: owner, factory: factory, data: [0xde, 0xad, 0xbe, 0xef])) == .siwxSignature)
+        var starved = allowing
+        starved.maximumValidationGas = 30_000
+        #expect(await reason(starved, good) != nil)
+        // The zero factory means "no deployment data".
+        #expect(await reason(allowing, try proof(signedBy: owner, factory: .zero, data: [])) == .siwxSignature)
+
+        // Once the wallet is deployed, the wrapped signature is checked through ERC-1271 with its
+        // inner signature, allowlist or not.
+        let transaction = EIP1559Transaction(
+            chainId: s.devnet.chainID, nonce: try await client.transactionCount(of: s.deployer.address, at: .pending),
+            maxPriorityFeePerGas: try await client.maxPriorityFeePerGas(), maxFeePerGas: try await client.gasPrice() * 2,
+            gasLimit: 2_000_000, to: factory, value: .zero, data: calldata)
+        let signed = transaction.signed(with: s.deployer.key)
+        _ = try await client.sendRawTransaction(signed.rawBytes)
+        #expect(try await s.devnet.waitForReceipt(signed.hash).succeeded)
+        #expect(try await client.code(at: wallet, at: .latest).isEmpty == false)
+        #expect(await reason(EVMSignInVerifier(clients: [chain: client]), good) == nil)
+        #expect(
+            await reason(EVMSignInVerifier(clients: [chain: client]), try proof(signedBy: PrivateKey.random(), factory: factory, data: calldata))
+                == .siwxSignature)
     }
 }

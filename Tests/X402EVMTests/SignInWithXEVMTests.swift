@@ -103,10 +103,15 @@ private func proof(by signer: PrivateKey = key, claiming address: String? = nil,
         p = try proof()
         p.address = "0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
         #expect(try await reason(p) == .siwxMalformedSignature)
-        // ERC-6492-wrapped signatures are refused.
+        // A malformed ERC-6492 wrapper is refused.
         p = try proof()
         p.signature = Hex.encode(Array(repeating: 0x01, count: 96) + ERC6492Signature.magicSuffix)
         #expect(try await reason(p) == .siwxMalformedSignature)
+        // A well-formed one is refused without a node to simulate it (failing closed).
+        p = try proof()
+        p.signature = Hex.encode(
+            ERC6492Signature(factory: otherKey.address, factoryCalldata: [1, 2, 3], innerSignature: try Hex.decode(p.signature)).wrappedBytes)
+        #expect(try await reason(p) == .siwxSignature)
     }
 
     @Test func refusesTheHighSTwin() async throws {
@@ -296,7 +301,11 @@ private func proof(by signer: PrivateKey = key, claiming address: String? = nil,
         #expect(try Self.error(of: refused) == ErrorReason.siwxDomainMismatch.rawValue)
         let garbage = await server.respond(to: Self.get("/login", [.signInWithX: "%%%"]), handler: Self.ok)
         #expect(try Self.error(of: garbage) == ErrorReason.siwxInvalidPayload.rawValue)
-        var forged = try proof(fields { $0.uri = "https://api.example.com/login" })
+        var forged = try proof(
+            fields {
+                $0.uri = "https://api.example.com/login"
+                $0.chainID = "eip155:84532"
+            })
         forged.address = otherKey.address.checksummed
         let bad = await server.respond(to: Self.get("/login", [.signInWithX: forged.headerValue]), handler: Self.ok)
         #expect(try Self.error(of: bad) == ErrorReason.siwxSignature.rawValue)

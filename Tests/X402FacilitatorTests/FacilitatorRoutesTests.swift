@@ -293,4 +293,15 @@ struct FacilitatorConfigurationTests {
         let service = try await FacilitatorService(configuration: c, environment: ["NOPE": key])
         #expect(service.signerAddresses[.baseSepolia]?.count == 1)
     }
+
+    @Test("/supported lists the extensions the service implements: bazaar and payment-identifier, not sign-in-with-x")
+    func supportedExtensions() async throws {
+        var c = FacilitatorConfiguration()
+        c.networks = [.init(network: .baseSepolia, rpcURL: "http://127.0.0.1:1")]
+        c.signerKeyEnv = ["KEY"]
+        let service = try await FacilitatorService(configuration: c, environment: ["KEY": "0x" + String(repeating: "11", count: 32)])
+        let supported = await service.engine.supported()
+        #expect(supported.extensions == ["bazaar", PaymentIdentifier.extensionKey])
+        #expect(!supported.extensions.contains(SignInWithX.extensionKey))
+    }
 }

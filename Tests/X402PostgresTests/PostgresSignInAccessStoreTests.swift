@@ -44,4 +44,18 @@ import X402TestSupport
             second: try await PostgresPaymentStateStore(database: two, table: table))
         try await check.run(on: stores)
     }
+
+    /// Two seller instances on two pools over one table race one id with two payments.
+    @Test func twoSellersOnOneDatabaseSettleOneIdOnce() async throws {
+        let one = try await TestPostgres.open()
+        let two = try await TestPostgres.open()
+        defer {
+            one.close()
+            two.close()
+        }
+        let table = "x402_payment_state_identifier_race"
+        try await PaymentIdentifierRace.run(
+            first: try await PostgresPaymentStateStore(database: one, table: table),
+            second: try await PostgresPaymentStateStore(database: two, table: table))
+    }
 }

@@ -42,4 +42,11 @@ import X402TestSupport
         let stores = PaymentIdentifierStorePair(first: try SQLitePaymentStateStore(path: path), second: try SQLitePaymentStateStore(path: path))
         try await check.run(on: stores)
     }
+
+    /// Two seller instances, each with its own store on one file, race one id with two payments.
+    @Test func twoSellersOnOneFileSettleOneIdOnce() async throws {
+        let path = SQLiteSignInAccessStoreTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        try await PaymentIdentifierRace.run(first: try SQLitePaymentStateStore(path: path), second: try SQLitePaymentStateStore(path: path))
+    }
 }

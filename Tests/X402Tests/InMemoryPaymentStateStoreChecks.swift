@@ -27,4 +27,10 @@ import X402TestSupport
         let store = InMemoryPaymentStateStore()
         try await check.run(on: PaymentIdentifierStorePair(first: store, second: store))
     }
+
+    /// Two seller instances on one in-memory store race one id with two payments.
+    @Test func twoSellersOnOneStoreSettleOneIdOnce() async throws {
+        let store = InMemoryPaymentStateStore()
+        try await PaymentIdentifierRace.run(first: store, second: store)
+    }
 }

@@ -7,8 +7,8 @@
 With a Solana keypair the SDK client can also pay solana:* requirements (RPC: --svm-rpc-url,
 default $X402_SVMNET_URL); see py_sign.py.
 
---siwx         registers the SDK's sign-in-with-x client extension with the payer's key: on a 402
-               offering it, the SDK retries with a SIGN-IN-WITH-X proof first and pays only if
+--siwx         registers the SDK's sign-in-with-x client extension with the payer's keys (EVM
+               and/or the Solana keypair: SIWS, Ed25519): on a 402 offering it, the SDK retries with a SIGN-IN-WITH-X proof first and pays only if
                that retry is answered 402 again.
 --payment-id   adds this payment-identifier id (through the SDK's
                append_payment_identifier_to_extensions) when the 402 declares the extension.
@@ -62,10 +62,16 @@ async def fetch(args, key: str | None, svm_key=None) -> dict:
     sent = {}
     client.on_after_payment_creation(lambda ctx: sent.setdefault("payload", ctx.payment_payload))
     if args.siwx:
-        from eth_account import Account
         from x402.extensions.sign_in_with_x import CreateSIWxClientExtensionOptions, create_siwx_client_extension
-        client.register_extension(create_siwx_client_extension(
-            CreateSIWxClientExtensionOptions(signers=[Account.from_key(key)])))
+        signers = []
+        if key is not None:
+            from eth_account import Account
+            signers.append(Account.from_key(key))
+        if svm_key is not None:
+            # The SDK's Solana SIWx signer: the paying keypair (Ed25519 over the SIWS text).
+            from x402.mechanisms.svm import KeypairSigner
+            signers.append(KeypairSigner(svm_key))
+        client.register_extension(create_siwx_client_extension(CreateSIWxClientExtensionOptions(signers=signers)))
     if args.payment_id:
         client.register_extension(PaymentIdentifierExtension(args.payment_id, sent))
 

@@ -2,19 +2,20 @@ import Foundation
 
 extension ResourceServer {
     /// Checks a `SIGN-IN-WITH-X` proof for a route that allows sign-in (spec steps 1–8): decode,
-    /// binding to the configured origin, times, signature, then the grant (auth-only, or a paid
+    /// binding to the configured origin, times, a chain the route offers (`networks`: its
+    /// accepted networks), signature, then the grant (auth-only, or a paid
     /// record for the request's canonical path) and the nonce, consumed only on a grant.
     ///
     /// - Throws: ``SignInWithXFailure`` with the reason the proof was refused; the request then
     ///   goes on to the normal payment flow.
     func signIn(
-        _ header: String, request: ServerRequest, policy: SignInAccess, settings: SignInWithX.Server
+        _ header: String, request: ServerRequest, policy: SignInAccess, settings: SignInWithX.Server, networks: [String]
     ) async throws(SignInWithXFailure)
         -> SignedInAccount
     {
         let proof = try SignInWithXProof(headerValue: header)
         let now = Date()
-        let account = try await settings.verify(proof, now: now)
+        let account = try await settings.verify(proof, now: now, networks: networks)
         if case .afterPayment = policy {
             let path: String
             do { path = try RequestPath(request.path).canonical } catch { throw SignInWithXFailure(.siwxURIMismatch, "unusable request path") }

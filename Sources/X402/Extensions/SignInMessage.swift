@@ -59,20 +59,21 @@ public enum SignInMessage {
 
     static func solana(_ f: SignInFields, address: String, reference: String) -> String {
         var lines = ["\(f.domain) wants you to sign in with your Solana account:", address, ""]
-        if let statement = f.statement {
+        // As the reference formatters: an empty statement or request id is no line at all.
+        if let statement = f.statement, !statement.isEmpty {
             lines.append(statement)
             lines.append("")
         }
         lines += ["URI: \(f.uri)", "Version: \(f.version)", "Chain ID: \(reference)", "Nonce: \(f.nonce)", "Issued At: \(f.issuedAt)"]
-        lines += tail(f)
+        lines += tail(f, omitsEmptyRequestID: true)
         return lines.joined(separator: "\n")
     }
 
-    private static func tail(_ f: SignInFields) -> [String] {
+    private static func tail(_ f: SignInFields, omitsEmptyRequestID: Bool = false) -> [String] {
         var lines: [String] = []
         if let e = f.expirationTime { lines.append("Expiration Time: \(e)") }
         if let n = f.notBefore { lines.append("Not Before: \(n)") }
-        if let r = f.requestID { lines.append("Request ID: \(r)") }
+        if let r = f.requestID, !(omitsEmptyRequestID && r.isEmpty) { lines.append("Request ID: \(r)") }
         if let resources = f.resources, !resources.isEmpty {
             lines.append("Resources:")
             lines += resources.map { "- \($0)" }

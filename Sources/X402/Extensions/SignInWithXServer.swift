@@ -167,15 +167,23 @@ extension SignInWithX {
             }
             if let statement { info.appendUnchecked("statement", .string(statement)) }
             info.appendUnchecked("resources", .array([.string(uri)]))
+            let supported: [JSONValue] = offeredChains(networks: networks).map { chain in
+                .object(["chainId": .string(chain), "type": .string(SignInSignatureType.forChain(chain).rawValue)])
+            }
+            return .object(["info": .object(info), "supportedChains": .array(supported), "schema": SignInWithX.proofSchema])
+        }
+
+        /// The chains offered for sign-in, in order: ``chains``, or when empty the route's
+        /// `networks`, each only when a verifier handles its namespace.
+        ///
+        /// - Parameter networks: The route's accepted networks (CAIP-2).
+        public func offeredChains(networks: [String]) -> [String] {
             var offered: [String] = []
             for chain in chains.isEmpty ? networks : chains where !offered.contains(chain) {
                 let namespace = chain.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
                 if verifiers.contains(where: { $0.namespace == namespace }) { offered.append(chain) }
             }
-            let supported: [JSONValue] = offered.map { chain in
-                .object(["chainId": .string(chain), "type": .string(SignInSignatureType.forChain(chain).rawValue)])
-            }
-            return .object(["info": .object(info), "supportedChains": .array(supported), "schema": SignInWithX.proofSchema])
+            return offered
         }
 
         /// Checks a proof's binding and times (steps 2–5 of the spec) before its signature.
@@ -205,13 +213,22 @@ extension SignInWithX {
             }
         }
 
-        /// Validates and verifies a proof: binding, times, signature (by the namespace's
+        /// Validates and verifies a proof: binding, times, chain, signature (by the namespace's
         /// verifier). Does not consume the nonce.
         ///
+        /// - Parameters:
+        ///   - proof: The decoded proof.
+        ///   - now: The time to check against.
+        ///   - networks: The route's accepted networks: the proof's chain must be one of
+        ///     ``offeredChains(networks:)`` (`invalid_siwx_unsupported_chain` otherwise). `nil`
+        ///     accepts any chain a verifier handles.
         /// - Returns: The signing account (canonical form).
         /// - Throws: ``SignInWithXFailure`` with the reference reason.
-        public func verify(_ proof: SignInWithXProof, now: Date) async throws(SignInWithXFailure) -> String {
+        public func verify(_ proof: SignInWithXProof, now: Date, networks: [String]? = nil) async throws(SignInWithXFailure) -> String {
             try validate(proof, now: now)
+            if let networks, !offeredChains(networks: networks).contains(proof.chainID) {
+                throw SignInWithXFailure(.siwxUnsupportedChain, "chain \(proof.chainID) is not offered for sign-in here")
+            }
             let namespace = proof.chainID.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
             guard proof.chainID.contains(":"), let verifier = verifiers.first(where: { $0.namespace == namespace }) else {
                 throw SignInWithXFailure(.siwxUnsupportedChain, "no verifier for chain namespace \(namespace)")

@@ -193,7 +193,10 @@ public struct ResourceServer: Sendable {
         var signInFailure: SignInWithXFailure?
         if let policy = route.signIn, let signInWithX, let header = request.headers.firstValue(for: .signInWithX) {
             do {
-                return .signedIn(request, try await signIn(header, request: request, policy: policy, settings: signInWithX))
+                return .signedIn(
+                    request,
+                    try await signIn(
+                        header, request: request, policy: policy, settings: signInWithX, networks: route.accepts.map(\.network.identifier)))
             } catch {
                 signInFailure = error
             }
