@@ -139,6 +139,7 @@ public struct ResourceServer: Sendable {
     ///   whose scheme has no registered ``SchemeServer``.
     public init(configuration: Configuration) throws(RouteConfigurationError) {
         try configuration.routes.validate()
+        try Self.validateBazaar(configuration.routes)
         for (pattern, route) in configuration.routes.routes {
             if route.signIn != nil, configuration.signInWithX == nil { throw .signInNotConfigured(pattern.description) }
             if route.signIn == .authOnly, route.accepts.isEmpty, configuration.signInWithX?.chains.isEmpty == true {
@@ -214,6 +215,11 @@ public struct ResourceServer: Sendable {
             all[SignInWithX.extensionKey] = signInWithX.declaration(path: path, networks: route.accepts.map(\.network.identifier))
             extensions = all
         }
+        if let bazaar = Self.bazaarExtension(for: request, pattern: pattern, route: route) {
+            var all = extensions ?? [:]
+            all[Bazaar.extensionKey] = bazaar
+            extensions = all
+        }
         let required = PaymentRequired(
             error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
         let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route) }
@@ -241,7 +247,8 @@ public struct ResourceServer: Sendable {
         // Match the payment to an offer.
         guard let chosen = RequirementsMatching.accepted(payload, in: offered) else { return failed(.noMatchingRequirements) }
         let attempt = PaymentAttempt(
-            request: request, route: pattern.description, payload: payload, requirements: chosen, identity: PaymentIdentity(payload))
+            request: request, route: pattern.description, payload: Self.withOfferedBazaar(payload, offered: required), requirements: chosen,
+            identity: PaymentIdentity(payload))
 
         // A route declaring `payment-identifier` binds the payment's id to the payment: the same id
         // again is a retry of the same payment, the same id with another payment a conflict.
@@ -281,7 +288,7 @@ public struct ResourceServer: Sendable {
         }
 
         // Verify.
-        let facilitatorRequest = FacilitatorRequest(paymentPayload: payload, paymentRequirements: chosen)
+        let facilitatorRequest = FacilitatorRequest(paymentPayload: attempt.payload, paymentRequirements: chosen)
         let verification: VerifyResponse
         do {
             verification = try await facilitator.verify(facilitatorRequest)

@@ -265,6 +265,8 @@ public enum RouteConfigurationError: Error, Sendable, Equatable, CustomStringCon
     case signInNotConfigured(String)
     case invalidPrice(String, String)
     case noSchemeServer(scheme: String, network: String)
+    /// The route's `bazaar` declaration does not fit it.
+    case invalidBazaar(String, BazaarDeclarationError)
 
     public var description: String {
         switch self {
@@ -274,6 +276,7 @@ public enum RouteConfigurationError: Error, Sendable, Equatable, CustomStringCon
             "route \"\(p)\" allows sign-in but the server has no signInWithX settings (auth-only routes also need its chains)"
         case .invalidPrice(let price, let why): "price \"\(price)\": \(why)"
         case .noSchemeServer(let s, let n): "no scheme server registered for \(s) on \(n)"
+        case .invalidBazaar(let p, let why): "route \"\(p)\": bazaar: \(why)"
         }
     }
 }
