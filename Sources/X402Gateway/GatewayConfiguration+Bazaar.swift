@@ -32,11 +32,20 @@ extension GatewayConfiguration {
         public struct Output: Sendable, Equatable, Codable {
             /// `json` (default) or another output type.
             public var type: String?
+            /// `info.output.format`, if any.
             public var format: String?
+            /// An example answer.
             public var example: JSONValue?
             /// JSON Schema keywords for the example.
             public var schema: JSONValue?
 
+            /// The output member.
+            ///
+            /// - Parameters:
+            ///   - type: `json` when `nil`.
+            ///   - format: `info.output.format`.
+            ///   - example: An example answer.
+            ///   - schema: JSON Schema keywords for the example.
             public init(type: String? = nil, format: String? = nil, example: JSONValue? = nil, schema: JSONValue? = nil) {
                 self.type = type
                 self.format = format
@@ -49,6 +58,15 @@ extension GatewayConfiguration {
             }
         }
 
+        /// The member as in the file.
+        ///
+        /// - Parameters:
+        ///   - input: Example query parameters, or the example body with `bodyType`.
+        ///   - inputSchema: JSON Schema keywords for the query parameters or the body.
+        ///   - pathParamsSchema: JSON Schema keywords for the path parameters.
+        ///   - bodyType: `json`, `form-data` or `text` for a body route.
+        ///   - headers: Example request headers.
+        ///   - output: The answer.
         public init(
             input: JSONValue? = nil, inputSchema: JSONValue? = nil, pathParamsSchema: JSONValue? = nil, bodyType: String? = nil,
             headers: [String: String]? = nil, output: Output? = nil

@@ -9,6 +9,7 @@ public import X402
 /// update time and the lower-cased texts searches and filters look in (`strpos`, so search words
 /// are data, never patterns).
 public final class PostgresDiscoveryStore: DiscoveryStore {
+    /// The database the catalog lives in.
     public let database: PostgresStorePool
     private let table: String
 

@@ -63,8 +63,11 @@ public enum Bazaar {
 
 /// How a body example is encoded (`info.input.bodyType`).
 public enum BazaarBodyType: String, Sendable, Hashable, CaseIterable {
+    /// A JSON body (`application/json`).
     case json
+    /// A form (`form-data`).
     case formData = "form-data"
+    /// Plain text.
     case text
 }
 
@@ -79,6 +82,13 @@ public struct BazaarOutput: Sendable, Equatable {
     /// JSON Schema keywords describing the example (merged into the schema of `output.example`).
     public var schema: JSONObject?
 
+    /// An output description.
+    ///
+    /// - Parameters:
+    ///   - type: `info.output.type`.
+    ///   - format: `info.output.format`.
+    ///   - example: An example answer.
+    ///   - schema: JSON Schema keywords for the example.
     public init(type: String = "json", format: String? = nil, example: JSONValue? = nil, schema: JSONObject? = nil) {
         self.type = type
         self.format = format
@@ -87,6 +97,11 @@ public struct BazaarOutput: Sendable, Equatable {
     }
 
     /// A JSON answer like `example`.
+    ///
+    /// - Parameters:
+    ///   - example: An example answer.
+    ///   - schema: JSON Schema keywords for the example.
+    /// - Returns: The output description.
     public static func json(_ example: JSONValue, schema: JSONObject? = nil) -> BazaarOutput {
         BazaarOutput(type: "json", example: example, schema: schema)
     }
@@ -124,6 +139,15 @@ public struct BazaarDeclaration: Sendable, Equatable {
     /// The answer.
     public var output: BazaarOutput?
 
+    /// A declaration; ``query(example:schema:pathParams:output:)`` and
+    /// ``body(_:example:schema:pathParams:output:)`` are the usual ways to make one.
+    ///
+    /// - Parameters:
+    ///   - input: The input example.
+    ///   - inputSchema: JSON Schema keywords for the query parameters or the body.
+    ///   - pathParamsSchema: JSON Schema keywords for the path parameters.
+    ///   - headers: Example request headers.
+    ///   - output: The answer.
     public init(
         input: Input, inputSchema: JSONObject? = nil, pathParamsSchema: JSONObject? = nil, headers: [String: String]? = nil,
         output: BazaarOutput? = nil
@@ -142,6 +166,7 @@ public struct BazaarDeclaration: Sendable, Equatable {
     ///   - schema: JSON Schema keywords for the query parameters (e.g. `properties`, `required`).
     ///   - pathParams: JSON Schema keywords for the path parameters.
     ///   - output: The answer.
+    /// - Returns: The declaration.
     public static func query(
         example: JSONObject? = nil, schema: JSONObject? = nil, pathParams: JSONObject? = nil, output: BazaarOutput? = nil
     ) -> BazaarDeclaration {
@@ -156,6 +181,7 @@ public struct BazaarDeclaration: Sendable, Equatable {
     ///   - schema: JSON Schema of the body.
     ///   - pathParams: JSON Schema keywords for the path parameters.
     ///   - output: The answer.
+    /// - Returns: The declaration.
     public static func body(
         _ type: BazaarBodyType = .json, example: JSONValue = .object([:]), schema: JSONObject? = nil, pathParams: JSONObject? = nil,
         output: BazaarOutput? = nil

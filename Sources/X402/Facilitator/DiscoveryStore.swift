@@ -117,8 +117,11 @@ public struct DiscoveryFilter: Sendable, Hashable {
 
 /// Why a discovery search was refused.
 public enum DiscoveryFilterError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The search text is longer than ``DiscoveryFilter/maximumQueryBytes``.
     case queryTooLong
+    /// The search text has more than ``DiscoveryFilter/maximumTerms`` words.
     case tooManyTerms
+    /// The search text holds control characters.
     case controlCharacters
 
     public var description: String {

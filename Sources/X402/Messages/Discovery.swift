@@ -144,7 +144,9 @@ public struct DiscoveryResponse: Sendable, Equatable, Codable, JSONRepresentable
 /// The answer of `GET /discovery/search`: the matching resources and, when more match, a cursor
 /// for the next page.
 public struct DiscoverySearchResponse: Sendable, Equatable, Codable, JSONRepresentable {
+    /// The protocol version of the answer.
     public var x402Version: X402Version
+    /// The matching resources of this page.
     public var resources: [DiscoveryResource]
     /// Whether the facilitator left matches out (the next page has them).
     public var partialResults: Bool?
@@ -153,6 +155,14 @@ public struct DiscoverySearchResponse: Sendable, Equatable, Codable, JSONReprese
     /// Where the next page starts (pass as `cursor`), `nil` on the last page.
     public var cursor: String?
 
+    /// A search answer.
+    ///
+    /// - Parameters:
+    ///   - x402Version: The protocol version.
+    ///   - resources: The matching resources of this page.
+    ///   - partialResults: Whether more match than this page holds.
+    ///   - limit: The page size asked for.
+    ///   - cursor: Where the next page starts.
     public init(
         x402Version: X402Version = .v2, resources: [DiscoveryResource], partialResults: Bool? = nil, limit: Int? = nil, cursor: String? = nil
     ) {
