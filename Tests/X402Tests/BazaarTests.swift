@@ -190,6 +190,27 @@ import X402TestSupport
         #expect(head.extensions?["bazaar"]?["info"]?["input"]?["method"] == "HEAD")
     }
 
+    /// A seller that also speaks v1 puts the declaration in its v1 requirements' `outputSchema`
+    /// (what v1 facilitators catalog), the same on every request.
+    @Test func v1RequirementsCarryTheDeclarationAsOutputSchema() async throws {
+        var route = PaidRoute.exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo), description: "Weather")
+        route.bazaar = Self.weather
+        let server = try ResourceServer(
+            configuration: .init(
+                routes: ["GET /weather": route], facilitator: ScriptedFacilitator(), schemes: testSchemes(), store: InMemoryPaymentStateStore(),
+                acceptsV1: true))
+        let step = await server.evaluate(request(.get, "/weather"))
+        guard case .answer(let answer) = step, let offer = answer.offer else {
+            Issue.record("no offer: \(step)")
+            return
+        }
+        let schema = try #require(offer.requirementsV1.first?.outputSchema)
+        #expect(schema["input"]?["discoverable"] == true)
+        #expect(schema["input"]?["method"] == "GET")
+        #expect(schema["input"]?["queryParams"] == ["city": "Paris"])
+        #expect(schema["output"]?["example"] == ["temp": 18])
+    }
+
     @Test func dynamicRoutesCarryTheirTemplateAndValues() async throws {
         var named = PaidRoute.exact("$0.01", on: .baseSepolia, payTo: .fixed(testPayTo))
         named.bazaar = .query(pathParams: ["properties": ["userId": ["type": "string"]]])

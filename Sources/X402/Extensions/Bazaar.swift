@@ -49,6 +49,19 @@ public enum Bazaar {
         return templated ? segments.joined(separator: "/") : nil
     }
 
+    /// The v1 form of a `bazaar` extension for a route's v1 requirements: `outputSchema` with the
+    /// declaration's `input` (marked `discoverable`) and `output`, which v1 facilitators catalog.
+    ///
+    /// - Parameter extensionValue: The enriched `extensions["bazaar"]`.
+    /// - Returns: The `outputSchema`, or `nil` when the value has no `info.input`.
+    public static func v1OutputSchema(_ extensionValue: JSONValue) -> JSONValue? {
+        guard var input = extensionValue["info"]?["input"]?.objectValue else { return nil }
+        input["discoverable"] = true
+        var schema: JSONObject = ["input": .object(input)]
+        if let output = extensionValue["info"]?["output"] { schema["output"] = output }
+        return .object(schema)
+    }
+
     /// The parameter names of a colon-syntax template (`/users/:id/files/:name` → `id`, `name`).
     static func templateParameters(_ template: String) -> [String] {
         var names: [String] = []

@@ -222,7 +222,8 @@ public struct ResourceServer: Sendable {
         }
         let required = PaymentRequired(
             error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
-        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route) }
+        let outputSchema = extensions?[Bazaar.extensionKey].flatMap(Bazaar.v1OutputSchema)
+        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route, outputSchema: outputSchema) }
         let offer = PaymentOffer(required: required, requirementsV1: offeredV1, paywallHTML: route.paywallHTML)
 
         // Read the payment.
@@ -469,11 +470,14 @@ public struct ResourceServer: Sendable {
         return result
     }
 
-    private func v1Requirement(_ r: PaymentRequirements, resource: ResourceInfo, route: PaidRoute) -> PaymentRequirementsV1? {
+    private func v1Requirement(
+        _ r: PaymentRequirements, resource: ResourceInfo, route: PaidRoute, outputSchema: JSONValue?
+    ) -> PaymentRequirementsV1? {
         guard acceptsV1, let name = r.network.legacyName else { return nil }
         return PaymentRequirementsV1(
             scheme: r.scheme, network: name, maxAmountRequired: r.amount, resource: resource.url, description: route.description,
-            mimeType: route.mimeType, payTo: r.payTo, maxTimeoutSeconds: r.maxTimeoutSeconds ?? 300, asset: r.asset, extra: r.extra)
+            mimeType: route.mimeType, payTo: r.payTo, maxTimeoutSeconds: r.maxTimeoutSeconds ?? 300, asset: r.asset,
+            outputSchema: outputSchema, extra: r.extra)
     }
 
     // MARK: - Store helpers
