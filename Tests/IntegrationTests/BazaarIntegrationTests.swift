@@ -107,6 +107,25 @@ struct BazaarIntegrationTests {
         #expect(try DiscoveryResponse(json: byQuery).items.map(\.resource) == [seller.url + "/users/:id"])
         let (_, none) = try await Self.get(w.facilitator.url + "/discovery/search?query=nothing-like-this")
         #expect(try DiscoverySearchResponse(json: none).resources.isEmpty)
+
+        // The x402 CLI finds them and quotes the dynamic one from its catalog example.
+        let binary = try x402Executable()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("x402-bazaar-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let discovered = try await runProcess(
+            binary, ["discover", "weather", "--facilitator", w.facilitator.url, "--json"], environment: ["X402_HOME": home.path], scratch: home)
+        #expect(discovered.status == 0, "\(discovered.stderr)")
+        let listedByCLI = try JSONValue(parsing: Array(discovered.stdout.utf8))
+        #expect(listedByCLI["resources"]?.arrayValue?.compactMap { $0["resource"]?.stringValue } == [seller.url + "/weather"])
+        #expect(listedByCLI["resources"]?.arrayValue?.first?["options"]?.arrayValue?.first?["amount"] == "10000")
+        let quoted = try await runProcess(
+            binary, ["quote", "--discovered", seller.url + "/users/:id", "--facilitator", w.facilitator.url, "--json"],
+            environment: ["X402_HOME": home.path], scratch: home)
+        #expect(quoted.status == 0, "\(quoted.stdout) \(quoted.stderr)")
+        let quote = try JSONValue(parsing: Array(quoted.stdout.utf8))
+        #expect(quote["status"] == "payment_required")
+        #expect(quote["url"] == .string(seller.url + "/users/:id"))
     }
 
     @Test("the Python SDK's bazaar declaration is read by the Swift client and cataloged by the Swift facilitator")
