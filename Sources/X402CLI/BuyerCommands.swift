@@ -5,7 +5,7 @@ extension X402Command {
     static var buyerCommands: [any ParsableCommand.Type] {
         [
             QuoteCommand.self, FetchCommand.self, FetchCommand.Confirm.self, ApprovalsCommand.self, LimitsCommand.self, HistoryCommand.self,
-            WalletCommand.self, ReceiptCommand.self, MCPCommand.self,
+            WalletCommand.self, ReceiptCommand.self, DiscoverCommand.self, MCPCommand.self,
         ]
     }
 }

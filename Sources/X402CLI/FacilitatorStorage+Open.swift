@@ -11,8 +11,7 @@ import X402Postgres
 extension FacilitatorStorage {
     /// Opens the facilitator's stores at `location`: in memory; a SQLite file holding the
     /// settlements and the discovery catalog; or a PostgreSQL database holding the settlements
-    /// (shared by several instances, one settlement of a payment at a time) with the catalog in
-    /// memory (logged once).
+    /// (shared by several instances, one settlement of a payment at a time) and the catalog.
     static func open(_ location: StoreLocation, logger: Logger) async throws -> FacilitatorStorage {
         switch location {
         case .memory:
@@ -30,8 +29,13 @@ extension FacilitatorStorage {
                 throw FacilitatorConfigurationError.database("\(error)")
             }
             logger.info("settlements recorded in PostgreSQL", metadata: ["database": "\(store.database.location)"])
-            logger.notice("the discovery catalog is kept in memory for this database kind", metadata: ["database": "postgres"])
-            return FacilitatorStorage(settlements: store, exclusion: store, discovery: InMemoryDiscoveryStore())
+            let discovery: PostgresDiscoveryStore
+            do {
+                discovery = try await PostgresDiscoveryStore(database: store.database)
+            } catch {
+                throw FacilitatorConfigurationError.database("\(error)")
+            }
+            return FacilitatorStorage(settlements: store, exclusion: store, discovery: discovery)
             #else
             _ = url
             throw FacilitatorConfigurationError.database("this x402 was built without PostgreSQL support (package trait PostgreSQL is off)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import NIOCore
 import X402
@@ -16,6 +17,11 @@ struct QuoteCommand: AsyncParsableCommand {
             first, with your spending policy's verdict. Nothing is signed. A key is optional (it only \
             adds the wallet's spending so far).
 
+            With --discovered, URL is a resource listed by `x402 discover` (for a dynamic route, its \
+            template such as https://api.example/users/:id): its entry is read from the facilitator's \
+            catalog (--facilitator) and the request is built from the entry's example input (method, \
+            path and query parameters, body).
+
             Exit codes: 0 payable; 2 free (no payment asked); 3 no option your policy allows; \
             5 network error; 6 HTTP error or unreadable 402; 64 usage error.
             """)
@@ -27,6 +33,12 @@ struct QuoteCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
+
+    @Flag(name: .long, help: "URL is a resource from `x402 discover`: build the request from its catalog entry.")
+    var discovered = false
+
+    @Option(name: .long, help: "The facilitator whose catalog lists the resource (with --discovered; default $X402_FACILITATOR_URL).")
+    var facilitator: String?
 
     func run() async throws {
         // Quoting signs nothing; without the user's key a throwaway key only enables the scheme.
@@ -48,11 +60,12 @@ struct QuoteCommand: AsyncParsableCommand {
             key: key, solanaKey: solanaKey, solanaRPC: { svmKeys.rpcURL(for: $0) }, store: store,
             wallet: haveKey ? nil : userSolanaKey?.publicKey.base58)
         let probe: PriceProbe
+        let outgoing = try await discovered ? catalogRequest() : request.request()
         do {
             let payer = session.payer
             let request = self.request
             probe = try await withCLIHTTPClient(timeout: request.timeout) { http in
-                try await PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout))).quote(try request.request())
+                try await PayingHTTPClient(httpClient: http, payer: payer, timeout: .seconds(Int64(request.timeout))).quote(outgoing)
             }
         } catch let error as BuyerError {
             throw error
@@ -92,6 +105,28 @@ struct QuoteCommand: AsyncParsableCommand {
             }
             if exit != .paid { throw exit.code }
         }
+    }
+
+    /// The request described by the catalog entry of `request.url` (`--discovered`).
+    func catalogRequest() async throws -> HTTPClientRequest {
+        let catalog = try CatalogClient(facilitator: facilitator, timeout: request.timeout)
+        let entry: DiscoveryResource?
+        do {
+            entry = try await catalog.entry(for: request.url)
+        } catch let failure as CatalogClient.Failure {
+            BuyerOutput.warn(peer(failure.message))
+            throw failure.exit.code
+        }
+        guard let entry else { throw BuyerError("\(peer(request.url)) is not in the catalog of \(peer(catalog.base))") }
+        let built = try CatalogRequest.build(entry)
+        var headers = request.headers
+        if let contentType = built.contentType, !headers.contains(where: { $0.lowercased().hasPrefix("content-type:") }) {
+            headers.append("Content-Type: \(contentType)")
+        }
+        // The body is set as bytes, never passed as --data (whose `@path` would read a local file).
+        var outgoing = try RequestOptions.request(url: built.url, method: built.method, headers: headers, data: nil)
+        if let body = built.body { outgoing.body = .bytes(ByteBuffer(bytes: Array(body.utf8))) }
+        return outgoing
     }
 
     func verdict(_ option: PaymentQuote.Option, policy: SpendingPolicy) -> String {

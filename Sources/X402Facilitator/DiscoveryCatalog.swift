@@ -45,8 +45,16 @@ public actor DiscoveryCatalog {
 
     /// One page of live entries, optionally of one `type`, in resource order.
     public func page(type: String?, limit: Int, offset: Int) async throws -> DiscoveryResponse {
+        var filter = DiscoveryFilter.all
+        filter.type = type
+        return try await page(filter, limit: limit, offset: offset)
+    }
+
+    /// One page of the live entries that pass `filter` (type, search words, payment terms), in
+    /// resource order.
+    public func page(_ filter: DiscoveryFilter, limit: Int, offset: Int) async throws -> DiscoveryResponse {
         try await pruneIfDue()
-        let (items, total) = try await store.page(type: type, limit: limit, offset: offset, freshSince: cutoff)
+        let (items, total) = try await store.page(filter, limit: limit, offset: offset, freshSince: cutoff)
         return DiscoveryResponse(x402Version: .v2, items: items, pagination: .init(limit: limit, offset: offset, total: total))
     }
 
@@ -137,6 +145,12 @@ public actor DiscoveryCatalog {
                 let input = info["input"]?.objectValue, let type = input["type"]?.stringValue,
                 let url = payload.resource?.url, url.utf8.count <= Limits.urlBytes, let location = Location(url)
             else { return nil }
+            // The seller's schema must describe its info (same-document references only: a schema
+            // must not make the facilitator fetch anything).
+            if let schema = bazaar["schema"] {
+                guard BazaarSchema.externalReference(in: schema) == nil, (try? BazaarSchema.validate(.object(info), against: schema)) != nil
+                else { return nil }
+            }
             let template = bazaar["routeTemplate"]?.stringValue.flatMap { isValidRouteTemplate($0) ? $0 : nil }
             let tool = input["toolName"]?.stringValue ?? input["tool"]?.stringValue
             var key = location.origin + (template ?? location.path)
@@ -147,9 +161,11 @@ public actor DiscoveryCatalog {
             metadata["input"] = .object(input)
             if let output = info["output"] { metadata["output"] = output }
             if let template { metadata["routeTemplate"] = .string(template) }
-            let resource = DiscoveryResource(
+            var resource = DiscoveryResource(
                 resource: location.origin + (template ?? location.path), type: type, x402Version: .v2,
                 accepts: [.v2(requirements)], lastUpdated: date, metadata: metadata)
+            resource.description = payload.resource?.description.flatMap { $0.isEmpty ? nil : $0 }
+            resource.mimeType = payload.resource?.mimeType.flatMap { $0.isEmpty ? nil : $0 }
             return (key, resource)
         case (.v1, .v1(let requirements)):
             guard let schema = requirements.outputSchema?.objectValue, schema.count <= Limits.members,
@@ -165,9 +181,11 @@ public actor DiscoveryCatalog {
             metadata["input"] = .object(input)
             if let output = requirements.outputSchema?["output"] { metadata["output"] = output }
             let key = location.origin + location.path
-            let resource = DiscoveryResource(
+            var resource = DiscoveryResource(
                 resource: key, type: input["type"]?.stringValue ?? "http", x402Version: .v1, accepts: [.v1(requirements)],
                 lastUpdated: date, metadata: metadata)
+            resource.description = requirements.description.flatMap { $0.isEmpty ? nil : $0 }
+            resource.mimeType = requirements.mimeType.flatMap { $0.isEmpty ? nil : $0 }
             return (key, resource)
         default:
             return nil

@@ -13,7 +13,9 @@ public import X402
 ///   ``Options/maxBodyBytes`` (64 KiB by default) or missing required members; 401 without a valid
 ///   bearer token when tokens are configured; 429 `{"error": "...", "reason": "rate_limited"}` with
 ///   `Retry-After` when a client address or a payer exceeds its token bucket.
-/// * `GET /supported`, `GET /health`, `GET /metrics` (Prometheus text), `GET /discovery/resources`.
+/// * `GET /supported`, `GET /health`, `GET /metrics` (Prometheus text), `GET /discovery/resources`
+///   (`type`, `query`, `network`, `scheme`, `payTo`, `limit`, `offset`) and `GET /discovery/search`
+///   (`query`, the same filters, `limit`, `cursor`).
 ///
 /// The discovery catalog is fed by successful settlements only, never by `/verify`.
 public struct FacilitatorRoutes: Sendable {
@@ -95,6 +97,9 @@ public struct FacilitatorRoutes: Sendable {
         router.get("/discovery/resources") { request, context in
             await measure("discovery", context) { () async throws(RouteFailure) -> Response in try await discoveryRoute(request) }
         }
+        router.get("/discovery/search") { request, context in
+            await measure("discovery", context) { () async throws(RouteFailure) -> Response in try await discoverySearchRoute(request) }
+        }
         return router
     }
 
@@ -160,14 +165,68 @@ public struct FacilitatorRoutes: Sendable {
             }
             offset = value
         }
-        let type = query["type"].map(String.init)
+        let filter = try Self.discoveryFilter { query[Substring($0)].map(String.init) }
         guard let catalog else {
             return Self.json(DiscoveryResponse(items: [], pagination: .init(limit: limit, offset: offset, total: 0)).json)
         }
         do {
-            return Self.json(try await catalog.page(type: type, limit: limit, offset: offset).json)
+            return Self.json(try await catalog.page(filter, limit: limit, offset: offset).json)
         } catch {
             throw RouteFailure(status: .serviceUnavailable, message: "the discovery catalog is unavailable")
+        }
+    }
+
+    /// `GET /discovery/search`: the upstream search shape (`resources`, `partialResults`,
+    /// `pagination.cursor`); the cursor is the offset of the next page.
+    private func discoverySearchRoute(_ request: Request) async throws(RouteFailure) -> Response {
+        let query = request.uri.queryParameters
+        var limit = 20
+        var offset = 0
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...100).contains(value) else {
+                throw RouteFailure(status: .badRequest, message: "limit must be an integer from 1 to 100", field: "limit")
+            }
+            limit = value
+        }
+        if let text = query["cursor"], !text.isEmpty {
+            guard text.utf8.count <= 12, let value = Int(String(text)), value >= 0 else {
+                throw RouteFailure(status: .badRequest, message: "cursor must come from a previous answer", field: "cursor")
+            }
+            offset = value
+        }
+        let filter = try Self.discoveryFilter { query[Substring($0)].map(String.init) }
+        guard let catalog else { return Self.json(DiscoverySearchResponse(resources: [], partialResults: false, limit: limit).json) }
+        do {
+            let page = try await catalog.page(filter, limit: limit, offset: offset)
+            let next = offset + page.items.count
+            let more = next < page.pagination.total
+            return Self.json(
+                DiscoverySearchResponse(resources: page.items, partialResults: more, limit: limit, cursor: more ? String(next) : nil).json)
+        } catch {
+            throw RouteFailure(status: .serviceUnavailable, message: "the discovery catalog is unavailable")
+        }
+    }
+
+    /// The filters of a discovery request (`type`, `query`, `network`, `scheme`, `payTo`), each at
+    /// most 256 bytes; a malformed search is a 400.
+    private static func discoveryFilter(_ parameter: (String) -> String?) throws(RouteFailure) -> DiscoveryFilter {
+        func text(_ name: String) throws(RouteFailure) -> String? {
+            guard let value = parameter(name) else { return nil }
+            guard value.utf8.count <= DiscoveryFilter.maximumQueryBytes else {
+                throw RouteFailure(status: .badRequest, message: "\(name) must be at most \(DiscoveryFilter.maximumQueryBytes) bytes", field: name)
+            }
+            return value.isEmpty ? nil : value
+        }
+        do {
+            return try DiscoveryFilter(
+                type: try text("type"), query: try text("query"), network: try text("network"), scheme: try text("scheme"),
+                payTo: try text("payTo"))
+        } catch let error as DiscoveryFilterError {
+            throw RouteFailure(status: .badRequest, message: error.description, field: "query")
+        } catch let error as RouteFailure {
+            throw error
+        } catch {
+            throw RouteFailure(status: .badRequest, message: "\(error)", field: "query")
         }
     }
 

@@ -8,6 +8,7 @@ extension GatewayConfiguration {
         for key in CodingKeys.allCases { members[key.rawValue] = .value }
         var route: [String: ConfigurationSchema] = [:]
         for key in Route.CodingKeys.allCases { route[key.rawValue] = .value }
+        route[Route.CodingKeys.bazaar.rawValue] = BazaarRoute.schema
         members[CodingKeys.routes.rawValue] = .array(.object(route))
         return .object(members)
     }()

@@ -74,7 +74,7 @@ extension GatewayConfiguration {
             if route.asset == nil { option.extra = route.extra }
             let paid = PaidRoute(
                 accepts: [option], description: route.description ?? "", mimeType: route.mimeType ?? "",
-                settlement: route.settleBefore == true ? .beforeHandler : .afterHandler)
+                settlement: route.settleBefore == true ? .beforeHandler : .afterHandler, bazaar: try route.bazaar?.declaration(route: route.route))
             do {
                 _ = try RoutePattern(route.route)
             } catch {

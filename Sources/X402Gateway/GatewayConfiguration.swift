@@ -41,10 +41,12 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         /// Settle before forwarding, so the upstream's body streams straight through (the client
         /// is charged even if the upstream then fails).
         public var settleBefore: Bool?
+        /// How discovery (`bazaar`) lists the route; not listed when `nil`.
+        public var bazaar: BazaarRoute?
 
         public init(
             route: String, price: String, network: Network? = nil, asset: String? = nil, extra: JSONObject? = nil, payTo: String? = nil,
-            description: String? = nil, mimeType: String? = nil, settleBefore: Bool? = nil
+            description: String? = nil, mimeType: String? = nil, settleBefore: Bool? = nil, bazaar: BazaarRoute? = nil
         ) {
             self.route = route
             self.price = price
@@ -55,6 +57,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
             self.description = description
             self.mimeType = mimeType
             self.settleBefore = settleBefore
+            self.bazaar = bazaar
         }
 
         /// Parses the command-line form `METHOD /pattern=PRICE` (the last `=` separates the price).
@@ -87,6 +90,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
             description = try c.decodeIfPresent(String.self, forKey: .description)
             mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
             settleBefore = try c.decodeIfPresent(Bool.self, forKey: .settleBefore)
+            bazaar = try c.decodeIfPresent(BazaarRoute.self, forKey: .bazaar)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -100,10 +104,11 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
             try c.encodeIfPresent(description, forKey: .description)
             try c.encodeIfPresent(mimeType, forKey: .mimeType)
             try c.encodeIfPresent(settleBefore, forKey: .settleBefore)
+            try c.encodeIfPresent(bazaar, forKey: .bazaar)
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case route, price, network, asset, extra, payTo, description, mimeType, settleBefore
+            case route, price, network, asset, extra, payTo, description, mimeType, settleBefore, bazaar
         }
     }
 

@@ -36,6 +36,12 @@ public final class SQLiteDiscoveryStore: DiscoveryStore, Sendable {
                     CREATE INDEX IF NOT EXISTS discovery_resources_updated ON discovery_resources(updated_at);
                     CREATE INDEX IF NOT EXISTS discovery_resources_type ON discovery_resources(type, resource);
                     """)
+            // Search columns, added to tables made before search existed (their rows match a
+            // search once their resource is paid for again).
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(discovery_resources)").map { (row: Row) -> String in row["name"] }
+            for column in ["search_text", "accepts_text"] where !columns.contains(column) {
+                try db.execute(sql: "ALTER TABLE discovery_resources ADD COLUMN \(column) TEXT NOT NULL DEFAULT ''")
+            }
         }
     }
 
@@ -44,26 +50,44 @@ public final class SQLiteDiscoveryStore: DiscoveryStore, Sendable {
         try await writer.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO discovery_resources (key, resource, type, updated_at, body) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO discovery_resources (key, resource, type, updated_at, body, search_text, accepts_text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(key) DO UPDATE SET resource = excluded.resource, type = excluded.type,
-                        updated_at = excluded.updated_at, body = excluded.body
+                        updated_at = excluded.updated_at, body = excluded.body, search_text = excluded.search_text,
+                        accepts_text = excluded.accepts_text
                     """,
-                arguments: [key, resource.resource, resource.type, resource.lastUpdated.timeIntervalSince1970, body])
+                arguments: [
+                    key, resource.resource, resource.type, resource.lastUpdated.timeIntervalSince1970, body,
+                    DiscoveryFilter.searchText(for: resource), DiscoveryFilter.acceptsText(for: resource),
+                ])
         }
     }
 
-    public func page(type: String?, limit: Int, offset: Int, freshSince: Date) async throws -> (items: [DiscoveryResource], total: Int) {
+    public func page(
+        _ filter: DiscoveryFilter, limit: Int, offset: Int, freshSince: Date
+    ) async throws -> (
+        items: [DiscoveryResource], total: Int
+    ) {
         let since = freshSince.timeIntervalSince1970
         let rows: (bodies: [(Data, Double)], total: Int) = try await writer.read { db in
-            var filter = "updated_at >= ?"
+            var condition = "updated_at >= ?"
             var arguments: StatementArguments = [since]
-            if let type {
-                filter += " AND type = ?"
+            if let type = filter.type {
+                condition += " AND type = ?"
                 arguments += [type]
             }
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM discovery_resources WHERE \(filter)", arguments: arguments) ?? 0
+            // instr(), not LIKE: the words are data, with no wildcard to escape.
+            for term in filter.terms {
+                condition += " AND instr(search_text, ?) > 0"
+                arguments += [term]
+            }
+            for token in filter.acceptsTokens {
+                condition += " AND instr(accepts_text, ?) > 0"
+                arguments += [token]
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM discovery_resources WHERE \(condition)", arguments: arguments) ?? 0
             let bodies = try Row.fetchAll(
-                db, sql: "SELECT body, updated_at FROM discovery_resources WHERE \(filter) ORDER BY resource, key LIMIT ? OFFSET ?",
+                db, sql: "SELECT body, updated_at FROM discovery_resources WHERE \(condition) ORDER BY resource, key LIMIT ? OFFSET ?",
                 arguments: arguments + [limit, offset]
             ).map { (row: Row) -> (Data, Double) in (row["body"], row["updated_at"]) }
             return (bodies, total)

@@ -3,7 +3,9 @@ import Logging
 import Testing
 import X402
 import X402Facilitator
+import X402Postgres
 import X402SQLite
+import X402TestSupport
 
 @testable import X402CLI
 
@@ -35,5 +37,11 @@ struct FacilitatorStorageOpeningTests {
         #expect(FacilitatorStorage.inMemory().discovery is InMemoryDiscoveryStore)
         #expect(throws: FacilitatorConfigurationError.self) { try FacilitatorStorage.openInMemoryOnly(.sqlite(path: "x.sqlite")) }
         #expect(throws: FacilitatorConfigurationError.self) { try FacilitatorStorage.openInMemoryOnly(.postgres(url: "postgres://u@h/db")) }
+    }
+
+    @Test("a PostgreSQL database holds the settlements and the discovery catalog", .postgres)
+    func postgres() async throws {
+        let storage = try await FacilitatorStorage.open(.postgres(url: try TestPostgres.requireURL()), logger: Logger(label: "t"))
+        #expect(storage.discovery is PostgresDiscoveryStore && storage.journal.store is PostgresSettlementStore)
     }
 }

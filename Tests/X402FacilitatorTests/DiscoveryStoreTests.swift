@@ -101,9 +101,9 @@ struct DiscoveryStoreTests {
         clock.advance(41)  // 101 s since the report
         #expect(try await catalog.page(type: nil, limit: 10, offset: 0).items.isEmpty)
         // Filtered on read at once; deleted by the next prune (reads and writes prune at most once a minute).
-        #expect(await store.page(type: nil, limit: 10, offset: 0, freshSince: .distantPast).total == 1)
+        #expect(try await store.page(type: nil, limit: 10, offset: 0, freshSince: .distantPast).total == 1)
         #expect(try await catalog.prune() == 1)
-        #expect(await store.page(type: nil, limit: 10, offset: 0, freshSince: .distantPast).total == 0)
+        #expect(try await store.page(type: nil, limit: 10, offset: 0, freshSince: .distantPast).total == 0)
         await catalog.record(request)
         let page = try await catalog.page(type: "http", limit: 10, offset: 0)
         #expect(page.items.map(\.resource) == ["https://api.example/weather"])

@@ -59,3 +59,36 @@ import X402TestSupport
             second: try await PostgresPaymentStateStore(database: two, table: table))
     }
 }
+
+@Suite(.postgres) struct PostgresDiscoveryStoreTests {
+    /// Each check on a table of its own (the checks expect an empty catalog).
+    @Test(arguments: DiscoveryStoreCheck.allCases)
+    func behavesLikeTheInMemoryStore(_ check: DiscoveryStoreCheck) async throws {
+        let database = try await TestPostgres.open()
+        defer { database.close() }
+        let table = "x402_discovery_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await check.run(on: try await PostgresDiscoveryStore(database: database, table: table))
+    }
+
+    /// Two facilitator instances on one database share the catalog.
+    @Test func instancesShareTheCatalog() async throws {
+        let one = try await TestPostgres.open()
+        let two = try await TestPostgres.open()
+        defer {
+            one.close()
+            two.close()
+        }
+        let table = "x402_discovery_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let first = try await PostgresDiscoveryStore(database: one, table: table)
+        let second = try await PostgresDiscoveryStore(database: two, table: table)
+        try await first.upsert(key: "k", resource: DiscoveryStoreCheck.entry("https://shared.example/x", description: "shared"))
+        let seen = try await second.page(DiscoveryFilter(query: "shared"), limit: 10, offset: 0, freshSince: .distantPast)
+        #expect(seen.items.map(\.resource) == ["https://shared.example/x"])
+    }
+
+    @Test func refusesAnInvalidTableName() async throws {
+        let database = try await TestPostgres.open(maximumConnections: 1)
+        defer { database.close() }
+        await #expect(throws: PostgresStoreError.self) { _ = try await PostgresDiscoveryStore(database: database, table: "x; DROP") }
+    }
+}

@@ -34,3 +34,11 @@ import X402TestSupport
         try await PaymentIdentifierRace.run(first: store, second: store)
     }
 }
+
+/// The reference: the in-memory discovery store passes every catalog check.
+@Suite struct InMemoryDiscoveryStoreChecks {
+    @Test(arguments: DiscoveryStoreCheck.allCases)
+    func inMemory(_ check: DiscoveryStoreCheck) async throws {
+        try await check.run(on: InMemoryDiscoveryStore())
+    }
+}

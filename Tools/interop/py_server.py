@@ -24,6 +24,8 @@ Routes (127.0.0.1 only):
                       it on GET /weather (a wallet that paid signs in instead of paying again) and
                       on the auth-only GET /login.
 --payment-identifier  declares the SDK's payment-identifier extension on GET /weather.
+--bazaar              declares the SDK's bazaar discovery extension on GET /weather (example query
+                      city=Paris, output example WEATHER) with its resource-server extension.
 
 The facilitator must answer GET /supported at start-up (the SDK middleware fetches it);
 otherwise this exits with {"error": ...}. When listening, prints one JSON line:
@@ -48,7 +50,7 @@ WEATHER = {"report": {"weather": "sunny", "temperature": 70}}
 
 def create_app(facilitator_url: str, pay_to: str, price, network: str, max_timeout: int | None,
                description: str, svm_rpc_url: str | None = None, siwx_origin: str | None = None,
-               payment_identifier: str | None = None):
+               payment_identifier: str | None = None, bazaar: bool = False):
     import httpx
     from fastapi import FastAPI
     from x402.http import FacilitatorConfig, HTTPFacilitatorClient
@@ -84,6 +86,13 @@ def create_app(facilitator_url: str, pay_to: str, price, network: str, max_timeo
             CreateSIWxResourceServerExtensionOptions(storage=InMemorySIWxStorage(), origin=siwx_origin)))
         extensions.update(declare_siwx_extension(
             DeclareSIWxOptions(statement="Sign in to read the weather", network=network, expiration_seconds=300)))
+    if bazaar:
+        from x402.extensions.bazaar import OutputConfig, bazaar_resource_server_extension, declare_discovery_extension
+        server.register_extension(bazaar_resource_server_extension)
+        extensions.update(declare_discovery_extension(
+            input={"city": "Paris"},
+            input_schema={"properties": {"city": {"type": "string"}}, "required": ["city"]},
+            output=OutputConfig(example=WEATHER, schema={"properties": {"report": {"type": "object"}}})))
     routes = {
         "GET /weather": RouteConfig(
             accepts=PaymentOption(scheme="exact", pay_to=pay_to, price=price, network=network,
@@ -139,6 +148,8 @@ def main() -> int:
                    help="enable sign-in-with-x bound to this origin (this server's http://127.0.0.1:PORT)")
     p.add_argument("--payment-identifier", choices=["optional", "required"], default=None,
                    help="declare the payment-identifier extension on GET /weather")
+    p.add_argument("--bazaar", action="store_true",
+                   help="declare the bazaar discovery extension on GET /weather (SDK helpers, method enriched per request)")
     p.add_argument("--access-log", action="store_true", help="log every HTTP request to stderr")
     p.add_argument("--log-level", default="WARNING")
     args = p.parse_args()
@@ -155,7 +166,7 @@ def main() -> int:
         fail("--svm-blockhash-hints needs --svm-rpc-url or X402_SVMNET_URL")
     app = create_app(args.facilitator_url, args.pay_to, price, args.network, args.max_timeout,
                      args.description, args.svm_rpc_url if args.svm_blockhash_hints else None,
-                     args.siwx_origin, args.payment_identifier)
+                     args.siwx_origin, args.payment_identifier, args.bazaar)
     info = lambda url: {"paidUrl": f"{url}/weather", "price": args.price,  # noqa: E731
                         "network": args.network, "payTo": args.pay_to}
     return asyncio.run(serve(app, args.port, info, args.access_log, args.log_level))

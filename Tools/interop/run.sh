@@ -7,12 +7,12 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ $# -lt 1 ]]; then
-    echo "usage: $0 TOOL.py [args...]   (py_facilitator.py py_sign.py py_check.py py_server.py py_client.py bench_verify.py)" >&2
+    echo "usage: $0 TOOL.py [args...]   (py_facilitator.py py_sign.py py_check.py py_server.py py_client.py py_bazaar.py bench_verify.py)" >&2
     exit 2
 fi
 tool="$1"; shift
 case "$tool" in
-    py_facilitator.py|py_sign.py|py_check.py|py_server.py|py_client.py|py_mcp.py|bench_verify.py) ;;
+    py_facilitator.py|py_sign.py|py_check.py|py_server.py|py_client.py|py_mcp.py|py_bazaar.py|bench_verify.py) ;;
     *) echo "run.sh: unknown tool: $tool" >&2; exit 2 ;;
 esac
 "$HERE/setup.sh"

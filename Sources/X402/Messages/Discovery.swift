@@ -14,6 +14,11 @@ public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable
     public var metadata: JSONObject?
     /// Newer upstream name for `metadata`.
     public var extensions: JSONObject?
+    /// What the resource is (the seller's `resource.description`), as the newer discovery API
+    /// lists it beside `resource`.
+    public var description: String?
+    /// The MIME type of the resource's answer.
+    public var mimeType: String?
 
     public init(
         resource: String, type: String = "http", x402Version: X402Version, accepts: [AnyPaymentRequirements],
@@ -53,6 +58,8 @@ public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable
         }
         metadata = try r.optionalObject("metadata")
         extensions = try r.optionalObject("extensions")
+        description = try r.optionalString("description")
+        mimeType = try r.optionalString("mimeType")
     }
 
     /// The earliest and latest accepted `lastUpdated`, in Unix seconds (0001-01-01 and 9999-12-31).
@@ -81,6 +88,8 @@ public struct DiscoveryResource: Sendable, Equatable, Codable, JSONRepresentable
         let seconds = lastUpdated.timeIntervalSince1970.rounded(.down)
         let clamped = seconds.isNaN ? 0 : min(max(seconds, Self.timestampRange.lowerBound), Self.timestampRange.upperBound)
         w.set("lastUpdated", Int(clamped))
+        w.setIfPresent("description", description)
+        w.setIfPresent("mimeType", mimeType)
         w.setIfPresent("metadata", metadata)
         w.setIfPresent("extensions", extensions)
         return w.value
@@ -128,6 +137,66 @@ public struct DiscoveryResponse: Sendable, Equatable, Codable, JSONRepresentable
         page.set("offset", pagination.offset)
         page.set("total", pagination.total)
         w.set("pagination", page.value)
+        return w.value
+    }
+}
+
+/// The answer of `GET /discovery/search`: the matching resources and, when more match, a cursor
+/// for the next page.
+public struct DiscoverySearchResponse: Sendable, Equatable, Codable, JSONRepresentable {
+    /// The protocol version of the answer.
+    public var x402Version: X402Version
+    /// The matching resources of this page.
+    public var resources: [DiscoveryResource]
+    /// Whether the facilitator left matches out (the next page has them).
+    public var partialResults: Bool?
+    /// The page size asked for.
+    public var limit: Int?
+    /// Where the next page starts (pass as `cursor`), `nil` on the last page.
+    public var cursor: String?
+
+    /// A search answer.
+    ///
+    /// - Parameters:
+    ///   - x402Version: The protocol version.
+    ///   - resources: The matching resources of this page.
+    ///   - partialResults: Whether more match than this page holds.
+    ///   - limit: The page size asked for.
+    ///   - cursor: Where the next page starts.
+    public init(
+        x402Version: X402Version = .v2, resources: [DiscoveryResource], partialResults: Bool? = nil, limit: Int? = nil, cursor: String? = nil
+    ) {
+        self.x402Version = x402Version
+        self.resources = resources
+        self.partialResults = partialResults
+        self.limit = limit
+        self.cursor = cursor
+    }
+
+    public init(json: JSONValue) throws(MessageDecodingError) {
+        let r = try JSONReader(json)
+        let raw = try r.optionalInt("x402Version") ?? 2
+        x402Version = X402Version(rawValue: raw) ?? .v2
+        resources = try r.list("resources") { v, p throws(MessageDecodingError) in try DiscoveryResource(json: v, path: p) }
+        partialResults = r.value("partialResults")?.boolValue
+        if let page = try r.optionalObject("pagination") {
+            let p = try JSONReader(.object(page), path: "pagination")
+            limit = try p.optionalInt("limit")
+            cursor = try p.optionalString("cursor")
+        }
+    }
+
+    public var json: JSONValue {
+        var w = JSONWriter()
+        w.set("x402Version", x402Version.rawValue)
+        w.set("resources", .array(resources.map(\.json)))
+        if let partialResults { w.set("partialResults", partialResults) }
+        if limit != nil || cursor != nil {
+            var page = JSONWriter()
+            page.setIfPresent("limit", limit)
+            page.set("cursor", cursor.map(JSONValue.string) ?? .null)
+            w.set("pagination", page.value)
+        }
         return w.value
     }
 }

@@ -102,10 +102,15 @@ public struct PaidRoute: Sendable {
     /// Who may sign in (`sign-in-with-x`) instead of paying; needs
     /// `ResourceServer.Configuration.signInWithX`. `nil` (the default): nobody.
     public var signIn: SignInAccess?
+    /// How the route is listed by discovery (`bazaar`): checked when the server is built and
+    /// emitted, enriched for each request, in `PaymentRequired.extensions["bazaar"]`. `nil` (the
+    /// default): not declared.
+    public var bazaar: BazaarDeclaration?
 
     public init(
         accepts: [PaymentOption], resource: String? = nil, description: String = "", mimeType: String = "",
-        extensions: JSONObject? = nil, settlement: SettlementTiming = .afterHandler, paywallHTML: String? = nil, signIn: SignInAccess? = nil
+        extensions: JSONObject? = nil, settlement: SettlementTiming = .afterHandler, paywallHTML: String? = nil, signIn: SignInAccess? = nil,
+        bazaar: BazaarDeclaration? = nil
     ) {
         self.accepts = accepts
         self.resource = resource
@@ -115,6 +120,7 @@ public struct PaidRoute: Sendable {
         self.settlement = settlement
         self.paywallHTML = paywallHTML
         self.signIn = signIn
+        self.bazaar = bazaar
     }
 
     /// A route paid with the `exact` scheme in one payment option.

@@ -141,6 +141,7 @@ public struct ResourceServer: Sendable {
     ///   whose scheme has no registered ``SchemeServer``.
     public init(configuration: Configuration) throws(RouteConfigurationError) {
         try configuration.routes.validate()
+        try Self.validateBazaar(configuration.routes)
         for (pattern, route) in configuration.routes.routes {
             if route.signIn != nil, configuration.signInWithX == nil { throw .signInNotConfigured(pattern.description) }
             if route.signIn == .authOnly, route.accepts.isEmpty, configuration.signInWithX?.chains.isEmpty == true {
@@ -223,10 +224,16 @@ public struct ResourceServer: Sendable {
             all[SignInWithX.extensionKey] = signInWithX.declaration(path: path, networks: route.accepts.map(\.network.identifier))
             extensions = all
         }
+        if let bazaar = Self.bazaarExtension(for: request, pattern: pattern, route: route) {
+            var all = extensions ?? [:]
+            all[Bazaar.extensionKey] = bazaar
+            extensions = all
+        }
         extensions = await signingOffers(in: extensions, requirements: requirements, resourceURL: resource.url)
         let required = PaymentRequired(
             error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
-        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route) }
+        let outputSchema = extensions?[Bazaar.extensionKey].flatMap(Bazaar.v1OutputSchema)
+        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route, outputSchema: outputSchema) }
         let offer = PaymentOffer(required: required, requirementsV1: offeredV1, paywallHTML: route.paywallHTML)
 
         // Read the payment.
@@ -251,7 +258,8 @@ public struct ResourceServer: Sendable {
         // Match the payment to an offer.
         guard let chosen = RequirementsMatching.accepted(payload, in: offered) else { return failed(.noMatchingRequirements) }
         let attempt = PaymentAttempt(
-            request: request, route: pattern.description, payload: payload, requirements: chosen, identity: PaymentIdentity(payload))
+            request: request, route: pattern.description, payload: Self.withOfferedBazaar(payload, offered: required), requirements: chosen,
+            identity: PaymentIdentity(payload))
 
         // A route declaring `payment-identifier` binds the payment's id to the payment: the same id
         // again is a retry of the same payment, the same id with another payment a conflict.
@@ -291,7 +299,7 @@ public struct ResourceServer: Sendable {
         }
 
         // Verify.
-        let facilitatorRequest = FacilitatorRequest(paymentPayload: payload, paymentRequirements: chosen)
+        let facilitatorRequest = FacilitatorRequest(paymentPayload: attempt.payload, paymentRequirements: chosen)
         let verification: VerifyResponse
         do {
             verification = try await facilitator.verify(facilitatorRequest)
@@ -473,11 +481,14 @@ public struct ResourceServer: Sendable {
         return result
     }
 
-    private func v1Requirement(_ r: PaymentRequirements, resource: ResourceInfo, route: PaidRoute) -> PaymentRequirementsV1? {
+    private func v1Requirement(
+        _ r: PaymentRequirements, resource: ResourceInfo, route: PaidRoute, outputSchema: JSONValue?
+    ) -> PaymentRequirementsV1? {
         guard acceptsV1, let name = r.network.legacyName else { return nil }
         return PaymentRequirementsV1(
             scheme: r.scheme, network: name, maxAmountRequired: r.amount, resource: resource.url, description: route.description,
-            mimeType: route.mimeType, payTo: r.payTo, maxTimeoutSeconds: r.maxTimeoutSeconds ?? 300, asset: r.asset, extra: r.extra)
+            mimeType: route.mimeType, payTo: r.payTo, maxTimeoutSeconds: r.maxTimeoutSeconds ?? 300, asset: r.asset,
+            outputSchema: outputSchema, extra: r.extra)
     }
 
     // MARK: - Store helpers

@@ -267,6 +267,8 @@ public enum RouteConfigurationError: Error, Sendable, Equatable, CustomStringCon
     case noSchemeServer(scheme: String, network: String)
     /// The route declares `offer-receipt` but the server has no `offerReceipts` signer.
     case offerReceiptsNotConfigured(String)
+    /// The route's `bazaar` declaration does not fit it.
+    case invalidBazaar(String, BazaarDeclarationError)
 
     public var description: String {
         switch self {
@@ -277,6 +279,7 @@ public enum RouteConfigurationError: Error, Sendable, Equatable, CustomStringCon
         case .invalidPrice(let price, let why): "price \"\(price)\": \(why)"
         case .noSchemeServer(let s, let n): "no scheme server registered for \(s) on \(n)"
         case .offerReceiptsNotConfigured(let p): "route \"\(p)\" declares offer-receipt but the server has no offerReceipts signer"
+        case .invalidBazaar(let p, let why): "route \"\(p)\": bazaar: \(why)"
         }
     }
 }
