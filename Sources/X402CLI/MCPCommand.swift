@@ -115,14 +115,15 @@ struct WalletTools: Sendable {
 
     static let definitions: [Tool] = [
         Tool(
-            name: "discover", description: "List paid resources known to the facilitator's discovery catalog (bazaar).",
+            name: "discover", description: "Find paid resources in the facilitator's discovery catalog (bazaar), with prices. Nothing is paid.",
             inputSchema: [
                 "type": "object",
                 "properties": [
+                    "query": ["type": "string", "description": "Words to search for (all must match)"],
                     "type": ["type": "string", "description": "http or mcp"],
                     "network": ["type": "string", "description": "CAIP-2 network, e.g. eip155:8453"],
+                    "max_price": ["type": "string", "description": "Only resources costing at most this many dollars, e.g. 0.05"],
                     "limit": ["type": "integer", "description": "At most this many (1-100, default 20)"],
-                    "offset": ["type": "integer"],
                 ],
             ], annotations: .init(readOnlyHint: true, openWorldHint: true)),
         Tool(
@@ -278,43 +279,23 @@ struct WalletTools: Sendable {
 
     // MARK: - Discovery
 
-    /// `GET /discovery/resources` of the facilitator (bounded answer, validated as the discovery shape).
+    /// `x402 discover` in process: the facilitator's catalog (search with a query), every field
+    /// bounded and parsed, prices in dollars where known.
     private func discover(_ arguments: [String: Value]) async throws -> CallTool.Result {
-        var components = URLComponents(string: discoveryURL.hasSuffix("/") ? String(discoveryURL.dropLast()) : discoveryURL)
-        components?.path += "/discovery/resources"
-        var query: [URLQueryItem] = []
+        var argv = ["--json", "--facilitator=\(discoveryURL)"]
         if let type = try string(arguments, "type") {
             guard ["http", "mcp"].contains(type) else { throw ToolArgumentError(message: "type must be http or mcp") }
-            query.append(URLQueryItem(name: "type", value: type))
+            argv.append("--type=\(type)")
         }
         if let network = try string(arguments, "network") {
             guard Network(network) != nil else { throw ToolArgumentError(message: "network must be a CAIP-2 id such as eip155:8453") }
-            query.append(URLQueryItem(name: "network", value: network))
+            argv.append("--network=\(network)")
         }
-        query.append(URLQueryItem(name: "limit", value: String(min(max(arguments["limit"]?.intValue ?? 20, 1), 100))))
-        if let offset = arguments["offset"]?.intValue { query.append(URLQueryItem(name: "offset", value: String(max(offset, 0)))) }
-        components?.queryItems = query
-        guard let url = components?.url?.absoluteString else { throw ToolArgumentError(message: "bad facilitator URL") }
-        let body: [UInt8]
-        let status: UInt
-        (status, body) = try await withCLIHTTPClient(timeout: 30) { http in
-            var request = HTTPClientRequest(url: url)
-            request.headers.add(name: "Accept", value: "application/json")
-            let response = try await http.execute(request, timeout: .seconds(30))
-            let buffer = try await response.body.collect(upTo: 4 << 20)
-            return (response.status.code, Array(buffer.readableBytesView))
-        }
-        guard status == 200 else { return Self.error("the facilitator answered HTTP \(status) for \(url)") }
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: body)
-            _ = try DiscoveryResponse(json: json)
-        } catch {
-            return Self.error("the facilitator's discovery answer is not readable: \(error)")
-        }
-        guard case .object(var object) = json else { return Self.error("the facilitator's discovery answer is not an object") }
-        object["source"] = .string(url)
-        return Self.json(object, isError: false)
+        if let maxPrice = try string(arguments, "max_price") { argv.append("--max-price=\(maxPrice)") }
+        argv.append("--limit=\(min(max(arguments["limit"]?.intValue ?? 20, 1), 100))")
+        // After `--`, the agent's words are the query, never options.
+        if let query = try string(arguments, "query") { argv += ["--", query] }
+        return await run(DiscoverCommand.self, argv)
     }
 
     // MARK: - Results

@@ -123,7 +123,7 @@ struct MCPServerCLITests {
         }
     }
 
-    @Test("discover reads the facilitator's /discovery/resources with the agent's filters, and refuses bad filters")
+    @Test("discover runs x402 discover on the facilitator's catalog with the agent's filters, and refuses bad filters")
     func discover() async throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
@@ -147,8 +147,8 @@ struct MCPServerCLITests {
             do {
                 let found = try await server.call("discover", ["type": "http", "network": "eip155:84532", "limit": 5])
                 #expect(!found.isError, "\(found.json)")
-                #expect(found.json["items"]?.arrayValue?.first?["resource"] == "https://api.example/weather")
-                #expect(found.json["source"]?.stringValue?.hasPrefix(base + "/discovery/resources?") == true)
+                #expect(found.json["resources"]?.arrayValue?.first?["resource"] == "https://api.example/weather")
+                #expect(found.json["facilitator"]?.stringValue == base)
                 let query = await queries.all.last ?? ""
                 #expect(query.contains("type=http") && query.contains("network=eip155:84532") && query.contains("limit=5"), "\(query)")
                 let bad = try await server.call("discover", ["type": "ftp"])
