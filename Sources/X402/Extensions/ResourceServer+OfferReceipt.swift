@@ -51,16 +51,34 @@ extension OfferReceipt {
 
         /// The extension value with one signed offer per requirement, in order; `nil` when no
         /// offer could be signed (the 402 then goes without the extension).
+        /// Offers signed recently, reused while at least half their validity is left: an unpaid
+        /// request costs no signature (a flood of 402s would otherwise cost one per offer each).
+        let cache = SignedOfferCache()
+
         func offersExtension(for requirements: [PaymentRequirements], resourceURL: String, options: RouteOptions) async -> JSONValue? {
             let now = UInt64(max(0, now().timeIntervalSince1970))
+            let key = SignedOfferCache.Key(resourceURL: resourceURL, requirements: requirements, options: options)
+            if let cached = cache.value(for: key, now: now) { return cached }
+            guard let (value, freshUntil) = await signOffers(for: requirements, resourceURL: resourceURL, options: options, now: now) else {
+                return nil
+            }
+            cache.store(value, for: key, freshUntil: freshUntil)
+            return value
+        }
+
+        private func signOffers(
+            for requirements: [PaymentRequirements], resourceURL: String, options: RouteOptions, now: UInt64
+        ) async -> (JSONValue, freshUntil: UInt64)? {
+            var freshUntil = UInt64.max
             var offers: [SignedOffer] = []
             for (index, requirement) in requirements.enumerated() {
                 // At most a year, so `validUntil` stays an exact integer for every JSON reader.
                 let validity = UInt64(min(max(1, options.offerValiditySeconds ?? requirement.maxTimeoutSeconds ?? 300), 31_536_000))
                 let payload = OfferPayload(requirements: requirement, resourceUrl: resourceURL, validUntil: now + validity)
                 if let offer = try? await signer.sign(offer: payload, acceptIndex: index) { offers.append(offer) }
+                freshUntil = min(freshUntil, now + validity / 2)
             }
-            return offers.isEmpty ? nil : OfferReceipt.offersExtension(offers)
+            return offers.isEmpty ? nil : (OfferReceipt.offersExtension(offers), freshUntil)
         }
 
         /// The settlement with a signed receipt added; unchanged when it cannot be signed.
@@ -123,5 +141,43 @@ extension RouteTable {
     func resolveRoute(_ request: ServerRequest) -> PaidRoute? {
         if case .paid(_, let route, _) = resolve(request) { return route }
         return nil
+    }
+}
+
+/// Signed offers by route resource and requirements, each kept until half its validity is gone.
+/// Bounded: when it holds ``capacity`` entries it is emptied (a resource URL can carry a query
+/// the client chose, so keys are not a fixed set).
+final class SignedOfferCache: @unchecked Sendable {
+    struct Key: Hashable {
+        let resourceURL: String
+        let requirements: [String]
+        let options: OfferReceipt.RouteOptions
+
+        init(resourceURL: String, requirements: [PaymentRequirements], options: OfferReceipt.RouteOptions) {
+            self.resourceURL = resourceURL
+            self.requirements = requirements.map { $0.json.serializedString() }
+            self.options = options
+        }
+    }
+
+    static let capacity = 1024
+    private let lock = NSLock()
+    private var entries: [Key: (value: JSONValue, freshUntil: UInt64)] = [:]
+
+    /// The number of entries.
+    var count: Int { lock.withLock { entries.count } }
+
+    func value(for key: Key, now: UInt64) -> JSONValue? {
+        lock.withLock {
+            guard let entry = entries[key], now < entry.freshUntil else { return nil }
+            return entry.value
+        }
+    }
+
+    func store(_ value: JSONValue, for key: Key, freshUntil: UInt64) {
+        lock.withLock {
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (value, freshUntil)
+        }
     }
 }
