@@ -229,6 +229,51 @@ struct BatchedSettlementTests {
         #expect(try await devnet.client.transactionCount(of: key.address, at: .latest) == 1)
     }
 
+    @Test("a payer front-runs one authorization of a batch already sent: only that payment fails, with the truth; the other is paid")
+    func frontRunWithinBatch() async throws {
+        let devnet = try await Devnet.shared()
+        let now = try await Self.chainNow(devnet)
+        async let keyAccount = devnet.freshAccount()
+        async let otherAccount = devnet.freshAccount()
+        async let payerA = devnet.freshAccount(eth: .zero, usdc: 1_000)
+        async let payerB = devnet.freshAccount(eth: .zero, usdc: 1_000)
+        let (key, other, a, b) = try await (keyAccount, otherAccount, payerA, payerB)
+        let payee = devnet.randomAddress()
+        let requirements = try Self.requirements(devnet, payTo: payee, amount: "300")
+        let paymentA = try await Self.pay(a.key, requirements, clock: now)
+        let paymentB = try await Self.pay(b.key, requirements, clock: now)
+        // The batch is signed and handed to the node, which holds it: the front-runner's
+        // transaction mines first.
+        let node = HeldBroadcastClient(inner: devnet.client)
+        let facilitator = try Self.facilitator(devnet, key: key.key, clock: now, batch: 2, client: node, receiptTimeout: .milliseconds(300))
+        let (idA, idB) = (SettlementIdempotency.newID(), SettlementIdempotency.newID())
+        func settle(_ payment: AnyPaymentPayload, as id: String) async -> SettleResponse {
+            await SettlementIdempotency.$current.withValue(id) { await facilitator.settle(payment, requirements: .v2(requirements)) }
+        }
+        async let answerA = settle(paymentA, as: idA)
+        async let answerB = settle(paymentB, as: idB)
+        let (firstA, firstB) = await (answerA, answerB)
+        #expect(firstA.errorReason == .settlementPending && firstB.errorReason == .settlementPending, "\(firstA) \(firstB)")
+        let batch = firstA.transaction
+
+        let frontRunner = try Self.facilitator(devnet, key: other.key, clock: now, batch: nil)
+        let frontRun = await frontRunner.settle(paymentA, requirements: .v2(requirements))
+        try #require(frontRun.success, "\(frontRun)")
+        try await node.release()
+        let receipt = try await devnet.waitForReceipt(try Bytes32(hex: batch))
+        // The batch itself succeeded; A's call in it failed without failing B's.
+        #expect(receipt.succeeded && receipt.to == EIP3009Calls.multicall3)
+
+        let finalA = await settle(paymentA, as: idA)
+        let finalB = await settle(paymentB, as: idB)
+        #expect(!finalA.success && finalA.errorReason == .exactEVMNonceAlreadyUsed, "\(finalA)")
+        #expect(finalB.success && finalB.transaction == batch, "\(finalB)")
+        // A was paid once (by the front-runner's transaction), B once (by the batch).
+        #expect(try await devnet.usdcBalance(of: payee) == 600)
+        #expect(try await devnet.usdcBalance(of: a.address) == 700)
+        #expect(try await devnet.usdcBalance(of: b.address) == 700)
+    }
+
     /// The devnet, except that broadcasts are held (answered as accepted, not passed on) until
     /// ``release()``: a transaction whose receipt is late (fault injection).
     final class HeldBroadcastClient: EthereumClient {
