@@ -274,6 +274,65 @@ struct BatchedSettlementTests {
         #expect(try await devnet.usdcBalance(of: b.address) == 700)
     }
 
+    @Test("a batch mined without some of its transfers (gas too low): those payments are told nothing moved and settle on a retry, once")
+    func batchOutOfGas() async throws {
+        let devnet = try await Devnet.shared()
+        let now = try await Self.chainNow(devnet)
+        async let keyAccount = devnet.freshAccount()
+        async let payerA = devnet.freshAccount(eth: .zero, usdc: 1_000)
+        async let payerB = devnet.freshAccount(eth: .zero, usdc: 1_000)
+        let (key, a, b) = try await (keyAccount, payerA, payerB)
+        let payee = devnet.randomAddress()
+        let requirements = try Self.requirements(devnet, payTo: payee, amount: "100")
+        let payments = [try await Self.pay(a.key, requirements, clock: now), try await Self.pay(b.key, requirements, clock: now)]
+        let records = InMemorySettlementRecordStore()
+        let network = try #require(Network(devnet.network))
+        func make(transferGas: UInt64, window: Duration) -> ExactEVMFacilitator {
+            var options = ExactEVMFacilitator.Options()
+            options.batchSettlements = true
+            options.settlementBatchWindow = window
+            options.maximumSettlementBatch = 2
+            options.transferGasLimit = transferGas
+            let chain = EVMFacilitatorChain(network: network, client: devnet.client, signers: [key.key], receiptPollInterval: .milliseconds(50))
+            return ExactEVMFacilitator(chains: [chain], options: options, records: records, clock: .fixed(now))
+        }
+        // 2 × 20 000 + 60 000 gas: not enough for both transfers.
+        let starved = make(transferGas: 20_000, window: .seconds(60))
+        let ids = [SettlementIdempotency.newID(), SettlementIdempotency.newID()]
+        let first = await withTaskGroup(of: (Int, SettleResponse).self) { group in
+            for index in 0..<2 {
+                group.addTask {
+                    await SettlementIdempotency.$current.withValue(ids[index]) {
+                        (index, await starved.settle(payments[index], requirements: .v2(requirements)))
+                    }
+                }
+            }
+            var answers = [SettleResponse?](repeating: nil, count: 2)
+            for await (index, answer) in group { answers[index] = answer }
+            return answers.compactMap { $0 }
+        }
+        try #require(first.count == 2)
+        #expect(Set(first.map(\.transaction)).count == 1)
+        let unpaid = first.filter { !$0.success }
+        #expect(!unpaid.isEmpty, "\(first)")
+        let receipt = try await devnet.waitForReceipt(try Bytes32(hex: first[0].transaction))
+        #expect(receipt.to == EIP3009Calls.multicall3)
+        for answer in unpaid { #expect(answer.errorReason == .exactEVMTransactionFailed && answer.transaction == first[0].transaction) }
+        #expect(try await devnet.usdcBalance(of: payee) == UInt256(UInt64(100 * (2 - unpaid.count))))
+
+        // The owners retry on a facilitator with enough gas and the same records: each payment
+        // the batch did not move is settled now; the one it moved (if any) is not sent again.
+        let healthy = make(transferGas: 120_000, window: .milliseconds(10))
+        for index in 0..<2 {
+            let again = await SettlementIdempotency.$current.withValue(ids[index]) {
+                await healthy.settle(payments[index], requirements: .v2(requirements))
+            }
+            #expect(again.success, "\(again)")
+            if first[index].success { #expect(again.transaction == first[index].transaction) }
+        }
+        #expect(try await devnet.usdcBalance(of: payee) == 200)
+    }
+
     /// The devnet, except that broadcasts are held (answered as accepted, not passed on) until
     /// ``release()``: a transaction whose receipt is late (fault injection).
     final class HeldBroadcastClient: EthereumClient {

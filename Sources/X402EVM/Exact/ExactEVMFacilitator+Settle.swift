@@ -375,6 +375,16 @@ extension ExactEVMFacilitator {
         } else {
             // Reverted, or (in a batch) this payment's call failed while others succeeded.
             let (reason, message) = await revertCause(payment)
+            if receipt.to != payment.token, reason == .exactEVMTransactionFailed, case .unused = await authorizationState(payment) {
+                // A batch mined without this transfer (out of gas, say) while the authorization
+                // is still unused: nothing moved and that transaction can never move it. The
+                // record is dropped so that the payment can be settled again.
+                try? await records.remove(record.key)
+                return .failure(
+                    reason: .exactEVMTransactionFailed,
+                    message: "batch transaction \(hash.hexString) was mined without this transfer; nothing was transferred, settle again",
+                    transaction: hash)
+            }
             outcome = .failure(reason: reason, message: message, transaction: hash)
             final.status = .failed(reason: reason, message: message)
             if reason == .exactEVMNonceAlreadyUsed, let earlier = await successfulEarlier(payment, record: record) {
