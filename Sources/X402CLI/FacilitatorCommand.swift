@@ -93,6 +93,35 @@ extension FacilitatorCommand {
             help: ArgumentHelp("Simulate transfers during /verify (default: \(Self.defaults.simulateInVerify ? "on" : "off"))."))
         var simulate: Bool?
 
+        @Flag(
+            name: .customLong("coalesce-simulations"), inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "Simulate EVM verifications arriving together in one Multicall3 eth_call (default: \(Self.defaults.coalesceSimulations ? "on" : "off"))."
+            ))
+        var coalesceSimulations: Bool?
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Milliseconds a simulation waits for others to share its eth_call (default \(Self.defaults.simulationWindowMilliseconds))."))
+        var simulationWindowMs: Int?
+
+        @Flag(
+            name: .customLong("batch-settlements"), inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "Send EVM settlements arriving together as one Multicall3 transaction, each answered on its own (default: \(Self.defaults.batchSettlements ? "on" : "off"))."
+            ))
+        var batchSettlements: Bool?
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Milliseconds a settlement waits for others to share its transaction (default \(Self.defaults.settlementBatchWindowMilliseconds))."))
+        var settlementBatchWindowMs: Int?
+
+        @Option(name: .long, help: ArgumentHelp("Most payments in one batched settlement (default \(Self.defaults.maxSettlementBatch))."))
+        var maxSettlementBatch: Int?
+
         @Option(
             name: .long,
             help: ArgumentHelp(
@@ -182,6 +211,11 @@ extension FacilitatorCommand {
             if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
             if let receiptTimeout { c.receiptTimeoutSeconds = receiptTimeout }
             if let simulate { c.simulateInVerify = simulate }
+            if let coalesceSimulations { c.coalesceSimulations = coalesceSimulations }
+            if let simulationWindowMs { c.simulationWindowMilliseconds = simulationWindowMs }
+            if let batchSettlements { c.batchSettlements = batchSettlements }
+            if let settlementBatchWindowMs { c.settlementBatchWindowMilliseconds = settlementBatchWindowMs }
+            if let maxSettlementBatch { c.maxSettlementBatch = maxSettlementBatch }
             if let logLevel = server.logLevel { c.logLevel = logLevel }
             if let maxGasPerSettlement { c.maxGasPerSettlement = maxGasPerSettlement }
             if let maxFeePerGasWei { c.maxFeePerGasWei = maxFeePerGasWei }

@@ -23,6 +23,8 @@ import X402EVM
 ///   "database": "sqlite:/var/lib/x402/facilitator.sqlite",
 ///   "maxBodyBytes": 65536,
 ///   "simulateInVerify": true,
+///   "coalesceSimulations": true, "simulationWindowMilliseconds": 2, "maxSimulationBatch": 32,
+///   "batchSettlements": false, "settlementBatchWindowMilliseconds": 50, "maxSettlementBatch": 32,
 ///   "receiptTimeoutSeconds": 45,
 ///   "discoveryTTLSeconds": 604800,
 ///   "logLevel": "info",
@@ -101,6 +103,22 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var maxBodyBytes: Int = 64 * 1024
     /// Simulate transfers during `/verify` (default on).
     public var simulateInVerify: Bool = true
+    /// Simulate EVM verifications that arrive together in one Multicall3 `eth_call` (default on;
+    /// each payment still gets the answer it would have had alone).
+    public var coalesceSimulations: Bool = true
+    /// How long a simulation waits for others to share its `eth_call`, in milliseconds (default 2):
+    /// a lone verification is never delayed by more.
+    public var simulationWindowMilliseconds: Int = 2
+    /// The most transfers simulated in one `eth_call` (default 32).
+    public var maxSimulationBatch: Int = 32
+    /// Send EVM settlements that arrive together as one Multicall3 transaction (default off). Each
+    /// payment still gets its own truthful answer, with the shared transaction hash.
+    public var batchSettlements: Bool = false
+    /// How long a settlement waits for others to share its transaction, in milliseconds (default
+    /// 50): a lone settlement is never delayed by more.
+    public var settlementBatchWindowMilliseconds: Int = 50
+    /// The most transfers in one batched settlement transaction (default 32).
+    public var maxSettlementBatch: Int = 32
     /// How long `/settle` waits for a receipt before answering `settlement_pending` (default 45 s).
     public var receiptTimeoutSeconds: Int = 45
     /// Discovery catalog entries not refreshed for this long are dropped (default 7 days).
@@ -134,6 +152,8 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         case host, port, networks, signerKeyEnv, signerKeyFiles, svmSignerKeyEnv, svmSignerKeyFiles, v1, bearerTokens, bearerTokensEnv, database,
             maxBodyBytes
         case simulateInVerify, receiptTimeoutSeconds, discoveryTTLSeconds, logLevel
+        case coalesceSimulations, simulationWindowMilliseconds, maxSimulationBatch
+        case batchSettlements, settlementBatchWindowMilliseconds, maxSettlementBatch
         case maxGasPerSettlement, maxFeePerGasWei, maxPriorityFeePerGasWei, acceptedAssets, deployERC6492Wallets, erc6492Factories
         case rateLimitPerClient, rateLimitPerPayer, insecureNoAuth
     }
@@ -155,6 +175,14 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         d.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         d.simulateInVerify = try c.decodeIfPresent(Bool.self, forKey: .simulateInVerify) ?? d.simulateInVerify
         d.receiptTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .receiptTimeoutSeconds) ?? d.receiptTimeoutSeconds
+        d.coalesceSimulations = try c.decodeIfPresent(Bool.self, forKey: .coalesceSimulations) ?? d.coalesceSimulations
+        d.simulationWindowMilliseconds =
+            try c.decodeIfPresent(Int.self, forKey: .simulationWindowMilliseconds) ?? d.simulationWindowMilliseconds
+        d.maxSimulationBatch = try c.decodeIfPresent(Int.self, forKey: .maxSimulationBatch) ?? d.maxSimulationBatch
+        d.batchSettlements = try c.decodeIfPresent(Bool.self, forKey: .batchSettlements) ?? d.batchSettlements
+        d.settlementBatchWindowMilliseconds =
+            try c.decodeIfPresent(Int.self, forKey: .settlementBatchWindowMilliseconds) ?? d.settlementBatchWindowMilliseconds
+        d.maxSettlementBatch = try c.decodeIfPresent(Int.self, forKey: .maxSettlementBatch) ?? d.maxSettlementBatch
         d.discoveryTTLSeconds = try c.decodeIfPresent(Int.self, forKey: .discoveryTTLSeconds) ?? d.discoveryTTLSeconds
         d.logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         d.maxGasPerSettlement = try c.decodeIfPresent(UInt64.self, forKey: .maxGasPerSettlement) ?? d.maxGasPerSettlement
@@ -234,6 +262,14 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         guard (0...65535).contains(port) else { throw .invalidValue("port", "\(port) is out of range") }
         guard maxBodyBytes >= 1024 else { throw .invalidValue("maxBodyBytes", "must be at least 1024") }
         guard receiptTimeoutSeconds > 0 else { throw .invalidValue("receiptTimeoutSeconds", "must be positive") }
+        guard (0...1000).contains(simulationWindowMilliseconds) else {
+            throw .invalidValue("simulationWindowMilliseconds", "must be between 0 and 1000")
+        }
+        guard (1...32).contains(maxSimulationBatch) else { throw .invalidValue("maxSimulationBatch", "must be between 1 and 32") }
+        guard (0...5000).contains(settlementBatchWindowMilliseconds) else {
+            throw .invalidValue("settlementBatchWindowMilliseconds", "must be between 0 and 5000")
+        }
+        guard (1...32).contains(maxSettlementBatch) else { throw .invalidValue("maxSettlementBatch", "must be between 1 and 32") }
         if networks.isEmpty { throw .missing("network (use --network eip155:<chain>=<rpc-url> or solana:<genesis>=<rpc-url>)") }
         var seen: Set<Network> = []
         for (index, entry) in networks.enumerated() {

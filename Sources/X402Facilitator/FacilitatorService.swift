@@ -94,6 +94,12 @@ public struct FacilitatorService: Sendable {
         var options = ExactEVMFacilitator.Options()
         options.simulateInVerify = configuration.simulateInVerify
         options.receiptTimeout = .seconds(configuration.receiptTimeoutSeconds)
+        options.coalesceSimulations = configuration.coalesceSimulations
+        options.simulationWindow = .milliseconds(configuration.simulationWindowMilliseconds)
+        options.maximumSimulationBatch = configuration.maxSimulationBatch
+        options.batchSettlements = configuration.batchSettlements
+        options.settlementBatchWindow = .milliseconds(configuration.settlementBatchWindowMilliseconds)
+        options.maximumSettlementBatch = configuration.maxSettlementBatch
         options.maximumContractWalletGas = configuration.maxGasPerSettlement
         options.deployERC6492Wallets = configuration.deployERC6492Wallets
         options.erc6492Factories = Set(configuration.erc6492Factories.compactMap { try? EthereumAddress($0, validatingChecksum: false) })

@@ -108,12 +108,16 @@ public struct SettlementResumer: Sendable {
             }
         }
         guard let receipt else { return false }
+        // A transaction to the token itself moved the money if it emitted a Transfer from the
+        // payer; a batched one (Multicall3) only if the token marked this very authorization used.
         let transferred =
             receipt.succeeded
-            && receipt.logs.contains { log in
-                log.address == key.token && log.topics.count == 3 && log.topics[0] == EIP3009Calls.transferTopic
-                    && log.topics[1] == key.payer.word
-            }
+            && (receipt.to == key.token
+                ? receipt.logs.contains { log in
+                    log.address == key.token && log.topics.count == 3 && log.topics[0] == EIP3009Calls.transferTopic
+                        && log.topics[1] == key.payer.word
+                }
+                : EIP3009Calls.containsAuthorizationUsed(receipt.logs, token: key.token, authorizer: key.payer, nonce: key.nonce))
         let status: SettlementRecord.Status
         if transferred {
             status = .succeeded

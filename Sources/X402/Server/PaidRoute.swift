@@ -131,6 +131,16 @@ public struct PaidRoute: Sendable {
         PaidRoute(
             accepts: [.exact(price, on: network, payTo: payTo)], description: description, mimeType: mimeType, settlement: settlement)
     }
+
+    /// Whether every option's price and payee are fixed, so the route offers the same
+    /// requirements to every request for the same resource.
+    var hasFixedOffer: Bool {
+        accepts.allSatisfy { option in
+            if case .perRequest = option.price { return false }
+            if case .perRequest = option.payTo { return false }
+            return true
+        }
+    }
 }
 
 extension PaidRoute {

@@ -116,6 +116,9 @@ extension ResourceServer {
             if unpaidOfferVersion == .v1, acceptsV1, !offer.requirementsV1.isEmpty {
                 return v1Required(error: "X-PAYMENT header is required", accepts: offer.requirementsV1)
             }
+            if let encoded = offer.encodedRequired {
+                return finish(ServerResponse.json(.paymentRequired, .object([:]), headers: [.paymentRequired: encoded, .cacheControl: "no-store"]))
+            }
             return v2Required(offer.required, status: .paymentRequired)
         case .unreadablePayment(let description):
             return v1Required(error: "Invalid X-PAYMENT header: \(description)", accepts: answer.offer?.requirementsV1 ?? [])

@@ -27,7 +27,19 @@ public struct PendingPayment: Sendable {
 /// requirements (empty when v1 is not accepted).
 public struct PaymentOffer: Sendable {
     /// The v2 offer (`resource`, `accepts`, `extensions`).
-    public var required: PaymentRequired
+    public var required: PaymentRequired {
+        didSet { encodedRequired = nil }
+    }
+    /// ``required`` as a `PAYMENT-REQUIRED` header value, when it was encoded once for a fixed
+    /// route (cleared whenever ``required`` changes).
+    var encodedRequired: String? = nil
+
+    init(required: PaymentRequired, requirementsV1: [PaymentRequirementsV1], paywallHTML: String? = nil, encodedRequired: String? = nil) {
+        self.required = required
+        self.requirementsV1 = requirementsV1
+        self.paywallHTML = paywallHTML
+        self.encodedRequired = encodedRequired
+    }
     /// The same offers as v1 requirements, for clients that speak v1.
     public var requirementsV1: [PaymentRequirementsV1]
     /// The route's own paywall page, if it has one.
@@ -133,6 +145,8 @@ public struct ResourceServer: Sendable {
     /// Signs the offers and receipts of routes that declare `offer-receipt`.
     public var offerReceipts: OfferReceipt.Signing?
     private let supportedCache: SupportedCache
+    /// The offers of fixed routes, built once (see ``OfferCache``).
+    private let offers = OfferCache()
 
     /// A resource server for `configuration`.
     ///
@@ -208,33 +222,55 @@ public struct ResourceServer: Sendable {
         let legacy = signature == nil ? request.headers.firstValue(for: .xPayment) : nil
         let speaksV1 = acceptsV1 && legacy != nil
 
-        let requirements: [PaymentRequirements]
-        do {
-            requirements = try await buildRequirements(for: request, route: route)
-        } catch {
-            return .answer(
-                PaymentAnswer(
-                    reason: .failed(.requirementsUnavailable(String(describing: error)), duringSettlement: false), request: request, version: .v2))
+        // A route whose every price and payee is fixed offers the same for the same resource: its
+        // offer (and the encoded header) is built once and kept for a minute. Not a route that
+        // signs its offers: they carry an expiry (their own cache renews them in time).
+        let signsOffers = OfferReceipt.RouteOptions(extensions: route.extensions) != nil
+        let cacheKey =
+            route.signIn == nil && !signsOffers && route.hasFixedOffer ? "\(pattern.description)\u{0}\(route.resource ?? request.url)" : nil
+        let offer: PaymentOffer
+        if let cacheKey, let cached = offers.offer(for: cacheKey) {
+            offer = cached
+        } else {
+            let requirements: [PaymentRequirements]
+            let complete: Bool
+            do {
+                (requirements, complete) = try await buildRequirements(for: request, route: route)
+            } catch {
+                return .answer(
+                    PaymentAnswer(
+                        reason: .failed(.requirementsUnavailable(String(describing: error)), duringSettlement: false), request: request,
+                        version: .v2))
+            }
+            let resource = ResourceInfo(url: route.resource ?? request.url, description: route.description, mimeType: route.mimeType)
+            var extensions = route.extensions
+            if route.signIn != nil, let signInWithX {
+                var all = extensions ?? [:]
+                let path = (try? RequestPath(request.path).canonical) ?? request.path
+                all[SignInWithX.extensionKey] = signInWithX.declaration(path: path, networks: route.accepts.map(\.network.identifier))
+                extensions = all
+            }
+            if let bazaar = Self.bazaarExtension(for: request, pattern: pattern, route: route) {
+                var all = extensions ?? [:]
+                all[Bazaar.extensionKey] = bazaar
+                extensions = all
+            }
+            extensions = await signingOffers(in: extensions, requirements: requirements, resourceURL: resource.url)
+            let required = PaymentRequired(
+                error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
+            let outputSchema = extensions?[Bazaar.extensionKey].flatMap(Bazaar.v1OutputSchema)
+            let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route, outputSchema: outputSchema) }
+            var built = PaymentOffer(required: required, requirementsV1: offeredV1, paywallHTML: route.paywallHTML)
+            // Only an offer built with the facilitator's `/supported` answer is kept.
+            if let cacheKey, complete {
+                built.encodedRequired = required.headerValue
+                offers.store(built, for: cacheKey)
+            }
+            offer = built
         }
-        let resource = ResourceInfo(url: route.resource ?? request.url, description: route.description, mimeType: route.mimeType)
-        var extensions = route.extensions
-        if route.signIn != nil, let signInWithX {
-            var all = extensions ?? [:]
-            let path = (try? RequestPath(request.path).canonical) ?? request.path
-            all[SignInWithX.extensionKey] = signInWithX.declaration(path: path, networks: route.accepts.map(\.network.identifier))
-            extensions = all
-        }
-        if let bazaar = Self.bazaarExtension(for: request, pattern: pattern, route: route) {
-            var all = extensions ?? [:]
-            all[Bazaar.extensionKey] = bazaar
-            extensions = all
-        }
-        extensions = await signingOffers(in: extensions, requirements: requirements, resourceURL: resource.url)
-        let required = PaymentRequired(
-            error: signInFailure?.reason.rawValue ?? "Payment required", resource: resource, accepts: requirements, extensions: extensions)
-        let outputSchema = extensions?[Bazaar.extensionKey].flatMap(Bazaar.v1OutputSchema)
-        let offeredV1 = requirements.compactMap { v1Requirement($0, resource: resource, route: route, outputSchema: outputSchema) }
-        let offer = PaymentOffer(required: required, requirementsV1: offeredV1, paywallHTML: route.paywallHTML)
+        let requirements = offer.required.accepts
+        let required = offer.required
+        let offeredV1 = offer.requirementsV1
 
         // Read the payment.
         let payload: AnyPaymentPayload
@@ -457,10 +493,12 @@ public struct ResourceServer: Sendable {
         guard case .paid(_, let route, let parameters) = routes.resolve(request) else { return nil }
         var request = request
         request.routeParameters = parameters
-        return try await buildRequirements(for: request, route: route)
+        return try await buildRequirements(for: request, route: route).0
     }
 
-    private func buildRequirements(for request: ServerRequest, route: PaidRoute) async throws -> [PaymentRequirements] {
+    /// The route's requirements for `request`, and whether they were built with the facilitator's
+    /// `/supported` answer (`false` when it could not be fetched).
+    private func buildRequirements(for request: ServerRequest, route: PaidRoute) async throws -> ([PaymentRequirements], Bool) {
         let supported = await supportedCache.value(from: facilitator)
         var result: [PaymentRequirements] = []
         for option in route.accepts {
@@ -478,7 +516,7 @@ public struct ResourceServer: Sendable {
             let kind = supported?.kind(version: .v2, scheme: option.scheme, network: option.network.identifier)
             result.append(try await scheme.enhance(base, supportedKind: kind, facilitatorExtensions: supported?.extensions ?? []))
         }
-        return result
+        return (result, supported != nil)
     }
 
     private func v1Requirement(
@@ -518,5 +556,29 @@ actor SupportedCache {
         } catch {
             return cached?.response
         }
+    }
+}
+
+/// The offers of routes whose prices and payees are all fixed, keyed by route and resource URL,
+/// each kept for ``lifetime``. Bounded: when ``capacity`` keys are held (many distinct URLs) the
+/// cache starts over, so a client varying the URL costs memory only up to the bound.
+final class OfferCache: @unchecked Sendable {
+    static let capacity = 256
+    static let lifetime: Duration = .seconds(60)
+    private let lock = NSLock()
+    private var entries: [String: (offer: PaymentOffer, at: ContinuousClock.Instant)] = [:]
+
+    func offer(for key: String) -> PaymentOffer? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key], ContinuousClock.now - entry.at < Self.lifetime else { return nil }
+        return entry.offer
+    }
+
+    func store(_ offer: PaymentOffer, for key: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = (offer, ContinuousClock.now)
     }
 }

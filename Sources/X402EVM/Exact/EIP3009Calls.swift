@@ -12,6 +12,8 @@ public enum EIP3009Calls {
     public static let multicall3 = try! EthereumAddress("0xcA11bde05977b3631167028862bE2a173976CA11")
     /// `keccak256("Transfer(address,address,uint256)")`.
     public static let transferTopic = Keccak256.hash(utf8: "Transfer(address,address,uint256)")
+    /// `keccak256("AuthorizationUsed(address,bytes32)")` (EIP-3009).
+    public static let authorizationUsedTopic = Keccak256.hash(utf8: "AuthorizationUsed(address,bytes32)")
     /// ERC-1271 magic value `0x1626ba7e`.
     public static let erc1271MagicValue: [UInt8] = [0x16, 0x26, 0xBA, 0x7E]
 
@@ -95,6 +97,44 @@ public enum EIP3009Calls {
         logs.contains { log in
             log.address == token && log.topics.count == 3 && log.topics[0] == transferTopic && log.topics[1] == from.word
                 && log.topics[2] == to.word && log.data.count == 32 && UInt256(bigEndian: log.data) == value
+        }
+    }
+
+    /// Whether the token's logs in a receipt prove that `authorization` moved its money: the
+    /// token's `AuthorizationUsed(from, nonce)` event next to its `Transfer(from, to, value)` among
+    /// the token's own events: right after it (USDC's order), or right before it when that
+    /// `Transfer` does not itself follow another `AuthorizationUsed`.
+    ///
+    /// This is the proof for a transaction that settles several authorizations (a Multicall3
+    /// batch): a `Transfer` alone could belong to another authorization with the same payer, payee
+    /// and value, but an authorization's `AuthorizationUsed` event is emitted once, ever, by the call
+    /// that consumed it, and a reverted call leaves no events.
+    public static func settlesAuthorization(_ logs: [EventLog], token: EthereumAddress, _ authorization: TransferWithAuthorization) -> Bool {
+        let own = logs.filter { $0.address == token }
+        func isTransfer(_ index: Int) -> Bool {
+            guard own.indices.contains(index) else { return false }
+            let log = own[index]
+            return log.topics.count == 3 && log.topics[0] == transferTopic && log.topics[1] == authorization.from.word
+                && log.topics[2] == authorization.to.word && log.data.count == 32 && UInt256(bigEndian: log.data) == authorization.value
+        }
+        for (index, log) in own.enumerated()
+        where log.topics.count == 3 && log.topics[0] == authorizationUsedTopic && log.topics[1] == authorization.from.word
+            && log.topics[2] == authorization.nonce
+        {
+            if isTransfer(index + 1) { return true }
+            let claimed = index >= 2 && own[index - 2].topics.first == authorizationUsedTopic
+            return isTransfer(index - 1) && !claimed
+        }
+        return false
+    }
+
+    /// Whether a receipt's logs contain the token's `AuthorizationUsed(authorizer, nonce)` event.
+    public static func containsAuthorizationUsed(
+        _ logs: [EventLog], token: EthereumAddress, authorizer: EthereumAddress, nonce: Bytes32
+    ) -> Bool {
+        logs.contains { log in
+            log.address == token && log.topics.count == 3 && log.topics[0] == authorizationUsedTopic && log.topics[1] == authorizer.word
+                && log.topics[2] == nonce
         }
     }
 }

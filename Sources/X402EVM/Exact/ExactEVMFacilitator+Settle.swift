@@ -180,10 +180,9 @@ extension ExactEVMFacilitator {
 
     /// An earlier transaction of `record` that mined with the expected `Transfer`, if any.
     private func successfulEarlier(_ payment: CheckedPayment, record: SettlementRecord) async -> Bytes32? {
-        let a = payment.authorization
         for hash in record.earlierTransactions.reversed() where hash != record.transaction {
-            guard let receipt = try? await payment.chain.client.transactionReceipt(hash), receipt.succeeded else { continue }
-            if EIP3009Calls.containsTransfer(receipt.logs, token: payment.token, from: a.from, to: a.to, value: a.value) { return hash }
+            guard let receipt = try? await payment.chain.client.transactionReceipt(hash) else { continue }
+            if Self.settles(receipt, payment) { return hash }
         }
         return nil
     }
@@ -238,7 +237,19 @@ extension ExactEVMFacilitator {
         return nil
     }
 
+    /// Sends the transfer: in a batch when batching is on and the payer is an EOA, else alone.
     private func send(_ payment: CheckedPayment, owner: String?, earlier: [Bytes32]) async -> SettlementOutcome {
+        if payment.innerSignature.count == 65, !payment.contractWallet, payment.deployment == nil,
+            let batcher = batchers[payment.chain.network]
+        {
+            let entry = SettlementBatcher.Entry(payment: payment, owner: owner, earlier: earlier)
+            return await batcher.settle(entry) { entries in await self.settleBatch(entries) }
+        }
+        return await sendAlone(payment, owner: owner, earlier: earlier)
+    }
+
+    /// Sends one transaction with this payment's transfer alone.
+    func sendAlone(_ payment: CheckedPayment, owner: String?, earlier: [Bytes32]) async -> SettlementOutcome {
         let chain = payment.chain
         let data = EIP3009Calls.transfer(payment.authorization, signature: payment.innerSignature)
         var gasLimit = options.transferGasLimit
@@ -302,46 +313,78 @@ extension ExactEVMFacilitator {
 
     /// Waits for the receipt of `record`'s transaction, then ``conclude(_:record:receipt:)``.
     private func awaitReceipt(_ payment: CheckedPayment, record: SettlementRecord) async -> SettlementOutcome {
-        let chain = payment.chain
-        let hash = record.transaction
+        switch await receipt(of: record.transaction, on: payment.chain) {
+        case .failure(let pending): return pending.outcome
+        case .success(let receipt): return await conclude(payment, record: record, receipt: receipt)
+        }
+    }
+
+    /// A transaction's receipt (its gas counted), or the `settlement_pending` outcome when it is
+    /// not mined within ``Options/receiptTimeout`` or cannot be read.
+    func receipt(of hash: Bytes32, on chain: EVMFacilitatorChain) async -> Result<TransactionReceipt, PendingOutcome> {
         let receipt: TransactionReceipt?
         do {
             receipt = try await chain.receipts.receipt(of: hash, timeout: options.receiptTimeout)
         } catch {
             return .failure(
-                reason: .settlementPending,
-                message: "transaction \(hash.hexString) was sent but its receipt could not be read (\(error)); look it up later",
-                transaction: hash)
+                PendingOutcome(
+                    outcome: .failure(
+                        reason: .settlementPending,
+                        message: "transaction \(hash.hexString) was sent but its receipt could not be read (\(error)); look it up later",
+                        transaction: hash)))
         }
         guard let receipt else {
             return .failure(
-                reason: .settlementPending,
-                message:
-                    "transaction \(hash.hexString) was sent but not mined within \(options.receiptTimeout); look it up later or settle again to re-check",
-                transaction: hash)
+                PendingOutcome(
+                    outcome: .failure(
+                        reason: .settlementPending,
+                        message:
+                            "transaction \(hash.hexString) was sent but not mined within \(options.receiptTimeout); look it up later or settle again to re-check",
+                        transaction: hash)))
         }
         gasSpent(chain.network, receipt.gasUsed)
-        return await conclude(payment, record: record, receipt: receipt)
+        return .success(receipt)
+    }
+
+    /// Whether a mined transaction moved this payment's money: for a transaction to the token
+    /// itself its `Transfer(from, to, value)`; for any other (a Multicall3 batch) the token's
+    /// `AuthorizationUsed(from, nonce)` next to that `Transfer`, so another payment of the batch
+    /// with the same payer, payee and value cannot stand in for this one.
+    static func settles(_ receipt: TransactionReceipt, _ payment: CheckedPayment) -> Bool {
+        guard receipt.succeeded else { return false }
+        let a = payment.authorization
+        if receipt.to == payment.token {
+            return EIP3009Calls.containsTransfer(receipt.logs, token: payment.token, from: a.from, to: a.to, value: a.value)
+        }
+        return EIP3009Calls.settlesAuthorization(receipt.logs, token: payment.token, a)
     }
 
     /// Confirms the `Transfer` log of a mined transaction, records and returns the result. A
     /// nonce-used revert is a success when an earlier transaction of the record moved the money.
-    private func conclude(_ payment: CheckedPayment, record: SettlementRecord, receipt: TransactionReceipt) async -> SettlementOutcome {
+    func conclude(_ payment: CheckedPayment, record: SettlementRecord, receipt: TransactionReceipt) async -> SettlementOutcome {
         let hash = record.transaction
-        let a = payment.authorization
         var outcome: SettlementOutcome
         var final = record
-        if receipt.succeeded {
-            if EIP3009Calls.containsTransfer(receipt.logs, token: payment.token, from: a.from, to: a.to, value: a.value) {
-                outcome = .success(transaction: hash)
-                final.status = .succeeded
-            } else {
-                let message = "transaction succeeded but emitted no Transfer(from, to, value) from the token"
-                outcome = .failure(reason: .exactEVMTransactionFailed, message: message, transaction: hash)
-                final.status = .failed(reason: .exactEVMTransactionFailed, message: message)
-            }
+        if Self.settles(receipt, payment) {
+            outcome = .success(transaction: hash)
+            final.status = .succeeded
+        } else if receipt.succeeded, receipt.to == payment.token {
+            let message = "transaction succeeded but emitted no Transfer(from, to, value) from the token"
+            outcome = .failure(reason: .exactEVMTransactionFailed, message: message, transaction: hash)
+            final.status = .failed(reason: .exactEVMTransactionFailed, message: message)
         } else {
+            // Reverted, or (in a batch) this payment's call failed while others succeeded.
             let (reason, message) = await revertCause(payment)
+            if receipt.to != payment.token, reason == .exactEVMTransactionFailed, case .unused = await authorizationState(payment) {
+                // A batch mined without this transfer (out of gas, say) while the authorization
+                // is still unused: nothing moved and that transaction can never move it. The
+                // record is dropped so that the payment can be settled again.
+                try? await records.remove(record.key)
+                return .failure(
+                    reason: .exactEVMTransactionFailed,
+                    message: "batch transaction \(hash.hexString) was mined without this transfer; nothing was transferred, settle again",
+                    transaction: hash)
+            }
             outcome = .failure(reason: reason, message: message, transaction: hash)
             final.status = .failed(reason: reason, message: message)
             if reason == .exactEVMNonceAlreadyUsed, let earlier = await successfulEarlier(payment, record: record) {
@@ -358,7 +401,7 @@ extension ExactEVMFacilitator {
     }
 
     /// Why a mined transfer reverted: replays it with `eth_call` and maps the revert text.
-    private func revertCause(_ payment: CheckedPayment) async -> (ErrorReason, String) {
+    func revertCause(_ payment: CheckedPayment) async -> (ErrorReason, String) {
         let chain = payment.chain
         let data = EIP3009Calls.transfer(payment.authorization, signature: payment.innerSignature)
         do {

@@ -8,7 +8,8 @@ public import X402
 ///   wallets; ERC-6492 for undeployed ones) → recipient → `validBefore ≥ now + 6` →
 ///   `validAfter ≤ now` → value → on-chain simulation with a Multicall3 diagnosis on failure.
 /// * **Settle**: the same checks without simulation (configurable), then one
-///   `transferWithAuthorization` transaction per authorization, ever: concurrent duplicates share
+///   `transferWithAuthorization` transaction (or one call of a batched transaction, with
+///   ``Options/batchSettlements``) per authorization, ever: concurrent duplicates share
 ///   the run, later duplicates get the recorded result, and an authorization already used on-chain
 ///   is not sent again.
 ///
@@ -66,6 +67,23 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         public var simulationWindow: Duration = .milliseconds(2)
         /// The most transfers simulated in one `eth_call` (default 32); a full batch leaves at once.
         public var maximumSimulationBatch = 32
+        /// Send EOA settlements that arrive within ``settlementBatchWindow`` of each other as one
+        /// transaction: Multicall3 `aggregate3` (every call allowed to fail) calling
+        /// `transferWithAuthorization` once per payment (default off).
+        ///
+        /// The batch is simulated as a whole right before it is signed and payments that would
+        /// fail are left out with their own reason; every payment's pending record is durable
+        /// before the broadcast; after the receipt each payment's success is read from the
+        /// token's `AuthorizationUsed` and `Transfer` events of that payment alone, so a payment
+        /// whose call failed (front-run, expired) fails without failing the others, and every
+        /// answer carries the shared transaction hash. A lone settlement, contract wallets and
+        /// chains without Multicall3 are sent alone.
+        public var batchSettlements = false
+        /// How long a settlement waits for others to share its transaction (default 50 ms): a lone
+        /// settlement is never delayed by more.
+        public var settlementBatchWindow: Duration = .milliseconds(50)
+        /// The most transfers in one batched transaction (default 32); a full batch leaves at once.
+        public var maximumSettlementBatch = 32
 
         public init() {}
     }
@@ -81,6 +99,8 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
     let inFlight = InFlightSettlements<SettlementOutcome>()
     /// Per network, the coalescer of simulations (when ``Options/coalesceSimulations`` is on).
     let coalescers: [Network: SimulationCoalescer]
+    /// Per network, the batcher of settlements (when ``Options/batchSettlements`` is on).
+    let batchers: [Network: SettlementBatcher]
     /// Told the gas of every mined transaction this facilitator sent (deployments and transfers).
     let gasSpent: @Sendable (_ network: Network, _ gasUsed: UInt64) -> Void
 
@@ -111,6 +131,13 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
             }
         }
         self.coalescers = coalescers
+        var batchers: [Network: SettlementBatcher] = [:]
+        if options.batchSettlements, options.maximumSettlementBatch > 1 {
+            for chain in chains {
+                batchers[chain.network] = SettlementBatcher(window: options.settlementBatchWindow, maximumBatch: options.maximumSettlementBatch)
+            }
+        }
+        self.batchers = batchers
         self.options = options
         self.records = records
         self.clock = clock
