@@ -104,12 +104,14 @@ struct ServerOfferCacheTests {
         #expect(offer.encodedRequired == nil)
     }
 
-    @Test("the cache is bounded: many distinct URLs start it over")
+    @Test("the cache is bounded: many distinct keys start it over; an entry is fresh only before its deadline")
     func bounded() {
-        let cache = OfferCache()
-        let offer = PaymentOffer(required: PaymentRequired(error: "x", resource: nil, accepts: [], extensions: nil), requirementsV1: [])
-        for index in 0..<(OfferCache.capacity + 10) { cache.store(offer, for: "k\(index)") }
-        #expect(cache.offer(for: "k0") == nil)
-        #expect(cache.offer(for: "k\(OfferCache.capacity + 9)") != nil)
+        let cache = BoundedCache<String, Int, Int>(capacity: 256)
+        for index in 0..<(cache.capacity + 10) { cache.store(index, for: "k\(index)", until: 100) }
+        #expect(cache.value(for: "k0", now: 0) == nil)
+        #expect(cache.value(for: "k\(cache.capacity + 9)", now: 0) == cache.capacity + 9)
+        #expect(cache.value(for: "k\(cache.capacity + 9)", now: 99) != nil)
+        #expect(cache.value(for: "k\(cache.capacity + 9)", now: 100) == nil)
+        #expect(cache.count <= cache.capacity)
     }
 }

@@ -47,9 +47,9 @@ struct SignedOfferCacheTests {
         _ = await signing.offersExtension(for: [ClientFixtures.offer(amount: "20000")], resourceURL: url, options: options)
         #expect(key.count == 7)
 
-        for i in 0..<(SignedOfferCache.capacity + 10) {
+        for i in 0..<(signing.cache.capacity + 10) {
             _ = await signing.offersExtension(for: [offers[0]], resourceURL: url + "?n=\(i)", options: options)
         }
-        #expect(signing.cache.count <= SignedOfferCache.capacity)
+        #expect(signing.cache.count <= signing.cache.capacity)
     }
 }

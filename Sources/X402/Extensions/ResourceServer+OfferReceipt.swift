@@ -53,16 +53,16 @@ extension OfferReceipt {
         /// offer could be signed (the 402 then goes without the extension).
         /// Offers signed recently, reused while at least half their validity is left: an unpaid
         /// request costs no signature (a flood of 402s would otherwise cost one per offer each).
-        let cache = SignedOfferCache()
+        let cache = BoundedCache<SignedOfferKey, JSONValue, UInt64>(capacity: 1024)
 
         func offersExtension(for requirements: [PaymentRequirements], resourceURL: String, options: RouteOptions) async -> JSONValue? {
             let now = UInt64(max(0, now().timeIntervalSince1970))
-            let key = SignedOfferCache.Key(resourceURL: resourceURL, requirements: requirements, options: options)
+            let key = SignedOfferKey(resourceURL: resourceURL, requirements: requirements, options: options)
             if let cached = cache.value(for: key, now: now) { return cached }
             guard let (value, freshUntil) = await signOffers(for: requirements, resourceURL: resourceURL, options: options, now: now) else {
                 return nil
             }
-            cache.store(value, for: key, freshUntil: freshUntil)
+            cache.store(value, for: key, until: freshUntil)
             return value
         }
 
@@ -144,40 +144,15 @@ extension RouteTable {
     }
 }
 
-/// Signed offers by route resource and requirements, each kept until half its validity is gone.
-/// Bounded: when it holds ``capacity`` entries it is emptied (a resource URL can carry a query
-/// the client chose, so keys are not a fixed set).
-final class SignedOfferCache: @unchecked Sendable {
-    struct Key: Hashable {
-        let resourceURL: String
-        let requirements: [String]
-        let options: OfferReceipt.RouteOptions
+/// The key of a signed offer set: the resource, the requirements (as JSON) and the options.
+struct SignedOfferKey: Hashable {
+    let resourceURL: String
+    let requirements: [String]
+    let options: OfferReceipt.RouteOptions
 
-        init(resourceURL: String, requirements: [PaymentRequirements], options: OfferReceipt.RouteOptions) {
-            self.resourceURL = resourceURL
-            self.requirements = requirements.map { $0.json.serializedString() }
-            self.options = options
-        }
-    }
-
-    static let capacity = 1024
-    private let lock = NSLock()
-    private var entries: [Key: (value: JSONValue, freshUntil: UInt64)] = [:]
-
-    /// The number of entries.
-    var count: Int { lock.withLock { entries.count } }
-
-    func value(for key: Key, now: UInt64) -> JSONValue? {
-        lock.withLock {
-            guard let entry = entries[key], now < entry.freshUntil else { return nil }
-            return entry.value
-        }
-    }
-
-    func store(_ value: JSONValue, for key: Key, freshUntil: UInt64) {
-        lock.withLock {
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (value, freshUntil)
-        }
+    init(resourceURL: String, requirements: [PaymentRequirements], options: OfferReceipt.RouteOptions) {
+        self.resourceURL = resourceURL
+        self.requirements = requirements.map { $0.json.serializedString() }
+        self.options = options
     }
 }

@@ -145,8 +145,9 @@ public struct ResourceServer: Sendable {
     /// Signs the offers and receipts of routes that declare `offer-receipt`.
     public var offerReceipts: OfferReceipt.Signing?
     private let supportedCache: SupportedCache
-    /// The offers of fixed routes, built once (see ``OfferCache``).
-    private let offers = OfferCache()
+    /// The offers of routes whose prices and payees are all fixed, by route, method and resource
+    /// URL, each kept for a minute (bounded: a client varying the URL costs memory only up to 256).
+    private let offers = BoundedCache<String, PaymentOffer, ContinuousClock.Instant>(capacity: 256)
 
     /// A resource server for `configuration`.
     ///
@@ -223,13 +224,15 @@ public struct ResourceServer: Sendable {
         let speaksV1 = acceptsV1 && legacy != nil
 
         // A route whose every price and payee is fixed offers the same for the same resource: its
-        // offer (and the encoded header) is built once and kept for a minute. Not a route that
+        // offer (and the encoded header) is built once per method (the bazaar declaration names
+        // it) and kept for a minute. Not a route that
         // signs its offers: they carry an expiry (their own cache renews them in time).
         let signsOffers = OfferReceipt.RouteOptions(extensions: route.extensions) != nil
         let cacheKey =
-            route.signIn == nil && !signsOffers && route.hasFixedOffer ? "\(pattern.description)\u{0}\(route.resource ?? request.url)" : nil
+            route.signIn == nil && !signsOffers && route.hasFixedOffer
+            ? "\(pattern.description)\u{0}\(request.method.rawValue)\u{0}\(route.resource ?? request.url)" : nil
         let offer: PaymentOffer
-        if let cacheKey, let cached = offers.offer(for: cacheKey) {
+        if let cacheKey, let cached = offers.value(for: cacheKey, now: .now) {
             offer = cached
         } else {
             let requirements: [PaymentRequirements]
@@ -264,7 +267,7 @@ public struct ResourceServer: Sendable {
             // Only an offer built with the facilitator's `/supported` answer is kept.
             if let cacheKey, complete {
                 built.encodedRequired = required.headerValue
-                offers.store(built, for: cacheKey)
+                offers.store(built, for: cacheKey, until: .now + .seconds(60))
             }
             offer = built
         }
@@ -556,29 +559,5 @@ actor SupportedCache {
         } catch {
             return cached?.response
         }
-    }
-}
-
-/// The offers of routes whose prices and payees are all fixed, keyed by route and resource URL,
-/// each kept for ``lifetime``. Bounded: when ``capacity`` keys are held (many distinct URLs) the
-/// cache starts over, so a client varying the URL costs memory only up to the bound.
-final class OfferCache: @unchecked Sendable {
-    static let capacity = 256
-    static let lifetime: Duration = .seconds(60)
-    private let lock = NSLock()
-    private var entries: [String: (offer: PaymentOffer, at: ContinuousClock.Instant)] = [:]
-
-    func offer(for key: String) -> PaymentOffer? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[key], ContinuousClock.now - entry.at < Self.lifetime else { return nil }
-        return entry.offer
-    }
-
-    func store(_ offer: PaymentOffer, for key: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-        entries[key] = (offer, ContinuousClock.now)
     }
 }
