@@ -169,9 +169,10 @@ struct ExactEVMFaultIntegrationTests {
         let stats = await chain.signers.statistics
         let injected = await plan.injected
         #expect(stats.nonceRetries >= 1, "the foreign transaction should have forced a resynchronisation: \(stats)")
-        // The never-delivered nonce was filled by the pool (the filler itself goes through the faulty
-        // connection, so its answer may be lost: count what was sent, not what was acknowledged).
-        #expect(stats.gapFillsSent >= 1, "\(stats)")
+        // How the never-delivered nonce was closed depends on timing — a gap filler, or a later
+        // settlement reusing the released nonce — so no statistic is asserted for it: the owner's
+        // retry above (the recorded bytes refused, a new transaction settling) and the exact payee
+        // balance are what must hold either way.
         print("exact-evm faults: injected \(injected), pool \(stats)")
     }
 }
