@@ -230,7 +230,7 @@ public struct PayingClientOptions: Sendable {
     /// that a confirmation that dies mid-way can be recovered.
     public var paymentSigned: (@Sendable (PreparedPayment) async throws -> Void)?
     /// Checks `offer-receipt` signed offers before paying (a bad one refuses the payment) and the
-    /// receipt after, storing it in ``OfferReceiptClientPolicy/store`` or the payer's ledger.
+    /// receipt after, storing it in `OfferReceiptClientPolicy.store` or the payer's ledger.
     /// `nil` (the default): neither is checked.
     public var offerReceipts: OfferReceiptClientPolicy?
 

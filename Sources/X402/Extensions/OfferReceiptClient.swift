@@ -118,6 +118,7 @@ public struct OfferReceiptClientPolicy: Sendable {
     ///   - resourceURL: The resource's URL as offered.
     ///   - payers: The buyer's addresses.
     ///   - paidOffer: The checked offer that matched the requirement, if any.
+    ///   - now: The time the receipt's age is judged at.
     /// - Returns: `nil` when the settlement carries no receipt.
     public func checkReceipt(
         in settlement: SettleResponse, requirement: PaymentRequirements, resourceURL: String, payers: [String], paidOffer: CheckedOffer?,

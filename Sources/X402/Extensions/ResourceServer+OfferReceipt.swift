@@ -42,8 +42,10 @@ extension OfferReceipt {
 
         /// Signing settings.
         ///
-        /// - Parameter signer: The signer (EIP-712 or JWS); its key comes from the environment or
-        ///   a file, never from arguments.
+        /// - Parameters:
+        ///   - signer: The signer (EIP-712 or JWS); its key comes from the environment or a file,
+        ///     never from arguments.
+        ///   - now: The clock offers and receipts are dated by.
         public init(signer: any OfferReceiptSigner, now: @escaping @Sendable () -> Date = Date.init) {
             self.signer = signer
             self.now = now

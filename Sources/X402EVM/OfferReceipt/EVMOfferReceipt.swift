@@ -63,7 +63,7 @@ public struct ES256KSigningKey: JWSSigningKey {
 
     /// A JWS key for `key`.
     ///
-    /// - Throws: ``OfferReceiptKeyError`` (not in practice: a compressed key has 33 bytes).
+    /// - Throws: `OfferReceiptKeyError` (not in practice: a compressed key has 33 bytes).
     public init(key: PrivateKey) throws(OfferReceiptKeyError) {
         self.key = key
         self.didKey = try DIDKey(type: .secp256k1, publicKey: key.publicKey.compressedBytes)
@@ -105,7 +105,9 @@ public struct ES256KVerifier: JWSSignatureVerifying {
 extension OfferReceiptVerifier {
     /// A verifier for EIP-712 and JWS `ES256K` (add `EdDSAVerifier` from `X402Solana` for `EdDSA`).
     ///
-    /// - Parameter trust: Pinned signers.
+    /// - Parameters:
+    ///   - trust: Pinned signers.
+    ///   - additionalJWS: Verifiers of further JWS algorithms (e.g. `EdDSA`).
     public static func evm(trust: OfferReceiptTrust = .none, additionalJWS: [any JWSSignatureVerifying] = []) -> OfferReceiptVerifier {
         OfferReceiptVerifier(eip712: EIP712OfferReceiptRecoverer(), jws: [ES256KVerifier()] + additionalJWS, trust: trust)
     }

@@ -11,7 +11,7 @@ public struct EdDSASigningKey: JWSSigningKey {
     /// A JWS key for an Ed25519 keypair (a Solana keypair, or any 32-byte seed through
     /// `SolanaKeypair(seed:)`).
     ///
-    /// - Throws: ``OfferReceiptKeyError`` (not in practice: an Ed25519 public key has 32 bytes).
+    /// - Throws: `OfferReceiptKeyError` (not in practice: an Ed25519 public key has 32 bytes).
     public init(keypair: SolanaKeypair) throws(OfferReceiptKeyError) {
         self.keypair = keypair
         self.didKey = try DIDKey(type: .ed25519, publicKey: keypair.publicKey.bytes)

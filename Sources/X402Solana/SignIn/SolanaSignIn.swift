@@ -1,6 +1,6 @@
 public import X402
 
-/// Verifies `solana:*` sign-in proofs: the SIWS text (``SignInMessage``) signed with Ed25519 by
+/// Verifies `solana:*` sign-in proofs: the SIWS text (`SignInMessage`) signed with Ed25519 by
 /// the account, both base58 (a 32-byte public key, a 64-byte signature).
 ///
 /// Stricter than the reference SDKs in two ways that can only refuse forgeries: the address must
