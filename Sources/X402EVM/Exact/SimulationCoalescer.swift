@@ -33,20 +33,12 @@ actor SimulationCoalescer {
         let calldata: [UInt8]
     }
 
-    private struct Waiter {
-        let item: Item
-        let continuation: CheckedContinuation<Verdict, Never>
-    }
-
     private let client: any EthereumClient
     private let state: ChainState
     private let caller: EthereumAddress
-    let window: Duration
-    let maximumBatch: Int
-    private var queue: [Waiter] = []
-    private var timer: Task<Void, Never>?
-    /// Which window ``timer`` belongs to.
-    private var generation: UInt64 = 0
+    private let batcher: WindowBatcher<Item, Verdict>
+    nonisolated var window: Duration { batcher.window }
+    nonisolated var maximumBatch: Int { batcher.maximumBatch }
     /// Batches sent to the node (for tests and metrics).
     private(set) var batchesSent = 0
     /// Transfers whose verdict came from a batch (not ``Verdict/alone``), for tests and metrics.
@@ -56,48 +48,12 @@ actor SimulationCoalescer {
         self.client = client
         self.state = state
         self.caller = caller
-        self.window = window
-        self.maximumBatch = max(1, maximumBatch)
+        self.batcher = WindowBatcher(window: window, maximumBatch: maximumBatch)
     }
 
     /// The verdict for one transfer, after at most ``window`` of waiting for others.
     func simulate(_ item: Item) async -> Verdict {
-        await withCheckedContinuation { continuation in
-            queue.append(Waiter(item: item, continuation: continuation))
-            if queue.count >= maximumBatch {
-                flush()
-            } else if timer == nil {
-                let window = self.window
-                generation &+= 1
-                let generation = self.generation
-                timer = Task { [weak self] in
-                    do { try await Task.sleep(for: window) } catch { return }
-                    await self?.timerFired(generation)
-                }
-            }
-        }
-    }
-
-    /// A window ended: flush, unless that window's queue already left (a full batch) and a newer
-    /// window is running.
-    private func timerFired(_ generation: UInt64) {
-        guard generation == self.generation else { return }
-        flush()
-    }
-
-    private func flush() {
-        timer?.cancel()
-        timer = nil
-        guard !queue.isEmpty else { return }
-        let taken = Array(queue.prefix(maximumBatch))
-        queue.removeFirst(taken.count)
-        if !queue.isEmpty { flush() }
-        Task { await self.run(taken) }
-    }
-
-    private func run(_ waiters: [Waiter]) async {
-        let verdicts = await verdicts(for: waiters.map(\.item))
-        for (waiter, verdict) in zip(waiters, verdicts) { waiter.continuation.resume(returning: verdict) }
+        await batcher.submit(item, unanswered: .alone) { items in await self.verdicts(for: items) }
     }
 
     /// One verdict per item, in order.
