@@ -36,21 +36,11 @@ func runServeFacilitator(_ arguments: [String]) async throws {
         exit(64)
     }
     let state = try DevnetState(path: statePath)
-    var configuration = FacilitatorConfiguration()
-    configuration.port = port
-    configuration.networks = [.init(network: state.network, rpcURL: state.rpcURL)]
-    configuration.signerKeyEnv = ["X402_LOADBENCH_FACILITATOR_KEY"]
-    configuration.database = "memory"
+    var configuration = BenchFacilitator.configuration(state, port: port)
     configuration.simulateInVerify = simulate
     configuration.batchSettlements = batch
     configuration.receiptTimeoutSeconds = 120
-    configuration.rateLimitPerPayer = RateLimit(burst: 0, perSecond: 0)
-    configuration.rateLimitPerClient = RateLimit(burst: 0, perSecond: 0)
-    var logger = Logger(label: "x402.loadbench.facilitator")
-    logger.logLevel = .warning
-    let service = try await FacilitatorService(
-        configuration: configuration,
-        environment: ["X402_LOADBENCH_FACILITATOR_KEY": state.facilitatorKey.withUnsafeSecretBytes { Hex.encode($0) }], logger: logger)
+    let service = try await BenchFacilitator.service(configuration, state: state)
     let pid = ProcessInfo.processInfo.processIdentifier
     let app = service.application { channel in
         FileHandle.standardOutput.write(Data(#"{"url":"http://127.0.0.1:\#(channel.localAddress?.port ?? 0)","pid":\#(pid)}"#.utf8 + [0x0A]))

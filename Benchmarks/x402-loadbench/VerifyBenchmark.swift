@@ -122,30 +122,13 @@ func runVerifyBenchmark(_ arguments: [String]) async throws {
     if let url = options.facilitatorURL {
         baseURL = url
     } else {
-        var configuration = FacilitatorConfiguration()
-        configuration.port = 0
-        configuration.networks = [.init(network: state.network, rpcURL: state.rpcURL)]
-        configuration.signerKeyEnv = ["X402_LOADBENCH_FACILITATOR_KEY"]
-        configuration.database = "memory"
-        configuration.simulateInVerify = options.simulate
         // The load client sends every payload from a few payers: the per-payer and per-client
-        // abuse limits (on by default) would answer most requests 429.
-        configuration.rateLimitPerPayer = RateLimit(burst: 0, perSecond: 0)
-        configuration.rateLimitPerClient = RateLimit(burst: 0, perSecond: 0)
-        var logger = Logger(label: "x402.loadbench.facilitator")
-        logger.logLevel = .warning
-        let service = try await FacilitatorService(
-            configuration: configuration,
-            environment: ["X402_LOADBENCH_FACILITATOR_KEY": state.facilitatorKey.withUnsafeSecretBytes { Hex.encode($0) }], logger: logger)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = service.application { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        }
-        server = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port = 0
-        for await p in ports { port = p }
-        baseURL = "http://127.0.0.1:\(port)"
+        // abuse limits (on by default) are off in the benchmark configuration.
+        var configuration = BenchFacilitator.configuration(state)
+        configuration.simulateInVerify = options.simulate
+        let running = await BenchFacilitator.runInProcess(try await BenchFacilitator.service(configuration, state: state))
+        server = running.server
+        baseURL = running.baseURL
     }
 
     var clientConfiguration = HTTPClient.Configuration()
