@@ -170,6 +170,12 @@ import X402TestSupport
         // Bounded: a wide instance costs at most the step budget.
         let wide = JSONValue.array(Array(repeating: 1, count: BazaarSchema.maximumSteps + 1))
         #expect(throws: BazaarSchema.Mismatch.self) { try BazaarSchema.validate(wide, against: ["items": ["type": "number"]]) }
+        // Bounded: enum comparisons count too (n items each matching the last of n options is n² work).
+        let options = (0..<2000).map { JSONValue.number(JSONNumber($0)) }
+        let many = JSONValue.array(Array(repeating: .number(JSONNumber(1999)), count: 2000))
+        #expect(throws: BazaarSchema.Mismatch.self) { try BazaarSchema.validate(many, against: ["items": ["enum": .array(options)]]) }
+        // A small enum over the same items still checks.
+        try BazaarSchema.validate(many, against: ["items": ["enum": [1, 1999]]])
     }
 
     // MARK: The resource server
