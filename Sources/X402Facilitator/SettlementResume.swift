@@ -118,6 +118,30 @@ public struct SettlementResumer: Sendable {
                         && log.topics[1] == key.payer.word
                 }
                 : EIP3009Calls.containsAuthorizationUsed(receipt.logs, token: key.token, authorizer: key.payer, nonce: key.nonce))
+        if !transferred, receipt.to != key.token {
+            // A batch mined without this transfer (out of gas, say): if the authorization is still
+            // unused nothing moved and that transaction never will; forget it so a retry settles,
+            // as a live request is told. Unknown state: looked at again on the next pass.
+            switch await authorizationUsed(key, on: chain) {
+            case false?:
+                try? await records.remove(key)
+                entry.status = .failed
+                entry.response = .failure(
+                    .exactEVMTransactionFailed,
+                    message: "batch transaction \(text) was mined without this transfer; nothing was transferred, settle again",
+                    network: entry.network, payer: key.payer.checksummed)
+                entry.transaction = nil
+                entry.updatedAt = Date()
+                try? await journal.store.save(entry)
+                logger.notice(
+                    "batch mined without this settlement; record dropped", metadata: ["settlement": "\(entry.id)", "transaction": "\(text)"])
+                return true
+            case nil:
+                return false
+            case true?:
+                break
+            }
+        }
         let status: SettlementRecord.Status
         if transferred {
             status = .succeeded
@@ -177,9 +201,17 @@ extension SettlementResumer {
     /// The recorded transaction can never mine (its nonce went to another transaction, no
     /// receipt). If the authorization is unused the settlement is forgotten so it can be tried
     /// again; if it is used, by someone else, the entry is closed with `nonce_already_used`.
-    fileprivate func closeDropped(_ entry: inout SettlementJournalEntry, key: SettlementKey, chain: EVMFacilitatorChain, transaction: String) async {
+    /// Whether the token marks the authorization used (`nil` when it cannot be read).
+    fileprivate func authorizationUsed(_ key: SettlementKey, on chain: EVMFacilitatorChain) async -> Bool? {
         let call = CallRequest(to: key.token, data: EIP3009Calls.authorizationState(key.payer, key.nonce))
-        let used = (try? await chain.client.call(call, at: .latest)).map { $0.last == 1 } ?? false
+        guard let answer = try? await chain.client.call(call, at: .latest), answer.count == 32, answer.dropLast().allSatisfy({ $0 == 0 }),
+            let last = answer.last, last <= 1
+        else { return nil }
+        return last == 1
+    }
+
+    fileprivate func closeDropped(_ entry: inout SettlementJournalEntry, key: SettlementKey, chain: EVMFacilitatorChain, transaction: String) async {
+        let used = await authorizationUsed(key, on: chain) ?? false
         if used {
             let message = "the authorization was used on-chain by another transaction; \(transaction) was dropped"
             try? await records.save(

@@ -1,10 +1,15 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import Testing
 import X402
 import X402EVMRPC
+import X402Postgres
+import X402SQLite
+import X402TestSupport
 
 @testable import X402EVM
+@testable import X402Facilitator
 
 /// Batched settlement (one Multicall3 `aggregate3` transaction for many `/settle`s) on the devnet:
 /// exactly the payments that can pay are paid, each answer is the truthful one for that payment
@@ -274,8 +279,22 @@ struct BatchedSettlementTests {
         #expect(try await devnet.usdcBalance(of: b.address) == 700)
     }
 
-    @Test("a batch mined without some of its transfers (gas too low): those payments are told nothing moved and settle on a retry, once")
+    @Test(
+        "a batch mined without some of its transfers (gas too low): those payments are told nothing moved and settle on a retry, once; so does a restart's resume pass"
+    )
     func batchOutOfGas() async throws {
+        try await Self.starvedBatch(records: InMemorySettlementRecordStore(), journal: InMemorySettlementJournalStore())
+    }
+
+    @Test("the starved batch, its resume pass and the retries with the records and journal in SQLite")
+    func batchOutOfGasSQLite() async throws {
+        let store = try SQLiteSettlementStore()
+        try await Self.starvedBatch(records: SchemeSettlementRecords(store: store), journal: store)
+    }
+
+    /// A batch of two sent with too little gas for both, a restart's resume pass over it, and the
+    /// owners' retries on a facilitator with enough gas, on `records` and `journal`.
+    static func starvedBatch(records: any SettlementRecordStore, journal journalStore: any SettlementJournalStore) async throws {
         let devnet = try await Devnet.shared()
         let now = try await Self.chainNow(devnet)
         async let keyAccount = devnet.freshAccount()
@@ -285,7 +304,6 @@ struct BatchedSettlementTests {
         let payee = devnet.randomAddress()
         let requirements = try Self.requirements(devnet, payTo: payee, amount: "100")
         let payments = [try await Self.pay(a.key, requirements, clock: now), try await Self.pay(b.key, requirements, clock: now)]
-        let records = InMemorySettlementRecordStore()
         let network = try #require(Network(devnet.network))
         func make(transferGas: UInt64, window: Duration) -> ExactEVMFacilitator {
             var options = ExactEVMFacilitator.Options()
@@ -312,13 +330,57 @@ struct BatchedSettlementTests {
             return answers.compactMap { $0 }
         }
         try #require(first.count == 2)
-        #expect(Set(first.map(\.transaction)).count == 1)
         let unpaid = first.filter { !$0.success }
         #expect(!unpaid.isEmpty, "\(first)")
-        let receipt = try await devnet.waitForReceipt(try Bytes32(hex: first[0].transaction))
+        // Nothing moved those payments: their answers name no transaction (so a journal does not
+        // take them as final) and their message names the batch.
+        let named = unpaid[0].errorMessage?.split(separator: " ").first { $0.hasPrefix("0x") && $0.count == 66 }
+        let batchHash = try #require(first.first(where: \.success)?.transaction ?? named.map(String.init))
+        for answer in unpaid {
+            #expect(answer.errorReason == .exactEVMTransactionFailed && answer.transaction.isEmpty, "\(answer)")
+            #expect(answer.errorMessage?.contains(batchHash) == true, "\(answer)")
+        }
+        let receipt = try await devnet.waitForReceipt(try Bytes32(hex: batchHash))
         #expect(receipt.to == EIP3009Calls.multicall3)
-        for answer in unpaid { #expect(answer.errorReason == .exactEVMTransactionFailed && answer.transaction == first[0].transaction) }
         #expect(try await devnet.usdcBalance(of: payee) == UInt256(UInt64(100 * (2 - unpaid.count))))
+
+        // A restart that finds both payments submitted with the batch (the crash came after the
+        // broadcast, before the answers were recorded): the resume pass confirms the one the batch
+        // moved and forgets the others (not final, record dropped) so that a retry settles them.
+        let journal = SettlementJournal(store: journalStore)
+        var keys: [SettlementKey] = []
+        for (index, payment) in payments.enumerated() {
+            guard case .v2(let p) = payment else {
+                Issue.record("expected v2")
+                return
+            }
+            let authorization = try ExactEVMPayload(json: p.payload).authorization
+            let key = SettlementKey(chainID: devnet.chainID, token: devnet.token, payer: authorization.from, nonce: authorization.nonce)
+            keys.append(key)
+            try await records.save(
+                SettlementRecord(
+                    key: key, transaction: try Bytes32(hex: batchHash), status: .pending, updatedAt: now, owner: ids[index], sender: key.payer,
+                    senderNonce: 0, rawTransaction: nil, earlierTransactions: []))
+            try await journal.store.save(
+                SettlementJournalEntry(
+                    id: "resume-\(ids[index])", network: devnet.network, scheme: "exact", status: .submitted, transaction: batchHash,
+                    schemeKey: key.description, createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0)))
+        }
+        let resumeChain = EVMFacilitatorChain(network: network, client: devnet.client, signers: [key.key])
+        let resumer = SettlementResumer(journal: journal, records: records, chains: [resumeChain], logger: Logger(label: "test"))
+        #expect(await resumer.resumeOpenSettlements(startedBefore: Date()) == 0)
+        for index in 0..<2 {
+            let entry = try #require(try await journal.store.entry(id: "resume-\(ids[index])"))
+            let record = try await records.record(for: keys[index])
+            if first[index].success {
+                #expect(entry.status == .confirmed && entry.isFinal && entry.transaction == batchHash, "\(entry)")
+                #expect(record?.status == .succeeded)
+            } else {
+                #expect(entry.status == .failed && !entry.isFinal && entry.transaction == nil, "\(entry)")
+                #expect(entry.response?.errorReason == .exactEVMTransactionFailed)
+                #expect(record == nil, "the record of a payment the batch did not move is dropped")
+            }
+        }
 
         // The owners retry on a facilitator with enough gas and the same records: each payment
         // the batch did not move is settled now; the one it moved (if any) is not sent again.
@@ -333,12 +395,52 @@ struct BatchedSettlementTests {
         #expect(try await devnet.usdcBalance(of: payee) == 200)
     }
 
+    @Test(
+        "a batch the node cannot simulate (every Multicall3 call fails): each payment is sent alone, with the answer one-by-one settlement gives it"
+    )
+    func batchSimulationFails() async throws {
+        let devnet = try await Devnet.shared()
+        let now = try await Self.chainNow(devnet)
+        let clock = now - 3000
+        async let keyAccount = devnet.freshAccount()
+        async let playedRound = Self.round(devnet, clock: clock)
+        let (account, round) = try await (keyAccount, playedRound)
+        let node = HeldBroadcastClient(inner: devnet.client, holding: false, failingMulticall: true)
+        let facilitator = try Self.facilitator(devnet, key: account.key, clock: clock, batch: round.payments.count, client: node)
+        let network = try #require(Network(devnet.network))
+        let batcher = try #require(facilitator.batchers[network])
+        let answers = await Self.settleAll(facilitator, round)
+        try #require(answers.count == round.payments.count)
+        #expect(answers.map(\.errorReason) == Self.expectedReasons, "\(answers)")
+        // The batch formed, its simulation failed, and the payments went out one by one: a
+        // transaction of its own per success, each to the token itself.
+        #expect(await batcher.batchesRun == 1)
+        #expect(node.refusedMulticallCalls > 0)
+        let hashes = answers.filter(\.success).map(\.transaction)
+        #expect(hashes.count == 3 && Set(hashes).count == 3, "\(answers)")
+        for hash in hashes { #expect(try await devnet.waitForReceipt(try Bytes32(hex: hash)).to == devnet.token) }
+        for (index, payee) in round.payees.enumerated() {
+            let expected: UInt256 = Self.expectedReasons[index] == nil || index == 5 ? round.amounts[index] : .zero
+            #expect(try await devnet.usdcBalance(of: payee) == expected, "\(round.labels[index])")
+        }
+    }
+
     /// The devnet, except that broadcasts are held (answered as accepted, not passed on) until
-    /// ``release()``: a transaction whose receipt is late (fault injection).
+    /// ``release()`` (a transaction whose receipt is late), and, with `failingMulticall`, every
+    /// call to Multicall3 fails as a node error would (fault injection).
     final class HeldBroadcastClient: EthereumClient {
         let inner: JSONRPCClient
-        private let held = NIOLockedValueBox<(holding: Bool, raws: [[UInt8]])>((true, []))
-        init(inner: JSONRPCClient) { self.inner = inner }
+        let failingMulticall: Bool
+        private let held: NIOLockedValueBox<(holding: Bool, raws: [[UInt8]])>
+        private let refused = NIOLockedValueBox(0)
+        init(inner: JSONRPCClient, holding: Bool = true, failingMulticall: Bool = false) {
+            self.inner = inner
+            self.held = NIOLockedValueBox((holding, []))
+            self.failingMulticall = failingMulticall
+        }
+
+        /// Multicall3 calls answered with an error.
+        var refusedMulticallCalls: Int { refused.withLockedValue { $0 } }
 
         var distinctBroadcasts: Int { held.withLockedValue { $0.raws.count } }
 
@@ -372,7 +474,11 @@ struct BatchedSettlementTests {
             try await inner.code(at: address, at: block)
         }
         func call(_ request: CallRequest, at block: BlockTag) async throws(EthereumClientError) -> [UInt8] {
-            try await inner.call(request, at: block)
+            if failingMulticall, request.to == EIP3009Calls.multicall3 {
+                refused.withLockedValue { $0 += 1 }
+                throw .node(code: -32603, message: "internal error (injected)", data: nil)
+            }
+            return try await inner.call(request, at: block)
         }
         func estimateGas(_ request: CallRequest) async throws(EthereumClientError) -> UInt64 { try await inner.estimateGas(request) }
         func transactionReceipt(_ hash: Bytes32) async throws(EthereumClientError) -> TransactionReceipt? {
@@ -425,5 +531,17 @@ struct BatchedReceiptTests {
         let spread = [Self.used(first), Self.transfer(first), Self.used(third), Self.transfer(bigger)]
         #expect(EIP3009Calls.settlesAuthorization(spread, token: Self.token, first))
         #expect(!EIP3009Calls.settlesAuthorization(spread, token: Self.token, third))
+    }
+}
+
+/// The starved batch and its resume pass with the records and journal in PostgreSQL.
+@Suite("batched settlement on PostgreSQL", .devnet, .postgres)
+struct BatchedSettlementPostgresTests {
+    @Test("the starved batch, its resume pass and the retries with the records and journal in PostgreSQL")
+    func batchOutOfGasPostgres() async throws {
+        let database = try await TestPostgres.open()
+        defer { database.close() }
+        let store = try await PostgresSettlementStore(database: database, lockConnections: 1)
+        try await BatchedSettlementTests.starvedBatch(records: SchemeSettlementRecords(store: store), journal: store)
     }
 }

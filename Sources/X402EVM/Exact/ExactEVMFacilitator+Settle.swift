@@ -378,12 +378,13 @@ extension ExactEVMFacilitator {
             if receipt.to != payment.token, reason == .exactEVMTransactionFailed, case .unused = await authorizationState(payment) {
                 // A batch mined without this transfer (out of gas, say) while the authorization
                 // is still unused: nothing moved and that transaction can never move it. The
-                // record is dropped so that the payment can be settled again.
+                // record is dropped so that the payment can be settled again, and the answer names
+                // no transaction (none moved this payment), so a journal does not take it as final.
                 try? await records.remove(record.key)
                 return .failure(
                     reason: .exactEVMTransactionFailed,
                     message: "batch transaction \(hash.hexString) was mined without this transfer; nothing was transferred, settle again",
-                    transaction: hash)
+                    transaction: nil)
             }
             outcome = .failure(reason: reason, message: message, transaction: hash)
             final.status = .failed(reason: reason, message: message)
