@@ -6,6 +6,14 @@
 Measures eth_call of transferWithAuthorization per second, idle
 sendRawTransaction → receipt latency, and how a burst of concurrent
 transactions is mined. Uses the facilitator and payer accounts.
+
+    bench.py --ceiling [--batch 32] [--seconds 10]
+
+measures only the simulation ceiling: transfers simulated per second when
+they are packed into one Multicall3 aggregate3 eth_call each (allowFailure,
+as a coalescing facilitator sends them), one keep-alive connection. The
+devnet is single-threaded, so this bounds any facilitator that simulates
+every payment on it, however few node calls it makes.
 """
 
 from __future__ import annotations
@@ -20,9 +28,32 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_devnet import TOKEN, Client, sign_auth, twa_vrs  # noqa: E402
+from test_devnet import MULTICALL3, TOKEN, Client, sign_auth, twa_vrs  # noqa: E402
 
+from eth_abi import decode, encode  # noqa: E402
 from eth_account import Account  # noqa: E402
+
+
+
+def simulation_ceiling(rpc, fac, payers, payees, batch: int, seconds: float) -> None:
+    """Transfers simulated per second in aggregate3 calls of `batch` transfers each."""
+    calls = []
+    for i in range(batch):
+        m, sg = sign_auth(payers[i % len(payers)], payees[i % len(payees)], 1)
+        calls.append((TOKEN, True, bytes.fromhex(twa_vrs(m, sg.v, sg.r, sg.s)[2:])))
+    data = "0x82ad56cb" + encode(["(address,bool,bytes)[]"], [calls]).hex()
+    call = {"from": fac.address, "to": MULTICALL3, "data": data}
+    results = decode(["(bool,bytes)[]"], bytes.fromhex(rpc("eth_call", call, "pending")[2:]))[0]
+    assert all(ok for ok, _ in results), "every transfer of the batch must succeed in the simulation"
+    n = 0
+    t = time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        rpc("eth_call", call, "pending")
+        n += 1
+    elapsed = time.perf_counter() - t
+    print(f"eth_call aggregate3 of {batch} transferWithAuthorization: {n / elapsed:.1f} calls/s = "
+          f"{n * batch / elapsed:.0f} simulated transfers/s ({elapsed / (n * batch) * 1000:.2f} ms per transfer), "
+          f"1 keep-alive connection, {n} calls")
 
 
 def main() -> int:
@@ -30,12 +61,19 @@ def main() -> int:
     ap.add_argument("--url", default=os.environ.get("X402_DEVNET_URL", "http://127.0.0.1:8545"))
     ap.add_argument("--burst", type=int, default=200)
     ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--ceiling", action="store_true", help="measure only the simulation ceiling")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     rpc = Client(args.url)
     acc = rpc("devnet_accounts")
     fac = Account.from_key(acc["accounts"][0]["privateKey"])
     payers = [Account.from_key(a["privateKey"]) for a in acc["accounts"] if a["role"] == "payer"]
     payees = [a["address"] for a in acc["accounts"] if a["role"] == "payee"]
+    if args.ceiling:
+        for batch in sorted({1, args.batch}):
+            simulation_ceiling(rpc, fac, payers, payees, batch, args.seconds)
+        return 0
 
     msg, s = sign_auth(payers[0], payees[0], 1)
     call = {"from": fac.address, "to": TOKEN, "data": twa_vrs(msg, s.v, s.r, s.s)}

@@ -1007,9 +1007,15 @@ class DevChain:
 # ---------------------------------------------------------------- RPC dispatch
 
 class RPC:
-    def __init__(self, chain: DevChain, rpc_url: str):
+    def __init__(self, chain: DevChain, rpc_url: str, calls_per_second: float = 0.0):
         self.c = chain
         self.rpc_url = rpc_url
+        # Provider-style throughput limit (0 = none): every JSON-RPC call (each member of a
+        # batch counts) waits for its slot, 1/rate apart, before it runs, as a hosted node plan
+        # that queues requests over its rate would make it wait. Benchmarks only.
+        self.call_interval = 1.0 / calls_per_second if calls_per_second > 0 else 0.0
+        self.pace_lock = threading.Lock()
+        self.next_slot = 0.0
         self.stats_lock = threading.Lock()
         self.http_requests = 0
         self.calls: Dict[str, int] = {}
@@ -1141,6 +1147,7 @@ class RPC:
         if not method.startswith("devnet_stats"):
             with self.stats_lock:
                 self.calls[method] = self.calls.get(method, 0) + 1
+            self.pace()
         try:
             if fn is None:
                 raise RPCError(-32601, f"the method {method} does not exist/is not available")
@@ -1159,6 +1166,17 @@ class RPC:
         if "id" not in req:
             return None  # notification
         return resp
+
+    def pace(self) -> None:
+        """Waits for this call's slot under --calls-per-second (outside the chain lock)."""
+        if not self.call_interval:
+            return
+        with self.pace_lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.call_interval
+        if slot > now:
+            time.sleep(slot - now)
 
     def stats(self, reset: bool) -> Dict[str, Any]:
         """devnet_stats / devnet_statsReset: JSON-RPC calls by method and HTTP requests served
@@ -1270,6 +1288,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--accounts-out", help="also write the accounts JSON to this file")
     ap.add_argument("--verbose", action="store_true", help="log mined blocks and HTTP requests to stderr")
     ap.add_argument("--compile-only", action="store_true", help="compile (and cache) the contracts, then exit")
+    ap.add_argument("--calls-per-second", type=float, default=0.0,
+                    help="benchmarks: serve at most this many JSON-RPC calls a second (each call of a batch "
+                         "counts; the rest wait their turn), as a hosted node plan limits them (default: no limit)")
     args = ap.parse_args(argv)
 
     if args.compile_only:
@@ -1285,7 +1306,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     chain = DevChain(verbose=args.verbose)
     rpc_url = f"http://{args.host}:{server.server_address[1]}"
-    Handler.rpc = RPC(chain, rpc_url)
+    Handler.rpc = RPC(chain, rpc_url, calls_per_second=args.calls_per_second)
     Handler.quiet = not args.verbose
 
     # Sanity check of the genesis placement through the same code path as clients.

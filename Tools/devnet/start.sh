@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local devnet in the background and prints its accounts JSON.
 #
-#   Tools/devnet/start.sh [--port N] [--state-dir DIR] [--verbose]
+#   Tools/devnet/start.sh [--port N] [--state-dir DIR] [--verbose] [--calls-per-second R]
 #
 # Port: --port, else $X402_DEVNET_PORT, else 8545 (always bound to 127.0.0.1).
 # State dir: --state-dir, else $X402_DEVNET_STATE_DIR, else <repo>/.devnet-run.
@@ -23,6 +23,7 @@ while [[ $# -gt 0 ]]; do
         --state-dir) STATE_DIR="$2"; shift 2 ;;
         --state-dir=*) STATE_DIR="${1#*=}"; shift ;;
         --verbose) EXTRA+=(--verbose); shift ;;
+        --calls-per-second) EXTRA+=(--calls-per-second "$2"); shift 2 ;;
         -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "devnet start: unknown argument: $1" >&2; exit 2 ;;
     esac

@@ -772,3 +772,25 @@ def test_time_travel(devnet, accounts):
     devnet("evm_mine")
     assert int(devnet("eth_getBlockByNumber", "latest", False)["timestamp"], 16) == ts + 8000
     expect_revert(devnet, data, "FiatTokenV2: authorization is expired")
+
+
+def test_calls_per_second_paces_each_call():
+    # The benchmark limit (--calls-per-second) gives every call its own slot, 1/rate apart,
+    # whether the calls come alone or in one batch; devnet_stats is never paced.
+    sys.path.insert(0, str(HERE))
+    import devnet as node
+
+    rpc = node.RPC(None, "http://unused", calls_per_second=50)  # type: ignore[arg-type]
+    rpc.methods["probe"] = lambda p: 1
+    rpc.c = type("Chain", (), {"lock": threading.RLock()})()
+    start = rpc.next_slot
+    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "probe"} for i in range(3)]).encode()
+    assert [r["result"] for r in json.loads(rpc.handle_body(body))] == [1, 1, 1]
+    rpc.handle_body(json.dumps({"jsonrpc": "2.0", "id": 9, "method": "probe"}).encode())
+    first = rpc.next_slot - 4 * rpc.call_interval
+    assert start == 0.0 and first > 0
+    assert abs((rpc.next_slot - first) - 4 / 50) < 1e-9
+    before = rpc.next_slot
+    rpc.handle_body(json.dumps({"jsonrpc": "2.0", "id": 10, "method": "devnet_stats"}).encode())
+    assert rpc.next_slot == before
+    assert node.RPC(None, "http://unused").call_interval == 0.0  # type: ignore[arg-type]
