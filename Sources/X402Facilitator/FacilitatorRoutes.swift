@@ -31,7 +31,9 @@ public struct FacilitatorRoutes: Sendable {
         public var maxBodyBytes: Int = 64 * 1024
         /// Token bucket per client IP address on `/verify` and `/settle` (burst 0: off).
         public var clientRate: RateLimit = Options.defaultClientRate
-        /// Token bucket per payer (`authorization.from`) on `/verify` and `/settle` (burst 0: off).
+        /// Token bucket per payer (`authorization.from`) on `/verify` and `/settle` (burst 0: off),
+        /// charged only for requests the payer's signature proved theirs (a valid verification, a
+        /// settlement that reached a transaction); an empty bucket refuses any request naming the payer.
         public var payerRate: RateLimit = Options.defaultPayerRate
 
         public init(
@@ -109,10 +111,11 @@ public struct FacilitatorRoutes: Sendable {
         try authorize(request)
         try limitClient(context)
         let incoming = try await decode(request)
-        try limitPayer(incoming)
+        let payer = try limitPayer(incoming)
         let started = ContinuousClock.now
         let response = await engine.verify(incoming)
         metrics.verified(response, duration: ContinuousClock.now - started)
+        if response.isValid, let payer { payerLimiter.charge(payer) }
         // The catalog is not fed here: a verify costs the caller nothing, so it must not publish.
         context.logger.info(
             "verify",
@@ -127,7 +130,7 @@ public struct FacilitatorRoutes: Sendable {
         try authorize(request)
         try limitClient(context)
         let incoming = try await decode(request)
-        try limitPayer(incoming)
+        let payer = try limitPayer(incoming)
         let started = ContinuousClock.now
         let logger = context.logger
         // The caller's settlement id (see SettlementIdempotency): the owner's retries carry it.
@@ -138,6 +141,8 @@ public struct FacilitatorRoutes: Sendable {
             await tracker.run { [settle] in await settle(incoming, logger) }
         }
         metrics.settled(response, duration: ContinuousClock.now - started)
+        // Charged only when the payer's signature carried the settlement this far.
+        if response.success || !response.transaction.isEmpty, let payer { payerLimiter.charge(payer) }
         if response.success, let catalog, case .payment(let payment) = incoming { await catalog.record(payment) }
         context.logger.info(
             "settle",
@@ -248,14 +253,23 @@ public struct FacilitatorRoutes: Sendable {
         guard clientLimiter.allow("ip:" + key) else { throw Self.rateLimited("too many requests from this client", limit: clientLimiter.limit) }
     }
 
-    /// 429 when the payer (`paymentPayload.payload.authorization.from`) has used up its bucket.
-    private func limitPayer(_ incoming: IncomingFacilitatorRequest) throws(RouteFailure) {
+    /// 429 when the payer (`paymentPayload.payload.authorization.from`) has used up its bucket;
+    /// otherwise the payer's bucket key, to be charged once the payment proved to be the payer's.
+    ///
+    /// The `from` in a request is only a claim until its signature is checked, so a request is
+    /// charged to the payer's bucket only after a valid verification or a settlement that got as
+    /// far as a transaction: anyone can write a victim's address into forged payments, and must
+    /// not be able to empty the victim's bucket with them (those count against the sender's
+    /// client bucket only).
+    private func limitPayer(_ incoming: IncomingFacilitatorRequest) throws(RouteFailure) -> String? {
         guard case .payment(let request) = incoming,
             let from = request.paymentPayload.payload["authorization"]?["from"]?.stringValue, !from.isEmpty, from.utf8.count <= 128
-        else { return }
-        guard payerLimiter.allow("payer:" + from.lowercased()) else {
+        else { return nil }
+        let key = "payer:" + from.lowercased()
+        guard payerLimiter.hasToken(key) else {
             throw Self.rateLimited("too many requests for this payer", limit: payerLimiter.limit)
         }
+        return key
     }
 
     private static func rateLimited(_ message: String, limit: RateLimit) -> RouteFailure {

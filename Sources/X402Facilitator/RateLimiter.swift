@@ -35,30 +35,51 @@ final class RateLimiter: Sendable {
         self.maximumKeys = max(1, maximumKeys)
     }
 
+    /// What a bucket operation does with the token it finds.
+    private enum Use {
+        /// Take one token if there is one (``allow(_:now:)``).
+        case take
+        /// Only look (``hasToken(_:now:)``).
+        case look
+        /// Take one token, into debt down to minus the burst (``charge(_:now:)``).
+        case charge
+    }
+
     /// Takes one token for `key`; `false` when its bucket is empty.
-    func allow(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
+    func allow(_ key: String, now: ContinuousClock.Instant = .now) -> Bool { use(key, .take, now: now) }
+
+    /// Whether `key`'s bucket has a token, without taking it: for a limit charged only once the
+    /// request has proved it is on the key's behalf (``charge(_:now:)``).
+    func hasToken(_ key: String, now: ContinuousClock.Instant = .now) -> Bool { use(key, .look, now: now) }
+
+    /// Takes one token for `key` after the fact. Requests admitted together by
+    /// ``hasToken(_:now:)`` may take more than the bucket held; the bucket then goes into debt
+    /// (at most the burst), which the refill pays back before the key is admitted again.
+    func charge(_ key: String, now: ContinuousClock.Instant = .now) { _ = use(key, .charge, now: now) }
+
+    private func use(_ key: String, _ use: Use, now: ContinuousClock.Instant) -> Bool {
         guard limit.isEnabled else { return true }
         let burst = Double(limit.burst)
         let rate = limit.perSecond.isFinite ? max(0, limit.perSecond) : 0
         let maximumKeys = maximumKeys
         return table.withLockedValue { buckets in
-            Self.take(key, from: &buckets, now: now, burst: burst, rate: rate, maximumKeys: maximumKeys)
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            if seconds > 0 { bucket.tokens = min(burst, bucket.tokens + seconds * rate) }
+            bucket.updated = now
+            let allowed = bucket.tokens >= 1
+            switch use {
+            case .take: if allowed { bucket.tokens -= 1 }
+            case .look: break
+            case .charge: bucket.tokens = max(-burst, bucket.tokens - 1)
+            }
+            if buckets[key] == nil, buckets.count >= maximumKeys {
+                Self.evict(&buckets, now: now, rate: rate, burst: burst, maximumKeys: maximumKeys)
+            }
+            buckets[key] = bucket
+            return allowed
         }
-    }
-
-    private static func take(
-        _ key: String, from buckets: inout [String: Bucket], now: ContinuousClock.Instant, burst: Double, rate: Double, maximumKeys: Int
-    ) -> Bool {
-        var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
-        let elapsed = now - bucket.updated
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        if seconds > 0 { bucket.tokens = min(burst, bucket.tokens + seconds * rate) }
-        bucket.updated = now
-        let allowed = bucket.tokens >= 1
-        if allowed { bucket.tokens -= 1 }
-        if buckets[key] == nil, buckets.count >= maximumKeys { evict(&buckets, now: now, rate: rate, burst: burst, maximumKeys: maximumKeys) }
-        buckets[key] = bucket
-        return allowed
     }
 
     /// Frees room: drops every bucket that has refilled by now; if none has, drops half the table.

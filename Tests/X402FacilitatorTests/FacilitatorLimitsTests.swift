@@ -99,6 +99,46 @@ extension FacilitatorLimitsTests {
         }
     }
 
+    @Test("forged payments naming a payer do not use up that payer's bucket; the payer's own valid ones do")
+    func payerBucketChargedOnlyForProvedRequests() async throws {
+        var options = Self.unlimited
+        options.payerRate = RateLimit(burst: 3, perSecond: 0.001)
+        let kind = SupportedKind(x402Version: .v2, scheme: "exact", network: "eip155:84532")
+        try await Fixtures.app(Self.routes(options: options)).test(.router) { client in
+            // Anyone can put the payer's address into a payment that does not verify.
+            for route in ["/verify", "/settle", "/verify", "/settle", "/verify", "/settle"] {
+                let (status, verdict, _) = try await client.post(route, Self.body(for: kind, ok: false))
+                #expect(status == .ok && verdict["isValid"] != true && verdict["success"] != true, "\(route): \(verdict)")
+            }
+            // The payer's bucket is whole: three valid requests pass, the fourth is refused.
+            for route in ["/verify", "/settle", "/verify"] {
+                let (status, verdict, _) = try await client.post(route, Self.body(for: kind))
+                #expect(status == .ok, "\(route): \(verdict)")
+            }
+            let (limited, _, _) = try await client.post("/verify", Self.body(for: kind))
+            #expect(limited == .tooManyRequests)
+            // An empty bucket refuses requests naming the payer, forged or not.
+            let (forged, _, _) = try await client.post("/settle", Self.body(for: kind, ok: false))
+            #expect(forged == .tooManyRequests)
+        }
+    }
+
+    @Test("a bucket charged after the fact goes into debt for requests admitted together, and pays it back first")
+    func chargedBucketDebt() {
+        let limiter = RateLimiter(limit: RateLimit(burst: 2, perSecond: 1))
+        let start = ContinuousClock.now
+        // Four requests admitted together (each saw a token), then charged.
+        for _ in 0..<4 { #expect(limiter.hasToken("p", now: start)) }
+        for _ in 0..<4 { limiter.charge("p", now: start) }
+        #expect(!limiter.hasToken("p", now: start))
+        // 2 tokens of debt: 2.5 s refill gives 0.5, still no token; 3.1 s gives 1.1.
+        #expect(!limiter.hasToken("p", now: start + .milliseconds(2500)))
+        #expect(limiter.hasToken("p", now: start + .milliseconds(3100)))
+        // The debt is bounded by the burst: a flood of charges costs at most burst + burst / rate.
+        for _ in 0..<1000 { limiter.charge("q", now: start) }
+        #expect(limiter.hasToken("q", now: start + .milliseconds(4100)))
+    }
+
     @Test("per-client token bucket applies before the body is read")
     func clientRateLimit() async throws {
         var options = Self.unlimited
