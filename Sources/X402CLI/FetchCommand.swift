@@ -117,10 +117,13 @@ struct FetchCommand: AsyncParsableCommand {
         options.offerReceipts = OfferReceiptClientPolicy(
             verifier: ReceiptTrustOptions.verifier(trust: try ReceiptTrustOptions.trust(sellerKeys: sellerKey)),
             additionalPayers: [key?.address.checksummed, solanaKey?.publicKey.base58].compactMap { $0 })
-        // Sign-in-with-x proves the ledger's wallet: the EVM key when there is one, else the
-        // Solana keypair (SIWS, Ed25519).
-        let evmSigner: (any SignInSigner)? = key.map { EVMSignInSigner(key: $0) }
-        options.signIn = evmSigner ?? solanaKey.map { SolanaSignInSigner(keypair: $0) }
+        // Sign-in-with-x proves the account that paid: the EVM key or the Solana keypair (SIWS,
+        // Ed25519), whichever the settled payment's receipt names.
+        var signers: [any SignInSigner] = []
+        if let key { signers.append(EVMSignInSigner(key: key)) }
+        if let solanaKey { signers.append(SolanaSignInSigner(keypair: solanaKey)) }
+        options.signIn = signers.first
+        options.moreSignIn = Array(signers.dropFirst())
         options.paymentGate = { required, url in
             // The owner is asked only when at hand (a terminal, or --yes); otherwise the purchase is queued.
             let owner = !probe && (yes || BuyerOutput.isInteractive) ? ownerApproval : nil

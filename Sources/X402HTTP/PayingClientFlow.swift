@@ -222,6 +222,11 @@ public struct PayingClientOptions: Sendable {
     /// settled payment of this wallet for the resource (or the route takes no payment); pays only
     /// when the sign-in is refused. `nil` (the default): never signs in.
     public var signIn: (any SignInSigner)?
+    /// Further wallets of the buyer that may sign in (a Solana keypair beside the EVM key, say).
+    /// A sign-in proves the account that paid, so the flow signs in with the wallet, ``signIn``
+    /// first, whose address the settled payment's receipt names and whose chain type the server
+    /// offers; it pays when none fits.
+    public var moreSignIn: [any SignInSigner] = []
     /// The `payment-identifier` id sent when a 402 declares the extension; `nil` (the default)
     /// generates one per payment. A re-presented payment always carries its first id.
     public var paymentIdentifier: String?
@@ -325,8 +330,8 @@ struct PayingFlow: Sendable {
             }
         }
         // A wallet that paid for this resource before signs in instead of paying again.
-        if let signer = options.signIn, let challenge = SignInChallenge(extensions: required.extensions), paymentOrigin == requestedOrigin,
-            await Self.maySignIn(required, payer: payer, resource: hop.url),
+        if let primary = options.signIn, let challenge = SignInChallenge(extensions: required.extensions), paymentOrigin == requestedOrigin,
+            let signer = await Self.signInWallet(challenge, among: [primary] + options.moreSignIn, required, payer: payer, resource: hop.url),
             let proof = try? await challenge.proof(signer: signer, responseURL: hop.url)
         {
             let (answer, _, _) = try await follow(
@@ -445,9 +450,14 @@ struct PayingFlow: Sendable {
 
     /// Whether to try a sign-in first: the route takes no payment, or the ledger holds a settled
     /// payment of this wallet for the resource.
-    static func maySignIn(_ required: AnyPaymentRequired, payer: Payer, resource: String) async -> Bool {
-        if required.accepts.isEmpty { return true }
-        return await payer.ledger.hasSettledPayment(for: resource, wallet: payer.wallet)
+    /// The wallet that may sign in for `resource`: any the challenge accepts on a route that takes
+    /// no payment; else the one that paid for it (the ledger's settled payments).
+    static func signInWallet(
+        _ challenge: SignInChallenge, among signers: [any SignInSigner], _ required: AnyPaymentRequired, payer: Payer, resource: String
+    ) async -> (any SignInSigner)? {
+        if required.accepts.isEmpty { return challenge.signer(among: signers, payers: nil) }
+        guard let payers = await payer.ledger.settledPayers(for: resource, wallet: payer.wallet) else { return nil }
+        return challenge.signer(among: signers, payers: payers)
     }
 
     /// A receipt saying the settlement is pending (`transaction` names it when the facilitator

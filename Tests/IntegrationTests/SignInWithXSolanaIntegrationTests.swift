@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import Testing
 import X402
+import X402EVM
 import X402HTTP
 import X402Hummingbird
 import X402Solana
@@ -124,6 +125,40 @@ struct SignInWithXSolanaIntegrationTests {
         #expect(try PaymentRequired(headerValue: try #require(refused.header("PAYMENT-REQUIRED"))).error == ErrorReason.siwxNoAccess.rawValue)
         #expect(await seller.hits.count == 22)
         #expect(await seller.facilitator.calls == calls)
+    }
+
+    @Test("a buyer with an EVM key and a Solana keypair pays on Solana, then signs in with the keypair that paid (not the EVM key first in line)")
+    func twoWalletsSignInWithThePayer() async throws {
+        let net = try await SVMNet.shared()
+        let facilitatorProcess = try await SolanaPythonInteropTests.swiftFacilitator(net: net)
+        defer { Task { await facilitatorProcess.stop() } }
+        let wallet = try await net.freshWallet(mints: [net.usdc])
+        let seller = try await Self.startSeller(facilitatorURL: facilitatorProcess.url, wallet: wallet, net: net)
+        defer { seller.task.cancel() }
+        let url = seller.url + "/report"
+        let payer = try await net.freshPayer(usdc: 1_000_000, mints: [net.usdc])
+        var schemes = SchemeRegistry<any SchemeClient>()
+        schemes.registerExactSVM(ExactSVMClient(signer: payer, rpc: net.rpc))
+        var options = PayingClientOptions(signIn: EVMSignInSigner(key: .random()))
+        options.moreSignIn = [SolanaSignInSigner(keypair: payer)]
+        let client = PayingHTTPClient(payer: Payer(schemes: schemes, wallet: "buyer"), timeout: .seconds(90), options: options)
+
+        let first = try await client.execute(HTTPClientRequest(url: url))
+        guard case .paid(let receipt) = first.payment else {
+            Issue.record("the first request was not paid: \(first.payment) \(facilitatorProcess.log())")
+            return
+        }
+        #expect(receipt.settlement?.payer == payer.publicKey.base58)
+        let calls = await seller.facilitator.calls
+        let again = try await client.execute(HTTPClientRequest(url: url))
+        #expect(again.status == 200)
+        guard case .signedIn(let signedIn) = again.payment else {
+            Issue.record("paid again instead of signing in: \(again.payment)")
+            return
+        }
+        #expect(signedIn.address == payer.publicKey.base58)
+        #expect(await seller.facilitator.calls == calls)
+        #expect(try await net.tokenBalance(of: payer.publicKey, mint: net.usdc) == 1_000_000 - Self.price)
     }
 
     @Test("x402 fetch with a Solana wallet pays once, then says it signed in instead of paying")

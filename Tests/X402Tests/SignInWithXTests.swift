@@ -301,3 +301,65 @@ private struct FixedVerifier: SignInSignatureVerifier {
         }
     }
 }
+
+/// Which of a buyer's wallets signs in: the one that paid, among those the server offers.
+@Suite struct SignInWalletChoiceTests {
+    struct Wallet: SignInSigner {
+        let signatureType: SignInSignatureType
+        let address: String
+        func signMessage(_ message: String) async throws -> String { "sig" }
+    }
+
+    static let evm = Wallet(signatureType: .eip191, address: "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01")
+    static let solana = Wallet(signatureType: .ed25519, address: "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM")
+
+    static func challenge(_ chains: [(String, String)]) throws -> SignInChallenge {
+        let supported: [JSONValue] = chains.map { .object(["chainId": .string($0.0), "type": .string($0.1)]) }
+        let declaration: JSONObject = ["info": ["domain": "api.example.com"], "supportedChains": .array(supported)]
+        return try #require(SignInChallenge(extensions: [SignInWithX.extensionKey: .object(declaration)]))
+    }
+
+    @Test func theWalletThatPaidSignsIn() throws {
+        let both = try Self.challenge([("eip155:8453", "eip191"), ("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", "ed25519")])
+        let wallets: [any SignInSigner] = [Self.evm, Self.solana]
+        // Paid with the Solana keypair: it signs in, though the EVM key comes first.
+        #expect(both.signer(among: wallets, payers: [Self.solana.address])?.address == Self.solana.address)
+        // Paid with the EVM key, whatever the case of the receipt's address.
+        #expect(both.signer(among: wallets, payers: [Self.evm.address.lowercased()])?.address == Self.evm.address)
+        // A receipt that named no payer counts for the first wallet only.
+        #expect(both.signer(among: wallets, payers: [nil])?.address == Self.evm.address)
+        // A payer that is none of these wallets: nobody signs in (the flow pays).
+        #expect(both.signer(among: wallets, payers: ["0x1111111111111111111111111111111111111111"]) == nil)
+        // Base58 is compared exactly.
+        #expect(both.signer(among: [Self.solana], payers: [Self.solana.address.lowercased()]) == nil)
+        // A route that takes no payment: the first wallet the server accepts.
+        #expect(both.signer(among: wallets, payers: nil)?.address == Self.evm.address)
+    }
+
+    @Test func onlyChainTypesTheServerOffers() throws {
+        let solanaOnly = try Self.challenge([("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", "ed25519")])
+        let wallets: [any SignInSigner] = [Self.evm, Self.solana]
+        #expect(solanaOnly.signer(among: wallets, payers: nil)?.address == Self.solana.address)
+        // The EVM key paid, but the server only takes Solana sign-ins: nobody signs in.
+        #expect(solanaOnly.signer(among: wallets, payers: [Self.evm.address]) == nil)
+        // A receipt without a payer counts for the first wallet, which this server cannot take.
+        #expect(solanaOnly.signer(among: wallets, payers: [nil]) == nil)
+    }
+
+    @Test func theLedgerNamesThePayersOfSettledPaymentsForTheResource() async throws {
+        func record(_ resource: String, _ status: SpendRecord.Status, payer: String?) -> SpendRecord {
+            SpendRecord(
+                wallet: "buyer", createdAt: Date(), resource: resource, version: .v2, scheme: "exact", network: "eip155:8453",
+                asset: "0xA", payTo: "0xB", amount: "1", value: .zero, status: status, payer: payer)
+        }
+        let ledger = InMemorySpendLedger(records: [
+            record("https://api.example.com/report?day=1", .settled, payer: Self.solana.address),
+            record("https://api.example.com/report", .failed, payer: Self.evm.address),
+            record("https://api.example.com/other", .settled, payer: Self.evm.address),
+        ])
+        let payers = await ledger.settledPayers(for: "https://api.example.com/report?day=2", wallet: "buyer")
+        #expect(payers == [Self.solana.address])
+        #expect(await ledger.settledPayers(for: "https://api.example.com/none", wallet: "buyer") == nil)
+        #expect(await ledger.hasSettledPayment(for: "https://api.example.com/other", wallet: "buyer"))
+    }
+}

@@ -102,9 +102,43 @@ extension SpendLedger {
     /// Whether `wallet` has a settled payment for `resource` (same origin and path; query
     /// ignored) among its last `limit` records: the client's reason to sign in instead of paying.
     public func hasSettledPayment(for resource: String, wallet: String, limit: Int = 1000) async -> Bool {
-        guard let wanted = SpendLedgerResource(resource) else { return false }
-        guard let records = try? await history(wallet: wallet, limit: limit) else { return false }
-        return records.contains { $0.status == .settled && $0.resource.flatMap(SpendLedgerResource.init) == wanted }
+        await settledPayers(for: resource, wallet: wallet, limit: limit) != nil
+    }
+
+    /// The payers (as the settlement receipts named them; `nil` where a receipt named none) of
+    /// `wallet`'s settled payments for `resource` among its last `limit` records; `nil` when there
+    /// is no such payment. A sign-in must prove the account that paid, so a buyer with several
+    /// accounts signs in with the one these name.
+    public func settledPayers(for resource: String, wallet: String, limit: Int = 1000) async -> [String?]? {
+        guard let wanted = SpendLedgerResource(resource) else { return nil }
+        guard let records = try? await history(wallet: wallet, limit: limit) else { return nil }
+        let payers = records.filter { $0.status == .settled && $0.resource.flatMap(SpendLedgerResource.init) == wanted }.map(\.payer)
+        return payers.isEmpty ? nil : payers
+    }
+}
+
+extension SignInChallenge {
+    /// The wallet to sign in with, from `signers` in order of preference: one whose signature
+    /// type the challenge offers and whose address paid for the resource (`payers`, from
+    /// ``SpendLedger/settledPayers(for:wallet:limit:)``; a payment whose receipt named no payer
+    /// counts for the first signer only). With `payers` `nil` (a route that takes no payment),
+    /// the first signer the challenge accepts. `nil`: no wallet can sign in.
+    public func signer(among signers: [any SignInSigner], payers: [String?]?) -> (any SignInSigner)? {
+        let usable = signers.enumerated().filter { _, signer in chains.contains { $0.type == signer.signatureType } }
+        guard let payers else { return usable.first?.element }
+        for (index, signer) in usable {
+            for payer in payers {
+                guard let payer else {
+                    if index == 0 { return signer }
+                    continue
+                }
+                // EVM addresses in any case; other accounts (base58) exactly.
+                if payer == signer.address || (payer.hasPrefix("0x") && payer.lowercased() == signer.address.lowercased()) {
+                    return signer
+                }
+            }
+        }
+        return nil
     }
 }
 
