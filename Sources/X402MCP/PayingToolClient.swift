@@ -110,7 +110,11 @@ public struct PayingToolClient: Sendable {
                 return (ToolCall(result: first, payment: nil), .failed(reason: "served without payment (nothing paid)"))
             }
             let terms = try approvals.paymentTerms(for: claimed, answer: required, from: url)
-            let call = try await pay(name, arguments: arguments, required: required, url: url, terms: terms)
+            // Which payment this confirmation sends, recorded before it is sent, so that
+            // `approvals recover` can settle a confirmation that died mid-way.
+            let call = try await pay(name, arguments: arguments, required: required, url: url, terms: terms) { prepared in
+                try await approvals.attachPayment(claimed.fetchID, record: prepared.recordID)
+            }
             switch call.payment?.outcome {
             case .settled(let settlement)?: return (call, .paid(transaction: settlement.transaction.isEmpty ? nil : settlement.transaction))
             case .notSettled(let reason)?: return (call, .failed(reason: reason))
@@ -120,9 +124,19 @@ public struct PayingToolClient: Sendable {
     }
 
     private func pay(
-        _ name: String, arguments: [String: Value]?, required: AnyPaymentRequired, url: String, terms: ApprovedTerms?
+        _ name: String, arguments: [String: Value]?, required: AnyPaymentRequired, url: String, terms: ApprovedTerms?,
+        beforeSending: (@Sendable (PreparedPayment) async throws -> Void)? = nil
     ) async throws -> ToolCall {
         let prepared = try await payer.preparePayment(for: required, resource: url, terms: terms)
+        if let beforeSending {
+            do {
+                try await beforeSending(prepared)
+            } catch {
+                // Not sent: the signature goes nowhere, and the reservation is released.
+                try? await payer.ledger.markFailed(prepared.recordID, reason: "not sent: \(error)", at: payer.clock())
+                throw error
+            }
+        }
         let timeout = min(.seconds(max(prepared.candidate.requirements.maxTimeoutSeconds ?? 300, 1)), maxRequestTimeout)
         var result: CallTool.Result
         do {

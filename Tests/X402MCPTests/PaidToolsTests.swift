@@ -300,6 +300,9 @@ struct PaidToolsTests {
         let (purchase, call) = try await client.confirm(id, tool: "get_quote", arguments: ["symbol": "ETH"])
         #expect(purchase.status == .paid)
         #expect(purchase.transaction == "0xfeed")
+        // The confirmation named its payment before sending it (what `approvals recover` reads).
+        let record = try #require(purchase.spendRecord)
+        #expect(await ledger.history(wallet: nil, limit: 10).contains { $0.id == record && $0.status == .settled })
         #expect(call.result.structuredContent?.objectValue?["price"] == "3120.55")
         await #expect(throws: PurchaseApprovalError.self) { try await client.confirm(id, tool: "get_quote") }
         #expect(await h.facilitator.settles == 1)
