@@ -155,22 +155,7 @@ public struct FacilitatorRoutes: Sendable {
     }
 
     private func discoveryRoute(_ request: Request) async throws(RouteFailure) -> Response {
-        let query = request.uri.queryParameters
-        var limit = 20
-        var offset = 0
-        if let text = query["limit"] {
-            guard let value = Int(String(text)), (1...100).contains(value) else {
-                throw RouteFailure(status: .badRequest, message: "limit must be an integer from 1 to 100", field: "limit")
-            }
-            limit = value
-        }
-        if let text = query["offset"] {
-            guard let value = Int(String(text)), value >= 0 else {
-                throw RouteFailure(status: .badRequest, message: "offset must be a non-negative integer", field: "offset")
-            }
-            offset = value
-        }
-        let filter = try Self.discoveryFilter { query[Substring($0)].map(String.init) }
+        let (filter, limit, offset) = try Self.discoveryPage(request, start: .offset)
         guard let catalog else {
             return Self.json(DiscoveryResponse(items: [], pagination: .init(limit: limit, offset: offset, total: 0)).json)
         }
@@ -184,22 +169,7 @@ public struct FacilitatorRoutes: Sendable {
     /// `GET /discovery/search`: the upstream search shape (`resources`, `partialResults`,
     /// `pagination.cursor`); the cursor is the offset of the next page.
     private func discoverySearchRoute(_ request: Request) async throws(RouteFailure) -> Response {
-        let query = request.uri.queryParameters
-        var limit = 20
-        var offset = 0
-        if let text = query["limit"] {
-            guard let value = Int(String(text)), (1...100).contains(value) else {
-                throw RouteFailure(status: .badRequest, message: "limit must be an integer from 1 to 100", field: "limit")
-            }
-            limit = value
-        }
-        if let text = query["cursor"], !text.isEmpty {
-            guard text.utf8.count <= 12, let value = Int(String(text)), value >= 0 else {
-                throw RouteFailure(status: .badRequest, message: "cursor must come from a previous answer", field: "cursor")
-            }
-            offset = value
-        }
-        let filter = try Self.discoveryFilter { query[Substring($0)].map(String.init) }
+        let (filter, limit, offset) = try Self.discoveryPage(request, start: .cursor)
         guard let catalog else { return Self.json(DiscoverySearchResponse(resources: [], partialResults: false, limit: limit).json) }
         do {
             let page = try await catalog.page(filter, limit: limit, offset: offset)
@@ -210,6 +180,42 @@ public struct FacilitatorRoutes: Sendable {
         } catch {
             throw RouteFailure(status: .serviceUnavailable, message: "the discovery catalog is unavailable")
         }
+    }
+
+    /// Where a discovery page starts: `offset` (`/discovery/resources`) or the `cursor` a previous
+    /// answer gave (`/discovery/search`).
+    private enum PageStart {
+        case offset, cursor
+    }
+
+    /// The filter, `limit` (1–100, default 20) and start of a discovery request; a malformed one is a 400.
+    private static func discoveryPage(_ request: Request, start: PageStart) throws(RouteFailure) -> (DiscoveryFilter, Int, Int) {
+        let query = request.uri.queryParameters
+        var limit = 20
+        var offset = 0
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...100).contains(value) else {
+                throw RouteFailure(status: .badRequest, message: "limit must be an integer from 1 to 100", field: "limit")
+            }
+            limit = value
+        }
+        switch start {
+        case .offset:
+            if let text = query["offset"] {
+                guard let value = Int(String(text)), value >= 0 else {
+                    throw RouteFailure(status: .badRequest, message: "offset must be a non-negative integer", field: "offset")
+                }
+                offset = value
+            }
+        case .cursor:
+            if let text = query["cursor"], !text.isEmpty {
+                guard text.utf8.count <= 12, let value = Int(String(text)), value >= 0 else {
+                    throw RouteFailure(status: .badRequest, message: "cursor must come from a previous answer", field: "cursor")
+                }
+                offset = value
+            }
+        }
+        return (try discoveryFilter { query[Substring($0)].map(String.init) }, limit, offset)
     }
 
     /// The filters of a discovery request (`type`, `query`, `network`, `scheme`, `payTo`), each at
