@@ -323,7 +323,7 @@ let package = Package(
         .testTarget(
             name: "X402GatewayTests",
             dependencies: [
-                "X402", "X402HTTP", "X402Gateway", "X402TestSupport",
+                "X402", "X402EVM", "X402HTTP", "X402Gateway", "X402TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -356,7 +356,8 @@ let package = Package(
         .testTarget(
             name: "X402CLITests",
             dependencies: [
-                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402SQLite", "X402TestSupport", "X402MCP",
+                "X402", "X402EVM", "X402HTTP", "X402Hummingbird", "X402CLI", "X402Facilitator", "X402Gateway", "X402SQLite", "X402TestSupport",
+                "X402MCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "SystemPackage", package: "swift-system"),

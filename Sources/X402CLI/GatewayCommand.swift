@@ -110,10 +110,13 @@ struct GatewayCommand: AsyncParsableCommand {
         schemes.registerExactSVM()
         // Its own client for the upstream and the facilitator: a refused connection answers 502/503
         // at once instead of being retried until the request deadline.
+        let offerReceipts = try Self.offerReceiptSigning(configuration.offerReceipts)
         try await withCLIHTTPClient(timeout: 5) { httpClient in
             let gateway: Gateway
             do {
-                gateway = try Gateway(configuration: configuration, schemes: schemes, store: store, httpClient: httpClient, logger: logger)
+                gateway = try Gateway(
+                    configuration: configuration, schemes: schemes, store: store, offerReceipts: offerReceipts, httpClient: httpClient,
+                    logger: logger)
             } catch {
                 throw ValidationError(String(describing: error))
             }
@@ -121,6 +124,27 @@ struct GatewayCommand: AsyncParsableCommand {
                 // Unbuffered, so a script reading the pipe sees the line at once.
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
+        }
+    }
+
+    /// The offer and receipt signer the configuration names (its key from the environment or a file).
+    static func offerReceiptSigning(_ member: GatewayConfiguration.OfferReceiptSigning?) throws -> OfferReceipt.Signing? {
+        guard let member else { return nil }
+        do {
+            switch (member.format, member.keyEnv, member.keyFile) {
+            case (.eip712, let name?, _): return try .evm(format: .eip712, environmentVariable: name)
+            case (.eip712, nil, let path?): return try .evm(format: .eip712, keyFile: path)
+            case (.jws, let name?, _): return try .evm(format: .jws, environmentVariable: name)
+            case (.jws, nil, let path?): return try .evm(format: .jws, keyFile: path)
+            case (.eddsa, let name?, _): return try .eddsa(environmentVariable: name)
+            case (.eddsa, nil, let path?): return try .eddsa(keypairFile: path)
+            case (_, nil, nil): throw ValidationError("offerReceipts: set keyEnv or keyFile")
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            // The error names the variable or file, never the key.
+            throw ValidationError("offerReceipts: \(error)")
         }
     }
 

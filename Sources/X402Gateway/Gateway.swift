@@ -49,13 +49,16 @@ public struct Gateway: Sendable {
     ///     ``GatewayConfiguration/facilitator`` with the credential from
     ///     ``GatewayConfiguration/facilitatorAuthEnv``.
     ///   - store: where payment state is kept (shared across instances for a database store).
+    ///   - offerReceipts: signs offers and receipts for routes that declare `offerReceipt`
+    ///     (build it from ``GatewayConfiguration/offerReceipts`` with `X402EVM` or `X402Solana`).
     ///   - environment: where the credential variable is looked up.
     ///   - httpClient: the client that forwards to the upstream (redirects are passed through, not followed).
     ///   - logger: where requests, forwarding failures and settlements are logged.
     /// - Throws: ``GatewayConfigurationError`` for an invalid upstream, route or proxy range.
     public init(
         configuration: GatewayConfiguration, schemes: SchemeRegistry<any SchemeServer>, facilitator: (any FacilitatorClient)? = nil,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), environment: [String: String] = ProcessInfo.processInfo.environment,
+        store: any PaymentStateStore = InMemoryPaymentStateStore(), offerReceipts: OfferReceipt.Signing? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "x402.gateway")
     ) throws(GatewayConfigurationError) {
         try configuration.validate()
@@ -68,8 +71,10 @@ public struct Gateway: Sendable {
         let routes = try configuration.routeTable()
         let server: ResourceServer
         do {
-            server = try ResourceServer(
-                configuration: .init(routes: routes, facilitator: facilitatorClient, schemes: schemes, store: store, acceptsV1: configuration.v1))
+            var serverConfiguration = ResourceServer.Configuration(
+                routes: routes, facilitator: facilitatorClient, schemes: schemes, store: store, acceptsV1: configuration.v1)
+            serverConfiguration.offerReceipts = offerReceipts
+            server = try ResourceServer(configuration: serverConfiguration)
         } catch {
             throw .server(error.description)
         }

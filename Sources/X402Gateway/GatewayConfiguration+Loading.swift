@@ -9,7 +9,11 @@ extension GatewayConfiguration {
         var route: [String: ConfigurationSchema] = [:]
         for key in Route.CodingKeys.allCases { route[key.rawValue] = .value }
         route[Route.CodingKeys.bazaar.rawValue] = BazaarRoute.schema
+        route[Route.CodingKeys.offerReceipt.rawValue] = OfferReceiptRoute.schema
         members[CodingKeys.routes.rawValue] = .array(.object(route))
+        var signing: [String: ConfigurationSchema] = [:]
+        for key in OfferReceiptSigning.CodingKeys.allCases { signing[key.rawValue] = .value }
+        members[CodingKeys.offerReceipts.rawValue] = .object(signing)
         return .object(members)
     }()
 

@@ -20,6 +20,7 @@ extension GatewayConfiguration {
         _ = try stateLocation()
         _ = try trustedProxyRanges()
         guard !routes.isEmpty else { throw .missing("routes (at least one paid route, e.g. 'GET /api/*=$0.01')") }
+        try validateOfferReceipts()
         _ = try routeTable()
     }
 
@@ -72,9 +73,10 @@ extension GatewayConfiguration {
             }
             var option = PaymentOption.exact(price, on: routeNetwork, payTo: .fixed(recipient))
             if route.asset == nil { option.extra = route.extra }
-            let paid = PaidRoute(
+            var paid = PaidRoute(
                 accepts: [option], description: route.description ?? "", mimeType: route.mimeType ?? "",
                 settlement: route.settleBefore == true ? .beforeHandler : .afterHandler, bazaar: try route.bazaar?.declaration(route: route.route))
+            if let offerReceipt = route.offerReceipt { paid = paid.signingOffersAndReceipts(offerReceipt.options) }
             do {
                 _ = try RoutePattern(route.route)
             } catch {

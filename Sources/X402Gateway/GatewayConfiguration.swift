@@ -43,10 +43,14 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         public var settleBefore: Bool?
         /// How discovery (`bazaar`) lists the route; not listed when `nil`.
         public var bazaar: BazaarRoute?
+        /// Signed offers and receipts (`offer-receipt`) for the route, with the top-level
+        /// ``GatewayConfiguration/offerReceipts`` key; none when `nil`.
+        public var offerReceipt: OfferReceiptRoute?
 
         public init(
             route: String, price: String, network: Network? = nil, asset: String? = nil, extra: JSONObject? = nil, payTo: String? = nil,
-            description: String? = nil, mimeType: String? = nil, settleBefore: Bool? = nil, bazaar: BazaarRoute? = nil
+            description: String? = nil, mimeType: String? = nil, settleBefore: Bool? = nil, bazaar: BazaarRoute? = nil,
+            offerReceipt: OfferReceiptRoute? = nil
         ) {
             self.route = route
             self.price = price
@@ -58,6 +62,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
             self.mimeType = mimeType
             self.settleBefore = settleBefore
             self.bazaar = bazaar
+            self.offerReceipt = offerReceipt
         }
 
         /// Parses the command-line form `METHOD /pattern=PRICE` (the last `=` separates the price).
@@ -91,6 +96,7 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
             mimeType = try c.decodeIfPresent(String.self, forKey: .mimeType)
             settleBefore = try c.decodeIfPresent(Bool.self, forKey: .settleBefore)
             bazaar = try c.decodeIfPresent(BazaarRoute.self, forKey: .bazaar)
+            offerReceipt = try c.decodeIfPresent(OfferReceiptRoute.self, forKey: .offerReceipt)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -105,10 +111,11 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
             try c.encodeIfPresent(mimeType, forKey: .mimeType)
             try c.encodeIfPresent(settleBefore, forKey: .settleBefore)
             try c.encodeIfPresent(bazaar, forKey: .bazaar)
+            try c.encodeIfPresent(offerReceipt, forKey: .offerReceipt)
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case route, price, network, asset, extra, payTo, description, mimeType, settleBefore, bazaar
+            case route, price, network, asset, extra, payTo, description, mimeType, settleBefore, bazaar, offerReceipt
         }
     }
 
@@ -140,6 +147,9 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
     /// headers are passed on. From any other peer those headers are replaced with what the gateway
     /// sees (its peer's address, its own scheme, the `Host` it was asked for).
     public var trustedProxies: [String] = []
+    /// How offers and receipts are signed for routes that declare `offerReceipt` (the key from an
+    /// environment variable or a file).
+    public var offerReceipts: OfferReceiptSigning?
 
     public init() {}
 
@@ -160,10 +170,12 @@ public struct GatewayConfiguration: Sendable, Equatable, Codable {
         d.upstreamTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .upstreamTimeoutSeconds) ?? d.upstreamTimeoutSeconds
         d.v1 = try c.decodeIfPresent(Bool.self, forKey: .v1) ?? d.v1
         d.trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
+        d.offerReceipts = try c.decodeIfPresent(OfferReceiptSigning.self, forKey: .offerReceipts)
         self = d
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case upstream, routes, payTo, network, facilitator, facilitatorAuthEnv, host, port, state, upstreamTimeoutSeconds, v1, trustedProxies
+        case offerReceipts
     }
 }
