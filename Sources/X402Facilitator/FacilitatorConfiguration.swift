@@ -25,7 +25,7 @@ import X402EVM
 ///   "simulateInVerify": true,
 ///   "coalesceSimulations": true, "simulationWindowMilliseconds": 2, "maxSimulationBatch": 32,
 ///   "batchSettlements": false, "settlementBatchWindowMilliseconds": 50, "maxSettlementBatch": 32,
-///   "receiptTimeoutSeconds": 45,
+///   "receiptTimeoutSeconds": 45, "replaceStuckAfterSeconds": 60,
 ///   "discoveryTTLSeconds": 604800,
 ///   "logLevel": "info",
 ///   "maxGasPerSettlement": 250000,
@@ -121,6 +121,10 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     public var maxSettlementBatch: Int = 32
     /// How long `/settle` waits for a receipt before answering `settlement_pending` (default 45 s).
     public var receiptTimeoutSeconds: Int = 45
+    /// A settlement transaction still unmined this long after it was sent is replaced with a fee
+    /// bump (same nonce, fees raised by an eighth within the caps) when its owner settles again
+    /// (default 60 s; 0: never).
+    public var replaceStuckAfterSeconds: Int = 60
     /// Discovery catalog entries not refreshed for this long are dropped (default 7 days).
     public var discoveryTTLSeconds: Int = 7 * 24 * 3600
     /// `trace`, `debug`, `info` (default), `notice`, `warning`, `error`, `critical`.
@@ -151,7 +155,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
     enum Key: String, CodingKey, CaseIterable {
         case host, port, networks, signerKeyEnv, signerKeyFiles, svmSignerKeyEnv, svmSignerKeyFiles, v1, bearerTokens, bearerTokensEnv, database,
             maxBodyBytes
-        case simulateInVerify, receiptTimeoutSeconds, discoveryTTLSeconds, logLevel
+        case simulateInVerify, receiptTimeoutSeconds, replaceStuckAfterSeconds, discoveryTTLSeconds, logLevel
         case coalesceSimulations, simulationWindowMilliseconds, maxSimulationBatch
         case batchSettlements, settlementBatchWindowMilliseconds, maxSettlementBatch
         case maxGasPerSettlement, maxFeePerGasWei, maxPriorityFeePerGasWei, acceptedAssets, deployERC6492Wallets, erc6492Factories
@@ -175,6 +179,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         d.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         d.simulateInVerify = try c.decodeIfPresent(Bool.self, forKey: .simulateInVerify) ?? d.simulateInVerify
         d.receiptTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .receiptTimeoutSeconds) ?? d.receiptTimeoutSeconds
+        d.replaceStuckAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .replaceStuckAfterSeconds) ?? d.replaceStuckAfterSeconds
         d.coalesceSimulations = try c.decodeIfPresent(Bool.self, forKey: .coalesceSimulations) ?? d.coalesceSimulations
         d.simulationWindowMilliseconds =
             try c.decodeIfPresent(Int.self, forKey: .simulationWindowMilliseconds) ?? d.simulationWindowMilliseconds
@@ -262,6 +267,7 @@ public struct FacilitatorConfiguration: Sendable, Equatable, Codable {
         guard (0...65535).contains(port) else { throw .invalidValue("port", "\(port) is out of range") }
         guard maxBodyBytes >= 1024 else { throw .invalidValue("maxBodyBytes", "must be at least 1024") }
         guard receiptTimeoutSeconds > 0 else { throw .invalidValue("receiptTimeoutSeconds", "must be positive") }
+        guard replaceStuckAfterSeconds >= 0 else { throw .invalidValue("replaceStuckAfterSeconds", "must be 0 (never) or positive") }
         guard (0...1000).contains(simulationWindowMilliseconds) else {
             throw .invalidValue("simulationWindowMilliseconds", "must be between 0 and 1000")
         }

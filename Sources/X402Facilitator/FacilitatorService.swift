@@ -94,6 +94,7 @@ public struct FacilitatorService: Sendable {
         var options = ExactEVMFacilitator.Options()
         options.simulateInVerify = configuration.simulateInVerify
         options.receiptTimeout = .seconds(configuration.receiptTimeoutSeconds)
+        options.replaceStuckTransactionsAfter = configuration.replaceStuckAfterSeconds > 0 ? UInt64(configuration.replaceStuckAfterSeconds) : nil
         options.coalesceSimulations = configuration.coalesceSimulations
         options.simulationWindow = .milliseconds(configuration.simulationWindowMilliseconds)
         options.maximumSimulationBatch = configuration.maxSimulationBatch

@@ -323,7 +323,9 @@ struct SettlementTests {
         #expect(chain.acceptedTransactions.count == 1)
     }
 
-    @Test("F11: a stuck pending transaction is broadcast again, never replaced by a second one while it may mine")
+    @Test(
+        "F11: a stuck pending transaction is broadcast again, never followed by one on a new nonce while it may mine (nor bumped before replaceStuckTransactionsAfter)"
+    )
     func pendingIsRebroadcastNotReplaced() async throws {
         let chain = settlingChain()
         chain.mineTransactions = false
@@ -341,6 +343,57 @@ struct SettlementTests {
         // Others are told a settlement is under way, with its hash.
         let other = await settle(facilitator, payment)
         #expect(other.errorReason == .duplicateSettlement && other.transaction == first.transaction)
+    }
+
+    @Test("a fee bump keeps key, nonce, call and gas, raises both fees by at least an eighth, and stays within the caps")
+    func feeBumpReplacement() async throws {
+        let chain = ScriptedChain()
+        let pool = pool(chain)
+        // A transaction waiting behind a nonce gap (nonce 5), as a stuck one waits in a node.
+        let stuck = EIP1559Transaction(
+            chainId: 84532, nonce: 5, maxPriorityFeePerGas: UInt256(1_000_000), maxFeePerGas: UInt256(3_000_000), gasLimit: 120_000,
+            to: F.token, data: [0xAB, 0xCD]
+        ).signed(with: F.facilitatorKey)
+        _ = try await chain.sendRawTransaction(stuck.rawBytes)
+        let sends = chain.sendCount
+        let recorded = ManagedValue<[UInt8]>()
+        guard case .sent(let submitted) = await pool.replace(stuck.rawBytes, beforeBroadcast: { recorded.set($0.rawBytes) }) else {
+            Issue.record("not replaced")
+            return
+        }
+        #expect(chain.sendCount == sends + 1)
+        let replacement = try SignedTransaction(rawBytes: try #require(recorded.value))
+        #expect(submitted.hash == replacement.hash && submitted.nonce == 5 && replacement.from == address)
+        guard case .eip1559(let bumped) = replacement.body else {
+            Issue.record("not EIP-1559")
+            return
+        }
+        #expect(bumped.nonce == 5 && bumped.to == F.token && bumped.data == [0xAB, 0xCD] && bumped.gasLimit == 120_000)
+        #expect(bumped.maxPriorityFeePerGas >= UInt256(1_125_000) && bumped.maxFeePerGas >= UInt256(3_375_000))
+        #expect(await pool.statistics.replacements == 1)
+
+        // Above the fee cap: nothing is signed into the record, nothing is sent.
+        var fees = FeePolicy()
+        fees.maximumFeePerGas = UInt256(3_200_000)
+        let capped = SignerPool(chainID: 84532, client: chain, signers: [F.facilitatorKey], fees: fees)
+        let before = chain.sendCount
+        let refused = await capped.replace(stuck.rawBytes) { _ in Issue.record("recorded a replacement above the cap") }
+        guard case .notReplaced(let why) = refused else {
+            Issue.record("replaced above the cap: \(refused)")
+            return
+        }
+        #expect(why.contains("cap") && chain.sendCount == before)
+        // A transaction of another key, or one whose nonce is used: never replaced.
+        let foreign = EIP1559Transaction(
+            chainId: 84532, nonce: 0, maxPriorityFeePerGas: UInt256(1), maxFeePerGas: UInt256(2), gasLimit: 21_000, to: F.token
+        ).signed(with: PrivateKey.random())
+        guard case .notReplaced = await pool.replace(foreign.rawBytes) else {
+            Issue.record("replaced another key's transaction")
+            return
+        }
+        let mined = try await pool.submit(to: F.token, data: [1], gasLimit: 100_000)
+        let minedRaw = try #require(chain.acceptedTransactions.first { $0.hash == mined.hash }?.rawBytes)
+        #expect(await pool.replace(minedRaw) == .nonceConsumed)
     }
 
     @Test("F11: a nonce-used revert is recorded as the success of an earlier transaction that moved the money")

@@ -345,6 +345,11 @@ class DevChain:
         self.future: Dict[bytes, Dict[int, Any]] = {}
         # Transactions that did not fit in the pending block's gas.
         self.overflow: List[Any] = []
+        # devnet_setMinPriorityFee: per sender, the smallest tip its next transaction is executed
+        # with; a transaction tipping less is parked (pending, unmined) until a replacement with
+        # the same nonce pays enough or the minimum is lowered, as a fee spike leaves it.
+        self.min_tip: Dict[bytes, int] = {}
+        self.parked: Dict[bytes, Dict[int, Any]] = {}
         self.mined_tx_count = 0
         # evm_setAutomine(false) pauses the miner thread (evm_mine still seals blocks by hand).
         self.automine = True
@@ -540,6 +545,8 @@ class DevChain:
     def pending_nonce(self, sender: bytes) -> int:
         nonce = self.read_state("pending").get_nonce(sender)
         fut = self.future.get(sender)
+        if nonce in self.parked.get(sender, {}):
+            nonce += 1
         if fut:
             while nonce in fut:
                 nonce += 1
@@ -584,6 +591,13 @@ class DevChain:
         if tx.nonce < next_nonce:
             raise RPCError(-32000, f"nonce too low: next nonce {next_nonce}, tx nonce {tx.nonce}")
         base_fee = self.chain.header.base_fee_per_gas
+        parked = self.parked.get(sender, {})
+        if tx.nonce in parked:
+            # A pool replacement (geth's rule): both fee fields at least 10 % above the parked one.
+            old = parked[tx.nonce]
+            if tx.max_fee_per_gas * 10 < old.max_fee_per_gas * 11 or \
+                    tx.max_priority_fee_per_gas * 10 < old.max_priority_fee_per_gas * 11:
+                raise RPCError(-32000, "replacement transaction underpriced")
         if tx.max_fee_per_gas < base_fee:
             raise RPCError(-32000, f"max fee per gas less than block base fee: address "
                                    f"{to_checksum_address(sender)}, maxFeePerGas: {tx.max_fee_per_gas}, "
@@ -593,6 +607,18 @@ class DevChain:
         if balance < cost:
             raise RPCError(-32000, f"insufficient funds for gas * price + value: address "
                                    f"{to_checksum_address(sender)} have {balance} want {cost}")
+        if tx.nonce in parked:
+            old = parked.pop(tx.nonce)
+            self.tx_json.pop(old.hash, None)  # replaced: the old hash is no longer known
+            self._log(f"replaced parked tx {data_hex(old.hash)} by {data_hex(tx.hash)}")
+        if tx.nonce == next_nonce and self._tip(tx, base_fee) < self.min_tip.get(sender, 0):
+            parked[tx.nonce] = tx
+            self.parked[sender] = parked
+            self.tx_json[tx.hash] = self._tx_to_json(tx, None, None)
+            self._log(f"parked tx {data_hex(tx.hash)} nonce {tx.nonce}: tip below the sender's minimum")
+            return data_hex(tx.hash)
+        if not parked and sender in self.parked:
+            del self.parked[sender]
         if tx.nonce > next_nonce or self.overflow:
             if tx.nonce - next_nonce > MAX_FUTURE_NONCE_GAP:
                 raise RPCError(-32000, f"nonce too high: next nonce {next_nonce}, tx nonce {tx.nonce}")
@@ -607,6 +633,27 @@ class DevChain:
         self._apply(tx)
         self._promote(sender)
         return data_hex(tx.hash)
+
+    @staticmethod
+    def _tip(tx, base_fee: int) -> int:
+        """The tip per gas `tx` pays at `base_fee`."""
+        return min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee)
+
+    def set_min_tip(self, sender: bytes, wei: int) -> None:
+        """devnet_setMinPriorityFee: a parked transaction that now pays enough is executed."""
+        if wei > 0:
+            self.min_tip[sender] = wei
+        else:
+            self.min_tip.pop(sender, None)
+        parked = self.parked.get(sender, {})
+        nonce = self.read_state("pending").get_nonce(sender)
+        tx = parked.get(nonce)
+        if tx is not None and self._tip(tx, self.chain.header.base_fee_per_gas) >= self.min_tip.get(sender, 0):
+            del parked[nonce]
+            if not parked:
+                self.parked.pop(sender, None)
+            self._apply(tx)
+            self._promote(sender)
 
     def _apply(self, tx, from_queue: bool = False) -> bool:
         """Execute `tx` into the pending block. Returns False if it must wait for the next block."""
@@ -1051,6 +1098,7 @@ class RPC:
             "devnet_accounts": lambda p: self.c.accounts_json(self.rpc_url),
             "devnet_mint": self.dev_mint,
             "devnet_setBalance": self.dev_set_balance,
+            "devnet_setMinPriorityFee": self.dev_set_min_priority_fee,
             "evm_mine": self.evm_mine,
             "evm_setAutomine": self.set_automine,
             "evm_increaseTime": self.increase_time,
@@ -1103,6 +1151,12 @@ class RPC:
         to = parse_addr(param(p, 0), "address")
         wei = parse_qty(str(param(p, 1)), "balance")
         self.c.set_balance(to, wei)
+        return True
+
+    def dev_set_min_priority_fee(self, p):
+        """devnet_setMinPriorityFee(address, wei): transactions from `address` tipping less than
+        `wei` are parked until replaced with enough (0 lifts the minimum and releases them)."""
+        self.c.set_min_tip(parse_addr(param(p, 0), "address"), parse_qty(str(param(p, 1)), "wei"))
         return True
 
     def set_automine(self, p):

@@ -774,6 +774,46 @@ def test_time_travel(devnet, accounts):
     expect_revert(devnet, data, "FiatTokenV2: authorization is expired")
 
 
+def test_min_priority_fee_parks_until_replaced(devnet):
+    # devnet_setMinPriorityFee(sender, wei): a transaction from `sender` tipping less is parked
+    # (known, unmined, holding its nonce); a replacement must raise both fee fields by 10 %; a
+    # later nonce waits behind the parked one; lowering the minimum releases what pays enough.
+    fresh = Account.create()
+    devnet("devnet_setBalance", fresh.address, hex(10**18))
+    payee = Account.create().address
+    base = int(devnet("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16)
+    assert devnet("devnet_setMinPriorityFee", fresh.address, hex(11 * 10**5)) is True
+
+    def send(nonce: int, tip: int, value: int = 1) -> str:
+        tx = {"type": 2, "chainId": CHAIN_ID, "nonce": nonce, "to": payee, "data": "0x", "gas": 21_000,
+              "maxFeePerGas": 4 * base + tip, "maxPriorityFeePerGas": tip, "value": value}
+        return devnet("eth_sendRawTransaction", "0x" + fresh.sign_transaction(tx).raw_transaction.hex())
+
+    first = send(0, 10**6)
+    time.sleep(1.5)
+    assert devnet("eth_getTransactionReceipt", first) is None
+    assert devnet("eth_getTransactionByHash", first)["blockNumber"] is None
+    assert int(devnet("eth_getTransactionCount", fresh.address, "pending"), 16) == 1
+    behind = send(1, 2 * 10**6, value=2)  # waits for nonce 0
+    # 5 % more is not a replacement; 12.5 % more (tip 1.125e6 >= 1.1e6) replaces and is mined
+    tx = {"type": 2, "chainId": CHAIN_ID, "nonce": 0, "to": payee, "data": "0x", "gas": 21_000,
+          "maxFeePerGas": (4 * base + 10**6) * 105 // 100, "maxPriorityFeePerGas": 105 * 10**4, "value": 1}
+    err = devnet.error("eth_sendRawTransaction", "0x" + fresh.sign_transaction(tx).raw_transaction.hex())
+    assert "replacement transaction underpriced" in err["message"]
+    tx.update(maxFeePerGas=(4 * base + 10**6) * 9 // 8 + 1, maxPriorityFeePerGas=1_125_000)
+    second = devnet("eth_sendRawTransaction", "0x" + fresh.sign_transaction(tx).raw_transaction.hex())
+    assert devnet.wait_receipt(second)["status"] == "0x1"
+    assert devnet.wait_receipt(behind)["status"] == "0x1"
+    assert devnet("eth_getTransactionByHash", first) is None  # replaced
+    assert int(devnet("eth_getBalance", payee, "latest"), 16) == 3
+    # lowering the minimum releases a parked transaction
+    parked = send(2, 10**6)
+    time.sleep(1.2)
+    assert devnet("eth_getTransactionReceipt", parked) is None
+    devnet("devnet_setMinPriorityFee", fresh.address, "0x0")
+    assert devnet.wait_receipt(parked)["status"] == "0x1"
+
+
 def test_calls_per_second_paces_each_call():
     # The benchmark limit (--calls-per-second) gives every call its own slot, 1/rate apart,
     # whether the calls come alone or in one batch; devnet_stats is never paced.

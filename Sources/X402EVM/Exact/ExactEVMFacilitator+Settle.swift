@@ -2,12 +2,14 @@ import Foundation
 import NIOConcurrencyHelpers
 public import X402
 
-/// The signed bytes handed to the `beforeBroadcast` step (written once, read after the submission).
-final class ManagedRaw: Sendable {
-    private let bytes = NIOLockedValueBox<[UInt8]?>(nil)
-    var value: [UInt8]? { bytes.withLockedValue { $0 } }
-    func set(_ value: [UInt8]) { bytes.withLockedValue { $0 = value } }
+/// A value set in a `beforeBroadcast` step (the signed bytes, a replacement record) and read after the submission.
+final class ManagedValue<Value: Sendable>: Sendable {
+    private let box = NIOLockedValueBox<Value?>(nil)
+    var value: Value? { box.withLockedValue { $0 } }
+    func set(_ value: Value) { box.withLockedValue { $0 = value } }
 }
+
+typealias ManagedRaw = ManagedValue<[UInt8]>
 
 /// How one settlement ended, independent of the request's wire form.
 enum SettlementOutcome: Sendable {
@@ -154,11 +156,43 @@ extension ExactEVMFacilitator {
                 case .unsupported, .unknown:
                     break
                 }
-            case .known, .nonceOccupied, .failed:
+            case .known:
+                if let after = options.replaceStuckTransactionsAfter, clock.now >= record.updatedAt &+ after {
+                    return .finished(await replaceStuck(payment, record: record, raw: raw))
+                }
+            case .nonceOccupied, .failed:
                 break
             }
         }
         return .finished(await awaitReceipt(payment, record: record))
+    }
+
+    /// Replaces a transaction the node holds unmined with a fee bump (same nonce, so only one of
+    /// the two can mine) and waits for the receipt. The replacement's hash and bytes are recorded
+    /// before it is sent, with the original kept among the earlier transactions, so whichever of
+    /// the two mines is found; if nothing new was sent the record is put back as it was.
+    private func replaceStuck(_ payment: CheckedPayment, record: SettlementRecord, raw: [UInt8]) async -> SettlementOutcome {
+        let records = self.records
+        let now = clock.now
+        let bumped = ManagedValue<SettlementRecord>()
+        let replacement = await payment.chain.signers.replace(raw) { prepared in
+            var next = record
+            next.transaction = prepared.hash
+            next.rawTransaction = prepared.rawBytes
+            next.earlierTransactions = Array((record.earlierTransactions + [record.transaction]).suffix(SettlementRecord.maximumEarlierTransactions))
+            next.updatedAt = now
+            try await records.save(next)
+            bumped.set(next)
+        }
+        switch replacement {
+        case .sent:
+            guard let next = bumped.value else { return await awaitReceipt(payment, record: record) }
+            return await awaitReceipt(payment, record: next)
+        case .nonceConsumed, .notReplaced:
+            // Nothing new reached the node: the original stands.
+            if bumped.value != nil { try? await records.save(record) }
+            return await awaitReceipt(payment, record: record)
+        }
     }
 
     /// The authorization is used on-chain, but not by the recorded transaction: a success if one

@@ -25,6 +25,10 @@ public struct ExactEVMFacilitator: SchemeFacilitator {
         public var validBeforeBuffer: UInt64 = 6
         /// How long settle waits for the receipt before answering `settlement_pending` with the hash.
         public var receiptTimeout: Duration = .seconds(45)
+        /// A settlement transaction the node still holds unmined this many seconds after it was
+        /// recorded is replaced with a fee bump (same nonce, fees raised by an eighth, within the
+        /// fee caps) when its owner settles again; `nil`: never replaced.
+        public var replaceStuckTransactionsAfter: UInt64? = 60
         /// Read `authorizationState(from, nonce)` before sending and skip used authorizations.
         public var checkAuthorizationStateBeforeSending = true
         /// Gas limit of a transfer signed by an EOA: a fixed, safe value (USDC uses ~60–90k), which

@@ -65,6 +65,8 @@ public actor SignerPool {
         public var gapFillsSent = 0
         /// Transactions moved to another key because the node said the first lacked gas money.
         public var keysSkippedForFunds = 0
+        /// Fee bumps (``SignerPool/replace(_:beforeBroadcast:)``) the node accepted.
+        public var replacements = 0
     }
 
     /// A pool over `signers` (at least one) on the chain `chainID`, served by `client`.
@@ -330,6 +332,99 @@ public actor SignerPool {
             case .nonceTooLow: return .nonceConsumed
             case .nonceOccupied: return .nonceOccupied
             case .transient, .nonceTooHigh, .feeTooLow, .rejected: return .failed(error.description)
+            }
+        }
+    }
+
+    /// What a fee bump (``replace(_:beforeBroadcast:)``) did.
+    public enum Replacement: Sendable, Hashable {
+        /// The node took the replacement: wait for its receipt (or the original's, which can
+        /// still mine instead; only one of the two can).
+        case sent(SubmittedTransaction)
+        /// The nonce is used already: the original (or an earlier replacement) was mined, or
+        /// another transaction took the nonce. Look the receipts up.
+        case nonceConsumed
+        /// Nothing new reached the node (the bumped fee is above the caps, the node refused, the
+        /// record could not be written): the original stands.
+        case notReplaced(String)
+    }
+
+    /// Sends a replacement of a transaction the node holds but has not mined (a fee bump): the
+    /// same key, nonce, recipient, value, data and gas limit, both fees raised by at least an
+    /// eighth (nodes want a tenth) and to at least the current estimate, within the pool's fee
+    /// caps. Because the nonce is the same, at most one of the two is ever mined, so the transfer
+    /// it carries cannot happen twice.
+    ///
+    /// `beforeBroadcast` runs after signing and before the broadcast (record the replacement's
+    /// hash and bytes durably there); if it throws, nothing is sent.
+    ///
+    /// - Parameters:
+    ///   - raw: The signed EIP-1559 transaction to replace; it must come from a key of this pool.
+    ///   - beforeBroadcast: Records the replacement before it is sent.
+    /// - Returns: What happened; never throws.
+    public func replace(
+        _ raw: [UInt8], beforeBroadcast: (@Sendable (PreparedTransaction) async throws -> Void)? = nil
+    ) async -> Replacement {
+        guard let original = try? SignedTransaction(rawBytes: raw), case .eip1559(let old) = original.body, old.chainId == chainID else {
+            return .notReplaced("not an EIP-1559 transaction of this chain")
+        }
+        guard let lane = lanes.first(where: { $0.signer.address == original.from }) else {
+            return .notReplaced("\(original.from.checksummed) is not a key of this pool")
+        }
+        let current = try? await fees.fees()
+        func bumped(_ value: UInt256, atLeast floor: UInt256?) -> UInt256? {
+            let (times9, overflow) = value.multipliedReportingOverflow(by: UInt256(9))
+            guard !overflow else { return nil }
+            let (raised, carry) = (times9 / UInt256(8)).addingReportingOverflow(UInt256(1))
+            guard !carry else { return nil }
+            if let floor, floor > raised { return floor }
+            return raised
+        }
+        guard let tip = bumped(old.maxPriorityFeePerGas, atLeast: current?.maxPriorityFeePerGas),
+            var maxFee = bumped(old.maxFeePerGas, atLeast: current?.maxFeePerGas)
+        else { return .notReplaced("the bumped fee overflows") }
+        if tip > maxFee { maxFee = tip }
+        if let cap = fees.policy.maximumFeePerGas, maxFee > cap {
+            return .notReplaced("the bumped maxFeePerGas \(maxFee) is above the cap \(cap)")
+        }
+        if tip > fees.policy.maximumPriorityFeePerGas {
+            return .notReplaced("the bumped tip \(tip) is above the cap \(fees.policy.maximumPriorityFeePerGas)")
+        }
+        let transaction = EIP1559Transaction(
+            chainId: chainID, nonce: old.nonce, maxPriorityFeePerGas: tip, maxFeePerGas: maxFee, gasLimit: old.gasLimit, to: old.to,
+            value: old.value, data: old.data, accessList: old.accessList)
+        let signed: SignedTransaction
+        do {
+            let signature = try await lane.signer.sign(digest: transaction.signingHash)
+            signed = SignedTransaction(eip1559: transaction, signature: signature, from: lane.signer.address)
+        } catch {
+            return .notReplaced("the signer failed: \(String(describing: type(of: error)))")
+        }
+        if let beforeBroadcast {
+            do {
+                try await beforeBroadcast(PreparedTransaction(hash: signed.hash, from: signed.from, nonce: old.nonce, rawBytes: signed.rawBytes))
+            } catch {
+                return .notReplaced("the replacement could not be recorded: \(error)")
+            }
+        }
+        let submitted = { (delivery: SubmittedTransaction.Delivery) in
+            SubmittedTransaction(hash: signed.hash, from: signed.from, nonce: old.nonce, delivery: delivery)
+        }
+        do {
+            _ = try await client.sendRawTransaction(signed.rawBytes)
+            statistics.replacements += 1
+            return .sent(submitted(.accepted))
+        } catch {
+            switch SendFailure(error) {
+            case .alreadyKnown:
+                return .sent(submitted(.accepted))
+            case .transient:
+                // The node may have it: the caller recorded it, and a later look-up tells.
+                return .sent(submitted(.uncertain(error.description)))
+            case .nonceTooLow:
+                return .nonceConsumed
+            case .nonceOccupied, .nonceTooHigh, .feeTooLow, .rejected:
+                return .notReplaced("the node refused the replacement: \(error.description)")
             }
         }
     }
