@@ -35,9 +35,10 @@ struct BatchedSettlementTests {
 
     static func facilitator(
         _ devnet: Devnet, key: PrivateKey, clock: UInt64, batch: Int?, client: (any EthereumClient)? = nil,
-        receiptTimeout: Duration = .seconds(45)
+        receiptTimeout: Duration = .seconds(45), replaceStuckAfter: UInt64? = 60
     ) throws -> ExactEVMFacilitator {
         var options = ExactEVMFacilitator.Options()
+        options.replaceStuckTransactionsAfter = replaceStuckAfter
         // Let payments whose authorization is already used reach the transaction (batch or not),
         // so the batch's own simulation and the receipt decide their answers.
         options.checkAuthorizationStateBeforeSending = false
@@ -203,7 +204,9 @@ struct BatchedSettlementTests {
         let paymentB = try await Self.pay(b.key, requirements, clock: now)
         // The node accepts the transaction but does not mine it until released.
         let node = HeldBroadcastClient(inner: devnet.client)
-        let facilitator = try Self.facilitator(devnet, key: key.key, clock: now, batch: 2, client: node, receiptTimeout: .milliseconds(300))
+        // Stuck transactions would be bumped at once, but a batch's never is (its records are one per payment).
+        let facilitator = try Self.facilitator(
+            devnet, key: key.key, clock: now, batch: 2, client: node, receiptTimeout: .milliseconds(300), replaceStuckAfter: 0)
         let (idA, idB) = (SettlementIdempotency.newID(), SettlementIdempotency.newID())
         func settle(_ payment: AnyPaymentPayload, as id: String?) async -> SettleResponse {
             await SettlementIdempotency.$current.withValue(id) { await facilitator.settle(payment, requirements: .v2(requirements)) }
