@@ -30,6 +30,10 @@ public typealias ToolHandler = @Sendable (CallTool.Parameters) async throws -> C
 public struct PaidTools: Sendable {
     /// The payment lifecycle the tools are charged through.
     public let resourceServer: ResourceServer
+    /// How long a paid tool may run once its payment is verified; `nil`: no limit. A tool still
+    /// running then is cancelled, its payment released (never settled), and the call answered
+    /// with a tool error.
+    public let toolTimeLimit: Duration?
     private let paidNames: Set<String>
 
     /// Paid tools priced by `tools`.
@@ -47,12 +51,16 @@ public struct PaidTools: Sendable {
     ///   - hooks: Callbacks around verification and settlement (`ServerHooks/onFailure` is not
     ///     used: its answers are HTTP responses).
     ///   - acceptsV1: Accept v1 payments too (the answer stays v2).
+    ///   - toolTimeLimit: How long a paid tool may run after its payment is verified (default 300 s;
+    ///     `nil`: no limit). A payment is held for its tool only that long.
     /// - Throws: ``MCPPaymentError/invalidToolName(_:)`` for a name that is not an MCP tool name,
     ///   or the resource server's `RouteConfigurationError`.
     public init(
         tools: [String: PaidRoute], facilitator: any FacilitatorClient, schemes: SchemeRegistry<any SchemeServer>,
-        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), acceptsV1: Bool = false
+        store: any PaymentStateStore = InMemoryPaymentStateStore(), hooks: ServerHooks = ServerHooks(), acceptsV1: Bool = false,
+        toolTimeLimit: Duration? = .seconds(300)
     ) throws {
+        self.toolTimeLimit = toolTimeLimit
         var routes = RouteTable()
         for (name, route) in tools.sorted(by: { $0.key < $1.key }) {
             guard Self.isValidToolName(name) else { throw MCPPaymentError.invalidToolName(name) }
@@ -94,7 +102,7 @@ public struct PaidTools: Sendable {
     /// - Returns: The tool's result (with the receipt in `_meta` when it was paid), or the
     ///   payment-required tool error.
     /// - Throws: What `handler` throws (the payment is then released, not settled).
-    public func call(_ parameters: CallTool.Parameters, handler: ToolHandler) async throws -> CallTool.Result {
+    public func call(_ parameters: CallTool.Parameters, handler: @escaping ToolHandler) async throws -> CallTool.Result {
         let name = parameters.name
         guard paidNames.contains(name) else { return try await handler(parameters) }
         var headers = HTTPFields()
@@ -116,7 +124,11 @@ public struct PaidTools: Sendable {
         case .proceed(let pending):
             let result: CallTool.Result
             do {
-                result = try await handler(parameters)
+                guard let outcome = try await Self.run(handler, parameters, within: toolTimeLimit) else {
+                    await resourceServer.abandon(pending)
+                    return Self.toolError("The tool did not finish in time; no payment was taken.")
+                }
+                result = outcome
             } catch {
                 await resourceServer.abandon(pending)
                 throw error
@@ -210,7 +222,58 @@ public struct PaidTools: Sendable {
         }
     }
 
+    /// Runs `handler` for at most `limit`: its result, or `nil` when the limit passed first (the
+    /// handler is then cancelled and its eventual result dropped, so a tool that ignores
+    /// cancellation cannot hold the call, or the payment, any longer).
+    static func run(
+        _ handler: @escaping ToolHandler, _ parameters: CallTool.Parameters, within limit: Duration?
+    ) async throws
+        -> CallTool.Result?
+    {
+        guard let limit else { return try await handler(parameters) }
+        let once = OnceResult()
+        let work = Task {
+            do {
+                await once.finish(with: .success(try await handler(parameters)))
+            } catch {
+                await once.finish(with: .failure(error))
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            await once.finish(with: nil)
+        }
+        let outcome = await withTaskCancellationHandler {
+            await once.value()
+        } onCancel: {
+            work.cancel()
+            timer.cancel()
+        }
+        work.cancel()
+        timer.cancel()
+        return try outcome?.get()
+    }
+
     private static func toolError(_ message: String) -> CallTool.Result {
         CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+    }
+}
+
+/// The first of a tool's result and its time limit (``PaidTools/run(_:_:within:)``).
+private actor OnceResult {
+    private var outcome: Result<CallTool.Result, any Error>??
+    private var waiters: [CheckedContinuation<Result<CallTool.Result, any Error>?, Never>] = []
+
+    /// Sets the outcome unless one is set (`nil`: the time limit passed).
+    func finish(with outcome: Result<CallTool.Result, any Error>?) {
+        guard self.outcome == nil else { return }
+        self.outcome = .some(outcome)
+        for waiter in waiters { waiter.resume(returning: outcome) }
+        waiters = []
+    }
+
+    func value() async -> Result<CallTool.Result, any Error>? {
+        if let outcome { return outcome }
+        return await withCheckedContinuation { waiters.append($0) }
     }
 }

@@ -3,8 +3,9 @@ import MCP
 import Testing
 import X402
 import X402EVM
-import X402MCP
 import X402TestSupport
+
+@testable import X402MCP
 
 /// Counts settlement attempts from the facilitator's synchronous script.
 final class SettleAttempts: @unchecked Sendable {
@@ -38,9 +39,13 @@ struct MCPHarness {
         Tool(name: "get_quote", description: "A price quote", inputSchema: ["type": "object"]),
         Tool(name: "broken", description: "Always fails", inputSchema: ["type": "object"]),
         Tool(name: "echo", description: "Free", inputSchema: ["type": "object"]),
+        Tool(name: "stall", description: "Takes a minute", inputSchema: ["type": "object"]),
     ]
 
-    init(facilitator: ScriptedFacilitator = ScriptedFacilitator(), store: any PaymentStateStore = InMemoryPaymentStateStore()) async throws {
+    init(
+        facilitator: ScriptedFacilitator = ScriptedFacilitator(), store: any PaymentStateStore = InMemoryPaymentStateStore(),
+        toolTimeLimit: Duration? = .seconds(300)
+    ) async throws {
         self.facilitator = facilitator
         key = try PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         var schemes = SchemeRegistry<any SchemeServer>()
@@ -49,8 +54,9 @@ struct MCPHarness {
             tools: [
                 "get_quote": .exact("$0.001", on: .baseSepolia, payTo: .fixed(testPayTo)),
                 "broken": .exact("$0.001", on: .baseSepolia, payTo: .fixed(testPayTo)),
+                "stall": .exact("$0.001", on: .baseSepolia, payTo: .fixed(testPayTo)),
             ],
-            facilitator: facilitator, schemes: schemes, store: store)
+            facilitator: facilitator, schemes: schemes, store: store, toolTimeLimit: toolTimeLimit)
         server = Server(name: "quotes", version: "1.0", capabilities: .init(tools: .init()))
         let runs = self.runs
         await paid.register(on: server, tools: Self.tools) { parameters in
@@ -59,8 +65,8 @@ struct MCPHarness {
             case "get_quote":
                 let quote: Value = .object(["symbol": "ETH", "price": "3120.55"])
                 return try CallTool.Result(content: [.text(text: "ETH = 3120.55 USD", annotations: nil, _meta: nil)], structuredContent: quote)
-            case "slow":
-                try await Task.sleep(for: .seconds(30))
+            case "slow", "stall":
+                try await Task.sleep(for: .seconds(60))
                 return CallTool.Result(content: [.text(text: "late", annotations: nil, _meta: nil)])
             case "broken":
                 return CallTool.Result(content: [.text(text: "upstream down", annotations: nil, _meta: nil)], isError: true)
@@ -369,6 +375,45 @@ struct PaidToolsTests {
         // The connection is still usable (with a limit a loaded machine cannot miss).
         client.maxRequestTimeout = .seconds(60)
         #expect(try await client.callTool("echo").result.isError != true)
+    }
+
+    @Test("a paid tool still running at the seller's time limit is cancelled and not charged; its payment is released")
+    func sellerTimeLimit() async throws {
+        let h = try await MCPHarness(toolTimeLimit: .milliseconds(300))
+        defer { Task { await h.stop() } }
+        let ledger = InMemorySpendLedger()
+        let client = PayingToolClient(client: h.client, payer: h.payer(ledger: ledger), server: "quotes.test")
+        let call = try await client.callTool("stall")
+        #expect(call.result.isError == true)
+        guard case .text(let text, _, _)? = call.result.content.first else {
+            Issue.record("no text content")
+            return
+        }
+        #expect(text.contains("did not finish in time"))
+        #expect(await h.runs.count("stall") == 1)
+        #expect(await h.facilitator.verifies == 1)
+        #expect(await h.facilitator.settles == 0)
+        guard case .notSettled? = call.payment?.outcome else {
+            Issue.record("expected notSettled, got \(String(describing: call.payment?.outcome))")
+            return
+        }
+    }
+
+    @Test("PaidTools.run: the handler's result or error within the limit; nil after it, without waiting for the handler")
+    func runWithinLimit() async throws {
+        let parameters = CallTool.Parameters(name: "t")
+        let quick = try await PaidTools.run({ _ in CallTool.Result(content: []) }, parameters, within: .seconds(30))
+        #expect(quick != nil)
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { _ = try await PaidTools.run({ _ in throw Boom() }, parameters, within: .seconds(30)) }
+        // A handler that ignores cancellation does not hold the caller past the limit.
+        let stubborn = try await PaidTools.run(
+            { _ in
+                for _ in 0..<200 { try? await Task.sleep(for: .milliseconds(50)) }
+                return CallTool.Result(content: [])
+            }, parameters, within: .milliseconds(100))
+        #expect(stubborn == nil)
+        #expect(try await PaidTools.run({ _ in CallTool.Result(content: []) }, parameters, within: nil) != nil)
     }
 
     @Test("tool names that are not MCP names cannot be priced")
