@@ -62,14 +62,37 @@ struct SignInWithXSolanaIntegrationTests {
         return Seller(url: origin, task: task, facilitator: facilitator, hits: hits)
     }
 
+    /// A Swift facilitator process on the svmnet and a seller of `/report` paid to a fresh wallet.
+    struct Market {
+        let facilitatorProcess: FacilitatorProcess
+        let wallet: SolanaPublicKey
+        let seller: Seller
+
+        static func open(_ net: SVMNet) async throws -> Market {
+            let facilitatorProcess = try await SolanaPythonInteropTests.swiftFacilitator(net: net)
+            do {
+                let wallet = try await net.freshWallet(mints: [net.usdc])
+                let seller = try await SignInWithXSolanaIntegrationTests.startSeller(
+                    facilitatorURL: facilitatorProcess.url, wallet: wallet, net: net)
+                return Market(facilitatorProcess: facilitatorProcess, wallet: wallet, seller: seller)
+            } catch {
+                await facilitatorProcess.stop()
+                throw error
+            }
+        }
+
+        func close() async {
+            seller.task.cancel()
+            await facilitatorProcess.stop()
+        }
+    }
+
     @Test("a Solana buyer pays once, then signs in 20 times: 1 transfer, 0 facilitator calls; replays and other wallets refused")
     func payOnceThenSignIn() async throws {
         let net = try await SVMNet.shared()
-        let facilitatorProcess = try await SolanaPythonInteropTests.swiftFacilitator(net: net)
-        defer { Task { await facilitatorProcess.stop() } }
-        let wallet = try await net.freshWallet(mints: [net.usdc])
-        let seller = try await Self.startSeller(facilitatorURL: facilitatorProcess.url, wallet: wallet, net: net)
-        defer { seller.task.cancel() }
+        let market = try await Market.open(net)
+        defer { Task { await market.close() } }
+        let (facilitatorProcess, wallet, seller) = (market.facilitatorProcess, market.wallet, market.seller)
         let url = seller.url + "/report"
 
         let payer = try await net.freshPayer(usdc: 1_000_000, mints: [net.usdc])
@@ -130,11 +153,9 @@ struct SignInWithXSolanaIntegrationTests {
     @Test("a buyer with an EVM key and a Solana keypair pays on Solana, then signs in with the keypair that paid (not the EVM key first in line)")
     func twoWalletsSignInWithThePayer() async throws {
         let net = try await SVMNet.shared()
-        let facilitatorProcess = try await SolanaPythonInteropTests.swiftFacilitator(net: net)
-        defer { Task { await facilitatorProcess.stop() } }
-        let wallet = try await net.freshWallet(mints: [net.usdc])
-        let seller = try await Self.startSeller(facilitatorURL: facilitatorProcess.url, wallet: wallet, net: net)
-        defer { seller.task.cancel() }
+        let market = try await Market.open(net)
+        defer { Task { await market.close() } }
+        let (facilitatorProcess, seller) = (market.facilitatorProcess, market.seller)
         let url = seller.url + "/report"
         let payer = try await net.freshPayer(usdc: 1_000_000, mints: [net.usdc])
         var schemes = SchemeRegistry<any SchemeClient>()
@@ -164,11 +185,9 @@ struct SignInWithXSolanaIntegrationTests {
     @Test("x402 fetch with a Solana wallet pays once, then says it signed in instead of paying")
     func cliSignsIn() async throws {
         let net = try await SVMNet.shared()
-        let facilitatorProcess = try await SolanaPythonInteropTests.swiftFacilitator(net: net)
-        defer { Task { await facilitatorProcess.stop() } }
-        let wallet = try await net.freshWallet(mints: [net.usdc])
-        let seller = try await Self.startSeller(facilitatorURL: facilitatorProcess.url, wallet: wallet, net: net)
-        defer { seller.task.cancel() }
+        let market = try await Market.open(net)
+        defer { Task { await market.close() } }
+        let (wallet, seller) = (market.wallet, market.seller)
 
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("x402-siws-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -208,11 +227,9 @@ struct SignInWithXSolanaIntegrationTests {
     @Test("the Python SDK's SIWx client signs in to the Swift seller with its Solana keypair: auth-only, and after paying once")
     func pythonSignsInToSwift() async throws {
         let net = try await SVMNet.shared()
-        let facilitatorProcess = try await SolanaPythonInteropTests.swiftFacilitator(net: net)
-        defer { Task { await facilitatorProcess.stop() } }
-        let wallet = try await net.freshWallet(mints: [net.usdc])
-        let seller = try await Self.startSeller(facilitatorURL: facilitatorProcess.url, wallet: wallet, net: net)
-        defer { seller.task.cancel() }
+        let market = try await Market.open(net)
+        defer { Task { await market.close() } }
+        let (wallet, seller) = (market.wallet, market.seller)
         let (payer, secret) = try await Self.secret(net)
         func python(_ path: String) async throws -> JSONValue {
             try await PythonService.run(
