@@ -47,4 +47,23 @@ struct FacilitatorBatchingConfigurationTests {
             }
         }
     }
+
+    @Test("stuck transactions are bumped after 60 s by default; the file sets another delay or 0 (never); negative is refused")
+    func replaceStuckAfter() throws {
+        #expect(FacilitatorConfiguration().replaceStuckAfterSeconds == 60)
+        let text = """
+            {"networks": [{"network": "eip155:84532", "rpcURL": "http://127.0.0.1:8545"}], "replaceStuckAfterSeconds": 0}
+            """
+        let c = try FacilitatorConfiguration.parse(Array(text.utf8))
+        #expect(c.replaceStuckAfterSeconds == 0)
+        try c.validate()
+        var negative = c
+        negative.replaceStuckAfterSeconds = -1
+        #expect {
+            try negative.validate()
+        } throws: { error in
+            guard case .invalidValue(let name, _) = error as? FacilitatorConfigurationError else { return false }
+            return name == "replaceStuckAfterSeconds"
+        }
+    }
 }
