@@ -108,16 +108,13 @@ public struct SettlementResumer: Sendable {
             }
         }
         guard let receipt else { return false }
-        // A transaction to the token itself moved the money if it emitted a Transfer from the
-        // payer; a batched one (Multicall3) only if the token marked this very authorization used.
-        let transferred =
-            receipt.succeeded
-            && (receipt.to == key.token
-                ? receipt.logs.contains { log in
-                    log.address == key.token && log.topics.count == 3 && log.topics[0] == EIP3009Calls.transferTopic
-                        && log.topics[1] == key.payer.word
-                }
-                : EIP3009Calls.containsAuthorizationUsed(receipt.logs, token: key.token, authorizer: key.payer, nonce: key.nonce))
+        let transferred = Self.moved(receipt, key)
+        if !transferred, let earlier = await earlierSuccess(key, on: chain, besides: hash) {
+            // This one failed because an earlier transaction of ours (a fee bump's original, a
+            // transaction sent before a nonce was lost) had already moved the money.
+            await confirm(&entry, key: key, transaction: earlier)
+            return true
+        }
         if !transferred, receipt.to != key.token {
             // A batch mined without this transfer (out of gas, say): if the authorization is still
             // unused nothing moved and that transaction never will; forget it so a retry settles,
@@ -142,28 +139,63 @@ public struct SettlementResumer: Sendable {
                 break
             }
         }
-        let status: SettlementRecord.Status
         if transferred {
-            status = .succeeded
-            entry.status = .confirmed
-            entry.response = SettleResponse(success: true, transaction: text, network: entry.network, payer: key.payer.checksummed)
-        } else {
-            let message = "transaction \(text) was mined but did not transfer"
-            status = .failed(reason: .exactEVMTransactionFailed, message: message)
-            entry.status = .failed
-            entry.response = .failure(
-                .exactEVMTransactionFailed, message: message, network: entry.network, payer: key.payer.checksummed, transaction: text)
+            await confirm(&entry, key: key, transaction: hash)
+            return true
         }
+        let message = "transaction \(text) was mined but did not transfer"
+        entry.status = .failed
+        entry.response = .failure(
+            .exactEVMTransactionFailed, message: message, network: entry.network, payer: key.payer.checksummed, transaction: text)
+        await close(&entry, key: key, transaction: hash, status: .failed(reason: .exactEVMTransactionFailed, message: message))
+        return true
+    }
+
+    /// Whether a mined transaction moved this payment's money: a transaction to the token itself
+    /// if it emitted a `Transfer` from the payer; a batched one (Multicall3) only if the token
+    /// marked this very authorization used.
+    static func moved(_ receipt: TransactionReceipt, _ key: SettlementKey) -> Bool {
+        receipt.succeeded
+            && (receipt.to == key.token
+                ? receipt.logs.contains { log in
+                    log.address == key.token && log.topics.count == 3 && log.topics[0] == EIP3009Calls.transferTopic
+                        && log.topics[1] == key.payer.word
+                }
+                : EIP3009Calls.containsAuthorizationUsed(receipt.logs, token: key.token, authorizer: key.payer, nonce: key.nonce))
+    }
+
+    /// An earlier transaction of the payment's record, other than `hash`, that was mined and moved
+    /// the money, if any.
+    func earlierSuccess(_ key: SettlementKey, on chain: EVMFacilitatorChain, besides hash: Bytes32) async -> Bytes32? {
+        guard let record = try? await records.record(for: key) else { return nil }
+        for earlier in record.earlierTransactions.reversed() where earlier != hash {
+            if let receipt = try? await chain.client.transactionReceipt(earlier), Self.moved(receipt, key) { return earlier }
+        }
+        return nil
+    }
+
+    /// Records the settlement as paid by `transaction`.
+    func confirm(_ entry: inout SettlementJournalEntry, key: SettlementKey, transaction: Bytes32) async {
+        entry.status = .confirmed
+        entry.transaction = transaction.hexString
+        entry.response = SettleResponse(
+            success: true, transaction: transaction.hexString, network: entry.network, payer: key.payer.checksummed)
+        await close(&entry, key: key, transaction: transaction, status: .succeeded)
+    }
+
+    /// Saves the scheme record with its final status and the journal entry as set by the caller.
+    private func close(_ entry: inout SettlementJournalEntry, key: SettlementKey, transaction: Bytes32, status: SettlementRecord.Status) async {
         entry.updatedAt = Date()
-        var record = (try? await records.record(for: key)) ?? SettlementRecord(key: key, transaction: hash, status: status, updatedAt: 0)
-        record.transaction = hash
+        var record =
+            (try? await records.record(for: key)) ?? SettlementRecord(key: key, transaction: transaction, status: status, updatedAt: 0)
+        record.transaction = transaction
         record.status = status
         record.rawTransaction = nil
         record.updatedAt = UInt64(Date().timeIntervalSince1970)
         try? await records.save(record)
         try? await journal.store.save(entry)
-        logger.info("resumed settlement", metadata: ["settlement": "\(entry.id)", "status": "\(entry.status)", "transaction": "\(text)"])
-        return true
+        logger.info(
+            "resumed settlement", metadata: ["settlement": "\(entry.id)", "status": "\(entry.status)", "transaction": "\(transaction.hexString)"])
     }
 }
 
@@ -212,6 +244,11 @@ extension SettlementResumer {
 
     fileprivate func closeDropped(_ entry: inout SettlementJournalEntry, key: SettlementKey, chain: EVMFacilitatorChain, transaction: String) async {
         let used = await authorizationUsed(key, on: chain) ?? false
+        if used, let hash = try? Bytes32(hex: transaction), let earlier = await earlierSuccess(key, on: chain, besides: hash) {
+            // Used by an earlier transaction of ours (the original of a fee bump, say): paid.
+            await confirm(&entry, key: key, transaction: earlier)
+            return
+        }
         if used {
             let message = "the authorization was used on-chain by another transaction; \(transaction) was dropped"
             try? await records.save(

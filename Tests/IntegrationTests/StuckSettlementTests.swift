@@ -1,9 +1,11 @@
 import Foundation
+import Logging
 import Testing
 import X402
 import X402EVMRPC
 
 @testable import X402EVM
+@testable import X402Facilitator
 
 /// A settlement transaction the node holds but does not mine (its tip fell below what the node
 /// takes, as in a fee spike): the owner's retry replaces it with a fee bump on the same nonce.
@@ -70,5 +72,57 @@ struct StuckSettlementTests {
         #expect(!stranger.success && stranger.transaction == again.transaction, "\(stranger)")
         #expect(try await devnet.client.transactionCount(of: key.address, at: .pending) == 1)
         try await minimumTip(.zero)
+    }
+
+    @Test("a restart finds a fee bump's original mined instead of the recorded replacement: paid by the original, never failed")
+    func resumeFindsTheOriginal() async throws {
+        let devnet = try await Devnet.shared()
+        async let keyAccount = devnet.freshAccount()
+        async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000)
+        let (key, payer) = try await (keyAccount, payerAccount)
+        let now = try await BatchedSettlementTests.chainNow(devnet)
+        let payee = devnet.randomAddress()
+        let requirements = try BatchedSettlementTests.requirements(devnet, payTo: payee, amount: "300")
+        let payment = try await BatchedSettlementTests.pay(payer.key, requirements, clock: now)
+        let records = InMemorySettlementRecordStore()
+        let network = try #require(Network(devnet.network))
+        let chain = EVMFacilitatorChain(network: network, client: devnet.client, signers: [key.key], receiptPollInterval: .milliseconds(50))
+        let facilitator = ExactEVMFacilitator(chains: [chain], options: ExactEVMFacilitator.Options(), records: records, clock: .fixed(now))
+        let owner = SettlementIdempotency.newID()
+        let paid = await SettlementIdempotency.$current.withValue(owner) { await facilitator.settle(payment, requirements: .v2(requirements)) }
+        #expect(paid.success, "\(paid)")
+        let original = try Bytes32(hex: paid.transaction)
+
+        // The state a crash leaves after a fee bump was recorded and before the original mined
+        // (here it mined already): the record names the replacement, the original among the earlier.
+        guard case .v2(let signed) = payment else {
+            Issue.record("expected a v2 payment")
+            return
+        }
+        let authorization = try ExactEVMPayload(json: signed.payload).authorization
+        let settlementKey = SettlementKey(chainID: devnet.chainID, token: devnet.token, payer: authorization.from, nonce: authorization.nonce)
+        let replacement = EIP1559Transaction(
+            chainId: devnet.chainID, nonce: 0, maxPriorityFeePerGas: UInt256(2_000_000), maxFeePerGas: UInt256(10_000_000_000),
+            gasLimit: 120_000, to: devnet.token, data: EIP3009Calls.transfer(authorization, signature: [])
+        ).signed(with: key.key)
+        var record = try #require(try await records.record(for: settlementKey))
+        record.status = .pending
+        record.transaction = replacement.hash
+        record.rawTransaction = replacement.rawBytes
+        record.earlierTransactions = [original]
+        try await records.save(record)
+        let journal = SettlementJournal(store: InMemorySettlementJournalStore())
+        try await journal.store.save(
+            SettlementJournalEntry(
+                id: "bump-\(owner)", network: devnet.network, scheme: "exact", status: .submitted, transaction: replacement.hash.hexString,
+                schemeKey: settlementKey.description, createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0)))
+
+        let resumer = SettlementResumer(journal: journal, records: records, chains: [chain], logger: Logger(label: "test"))
+        #expect(await resumer.resumeOpenSettlements(startedBefore: Date()) == 0)
+        let entry = try #require(try await journal.store.entry(id: "bump-\(owner)"))
+        #expect(entry.status == .confirmed && entry.response?.success == true && entry.transaction == original.hexString, "\(entry)")
+        let final = try #require(try await records.record(for: settlementKey))
+        #expect(final.status == .succeeded && final.transaction == original)
+        #expect(try await devnet.usdcBalance(of: payee) == 300)
     }
 }
