@@ -19,6 +19,7 @@ let x402: Target.Dependency = .product(name: "X402", package: "swift-x402")
 let x402EVM: Target.Dependency = .product(name: "X402EVM", package: "swift-x402")
 let x402EVMRPC: Target.Dependency = .product(name: "X402EVMRPC", package: "swift-x402")
 let x402Solana: Target.Dependency = .product(name: "X402Solana", package: "swift-x402")
+let x402Facilitator: Target.Dependency = .product(name: "X402Facilitator", package: "swift-x402")
 
 let fuzzers = [
     fuzzer("header", "FuzzHeader", [x402]),
@@ -31,10 +32,8 @@ let fuzzers = [
     fuzzer("solana", "FuzzSolana", [x402, x402Solana]),
     fuzzer(
         "config", "FuzzConfig",
-        [
-            x402, .product(name: "X402Gateway", package: "swift-x402"),
-            .product(name: "X402Facilitator", package: "swift-x402"),
-        ]),
+        [x402, .product(name: "X402Gateway", package: "swift-x402"), x402Facilitator]),
+    fuzzer("extensions", "FuzzExtensions", [x402, x402EVM, x402Solana, x402Facilitator]),
 ]
 
 let package = Package(

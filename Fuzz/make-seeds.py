@@ -2,8 +2,10 @@
 """Writes the fuzz seed corpora under Fuzz/Seeds/<target>/ from the committed test vectors.
 
 Sources: Tests/X402Tests/Fixtures/header-vectors.json, Tests/X402EVMTests/Fixtures/*.json,
-/work/shared/spec/vectors/ when present, plus hand-written hostile inputs (the F1 number family,
-deep nesting, many keys, huge length prefixes). Deterministic: run it again after changing a
+Tests/X402SolanaTests/Fixtures/*.json, the reference SDK's SIWE signatures of
+Tests/X402EVMTests/SignInWithXEVMTests.swift, /work/shared/spec/vectors/ when present, plus
+hand-written hostile inputs (the F1 number family, deep nesting, many keys, huge length prefixes,
+schemas against the bazaar check's budgets). Deterministic: run it again after changing a
 fixture and commit the result. Standard library only.
 """
 import base64
@@ -172,6 +174,152 @@ for v in svm["positiveVariants"] + svm["negativeCases"]:
 add("solana", bytes([0xFF, 0xFF, 0x03]) + bytes(64))  # 65535 signatures declared
 add("solana", bytes([0x80, 0x00]))  # non-canonical compact-u16
 add("solana", bytes([0x01]) + bytes(64) + bytes([0x81, 0x01, 0x00, 0x01]))  # message version 1
+
+# --- v2 extensions: sign-in-with-x, offer-receipt, payment-identifier, bazaar -----------------
+# Real signed samples (the fuzz target's clocks sit inside their validity windows), so mutations
+# reach the signature checks with well-formed but wrong signatures; then the same objects as the
+# headers, bodies, bare extension values and tokens the target tries.
+def b64(value):
+    return base64.b64encode(compact(value).encode()).decode()
+
+
+def add_both(value):
+    add("extensions", compact(value))
+    add("extensions", b64(value))
+
+
+RESOURCE = "https://api.example.com/premium-data"
+OFFERED = {"scheme": "exact", "network": "eip155:8453", "amount": "10000", "asset": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+           "payTo": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "maxTimeoutSeconds": 60}
+
+
+def required_with(extensions):
+    return {"x402Version": 2, "resource": {"url": RESOURCE}, "accepts": [OFFERED], "extensions": extensions}
+
+
+def flipped(signature):
+    """The same signature with one character changed: well-formed, wrong. A JWS changes the first
+    character of its signature segment (its last one carries padding bits that must stay zero)."""
+    if "." in signature:
+        head, _, sig = signature.rpartition(".")
+        return head + "." + ("B" if sig[0] != "B" else "C") + sig[1:]
+    return signature[:-1] + ("2" if signature[-1] != "2" else "3")
+
+
+# sign-in-with-x proofs. EVM: the two messages of Tests/X402EVMTests/SignInWithXEVMTests.swift signed
+# by the reference SDK (Python x402 `format_siwe_message` + eth-account, Hardhat key #0); Solana:
+# Tests/X402SolanaTests/Fixtures/siws-vectors.json.
+EVM_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+siwe_base = {"domain": "api.example.com", "address": EVM_ADDRESS, "uri": RESOURCE, "version": "1", "chainId": "eip155:8453",
+             "type": "eip191", "nonce": "a1b2c3d4e5f67890a1b2c3d4e5f67890", "issuedAt": "2024-01-15T10:30:00.000Z"}
+proofs = [
+    dict(siwe_base, statement="Sign in to access premium data", expirationTime="2024-01-15T10:35:00.000Z", resources=[RESOURCE],
+         signature="0x4c261c7acf140d1a136a34d486f56f787ce8c5a25624809f0aa6382aa842b8b65dab28ceb6f8b1f92c2738e0d5e8c09a09c09b6432d1c8fd904bac587a0b35d11c"),
+    dict(siwe_base,
+         signature="0x5b4662aa379e739009a7090c1fedab1c9409807e846795695a50c69e45cd6d0a1193a6174ee8490b1cabace6ae0dcf33bbe99de0bb82138214ce20337e807b741c"),
+]
+for v in load(ROOT / "Tests/X402SolanaTests/Fixtures/siws-vectors.json")["vectors"]:
+    proofs.append(dict(v["fields"], address=v["address"], type="ed25519", signature=v["signature"]))
+for v in headers:
+    if v["header"] == "SIGN-IN-WITH-X":
+        proofs.append(json.loads(v["json"]))
+for proof in list(proofs):
+    add_both(proof)
+    add_both(dict(proof, signature=flipped(proof["signature"])))
+# An ERC-6492 wrapped signature (factory call + inner signature + magic suffix): parsed, then refused
+# without a node.
+add_both(dict(proofs[0], signature="0x" + (erc6492 + bytes([0x64, 0x92]) * 16).hex()))
+add_both(dict(proofs[0], resources=["https://api.example.com/%d" % i for i in range(17)]))
+add_both(dict(proofs[0], statement="line one\nURI: https://evil.example"))
+
+# A sign-in challenge in a 402, for the client (both chain types offered).
+challenge = {"info": {"domain": "api.example.com", "uri": RESOURCE, "version": "1", "nonce": "a1b2c3d4e5f67890a1b2c3d4e5f67890",
+                      "issuedAt": "2024-01-15T10:30:00.000Z", "expirationTime": "2024-01-15T10:35:00.000Z",
+                      "statement": "Sign in to access premium data", "resources": [RESOURCE]},
+             "supportedChains": [{"chainId": "eip155:8453", "type": "eip191"},
+                                 {"chainId": "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", "type": "ed25519"}]}
+add_both(required_with({"sign-in-with-x": challenge}))
+add("extensions", compact({"sign-in-with-x": challenge}))
+for time in ["2024-01-15T10:30:00.000Z", "2024-02-29T23:59:59.123456789+23:59", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59",
+             "2023-02-29T00:00:00Z"]:
+    add("extensions", time)
+
+# offer-receipt: EIP-712 (Tests/X402EVMTests/Fixtures/offer-receipt.json), JWS ES256K (same file) and
+# JWS EdDSA (Tests/X402SolanaTests/Fixtures/offer-receipt-eddsa.json).
+evm_or = load(ROOT / "Tests/X402EVMTests/Fixtures/offer-receipt.json")
+eddsa_or = load(ROOT / "Tests/X402SolanaTests/Fixtures/offer-receipt-eddsa.json")
+offers, receipts = [], []
+for v in evm_or["eip712"]:
+    signed = {"format": "eip712", "payload": v["payload"], "signature": v["signature"]}
+    (offers if v["kind"] == "offer" else receipts).append(signed)
+for v in evm_or["es256k"]["vectors"] + eddsa_or["vectors"] + [eddsa_or["wrongKey"]]:
+    (offers if v["kind"] == "offer" else receipts).append({"format": "jws", "signature": v["jws"]})
+    add("extensions", v["jws"])
+    add("extensions", v["kid"])
+for key in [evm_or["es256k"]["didKey"], evm_or["es256k"]["otherDidKey"], eddsa_or["didKey"], eddsa_or["otherDidKey"], evm_or["signer"]]:
+    add("extensions", key)
+for i, offer in enumerate(offers):
+    offer = dict(offer, acceptIndex=0)
+    add("extensions", compact(offer))
+    add("extensions", compact(dict(offer, signature=flipped(offer["signature"]))))
+add_both(required_with({"offer-receipt": {"info": {"offers": [dict(o, acceptIndex=0) for o in offers]}}}))
+add("extensions", compact({"offer-receipt": {"info": {"offers": [dict(offers[0], acceptIndex=0)]}}}))
+for receipt in receipts:
+    add("extensions", compact(receipt))
+    add("extensions", compact(dict(receipt, signature=flipped(receipt["signature"]))))
+    settlement = {"success": True, "transaction": "0x" + "ab" * 32, "network": "eip155:8453",
+                  "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66", "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}}
+    add_both(settlement)
+    add("extensions", compact({"receipt": receipt, "status": "verified"}))  # an `x402 history --receipts --json` entry
+add("extensions", compact({"offer-receipt": {"info": {"receipt": receipts[0]}}}))
+add("extensions", "eyJhbGciOiJub25lIn0.eyJ2ZXJzaW9uIjoxfQ.AA")  # alg none
+add("extensions", "did:key:z" + "1" * 128)
+
+# payment-identifier: a 402 declaring it, and payments carrying an id (valid, too short, not a string).
+add_both(required_with({"payment-identifier": {"info": {"required": True}, "schema": {"type": "object"}}}))
+for payload in payloads:
+    if payload.get("x402Version") != 2:
+        continue
+    for pid in ["pay_0123456789abcdef0123456789abcdef", "short", 7, None]:
+        add_both(dict(payload, extensions={"payment-identifier": {"info": {"required": True, "id": pid}}}))
+    break
+
+# bazaar: a seller's enriched declaration (as BazaarDeclaration.enriched builds it), in a /settle body
+# for the facilitator's catalog and alone; then schemas that test the depth and step budgets.
+bazaar = {
+    "info": {"input": {"type": "http", "method": "GET", "queryParams": {"city": "Paris"}},
+             "output": {"type": "json", "example": {"temp": 18}}},
+    "schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": {
+        "input": {"type": "object", "properties": {
+            "type": {"type": "string", "const": "http"}, "method": {"type": "string", "enum": ["GET"]},
+            "queryParams": {"type": "object", "properties": {"city": {"type": "string", "minLength": 1, "maxLength": 64}},
+                            "required": ["city"]}},
+            "required": ["type", "method"], "additionalProperties": False},
+        "output": {"type": "object", "properties": {"type": {"type": "string"}, "example": {"type": "object"}},
+                   "required": ["type"]}}, "required": ["input"]},
+}
+templated = json.loads(compact(bazaar))
+templated["routeTemplate"] = "/users/:id"
+templated["info"]["input"]["pathParams"] = {"id": "42"}
+templated["schema"]["properties"]["input"]["properties"]["pathParams"] = {"type": "object"}
+for payload in payloads:
+    if payload.get("x402Version") != 2 or "accepted" not in payload:
+        continue
+    for ext in [bazaar, templated]:
+        body = {"x402Version": 2, "paymentPayload": dict(payload, resource={"url": "https://api.example.com/weather?city=Paris"},
+                                                         extensions={"bazaar": ext}),
+                "paymentRequirements": payload["accepted"]}
+        add("extensions", compact(body))
+    break
+add("extensions", compact(bazaar))
+add("extensions", compact({"info": bazaar["info"], "schema": {"$ref": "http://169.254.169.254/latest/meta-data"}}))
+add("extensions", compact({"info": {"l": [{"a": 0}] * 400}, "schema": {"properties": {"l": {"items": {"required": ["a"] * 800}}}}}))
+add("extensions", compact({"info": {"l": [1] * 1000}, "schema": {"properties": {"l": {"items": {"enum": list(range(1000))}}}}}))
+add("extensions", compact({"info": {"l": [1] * 1000}, "schema": {"properties": {"l": {"items": {"type": ["null"] * 600 + ["number"]}}}}}))
+deep_schema, deep_value = {"type": "number"}, 1
+for _ in range(40):
+    deep_schema, deep_value = {"type": "array", "items": deep_schema}, [deep_value]
+add("extensions", compact({"info": {"d": deep_value}, "schema": {"properties": {"d": deep_schema}}}))
 
 # --- shared spec vectors (when present) ---------------------------------------------------
 spec = pathlib.Path("/work/shared/spec/vectors")

@@ -176,6 +176,16 @@ import X402TestSupport
         #expect(throws: BazaarSchema.Mismatch.self) { try BazaarSchema.validate(many, against: ["items": ["enum": .array(options)]]) }
         // A small enum over the same items still checks.
         try BazaarSchema.validate(many, against: ["items": ["enum": [1, 1999]]])
+        // Bounded: required names and listed types count as well (n items each walking an n-entry
+        // list; found writing the extensions fuzz target).
+        let objects = JSONValue.array(Array(repeating: ["a": 1] as JSONValue, count: 2000))
+        let names = JSONValue.array(Array(repeating: "a" as JSONValue, count: 2000))
+        #expect(throws: BazaarSchema.Mismatch.self) { try BazaarSchema.validate(objects, against: ["items": ["required": names]]) }
+        let types = JSONValue.array(Array(repeating: "null" as JSONValue, count: 1999) + ["number"])
+        #expect(throws: BazaarSchema.Mismatch.self) { try BazaarSchema.validate(many, against: ["items": ["type": types]]) }
+        // Short lists over the same items still check.
+        try BazaarSchema.validate(objects, against: ["items": ["type": ["null", "object"], "required": ["a"]]])
+        try BazaarSchema.validate(many, against: ["items": ["type": ["null", "number"]]])
     }
 
     // MARK: The resource server

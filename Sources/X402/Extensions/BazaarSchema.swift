@@ -68,6 +68,9 @@ public enum BazaarSchema {
         guard let s = schema.objectValue else { return }
         if s["$ref"] != nil { throw Mismatch(path: path, problem: "$ref is not supported") }
         if let type = s["type"] {
+            // Each listed type counts as a step, as enum options and required names do: a list
+            // under `items` is walked once per item (n entries over n items would be n² work).
+            if let list = type.arrayValue { try charge(list.count, path: path, steps: &steps) }
             let names = type.arrayValue?.compactMap(\.stringValue) ?? type.stringValue.map { [$0] } ?? []
             guard names.contains(where: { matches(value, type: $0) }) else {
                 throw Mismatch(path: path, problem: "\(value.typeName) is not of type \(names.joined(separator: " or "))")
@@ -103,7 +106,9 @@ public enum BazaarSchema {
                 }
             }
         case .object(let object):
-            for name in s["required"]?.arrayValue ?? [] {
+            let required = s["required"]?.arrayValue ?? []
+            try charge(required.count, path: path, steps: &steps)
+            for name in required {
                 guard let name = name.stringValue else { continue }
                 if object[name] == nil { throw Mismatch(path: path, problem: "\"\(name)\" is a required property") }
             }
@@ -118,6 +123,12 @@ public enum BazaarSchema {
             }
         default: break
         }
+    }
+
+    /// Counts `entries` more steps (the entries of a list keyword) against ``maximumSteps``.
+    private static func charge(_ entries: Int, path: String, steps: inout Int) throws(Mismatch) {
+        steps += entries
+        guard steps <= maximumSteps else { throw Mismatch(path: path, problem: "too deep or too large to check") }
     }
 
     private static func matches(_ value: JSONValue, type: String) -> Bool {
