@@ -11,18 +11,34 @@ import X402EVMRPC
 /// takes, as in a fee spike): the owner's retry replaces it with a fee bump on the same nonce.
 @Suite("stuck settlements on the devnet", .devnet)
 struct StuckSettlementTests {
+    /// A fresh facilitator key, and a payment of `amount` from a fresh payer to a fresh payee.
+    struct Scene {
+        let devnet: Devnet
+        let key: DevnetAccount
+        let now: UInt64
+        let payee: EthereumAddress
+        let requirements: PaymentRequirements
+        let payment: AnyPaymentPayload
+
+        static func make(amount: String) async throws -> Scene {
+            let devnet = try await Devnet.shared()
+            async let keyAccount = devnet.freshAccount()
+            async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000)
+            let (key, payer) = try await (keyAccount, payerAccount)
+            let now = try await BatchedSettlementTests.chainNow(devnet)
+            let payee = devnet.randomAddress()
+            let requirements = try BatchedSettlementTests.requirements(devnet, payTo: payee, amount: amount)
+            let payment = try await BatchedSettlementTests.pay(payer.key, requirements, clock: now)
+            return Scene(devnet: devnet, key: key, now: now, payee: payee, requirements: requirements, payment: payment)
+        }
+    }
+
     @Test(
         "a settlement stuck below the node's minimum tip is replaced with a fee bump on the owner's retry: one transfer, one nonce, the replacement's hash"
     )
     func feeBump() async throws {
-        let devnet = try await Devnet.shared()
-        async let keyAccount = devnet.freshAccount()
-        async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000)
-        let (key, payer) = try await (keyAccount, payerAccount)
-        let now = try await BatchedSettlementTests.chainNow(devnet)
-        let payee = devnet.randomAddress()
-        let requirements = try BatchedSettlementTests.requirements(devnet, payTo: payee, amount: "250")
-        let payment = try await BatchedSettlementTests.pay(payer.key, requirements, clock: now)
+        let scene = try await Scene.make(amount: "250")
+        let (devnet, key, now, payee, requirements, payment) = (scene.devnet, scene.key, scene.now, scene.payee, scene.requirements, scene.payment)
         // From this key the node now wants a tip of 1.1e6 wei; the facilitator estimates 1e6.
         func minimumTip(_ wei: UInt256) async throws {
             _ = try await devnet.client.request(
@@ -76,14 +92,8 @@ struct StuckSettlementTests {
 
     @Test("a restart finds a fee bump's original mined instead of the recorded replacement: paid by the original, never failed")
     func resumeFindsTheOriginal() async throws {
-        let devnet = try await Devnet.shared()
-        async let keyAccount = devnet.freshAccount()
-        async let payerAccount = devnet.freshAccount(eth: .zero, usdc: 1_000)
-        let (key, payer) = try await (keyAccount, payerAccount)
-        let now = try await BatchedSettlementTests.chainNow(devnet)
-        let payee = devnet.randomAddress()
-        let requirements = try BatchedSettlementTests.requirements(devnet, payTo: payee, amount: "300")
-        let payment = try await BatchedSettlementTests.pay(payer.key, requirements, clock: now)
+        let scene = try await Scene.make(amount: "300")
+        let (devnet, key, now, payee, requirements, payment) = (scene.devnet, scene.key, scene.now, scene.payee, scene.requirements, scene.payment)
         let records = InMemorySettlementRecordStore()
         let network = try #require(Network(devnet.network))
         let chain = EVMFacilitatorChain(network: network, client: devnet.client, signers: [key.key], receiptPollInterval: .milliseconds(50))
