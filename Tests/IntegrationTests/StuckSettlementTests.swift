@@ -81,7 +81,7 @@ struct StuckSettlementTests {
         }
         let authorization = try ExactEVMPayload(json: signed.payload).authorization
         let settlementKey = SettlementKey(chainID: devnet.chainID, token: devnet.token, payer: authorization.from, nonce: authorization.nonce)
-        let record = try #require(try await records.record(for: settlementKey))
+        let record = try #require(await records.record(for: settlementKey))
         #expect(record.transaction == replacement && record.earlierTransactions.contains(stuck) && record.status == .succeeded)
         // Anyone else is told it is settled, with the replacement's hash; nothing is sent again.
         let stranger = await settle(as: nil)
@@ -115,12 +115,12 @@ struct StuckSettlementTests {
             chainId: devnet.chainID, nonce: 0, maxPriorityFeePerGas: UInt256(2_000_000), maxFeePerGas: UInt256(10_000_000_000),
             gasLimit: 120_000, to: devnet.token, data: EIP3009Calls.transfer(authorization, signature: [])
         ).signed(with: key.key)
-        var record = try #require(try await records.record(for: settlementKey))
+        var record = try #require(await records.record(for: settlementKey))
         record.status = .pending
         record.transaction = replacement.hash
         record.rawTransaction = replacement.rawBytes
         record.earlierTransactions = [original]
-        try await records.save(record)
+        await records.save(record)
         let journal = SettlementJournal(store: InMemorySettlementJournalStore())
         try await journal.store.save(
             SettlementJournalEntry(
@@ -131,7 +131,7 @@ struct StuckSettlementTests {
         #expect(await resumer.resumeOpenSettlements(startedBefore: Date()) == 0)
         let entry = try #require(try await journal.store.entry(id: "bump-\(owner)"))
         #expect(entry.status == .confirmed && entry.response?.success == true && entry.transaction == original.hexString, "\(entry)")
-        let final = try #require(try await records.record(for: settlementKey))
+        let final = try #require(await records.record(for: settlementKey))
         #expect(final.status == .succeeded && final.transaction == original)
         #expect(try await devnet.usdcBalance(of: payee) == 300)
     }
