@@ -46,25 +46,31 @@ struct StuckSettlementTests {
         }
         try await minimumTip(UInt256(1_100_000))
 
-        var options = ExactEVMFacilitator.Options()
-        options.receiptTimeout = .seconds(2)
-        options.replaceStuckTransactionsAfter = 0
         let records = InMemorySettlementRecordStore()
         let chain = EVMFacilitatorChain(
             network: try #require(Network(devnet.network)), client: devnet.client, signers: [key.key], receiptPollInterval: .milliseconds(50))
-        let facilitator = ExactEVMFacilitator(chains: [chain], options: options, records: records, clock: .fixed(now))
+        // One instance of the facilitator gives up on the parked transaction after 2 s; the
+        // owner's retry reaches another on the same records and key that waits as long as a
+        // loaded devnet may need to mine the replacement.
+        func facilitator(receiptTimeout: Duration) -> ExactEVMFacilitator {
+            var options = ExactEVMFacilitator.Options()
+            options.receiptTimeout = receiptTimeout
+            options.replaceStuckTransactionsAfter = 0
+            return ExactEVMFacilitator(chains: [chain], options: options, records: records, clock: .fixed(now))
+        }
+        let (impatient, patient) = (facilitator(receiptTimeout: .seconds(2)), facilitator(receiptTimeout: .seconds(90)))
         let owner = SettlementIdempotency.newID()
-        func settle(as id: String?) async -> SettleResponse {
+        func settle(as id: String?, on facilitator: ExactEVMFacilitator) async -> SettleResponse {
             await SettlementIdempotency.$current.withValue(id) { await facilitator.settle(payment, requirements: .v2(requirements)) }
         }
 
-        let first = await settle(as: owner)
+        let first = await settle(as: owner, on: impatient)
         #expect(!first.success && first.errorReason == .settlementPending, "\(first)")
         let stuck = try Bytes32(hex: first.transaction)
         #expect(try await devnet.usdcBalance(of: payee, at: .pending) == .zero)
 
         // The owner settles again: the node still holds the transaction unmined, so it is replaced.
-        let again = await settle(as: owner)
+        let again = await settle(as: owner, on: patient)
         #expect(again.success, "\(again)")
         let replacement = try Bytes32(hex: again.transaction)
         #expect(replacement != stuck)
@@ -84,7 +90,7 @@ struct StuckSettlementTests {
         let record = try #require(await records.record(for: settlementKey))
         #expect(record.transaction == replacement && record.earlierTransactions.contains(stuck) && record.status == .succeeded)
         // Anyone else is told it is settled, with the replacement's hash; nothing is sent again.
-        let stranger = await settle(as: nil)
+        let stranger = await settle(as: nil, on: impatient)
         #expect(!stranger.success && stranger.transaction == again.transaction, "\(stranger)")
         #expect(try await devnet.client.transactionCount(of: key.address, at: .pending) == 1)
         try await minimumTip(.zero)
