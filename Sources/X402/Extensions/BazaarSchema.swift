@@ -82,11 +82,10 @@ public enum BazaarSchema {
         if let options = s["enum"]?.arrayValue {
             // Each option compared counts as a step: an enum of n options under `items` of an
             // n-item array would otherwise cost n² comparisons within the budget.
-            steps += options.count
-            guard steps <= maximumSteps else { throw Mismatch(path: path, problem: "too deep or too large to check") }
-        }
-        if let options = s["enum"]?.arrayValue, !options.contains(value) {
-            throw Mismatch(path: path, problem: "\(value.serializedString()) is not one of \(JSONValue.array(options).serializedString())")
+            try charge(options.count, path: path, steps: &steps)
+            guard options.contains(value) else {
+                throw Mismatch(path: path, problem: "\(value.serializedString()) is not one of \(JSONValue.array(options).serializedString())")
+            }
         }
         switch value {
         case .string(let text):
