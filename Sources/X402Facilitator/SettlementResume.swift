@@ -230,18 +230,18 @@ extension Duration {
 }
 
 extension SettlementResumer {
-    /// The recorded transaction can never mine (its nonce went to another transaction, no
-    /// receipt). If the authorization is unused the settlement is forgotten so it can be tried
-    /// again; if it is used, by someone else, the entry is closed with `nonce_already_used`.
-    /// Whether the token marks the authorization used (`nil` when it cannot be read).
+    /// Whether the token marks the authorization used (`nil` when it cannot be read, or the answer
+    /// is not exactly one ABI `bool` word).
     fileprivate func authorizationUsed(_ key: SettlementKey, on chain: EVMFacilitatorChain) async -> Bool? {
         let call = CallRequest(to: key.token, data: EIP3009Calls.authorizationState(key.payer, key.nonce))
-        guard let answer = try? await chain.client.call(call, at: .latest), answer.count == 32, answer.dropLast().allSatisfy({ $0 == 0 }),
-            let last = answer.last, last <= 1
-        else { return nil }
-        return last == 1
+        guard let answer = try? await chain.client.call(call, at: .latest), answer.count == 32 else { return nil }
+        return (try? ABI.decode([.bool], from: answer))?.first?.boolValue
     }
 
+    /// The recorded transaction can never mine (its nonce went to another transaction, no
+    /// receipt). If the authorization is unused the settlement is forgotten so it can be tried
+    /// again; if it was used by an earlier transaction of ours the settlement is confirmed with
+    /// it; if it is used by someone else, the entry is closed with `nonce_already_used`.
     fileprivate func closeDropped(_ entry: inout SettlementJournalEntry, key: SettlementKey, chain: EVMFacilitatorChain, transaction: String) async {
         let used = await authorizationUsed(key, on: chain) ?? false
         if used, let hash = try? Bytes32(hex: transaction), let earlier = await earlierSuccess(key, on: chain, besides: hash) {
