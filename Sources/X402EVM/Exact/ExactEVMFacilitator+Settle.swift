@@ -160,7 +160,8 @@ extension ExactEVMFacilitator {
                 // Only a transaction of this payment alone: a batch's records are one per payment,
                 // and a replacement known to one of them only would leave the others unable to
                 // find the transaction that paid them.
-                if let after = options.replaceStuckTransactionsAfter, clock.now >= record.updatedAt &+ after,
+                if let after = options.replaceStuckTransactionsAfter, case let (due, overflow) = record.updatedAt.addingReportingOverflow(after),
+                    !overflow, clock.now >= due,
                     let sent = try? SignedTransaction(rawBytes: raw), case .eip1559(let body) = sent.body, body.to == payment.token
                 {
                     return .finished(await replaceStuck(payment, record: record, raw: raw))
