@@ -349,15 +349,7 @@ struct PayingFlow: Sendable {
         let terms = try await options.paymentGate?(required, hop.url)
         let prepared = try await payer.preparePayment(
             for: required, resource: hop.url, terms: terms, paymentIdentifier: options.paymentIdentifier)
-        if let paymentSigned = options.paymentSigned {
-            do {
-                try await paymentSigned(prepared)
-            } catch {
-                // Not sent: the signature goes nowhere, and the reservation is released.
-                try? await payer.ledger.markFailed(prepared.recordID, reason: "not sent: \(error)", at: payer.clock())
-                throw error
-            }
-        }
+        if let paymentSigned = options.paymentSigned { try await payer.beforeSending(prepared, paymentSigned) }
 
         // From here the payment is signed. It goes only to the origin that asked for it, and it is
         // only ever re-sent unchanged (a pending settlement): never a second signature.
@@ -448,8 +440,6 @@ struct PayingFlow: Sendable {
         return checked
     }
 
-    /// Whether to try a sign-in first: the route takes no payment, or the ledger holds a settled
-    /// payment of this wallet for the resource.
     /// The wallet that may sign in for `resource`: any the challenge accepts on a route that takes
     /// no payment; else the one that paid for it (the ledger's settled payments).
     static func signInWallet(

@@ -128,15 +128,7 @@ public struct PayingToolClient: Sendable {
         beforeSending: (@Sendable (PreparedPayment) async throws -> Void)? = nil
     ) async throws -> ToolCall {
         let prepared = try await payer.preparePayment(for: required, resource: url, terms: terms)
-        if let beforeSending {
-            do {
-                try await beforeSending(prepared)
-            } catch {
-                // Not sent: the signature goes nowhere, and the reservation is released.
-                try? await payer.ledger.markFailed(prepared.recordID, reason: "not sent: \(error)", at: payer.clock())
-                throw error
-            }
-        }
+        if let beforeSending { try await payer.beforeSending(prepared, beforeSending) }
         let timeout = min(.seconds(max(prepared.candidate.requirements.maxTimeoutSeconds ?? 300, 1)), maxRequestTimeout)
         var result: CallTool.Result
         do {

@@ -244,6 +244,23 @@ public struct Payer: Sendable {
         try await ledger.markFailed(payment.recordID, reason: reason, at: clock())
     }
 
+    /// Runs `check` on a signed payment before it is sent (e.g. recording which payment an
+    /// approved purchase sends). If `check` throws, the payment must not be sent: its reservation
+    /// is released (the signature goes nowhere) and the error is rethrown.
+    ///
+    /// - Parameters:
+    ///   - payment: The signed payment, not yet sent.
+    ///   - check: What must hold (or be recorded) before the payment leaves.
+    /// - Throws: What `check` throws.
+    public func beforeSending(_ payment: PreparedPayment, _ check: (PreparedPayment) async throws -> Void) async throws {
+        do {
+            try await check(payment)
+        } catch {
+            try? await recordRejection(of: payment, reason: "not sent: \(error)")
+            throw error
+        }
+    }
+
     /// Reconciles this payer's expired open attempts against the chain (see ``SpendReconciler``).
     public func reconcile(using reader: any AuthorizationStateReader, grace: Duration = .seconds(120)) async throws -> ReconciliationSummary {
         try await SpendReconciler(ledger: ledger, reader: reader, grace: grace).reconcile(now: clock())
