@@ -63,6 +63,9 @@ final class RateLimiter: Sendable {
         let rate = limit.perSecond.isFinite ? max(0, limit.perSecond) : 0
         let maximumKeys = maximumKeys
         return table.withLockedValue { buckets in
+            // A key never charged has a full bucket; looking at it stores nothing (requests naming
+            // made-up payers cost no table entries).
+            if case .look = use, buckets[key] == nil { return true }
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

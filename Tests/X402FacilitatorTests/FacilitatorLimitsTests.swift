@@ -137,6 +137,10 @@ extension FacilitatorLimitsTests {
         // The debt is bounded by the burst: a flood of charges costs at most burst + burst / rate.
         for _ in 0..<1000 { limiter.charge("q", now: start) }
         #expect(limiter.hasToken("q", now: start + .milliseconds(4100)))
+        // Looking at keys never charged (made-up payers) stores nothing.
+        let tracked = limiter.trackedKeys
+        for i in 0..<500 { #expect(limiter.hasToken("made-up-\(i)", now: start)) }
+        #expect(limiter.trackedKeys == tracked)
     }
 
     @Test("per-client token bucket applies before the body is read")
