@@ -130,18 +130,17 @@ struct GatewayCommand: AsyncParsableCommand {
     /// The offer and receipt signer the configuration names (its key from the environment or a file).
     static func offerReceiptSigning(_ member: GatewayConfiguration.OfferReceiptSigning?) throws -> OfferReceipt.Signing? {
         guard let member else { return nil }
+        let source: GatewayConfiguration.OfferReceiptSigning.KeySource
+        do { source = try member.keySource() } catch { throw ValidationError(error.description) }
         do {
-            switch (member.format, member.keyEnv, member.keyFile) {
-            case (.eip712, let name?, _): return try .evm(format: .eip712, environmentVariable: name)
-            case (.eip712, nil, let path?): return try .evm(format: .eip712, keyFile: path)
-            case (.jws, let name?, _): return try .evm(format: .jws, environmentVariable: name)
-            case (.jws, nil, let path?): return try .evm(format: .jws, keyFile: path)
-            case (.eddsa, let name?, _): return try .eddsa(environmentVariable: name)
-            case (.eddsa, nil, let path?): return try .eddsa(keypairFile: path)
-            case (_, nil, nil): throw ValidationError("offerReceipts: set keyEnv or keyFile")
+            switch (member.format, source) {
+            case (.eip712, .environment(let name)): return try .evm(format: .eip712, environmentVariable: name)
+            case (.eip712, .file(let path)): return try .evm(format: .eip712, keyFile: path)
+            case (.jws, .environment(let name)): return try .evm(format: .jws, environmentVariable: name)
+            case (.jws, .file(let path)): return try .evm(format: .jws, keyFile: path)
+            case (.eddsa, .environment(let name)): return try .eddsa(environmentVariable: name)
+            case (.eddsa, .file(let path)): return try .eddsa(keypairFile: path)
             }
-        } catch let error as ValidationError {
-            throw error
         } catch {
             // The error names the variable or file, never the key.
             throw ValidationError("offerReceipts: \(error)")

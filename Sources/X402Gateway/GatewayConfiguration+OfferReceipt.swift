@@ -38,6 +38,25 @@ extension GatewayConfiguration {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case format, keyEnv, keyFile
         }
+
+        /// Where the signing key is read from.
+        public enum KeySource: Sendable, Equatable {
+            /// An environment variable.
+            case environment(String)
+            /// A file.
+            case file(String)
+        }
+
+        /// The one key source the member names (an empty name counts as none).
+        ///
+        /// - Throws: ``GatewayConfigurationError/invalidValue(_:_:)`` unless exactly one is set.
+        public func keySource() throws(GatewayConfigurationError) -> KeySource {
+            switch (keyEnv.flatMap { $0.isEmpty ? nil : $0 }, keyFile.flatMap { $0.isEmpty ? nil : $0 }) {
+            case (let name?, nil): return .environment(name)
+            case (nil, let path?): return .file(path)
+            default: throw .invalidValue("offerReceipts", "set exactly one of keyEnv and keyFile")
+            }
+        }
     }
 
     /// A route's `offerReceipt` member: `true`, or an object with the route's options.
@@ -86,10 +105,7 @@ extension GatewayConfiguration {
 
     /// Checks the signing member and the routes that declare `offerReceipt`.
     func validateOfferReceipts() throws(GatewayConfigurationError) {
-        if let offerReceipts {
-            let sources = [offerReceipts.keyEnv, offerReceipts.keyFile].compactMap { $0 }.filter { !$0.isEmpty }
-            guard sources.count == 1 else { throw .invalidValue("offerReceipts", "set exactly one of keyEnv and keyFile") }
-        }
+        _ = try offerReceipts?.keySource()
         for route in routes {
             guard let declared = route.offerReceipt else { continue }
             guard offerReceipts != nil else {

@@ -48,6 +48,9 @@ struct GatewayOfferReceiptTests {
 
     @Test func validationNeedsOneKeySourceAndTheSignerForDeclaringRoutes() throws {
         var c = try GatewayConfiguration.parse(Array(Self.file.utf8))
+        #expect(try c.offerReceipts?.keySource() == .environment("X402_OFFER_KEY"))
+        // An empty name counts as none, for the validation and the signer the CLI builds alike.
+        #expect(try GatewayConfiguration.OfferReceiptSigning(format: .eddsa, keyEnv: "", keyFile: "/k").keySource() == .file("/k"))
         c.offerReceipts?.keyFile = "/etc/x402/offer.key"
         #expect(throws: GatewayConfigurationError.invalidValue("offerReceipts", "set exactly one of keyEnv and keyFile")) { try c.validate() }
         c.offerReceipts = nil
