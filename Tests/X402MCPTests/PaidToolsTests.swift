@@ -96,6 +96,14 @@ struct MCPHarness {
     }
 }
 
+extension CallTool.Result {
+    /// The first content item's text, if it is text.
+    var firstText: String? {
+        guard case .text(let text, _, _)? = content.first else { return nil }
+        return text
+    }
+}
+
 @Suite("PaidTools: x402 over MCP, seller and paying client")
 struct PaidToolsTests {
     @Test("an unpaid call gets the payment-required tool error in structuredContent and as text; the tool does not run")
@@ -115,10 +123,7 @@ struct PaidToolsTests {
         #expect(offer["network"] == "eip155:84532")
         #expect(offer["amount"] == "1000")
         #expect(offer["payTo"] == .string(testPayTo))
-        guard case .text(let text, _, _)? = result.content.first else {
-            Issue.record("no text content")
-            return
-        }
+        let text = try #require(result.firstText, "no text content")
         #expect(try JSONValue(parsing: text) == structured)
         let required = try #require(MCPPayment.paymentRequired(in: result))
         #expect(required.version == .v2)
@@ -168,10 +173,7 @@ struct PaidToolsTests {
         let client = PayingToolClient(client: h.client, payer: h.payer(ledger: ledger), server: "quotes.test")
         let call = try await client.callTool("broken")
         #expect(call.result.isError == true)
-        guard case .text(let text, _, _)? = call.result.content.first else {
-            Issue.record("no text content")
-            return
-        }
+        let text = try #require(call.result.firstText, "no text content")
         #expect(text == "upstream down")
         #expect(MCPPayment.paymentRequired(in: call.result) == nil)
         guard case .notSettled? = call.payment?.outcome else {
@@ -385,10 +387,7 @@ struct PaidToolsTests {
         let client = PayingToolClient(client: h.client, payer: h.payer(ledger: ledger), server: "quotes.test")
         let call = try await client.callTool("stall")
         #expect(call.result.isError == true)
-        guard case .text(let text, _, _)? = call.result.content.first else {
-            Issue.record("no text content")
-            return
-        }
+        let text = try #require(call.result.firstText, "no text content")
         #expect(text.contains("did not finish in time"))
         #expect(await h.runs.count("stall") == 1)
         #expect(await h.facilitator.verifies == 1)
