@@ -157,12 +157,12 @@ struct FacilitatorServiceIntegrationTests {
         let nonce = try await devnet.client.transactionCount(of: facilitator.address, at: .latest)
         let second = try await Self.start(devnet: devnet, facilitator: facilitator, database: database)
         defer { Task { await second.stop() } }
-        // The resume pass runs at start-up; wait until it has recorded the receipt.
+        // The resume pass runs at start-up; wait until it has recorded the receipt (a loaded devnet
+        // answers slowly: the whole suite once took more than 10 s here).
         var resumed: SettlementJournalEntry?
-        for _ in 0..<100 {
+        try await devnet.waitUntil("the restarted service to resume the settlement", timeout: .seconds(60)) {
             resumed = try await store.entry(id: id)
-            if resumed?.status == .confirmed { break }
-            try await Task.sleep(for: .milliseconds(100))
+            return resumed?.status == .confirmed
         }
         #expect(resumed?.status == .confirmed)
         #expect(resumed?.response?.transaction == transaction)
