@@ -324,12 +324,16 @@ struct SettlementTests {
     }
 
     @Test(
-        "F11: a stuck pending transaction is broadcast again, never followed by one on a new nonce while it may mine (nor bumped before replaceStuckTransactionsAfter)"
+        "F11: a stuck pending transaction is broadcast again, never followed by one on a new nonce while it may mine (nor bumped before replaceStuckTransactionsAfter, however large)",
+        arguments: [UInt64(60), .max]
     )
-    func pendingIsRebroadcastNotReplaced() async throws {
+    func pendingIsRebroadcastNotReplaced(replaceAfter: UInt64) async throws {
         let chain = settlingChain()
         chain.mineTransactions = false
-        let facilitator = F.facilitator(chain: chain) { $0.receiptTimeout = .milliseconds(50) }
+        let facilitator = F.facilitator(chain: chain) {
+            $0.receiptTimeout = .milliseconds(50)
+            $0.replaceStuckTransactionsAfter = replaceAfter
+        }
         let payment = try await F.payment()
         let owner = "x402-owner-0000000000000004"
         let first = await settle(facilitator, payment, settlementID: owner)
